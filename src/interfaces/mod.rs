@@ -1,0 +1,26 @@
+//! The five interface traits, one per Windows interface, every method in snake case.
+//!
+//! | Trait | Windows interface | bgcopy type |
+//! |---|---|---|
+//! | [`BackgroundCopyManager`] | `IBackgroundCopyManager` | [`Manager`](crate::Manager) |
+//! | [`BackgroundCopyJob`] | `IBackgroundCopyJob` | [`Job`](crate::Job) |
+//! | [`BackgroundCopyFile`] | `IBackgroundCopyFile` | [`JobFile`](crate::JobFile) |
+//! | [`BackgroundCopyError`] | `IBackgroundCopyError` | [`JobError`](crate::JobError) |
+//! | [`BackgroundCopyCallback`] | `IBackgroundCopyCallback` (+ `Callback2::FileTransferred`) | implemented by users |
+//!
+//! COM enumerators (`IEnumBackgroundCopyJobs`, `IEnumBackgroundCopyFiles`) become `Vec` snapshots;
+//! out-parameters become return values, so the `E_INVALIDARG` of a NULL out-pointer cannot happen.
+//! The traits use associated types so that another implementation (a Windows adapter, a test
+//! double) can implement the same interfaces with its own handle types.
+
+mod callback;
+mod copy_error;
+mod file;
+mod job;
+mod manager;
+
+pub use callback::{BackgroundCopyCallback, NoopCallback};
+pub use copy_error::BackgroundCopyError;
+pub use file::BackgroundCopyFile;
+pub use job::BackgroundCopyJob;
+pub use manager::BackgroundCopyManager;

@@ -1,0 +1,82 @@
+//! The job's files on disk: temporary files next to their destination, created exclusively with
+//! owner-only permissions and never through a symlink; commit (fsync, rename, directory fsync) and
+//! removal.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The temporary file name for one file of a job: hidden, in the destination directory, tagged
+/// with the job id and file index so two jobs never share one. `attempt` > 0 picks another name
+/// when the first is taken.
+pub(crate) fn temp_path(
+    local_name: &Path,
+    job: crate::JobId,
+    index: usize,
+    attempt: u32,
+) -> PathBuf {
+    let dir = local_name.parent().unwrap_or_else(|| Path::new("/"));
+    let name = local_name.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tag = format!("{:08x}", (job.as_u128() >> 96) as u32);
+    let suffix = if attempt == 0 { String::new() } else { format!("-{attempt}") };
+    dir.join(format!(".{name}.{tag}-{index}{suffix}.bgcopy.tmp"))
+}
+
+fn options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Owner-only permissions; never follow a symlink planted at the name.
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    options
+}
+
+/// Creates a new temporary file; fails if anything (a file, a symlink) is at the name already.
+pub(crate) fn create_temp(path: &Path) -> io::Result<File> {
+    options().create_new(true).open(path)
+}
+
+/// Opens an existing temporary file to continue it; never follows a symlink.
+pub(crate) fn open_temp(path: &Path) -> io::Result<File> {
+    let file = options().open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "temporary file is not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
+/// Makes a finished temporary file visible under its local name: fsync the data, rename atomically
+/// (replacing an existing file, as Windows does), fsync the directory so the rename is durable.
+pub(crate) fn commit(temp: &Path, local_name: &Path) -> io::Result<()> {
+    open_temp(temp)?.sync_all()?;
+    std::fs::rename(temp, local_name)?;
+    sync_dir(local_name);
+    Ok(())
+}
+
+#[cfg(unix)]
+fn sync_dir(path: &Path) {
+    // Best effort: a directory fsync can fail on some file systems without harming the rename.
+    if let Some(dir) = path.parent() {
+        if let Ok(dir) = File::open(dir) {
+            let _ = dir.sync_all();
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_path: &Path) {}
+
+/// Deletes a temporary file; one that is already gone counts as deleted.
+pub(crate) fn remove(temp: &Path) -> io::Result<()> {
+    match std::fs::remove_file(temp) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}

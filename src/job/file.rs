@@ -1,0 +1,87 @@
+//! [`JobFile`]: one file of a job, the concrete [`BackgroundCopyFile`].
+
+use super::counters::FileCounters;
+use super::validate::Protocol;
+use super::JobShared;
+use crate::{BackgroundCopyFile, BgFileProgress};
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The immutable facts and hot counters of one file, shared by its handles.
+pub(crate) struct FileShared {
+    pub(crate) index: usize,
+    pub(crate) remote_name: String,
+    pub(crate) local_name: PathBuf,
+    pub(crate) protocol: Protocol,
+    pub(crate) counters: FileCounters,
+}
+
+/// The mutable, cold part of a file's record, under the job lock.
+#[derive(Debug, Default)]
+pub(crate) struct FileDisk {
+    /// Its temporary file, once one was created.
+    pub(crate) temp_path: Option<PathBuf>,
+    /// A validator of the remote content (an HTTP ETag or Last-Modified), kept for resuming.
+    pub(crate) validator: Option<String>,
+    /// A driver holds this file's [`FileTransfer`](crate::FileTransfer).
+    pub(crate) writer_active: bool,
+}
+
+/// A handle on one file of a job (`IBackgroundCopyFile`). Cheap to clone; its progress is live.
+///
+/// ```
+/// use bgcopy::*;
+/// let manager = Manager::builder().without_engine().build();
+/// let job = manager.create_job("docs", BgJobType::Download)?;
+/// # let dir = std::env::temp_dir();
+/// job.add_file("https://example.com/a.bin", &dir.join("a.bin"))?;
+/// let file = &job.enum_files()[0];
+/// assert_eq!(file.get_remote_name(), "https://example.com/a.bin");
+/// assert_eq!(file.get_progress(), BgFileProgress { bytes_total: BG_SIZE_UNKNOWN, bytes_transferred: 0, completed: false });
+/// # Ok::<(), BgError>(())
+/// ```
+#[derive(Clone)]
+pub struct JobFile {
+    pub(crate) job: Arc<JobShared>,
+    pub(crate) file: Arc<FileShared>,
+}
+
+impl JobFile {
+    /// The file's position in its job (0 for the first file added).
+    pub fn index(&self) -> usize {
+        self.file.index
+    }
+
+    /// The temporary file the bytes are written to, once a transfer has created it; `None` before
+    /// that and after `complete()` or `cancel()` (the `GetTemporaryName` of `IBackgroundCopyFile3`).
+    pub fn get_temporary_name(&self) -> Option<PathBuf> {
+        self.job.inner.lock().file_disk[self.file.index].temp_path.clone()
+    }
+}
+
+impl BackgroundCopyFile for JobFile {
+    fn get_remote_name(&self) -> String {
+        self.file.remote_name.clone()
+    }
+
+    fn get_local_name(&self) -> PathBuf {
+        self.file.local_name.clone()
+    }
+
+    fn get_progress(&self) -> BgFileProgress {
+        self.job.counters.file_snapshot(&self.file.counters)
+    }
+}
+
+impl fmt::Debug for JobFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JobFile")
+            .field("job", &self.job.id)
+            .field("index", &self.file.index)
+            .field("remote_name", &self.file.remote_name)
+            .field("local_name", &self.file.local_name)
+            .field("progress", &self.get_progress())
+            .finish()
+    }
+}

@@ -1,0 +1,239 @@
+//! Checks of the strings and names a caller passes in: limits, schemes, absolute paths.
+//! Each failure is the `BgError` Windows gives for it; nothing here touches a job.
+
+use crate::{BgError, Result};
+use std::path::{Component, Path, PathBuf};
+
+/// Display name limit, in UTF-16 units (`CreateJob`, `SetDisplayName`).
+pub(crate) const MAX_DISPLAY_NAME: usize = 256;
+/// Description limit, in UTF-16 units.
+pub(crate) const MAX_DESCRIPTION: usize = 1024;
+/// Remote name limit, in UTF-16 units.
+pub(crate) const MAX_REMOTE_NAME: usize = 2200;
+/// Local name limit (`MAX_PATH`), in UTF-16 units.
+pub(crate) const MAX_LOCAL_NAME: usize = 260;
+/// Proxy list and bypass list limit, in UTF-16 units.
+pub(crate) const MAX_PROXY_LIST: usize = 4000;
+
+/// Length in UTF-16 code units, the unit Windows counts limits in.
+pub(crate) fn utf16_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+fn no_nul(what: &str, s: &str) -> Result<()> {
+    if s.contains('\0') {
+        return Err(BgError::InvalidArgument(format!("{what} contains a NUL character")));
+    }
+    Ok(())
+}
+
+/// A display name for `create_job`: over-long is `E_INVALIDARG` there.
+pub(crate) fn display_name_for_create(name: &str) -> Result<()> {
+    no_nul("the display name", name)?;
+    let len = utf16_len(name);
+    if len > MAX_DISPLAY_NAME {
+        return Err(BgError::InvalidArgument(format!(
+            "the display name is {len} characters long, more than {MAX_DISPLAY_NAME}"
+        )));
+    }
+    Ok(())
+}
+
+/// A display name for `set_display_name`: over-long is `BG_E_STRING_TOO_LONG` there.
+pub(crate) fn display_name_for_set(name: &str) -> Result<()> {
+    no_nul("the display name", name)?;
+    limit("the display name", name, MAX_DISPLAY_NAME)
+}
+
+/// A description.
+pub(crate) fn description(text: &str) -> Result<()> {
+    no_nul("the description", text)?;
+    limit("the description", text, MAX_DESCRIPTION)
+}
+
+fn limit(what: &'static str, s: &str, max: usize) -> Result<()> {
+    let len = utf16_len(s);
+    if len > max {
+        return Err(BgError::StringTooLong { what, len, max });
+    }
+    Ok(())
+}
+
+/// The protocol of a remote name, as reported by `get_protocol`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Protocol {
+    /// `http://` or `https://`.
+    Http,
+    /// `file://` or a plain absolute path.
+    File,
+}
+
+impl Protocol {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::File => "file",
+        }
+    }
+}
+
+/// Checks a remote name and says its protocol: `http://`, `https://`, `file://` URLs and plain
+/// absolute paths; at most 2200 characters.
+pub(crate) fn remote_name(name: &str) -> Result<Protocol> {
+    let invalid = |why: &str| BgError::InvalidArgument(format!("remote name {name:?}: {why}"));
+    if name.is_empty() {
+        return Err(invalid("empty"));
+    }
+    no_nul("the remote name", name)?;
+    let len = utf16_len(name);
+    if len > MAX_REMOTE_NAME {
+        return Err(invalid(&format!("{len} characters long, more than {MAX_REMOTE_NAME}")));
+    }
+    if is_plain_absolute_path(name) {
+        return Ok(Protocol::File);
+    }
+    let url =
+        url::Url::parse(name).map_err(|e| invalid(&format!("not a URL or absolute path ({e})")))?;
+    match url.scheme() {
+        "http" | "https" => {
+            if url.host_str().is_none_or(str::is_empty) {
+                return Err(invalid("the URL has no host"));
+            }
+            Ok(Protocol::Http)
+        }
+        "file" => {
+            file_url_to_path(&url)
+                .ok_or_else(|| invalid("the file URL does not name a local path"))?;
+            Ok(Protocol::File)
+        }
+        other => Err(invalid(&format!("unsupported protocol {other:?}"))),
+    }
+}
+
+/// The local path a `file://` URL or plain absolute path names.
+pub(crate) fn local_source_path(name: &str) -> Option<PathBuf> {
+    if is_plain_absolute_path(name) {
+        return Some(PathBuf::from(name));
+    }
+    let url = url::Url::parse(name).ok()?;
+    (url.scheme() == "file").then(|| file_url_to_path(&url)).flatten()
+}
+
+fn file_url_to_path(url: &url::Url) -> Option<PathBuf> {
+    url.to_file_path().ok()
+}
+
+fn is_plain_absolute_path(name: &str) -> bool {
+    // `Path::is_absolute` is platform-specific: `/x` on Unix, `C:\x` or `\\server\share` on Windows.
+    // A URL such as `c:/x` would parse as scheme "c", so absolute paths are checked first.
+    Path::new(name).is_absolute() || name.starts_with("\\\\")
+}
+
+/// Checks a local name: absolute, naming a file, at most 260 characters, no NUL.
+pub(crate) fn local_name(path: &Path) -> Result<()> {
+    let invalid = |why: &str| BgError::InvalidArgument(format!("local name {path:?}: {why}"));
+    let text = path.to_string_lossy();
+    if text.is_empty() {
+        return Err(invalid("empty"));
+    }
+    no_nul("the local name", &text)?;
+    if !path.is_absolute() {
+        return Err(invalid("not an absolute path"));
+    }
+    let len = utf16_len(&text);
+    if len > MAX_LOCAL_NAME {
+        return Err(invalid(&format!("{len} characters long, more than {MAX_LOCAL_NAME}")));
+    }
+    if text.ends_with('/')
+        || text.ends_with('\\')
+        || !matches!(path.components().next_back(), Some(Component::Normal(_)))
+    {
+        return Err(invalid("does not name a file"));
+    }
+    if text.contains('*') || text.contains('?') {
+        return Err(invalid("wildcards are not allowed"));
+    }
+    Ok(())
+}
+
+/// A lexical normal form of a local path, to find two names for the same file.
+pub(crate) fn normalized(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Checks proxy settings: lists only with `Override`, which needs a proxy list; each list at most
+/// 4000 characters.
+pub(crate) fn proxy(
+    usage: crate::BgJobProxyUsage,
+    proxy_list: Option<&str>,
+    bypass_list: Option<&str>,
+) -> Result<()> {
+    for list in [proxy_list, bypass_list].into_iter().flatten() {
+        no_nul("a proxy list", list)?;
+    }
+    if let Some(list) = proxy_list {
+        let len = utf16_len(list);
+        if len > MAX_PROXY_LIST {
+            return Err(BgError::ProxyListTooLarge { len, max: MAX_PROXY_LIST });
+        }
+    }
+    if let Some(list) = bypass_list {
+        let len = utf16_len(list);
+        if len > MAX_PROXY_LIST {
+            return Err(BgError::ProxyBypassListTooLarge { len, max: MAX_PROXY_LIST });
+        }
+    }
+    match usage {
+        crate::BgJobProxyUsage::Override => {
+            if proxy_list.is_none_or(|l| l.trim().is_empty()) {
+                return Err(BgError::InvalidArgument("Override needs a proxy list".into()));
+            }
+        }
+        _ => {
+            if proxy_list.is_some() || bypass_list.is_some() {
+                return Err(BgError::InvalidArgument(
+                    "proxy lists are only allowed with Override".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes() {
+        assert_eq!(remote_name("http://h/x").unwrap(), Protocol::Http);
+        assert_eq!(remote_name("HTTPS://h/x").unwrap(), Protocol::Http);
+        assert_eq!(remote_name("file:///tmp/x").unwrap(), Protocol::File);
+        assert!(remote_name("ftp://h/x").is_err());
+        assert!(remote_name("http://").is_err());
+        assert!(remote_name("relative/x").is_err());
+        #[cfg(unix)]
+        assert_eq!(remote_name("/tmp/x").unwrap(), Protocol::File);
+    }
+
+    #[test]
+    fn file_urls_are_percent_decoded() {
+        #[cfg(unix)]
+        assert_eq!(local_source_path("file:///tmp/a%20b").unwrap(), PathBuf::from("/tmp/a b"));
+    }
+
+    #[test]
+    fn normalization_finds_aliases() {
+        assert_eq!(normalized(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+    }
+}

@@ -1,0 +1,116 @@
+//! The [`Transport`] trait: how the engine moves the bytes of one file for one URL scheme, and
+//! the [`TransferSink`] a transport writes them into.
+//!
+//! A transport is blocking: the engine runs it on a worker thread. It gets the remote name and a
+//! sink that already holds the bytes of earlier attempts ([`TransferSink::offset`]); it reports
+//! the size when it learns it, writes the remaining bytes, and returns. The sink counts every byte
+//! into the job's lock-free counters, refuses bytes past a known size, and returns
+//! [`TransferError::Stopped`] as soon as the job is suspended or cancelled, which the transport
+//! passes on. A server that ignored the offset is handled with [`TransferSink::restart`].
+
+mod error;
+mod local;
+
+pub use error::TransferError;
+pub use local::LocalTransport;
+
+use crate::Job;
+use std::fmt;
+use std::fs::File;
+
+/// What a transport is asked to fetch.
+#[derive(Debug, Clone, Copy)]
+pub struct TransferRequest<'a> {
+    /// The remote name as added to the job (URL or absolute path).
+    pub remote_name: &'a str,
+    /// The job the file belongs to (for its proxy settings and other options).
+    pub job: &'a Job,
+    /// The file's index in the job.
+    pub file_index: usize,
+}
+
+/// Moves the bytes of one file for the URL schemes it serves. Implementations must be
+/// thread-safe: the engine calls them from several workers at once.
+pub trait Transport: Send + Sync + fmt::Debug {
+    /// The URL schemes served, lower case (for example `["http", "https"]`). The scheme `"file"`
+    /// also covers plain absolute paths.
+    fn schemes(&self) -> &[&str];
+
+    /// The protocol name reported by
+    /// [`BackgroundCopyError::get_protocol`](crate::BackgroundCopyError::get_protocol) for failures
+    /// of this transport (`"http"`, `"file"`, ...).
+    fn protocol(&self) -> &str;
+
+    /// Transfers the file named by `request` into `sink`, starting at `sink.offset()`.
+    ///
+    /// # Errors
+    /// [`TransferError::Stopped`] when the sink says the job stopped; otherwise a
+    /// [`TransferError::Failed`] that says its HRESULT, context and whether it is transient.
+    fn transfer(
+        &self,
+        request: &TransferRequest<'_>,
+        sink: &mut dyn TransferSink,
+    ) -> Result<(), TransferError>;
+}
+
+/// Where a transport writes one file: the file's temporary file plus the job's counters.
+/// [`FileTransfer`](crate::FileTransfer) is the implementation the engine hands out.
+pub trait TransferSink {
+    /// Bytes already in the temporary file from earlier attempts: resume from here.
+    fn offset(&self) -> u64;
+
+    /// The file's size if known (from an earlier attempt or [`set_size`](Self::set_size)).
+    fn size(&self) -> Option<u64>;
+
+    /// The content validator stored by an earlier attempt (an HTTP strong ETag or Last-Modified).
+    fn validator(&self) -> Option<&str>;
+
+    /// Stores a content validator for the next attempt to resume against.
+    fn set_validator(&mut self, validator: Option<String>);
+
+    /// Reports the file's size (`None`: unknown until the end, when the bytes received become it).
+    ///
+    /// # Errors
+    /// A fatal error if the size is below the bytes already held (restart first), or `Stopped`.
+    fn set_size(&mut self, size: Option<u64>) -> Result<(), TransferError>;
+
+    /// Appends bytes at the current offset and counts them.
+    ///
+    /// # Errors
+    /// `Stopped` if the job was suspended or cancelled (nothing written); a transient
+    /// `BG_E_INVALID_SERVER_RESPONSE` failure if the bytes would pass the known size (nothing
+    /// written); a `LocalFile` failure if the write failed.
+    fn write(&mut self, data: &[u8]) -> Result<(), TransferError>;
+
+    /// Appends everything `source` has from its current position (at most the remaining known
+    /// size), in large chunks, checking for a stop between chunks. The default reads and writes
+    /// through a buffer; [`FileTransfer`](crate::FileTransfer) uses the kernel's copy.
+    ///
+    /// # Errors
+    /// As [`write`](Self::write), plus a `RemoteFile` failure if reading fails.
+    fn copy_from_file(&mut self, source: &mut File) -> Result<u64, TransferError> {
+        use std::io::Read;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut copied = 0;
+        loop {
+            let n = source
+                .read(&mut buf)
+                .map_err(|e| TransferError::from_io(&e, crate::BgErrorContext::RemoteFile))?;
+            if n == 0 {
+                return Ok(copied);
+            }
+            self.write(&buf[..n])?;
+            copied += n as u64;
+        }
+    }
+
+    /// Starts the file over from zero: truncates the temporary file and removes its bytes from
+    /// the job's count (the server ignored the offset, or the remote content changed).
+    ///
+    /// # Errors
+    /// `Stopped`, or a `LocalFile` failure if truncating failed.
+    fn restart(&mut self) -> Result<(), TransferError>;
+
+    /// Whether the job was suspended or cancelled (one atomic load): stop promptly if so.
+    fn should_stop(&self) -> bool;
+}
