@@ -268,7 +268,8 @@ impl JobDriver {
         let retryable = transient
             && !inner.no_progress_timeout.is_zero()
             && inner.min_retry_delay <= inner.no_progress_timeout;
-        let protocol = file_index.and_then(|i| inner.files.get(i)).map(|f| f.protocol.name());
+        let protocol =
+            file_index.and_then(|i| inner.files.get(i)).map(|f| f.protocol.name().to_owned());
         inner.error =
             Some(Arc::new(ErrorRecord { context, hresult, file_index, protocol, message }));
         inner.error_count = inner.error_count.saturating_add(1);

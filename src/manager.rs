@@ -30,6 +30,8 @@ pub(crate) struct ManagerCore {
     registry: Mutex<Registry>,
     pub(crate) limits: Limits,
     pub(crate) notifier: Arc<Notifier>,
+    /// URL schemes beyond http, https and file that registered transports serve (lower case).
+    pub(crate) schemes: Vec<String>,
     /// Bumped (and the engine woken) whenever something matters to scheduling.
     signal: Mutex<u64>,
     signal_cv: Condvar,
@@ -297,6 +299,7 @@ impl ManagerBuilder {
             registry: Mutex::new(Registry::default()),
             limits: self.limits,
             notifier: Notifier::new(),
+            schemes: self.engine.as_ref().map(EngineConfig::extra_schemes).unwrap_or_default(),
             signal: Mutex::new(0),
             signal_cv: Condvar::new(),
         });

@@ -20,6 +20,20 @@ impl Default for EngineConfig {
 }
 
 impl EngineConfig {
+    /// Schemes served beyond the built-in `http`, `https` and `file`, lower case.
+    pub(crate) fn extra_schemes(&self) -> Vec<String> {
+        let builtin = ["http", "https", "file"];
+        let mut schemes: Vec<String> = self
+            .transports
+            .iter()
+            .flat_map(|t| t.schemes().iter().map(|s| s.to_ascii_lowercase()))
+            .filter(|s| !builtin.contains(&s.as_str()))
+            .collect();
+        schemes.sort();
+        schemes.dedup();
+        schemes
+    }
+
     pub(crate) fn add_transport(&mut self, transport: Arc<dyn Transport>) {
         self.transports.retain(|t| !t.schemes().iter().any(|s| transport.schemes().contains(s)));
         self.transports.push(transport);

@@ -298,10 +298,12 @@ impl BackgroundCopyJob for Job {
             return Err(BgError::InvalidArgument("the file set is empty".into()));
         }
         // Validate everything first: all or nothing.
+        let extra_schemes =
+            self.shared.core.upgrade().map(|core| core.schemes.clone()).unwrap_or_default();
         let mut protocols = Vec::with_capacity(files.len());
         let mut names = HashSet::with_capacity(files.len());
         for info in files {
-            protocols.push(validate::remote_name(&info.remote_name)?);
+            protocols.push(validate::remote_name(&info.remote_name, &extra_schemes)?);
             validate::local_name(&info.local_name)?;
             let name = validate::normalized(&info.local_name);
             if inner.local_names.contains(&name) || !names.insert(name) {

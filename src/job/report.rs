@@ -12,7 +12,7 @@ pub(crate) struct ErrorRecord {
     pub(crate) context: BgErrorContext,
     pub(crate) hresult: u32,
     pub(crate) file_index: Option<usize>,
-    pub(crate) protocol: Option<&'static str>,
+    pub(crate) protocol: Option<String>,
     pub(crate) message: String,
 }
 
@@ -69,7 +69,7 @@ impl BackgroundCopyError for JobError {
     }
 
     fn get_protocol(&self) -> Result<String> {
-        self.record.protocol.map(str::to_owned).ok_or(BgError::ProtocolNotAvailable)
+        self.record.protocol.clone().ok_or(BgError::ProtocolNotAvailable)
     }
 }
 

@@ -60,26 +60,45 @@ fn limit(what: &'static str, s: &str, max: usize) -> Result<()> {
 }
 
 /// The protocol of a remote name, as reported by `get_protocol`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Protocol {
     /// `http://` or `https://`.
     Http,
     /// `file://` or a plain absolute path.
     File,
+    /// A scheme served by a transport registered on the manager.
+    Custom(String),
 }
 
 impl Protocol {
-    pub(crate) fn name(self) -> &'static str {
+    pub(crate) fn name(&self) -> &str {
         match self {
             Protocol::Http => "http",
             Protocol::File => "file",
+            Protocol::Custom(scheme) => scheme,
+        }
+    }
+
+    /// The URL scheme that selects the transport (`"file"` for plain paths).
+    pub(crate) fn scheme<'a>(&'a self, remote_name: &'a str) -> &'a str {
+        match self {
+            Protocol::Http => {
+                if remote_name.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("https:")) {
+                    "https"
+                } else {
+                    "http"
+                }
+            }
+            Protocol::File => "file",
+            Protocol::Custom(scheme) => scheme,
         }
     }
 }
 
-/// Checks a remote name and says its protocol: `http://`, `https://`, `file://` URLs and plain
-/// absolute paths; at most 2200 characters.
-pub(crate) fn remote_name(name: &str) -> Result<Protocol> {
+/// Checks a remote name and says its protocol: `http://`, `https://`, `file://` URLs, plain
+/// absolute paths, and URLs of the `extra_schemes` registered transports serve; at most 2200
+/// characters.
+pub(crate) fn remote_name(name: &str, extra_schemes: &[String]) -> Result<Protocol> {
     let invalid = |why: &str| BgError::InvalidArgument(format!("remote name {name:?}: {why}"));
     if name.is_empty() {
         return Err(invalid("empty"));
@@ -106,6 +125,7 @@ pub(crate) fn remote_name(name: &str) -> Result<Protocol> {
                 .ok_or_else(|| invalid("the file URL does not name a local path"))?;
             Ok(Protocol::File)
         }
+        other if extra_schemes.iter().any(|s| s == other) => Ok(Protocol::Custom(other.to_owned())),
         other => Err(invalid(&format!("unsupported protocol {other:?}"))),
     }
 }
@@ -216,14 +236,16 @@ mod tests {
 
     #[test]
     fn schemes() {
-        assert_eq!(remote_name("http://h/x").unwrap(), Protocol::Http);
-        assert_eq!(remote_name("HTTPS://h/x").unwrap(), Protocol::Http);
-        assert_eq!(remote_name("file:///tmp/x").unwrap(), Protocol::File);
-        assert!(remote_name("ftp://h/x").is_err());
-        assert!(remote_name("http://").is_err());
-        assert!(remote_name("relative/x").is_err());
+        assert_eq!(remote_name("http://h/x", &[]).unwrap(), Protocol::Http);
+        assert_eq!(remote_name("HTTPS://h/x", &[]).unwrap(), Protocol::Http);
+        assert_eq!(remote_name("file:///tmp/x", &[]).unwrap(), Protocol::File);
+        assert!(remote_name("ftp://h/x", &[]).is_err());
+        assert!(remote_name("http://", &[]).is_err());
+        assert!(remote_name("relative/x", &[]).is_err());
         #[cfg(unix)]
-        assert_eq!(remote_name("/tmp/x").unwrap(), Protocol::File);
+        assert_eq!(remote_name("/tmp/x", &[]).unwrap(), Protocol::File);
+        let custom = remote_name("demo://x", &["demo".to_owned()]).unwrap();
+        assert_eq!(custom.name(), "demo");
     }
 
     #[test]
