@@ -147,7 +147,7 @@ impl BgError {
             BgError::TooManyJobsPerMachine { .. } => hresult::BG_E_TOO_MANY_JOBS_PER_MACHINE,
             BgError::ProxyListTooLarge { .. } => hresult::BG_E_PROXY_LIST_TOO_LARGE,
             BgError::ProxyBypassListTooLarge { .. } => hresult::BG_E_PROXY_BYPASS_LIST_TOO_LARGE,
-            BgError::NoDescription { .. } => hresult::from_win32(ERROR_RESOURCE_LANG_NOT_FOUND),
+            BgError::NoDescription { .. } => hresult::ERROR_RESOURCE_LANG_NOT_FOUND_HR,
             BgError::Io { source, .. } => io_hresult(source),
             BgError::Failed { hresult, .. } => *hresult,
         }
@@ -158,8 +158,6 @@ impl BgError {
     }
 }
 
-const ERROR_RESOURCE_LANG_NOT_FOUND: u32 = 1815;
-
 /// The HRESULT for an I/O error: the Win32 code on Windows, otherwise the code for its kind.
 pub(crate) fn io_hresult(error: &io::Error) -> u32 {
     #[cfg(windows)]
@@ -167,15 +165,15 @@ pub(crate) fn io_hresult(error: &io::Error) -> u32 {
         return hresult::from_win32(code as u32);
     }
     match error.kind() {
-        io::ErrorKind::NotFound => hresult::from_win32(2), // ERROR_FILE_NOT_FOUND
+        io::ErrorKind::NotFound => hresult::ERROR_FILE_NOT_FOUND_HR,
         io::ErrorKind::PermissionDenied => hresult::E_ACCESSDENIED,
-        io::ErrorKind::AlreadyExists => hresult::from_win32(183), // ERROR_ALREADY_EXISTS
-        io::ErrorKind::StorageFull => hresult::from_win32(112),   // ERROR_DISK_FULL
-        io::ErrorKind::NotADirectory => hresult::from_win32(267), // ERROR_DIRECTORY
-        io::ErrorKind::ReadOnlyFilesystem => hresult::from_win32(19), // ERROR_WRITE_PROTECT
+        io::ErrorKind::AlreadyExists => hresult::ERROR_ALREADY_EXISTS_HR,
+        io::ErrorKind::StorageFull => hresult::ERROR_DISK_FULL_HR,
+        io::ErrorKind::NotADirectory => hresult::ERROR_DIRECTORY_HR,
+        io::ErrorKind::ReadOnlyFilesystem => hresult::ERROR_WRITE_PROTECT_HR,
         io::ErrorKind::OutOfMemory => hresult::E_OUTOFMEMORY,
-        io::ErrorKind::Interrupted | io::ErrorKind::TimedOut => hresult::from_win32(1460), // ERROR_TIMEOUT
-        io::ErrorKind::UnexpectedEof => hresult::from_win32(38), // ERROR_HANDLE_EOF
+        io::ErrorKind::Interrupted | io::ErrorKind::TimedOut => hresult::ERROR_TIMEOUT_HR,
+        io::ErrorKind::UnexpectedEof => hresult::ERROR_HANDLE_EOF_HR,
         _ => hresult::E_FAIL,
     }
 }

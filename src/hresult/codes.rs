@@ -48,6 +48,22 @@ pub const E_INVALIDARG: u32 = 0x8007_0057;
 pub const E_NOT_SET: u32 = 0x8007_0490;
 /// No text exists in the requested language (Win32 `ERROR_RESOURCE_LANG_NOT_FOUND`, 1815).
 pub const ERROR_RESOURCE_LANG_NOT_FOUND_HR: u32 = 0x8007_0717;
+/// A file does not exist (Win32 `ERROR_FILE_NOT_FOUND`, 2); bgcopy's code for a missing file.
+pub const ERROR_FILE_NOT_FOUND_HR: u32 = 0x8007_0002;
+/// A directory on the path does not exist (Win32 `ERROR_PATH_NOT_FOUND`, 3).
+pub const ERROR_PATH_NOT_FOUND_HR: u32 = 0x8007_0003;
+/// The medium is write-protected or the file system read-only (Win32 `ERROR_WRITE_PROTECT`, 19).
+pub const ERROR_WRITE_PROTECT_HR: u32 = 0x8007_0013;
+/// The end of a file was reached too early (Win32 `ERROR_HANDLE_EOF`, 38).
+pub const ERROR_HANDLE_EOF_HR: u32 = 0x8007_0026;
+/// The disk is full (Win32 `ERROR_DISK_FULL`, 112).
+pub const ERROR_DISK_FULL_HR: u32 = 0x8007_0070;
+/// A file already exists at the name (Win32 `ERROR_ALREADY_EXISTS`, 183).
+pub const ERROR_ALREADY_EXISTS_HR: u32 = 0x8007_00B7;
+/// A path that should name a directory does not (Win32 `ERROR_DIRECTORY`, 267).
+pub const ERROR_DIRECTORY_HR: u32 = 0x8007_010B;
+/// An operation timed out (Win32 `ERROR_TIMEOUT`, 1460).
+pub const ERROR_TIMEOUT_HR: u32 = 0x8007_05B4;
 
 // ---------------------------------------------------------------------------------------------
 // Background Copy success codes (spec 4.3)

@@ -589,7 +589,7 @@ mod tests {
 
     #[test]
     fn unknown_codes_have_no_name_or_text() {
-        for code in [0x8020_002F, 0x8020_FFFF, 0x80D0_FFFF, 0x8007_0002, 0x1234_5678, 0x8019_4000] {
+        for code in [0x8020_002F, 0x8020_FFFF, 0x80D0_FFFF, 0x8007_0001, 0x1234_5678, 0x8019_4000] {
             assert_eq!(name(code), None, "{code:#010x}");
             assert_eq!(description(code), None, "{code:#010x}");
         }

@@ -48,7 +48,7 @@ impl Transport for LocalTransport {
         let metadata = source.metadata().map_err(remote)?;
         if !metadata.is_file() {
             return Err(TransferError::fatal(
-                hresult::from_win32(2),
+                hresult::ERROR_FILE_NOT_FOUND_HR,
                 BgErrorContext::RemoteFile,
                 format!("{} is not a regular file", path.display()),
             ));
