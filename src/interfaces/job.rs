@@ -25,9 +25,10 @@ pub trait BackgroundCopyJob {
     /// # Errors
     /// - [`BgError::InvalidState`](crate::BgError::InvalidState): the job is final.
     /// - [`BgError::InvalidArgument`](crate::BgError::InvalidArgument) (`E_INVALIDARG`): an empty
-    ///   set, an empty or over-long remote name (2200), an unsupported scheme (only `http`,
-    ///   `https`, `file` and plain absolute paths), a relative or over-long local path (260), a
-    ///   NUL character, or a local name already used in the job (or twice in the set).
+    ///   set, an empty or over-long remote name (2200, or a path segment over 260), an unsupported
+    ///   scheme (only `http`, `https`, `file`, plain absolute paths and the schemes of registered
+    ///   transports), wildcards (`*`, `?`) in a remote path, a relative or over-long local path
+    ///   (260), a NUL character, or a local name already used in the job (or twice in the set).
     /// - [`BgError::TooManyFilesInJob`](crate::BgError::TooManyFilesInJob)
     ///   (`BG_E_TOO_MANY_FILES_IN_JOB`): the files-per-job limit (default 200) would be exceeded.
     fn add_file_set(&self, files: &[BgFileInfo]) -> Result<()>;

@@ -163,6 +163,7 @@ impl JobCounters {
         // Relaxed store + Release fence: the odd stamp is ordered before every counter write of
         // the resize, so a reader that sees any of them re-reads an odd or changed stamp.
         self.resize_seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+        // Release fence: orders the odd stamp before the resize's counter writes (see above).
         fence(Ordering::Release);
     }
 
@@ -187,7 +188,7 @@ impl JobCounters {
             fence(Ordering::Acquire);
             // Relaxed: ordered by the fence above.
             let seq_after = self.resize_seq.load(Ordering::Relaxed);
-            if seq_before % 2 == 0 && seq_before == seq_after {
+            if seq_before.is_multiple_of(2) && seq_before == seq_after {
                 return progress;
             }
             last = Some(progress);
@@ -226,7 +227,7 @@ impl JobCounters {
             fence(Ordering::Acquire);
             // Relaxed: ordered by the fence above.
             let seq_after = self.resize_seq.load(Ordering::Relaxed);
-            if seq_before % 2 == 0 && seq_before == seq_after {
+            if seq_before.is_multiple_of(2) && seq_before == seq_after {
                 return progress;
             }
             last = Some(progress);
