@@ -10,6 +10,8 @@ pub(crate) const MAX_DISPLAY_NAME: usize = 256;
 pub(crate) const MAX_DESCRIPTION: usize = 1024;
 /// Remote name limit, in UTF-16 units.
 pub(crate) const MAX_REMOTE_NAME: usize = 2200;
+/// Limit of one segment of a remote name (`MAX_PATH`), in UTF-16 units.
+pub(crate) const MAX_URL_SEGMENT: usize = 260;
 /// Local name limit (`MAX_PATH`), in UTF-16 units.
 pub(crate) const MAX_LOCAL_NAME: usize = 260;
 /// Proxy list and bypass list limit, in UTF-16 units.
@@ -97,7 +99,8 @@ impl Protocol {
 
 /// Checks a remote name and says its protocol: `http://`, `https://`, `file://` URLs, plain
 /// absolute paths, and URLs of the `extra_schemes` registered transports serve; at most 2200
-/// characters.
+/// characters; for the BITS forms, no wildcards in the path and no path segment over 260
+/// characters (`BG_FILE_INFO` rules).
 pub(crate) fn remote_name(name: &str, extra_schemes: &[String]) -> Result<Protocol> {
     let invalid = |why: &str| BgError::InvalidArgument(format!("remote name {name:?}: {why}"));
     if name.is_empty() {
@@ -109,6 +112,7 @@ pub(crate) fn remote_name(name: &str, extra_schemes: &[String]) -> Result<Protoc
         return Err(invalid(&format!("{len} characters long, more than {MAX_REMOTE_NAME}")));
     }
     if is_plain_absolute_path(name) {
+        remote_path_rules(name, &['*', '?']).map_err(|why| invalid(&why))?;
         return Ok(Protocol::File);
     }
     let url =
@@ -118,9 +122,15 @@ pub(crate) fn remote_name(name: &str, extra_schemes: &[String]) -> Result<Protoc
             if url.host_str().is_none_or(str::is_empty) {
                 return Err(invalid("the URL has no host"));
             }
+            remote_path_rules(raw_url_path(name), &['*']).map_err(|why| invalid(&why))?;
             Ok(Protocol::Http)
         }
         "file" => {
+            // A '?' in a file URL would start a query that names no file: it is a wildcard.
+            if url.query().is_some() {
+                return Err(invalid("wildcards are not allowed"));
+            }
+            remote_path_rules(raw_url_path(name), &['*']).map_err(|why| invalid(&why))?;
             file_url_to_path(&url)
                 .ok_or_else(|| invalid("the file URL does not name a local path"))?;
             Ok(Protocol::File)
@@ -128,6 +138,27 @@ pub(crate) fn remote_name(name: &str, extra_schemes: &[String]) -> Result<Protoc
         other if extra_schemes.iter().any(|s| s == other) => Ok(Protocol::Custom(other.to_owned())),
         other => Err(invalid(&format!("unsupported protocol {other:?}"))),
     }
+}
+
+/// `BG_FILE_INFO`'s rules for the path of a remote name: none of `wildcards`, and no segment longer
+/// than `MAX_PATH`.
+fn remote_path_rules(path: &str, wildcards: &[char]) -> std::result::Result<(), String> {
+    if path.contains(wildcards) {
+        return Err("wildcards are not allowed".to_owned());
+    }
+    match path.split(['/', '\\']).map(utf16_len).find(|&len| len > MAX_URL_SEGMENT) {
+        Some(len) => {
+            Err(format!("a segment is {len} characters long, more than {MAX_URL_SEGMENT}"))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The path of a URL as written: after the authority, before a query or fragment.
+fn raw_url_path(name: &str) -> &str {
+    let rest = name.split_once("://").map_or(name, |(_, rest)| rest);
+    let path = rest.find('/').map_or("", |start| &rest[start..]);
+    path.find(['?', '#']).map_or(path, |end| &path[..end])
 }
 
 /// The local path a `file://` URL or plain absolute path names.
@@ -164,8 +195,10 @@ pub(crate) fn local_name(path: &Path) -> Result<()> {
     if len > MAX_LOCAL_NAME {
         return Err(invalid(&format!("{len} characters long, more than {MAX_LOCAL_NAME}")));
     }
+    // `components()` drops a trailing `.` ("/dir/." names the directory), so check the text too.
     if text.ends_with('/')
         || text.ends_with('\\')
+        || text.rsplit(['/', '\\']).next() == Some(".")
         || !matches!(path.components().next_back(), Some(Component::Normal(_)))
     {
         return Err(invalid("does not name a file"));
