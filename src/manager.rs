@@ -135,6 +135,25 @@ impl Manager {
         self.engine.is_some()
     }
 
+    /// Test hook: waits until the engine's scheduler has looked at every job once after this
+    /// call (for example after advancing a [`ManualClock`](crate::ManualClock)), at most ten
+    /// seconds. Returns at once without an engine. Not part of the stable API.
+    #[doc(hidden)]
+    pub fn wait_engine_pass(&self) {
+        if let Some(engine) = &self.engine {
+            engine.wait_pass();
+        }
+    }
+
+    /// Test hook: waits until no engine worker holds a job (every running transfer returned, for
+    /// example after a suspend), at most ten seconds. Not part of the stable API.
+    #[doc(hidden)]
+    pub fn wait_engine_idle(&self) {
+        if let Some(engine) = &self.engine {
+            engine.wait_idle();
+        }
+    }
+
     fn handle(&self, shared: Arc<JobShared>) -> Job {
         Job { shared, caller: Arc::clone(&self.owner) }
     }
@@ -286,7 +305,9 @@ impl ManagerBuilder {
         self
     }
 
-    /// Engine settings beyond the common ones (clock, retry floor); see [`EngineConfig`].
+    /// Engine settings beyond the common ones (time slice, clock); see [`EngineConfig`]. Replaces
+    /// the engine settings made so far (call it before [`workers`](Self::workers) and
+    /// [`transport`](Self::transport)).
     pub fn engine_config(mut self, config: EngineConfig) -> Self {
         self.engine = Some(config);
         self

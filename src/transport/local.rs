@@ -1,5 +1,8 @@
 //! The `local` transport: plain absolute paths and `file://` URLs (percent-decoded), size known up
 //! front, copied with the kernel's file copy in large chunks straight into the temporary file.
+//! A resumed copy continues after the bytes already there only if the source is the same version
+//! (size, modification time and file identity, kept as the file's validator); otherwise it starts
+//! over.
 
 use super::{TransferError, TransferRequest, TransferSink, Transport};
 use crate::job::validate::local_source_path;
@@ -54,9 +57,16 @@ impl Transport for LocalTransport {
             ));
         }
         let size = metadata.len();
-        if sink.offset() > size || sink.size().is_some_and(|known| known != size) {
+        let validator = validator(&metadata);
+        let changed = sink.offset() > size
+            || sink.size().is_some_and(|known| known != size)
+            || (sink.offset() > 0 && sink.validator().is_some_and(|v| v != validator));
+        if changed {
             // The source changed since the last attempt: start over.
             sink.restart()?;
+        }
+        if sink.validator() != Some(validator.as_str()) {
+            sink.set_validator(Some(validator));
         }
         sink.set_size(Some(size))?;
         source.seek(SeekFrom::Start(sink.offset())).map_err(remote)?;
@@ -70,4 +80,23 @@ impl Transport for LocalTransport {
         }
         Ok(())
     }
+}
+
+/// What identifies one version of a source file: its size, modification time and (on Unix) its
+/// device and inode, so a file rewritten or replaced between two attempts is copied from zero
+/// instead of being continued.
+fn validator(metadata: &std::fs::Metadata) -> String {
+    let modified = metadata
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    #[cfg(unix)]
+    let identity = {
+        use std::os::unix::fs::MetadataExt;
+        format!("{}:{}", metadata.dev(), metadata.ino())
+    };
+    #[cfg(not(unix))]
+    let identity = String::new();
+    format!("local:{}:{modified}:{identity}", metadata.len())
 }

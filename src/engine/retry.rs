@@ -1,0 +1,154 @@
+//! Retry timing of jobs in `TransientError`: when to retry (no sooner than the minimum retry delay
+//! after the failure) and when to give up (the no-progress timeout passed since the first
+//! transient error without a byte arriving). Pure bookkeeping on the engine's clock; the
+//! scheduler applies the decisions through [`Job::retry_now`](crate::Job::retry_now) and
+//! [`Job::fail_no_progress`](crate::Job::fail_no_progress).
+//!
+//! A failure is noticed by its error count: each failed attempt raises the job's count, so a
+//! count the timer has not seen yet is a new failure (whoever drove the job). Progress is a change
+//! of the job's `bytes_transferred` between two failures; it restarts the no-progress window at
+//! the failure that follows it.
+
+use crate::JobId;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// What to do with a job in `TransientError` now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RetryAction {
+    /// Nothing until the given clock time.
+    WaitUntil(Duration),
+    /// The retry delay has passed: queue it again.
+    Retry,
+    /// The no-progress timeout has passed: move it to `Error`.
+    GiveUp,
+}
+
+/// What one job's timer remembers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Timer {
+    /// The error count at the last failure seen.
+    error_count: u32,
+    /// When the last failure was seen.
+    failed_at: Duration,
+    /// Start of the current window without progress.
+    quiet_since: Duration,
+    /// `bytes_transferred` when the window started or was last checked.
+    bytes: u64,
+}
+
+/// The timers of every job that failed transiently and has not transferred, failed fatally or
+/// been suspended since.
+#[derive(Debug, Default)]
+pub(crate) struct RetryTimers {
+    timers: HashMap<JobId, Timer>,
+}
+
+/// A job in `TransientError` as the scheduler sees it in one pass.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Failed {
+    pub(crate) id: JobId,
+    pub(crate) error_count: u32,
+    pub(crate) bytes: u64,
+    pub(crate) retry_delay: Duration,
+    pub(crate) no_progress_timeout: Duration,
+}
+
+impl RetryTimers {
+    /// Records what a pass sees of a job in `TransientError` at `now` and decides its fate.
+    pub(crate) fn decide(&mut self, job: Failed, now: Duration) -> RetryAction {
+        let timer = self.timers.entry(job.id).or_insert(Timer {
+            error_count: job.error_count,
+            failed_at: now,
+            quiet_since: now,
+            bytes: job.bytes,
+        });
+        if timer.error_count != job.error_count {
+            // A new failed attempt.
+            timer.error_count = job.error_count;
+            timer.failed_at = now;
+            if timer.bytes != job.bytes {
+                // Bytes arrived since the window started: it starts again.
+                timer.bytes = job.bytes;
+                timer.quiet_since = now;
+            }
+        }
+        let give_up_at = timer.quiet_since.saturating_add(job.no_progress_timeout);
+        let retry_at = timer.failed_at.saturating_add(job.retry_delay);
+        if now >= give_up_at {
+            RetryAction::GiveUp
+        } else if now >= retry_at {
+            RetryAction::Retry
+        } else {
+            RetryAction::WaitUntil(retry_at.min(give_up_at))
+        }
+    }
+
+    /// Forgets a job: it transferred, failed for good, was suspended, or left the manager.
+    pub(crate) fn forget(&mut self, id: JobId) {
+        self.timers.remove(&id);
+    }
+
+    /// Keeps only the timers of the jobs `keep` says yes to.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(JobId) -> bool) {
+        self.timers.retain(|id, _| keep(*id));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    fn failed(error_count: u32, bytes: u64) -> Failed {
+        Failed {
+            id: JobId::from_u128(7),
+            error_count,
+            bytes,
+            retry_delay: S(60),
+            no_progress_timeout: S(300),
+        }
+    }
+
+    #[test]
+    fn retry_waits_for_the_minimum_retry_delay_after_each_failure() {
+        let mut timers = RetryTimers::default();
+        assert_eq!(timers.decide(failed(1, 0), S(0)), RetryAction::WaitUntil(S(60)));
+        assert_eq!(timers.decide(failed(1, 0), S(59)), RetryAction::WaitUntil(S(60)));
+        assert_eq!(timers.decide(failed(1, 0), S(60)), RetryAction::Retry);
+        // The retry failed again at 70 s: the delay counts from there.
+        assert_eq!(timers.decide(failed(2, 0), S(70)), RetryAction::WaitUntil(S(130)));
+    }
+
+    #[test]
+    fn no_progress_timeout_counts_from_the_first_transient_error() {
+        let mut timers = RetryTimers::default();
+        timers.decide(failed(1, 0), S(0));
+        for (count, at) in [(2, 60), (3, 120), (4, 180), (5, 240)] {
+            assert_eq!(timers.decide(failed(count, 0), S(at)), RetryAction::WaitUntil(S(at + 60)));
+        }
+        assert_eq!(timers.decide(failed(5, 0), S(300)), RetryAction::GiveUp);
+    }
+
+    #[test]
+    fn bytes_arriving_restart_the_no_progress_window() {
+        let mut timers = RetryTimers::default();
+        timers.decide(failed(1, 0), S(0));
+        // The retry at 250 s moved 10 bytes before failing at 260 s.
+        assert_eq!(timers.decide(failed(2, 10), S(260)), RetryAction::WaitUntil(S(320)));
+        assert_eq!(timers.decide(failed(2, 10), S(320)), RetryAction::Retry);
+        assert_eq!(timers.decide(failed(3, 10), S(330)), RetryAction::WaitUntil(S(390)));
+        assert_eq!(timers.decide(failed(4, 10), S(560)), RetryAction::GiveUp);
+    }
+
+    #[test]
+    fn a_forgotten_job_starts_a_fresh_window() {
+        let mut timers = RetryTimers::default();
+        timers.decide(failed(1, 0), S(0));
+        timers.forget(JobId::from_u128(7));
+        assert_eq!(timers.decide(failed(2, 0), S(1000)), RetryAction::WaitUntil(S(1060)));
+        timers.retain(|_| false);
+        assert_eq!(timers.decide(failed(3, 0), S(2000)), RetryAction::WaitUntil(S(2060)));
+    }
+}

@@ -1,0 +1,156 @@
+//! A worker thread: waits for the scheduler to give it a job, then drives that job through the
+//! public driver API (claim, files in order, finish or fail) with the transports of the engine.
+
+use super::sink::EngineSink;
+use super::Engine;
+use crate::transport::{TransferError, TransferRequest};
+use crate::{hresult, BackgroundCopyJob, BgError, BgErrorContext, Job, JobDriver};
+use parking_lot::Mutex;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The scheduler's request that a worker give its job back (time slice over, room for a
+/// foreground job, shutdown). Checked by the sink before every step and between copy chunks.
+#[derive(Debug, Default)]
+pub(crate) struct StopFlag(Mutex<bool>);
+
+impl StopFlag {
+    pub(crate) fn is_set(&self) -> bool {
+        *self.0.lock()
+    }
+
+    pub(crate) fn set(&self, stop: bool) {
+        *self.0.lock() = stop;
+    }
+}
+
+/// The body of worker thread `index`: run what the scheduler assigns until shutdown.
+pub(super) fn work(engine: &Engine, index: usize) {
+    loop {
+        let (job, stop) = {
+            let mut workers = engine.workers.lock();
+            loop {
+                if workers.shutdown {
+                    return;
+                }
+                let slot = &workers.slots[index];
+                if let Some(assigned) = &slot.current {
+                    break (assigned.job.clone(), Arc::clone(&slot.stop));
+                }
+                engine.work_cv.wait(&mut workers);
+            }
+        };
+        // A panic here would be a bug in bgcopy; keep the worker (and its slot) alive anyway.
+        let claim_refused =
+            catch_unwind(AssertUnwindSafe(|| run_job(engine, &job, &stop))).unwrap_or(false);
+        {
+            let mut workers = engine.workers.lock();
+            if claim_refused {
+                workers.claim_blocked.insert(job.get_id(), Instant::now());
+            }
+            let shutdown = workers.shutdown;
+            let slot = &mut workers.slots[index];
+            slot.current = None;
+            if !shutdown {
+                slot.stop.set(false);
+            }
+        }
+        // The slot is free: let the scheduler look again (and `wait_idle` see it).
+        engine.work_cv.notify_all();
+        engine.core.wake();
+    }
+}
+
+/// Moves one job as far as it goes: until it is transferred, fails, or must stop. Returns `true`
+/// if the claim was refused because another driver still holds the job.
+fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
+    if stop.is_set() {
+        return false;
+    }
+    let driver = match job.claim() {
+        Ok(driver) => driver,
+        // Another driver (a caller's own) still holds the job; it wakes the scheduler when it
+        // lets go.
+        Err(BgError::Claimed) => return true,
+        // Not queued any more (suspended meanwhile): nothing to do.
+        Err(_) => return false,
+    };
+    let mut connected = false;
+    loop {
+        if stop.is_set() {
+            let _ = driver.release();
+            return false;
+        }
+        let Some(file) = driver.next_file() else { break };
+        let index = file.index();
+        let shared = Arc::clone(&file.file);
+        let scheme = shared.protocol.scheme(&shared.remote_name);
+        let Some(transport) = engine.transport_for(scheme) else {
+            let error = TransferError::fatal(
+                hresult::E_INVALIDARG,
+                BgErrorContext::GeneralTransport,
+                format!("no transport serves the {scheme:?} scheme"),
+            );
+            let _ = driver.fail(error, Some(index));
+            return false;
+        };
+        let transfer = match driver.open_file(index) {
+            Ok(transfer) => transfer,
+            Err(TransferError::Stopped) => return false,
+            Err(error) => {
+                let _ = driver.fail(error, Some(index));
+                return false;
+            }
+        };
+        let outcome = {
+            let mut sink = EngineSink::new(transfer, &driver, &mut connected, stop);
+            let request =
+                TransferRequest { remote_name: &shared.remote_name, job, file_index: index };
+            catch_unwind(AssertUnwindSafe(|| transport.transfer(&request, &mut sink)))
+                .unwrap_or_else(|_| {
+                    Err(TransferError::fatal(
+                        hresult::E_UNEXPECTED,
+                        BgErrorContext::GeneralTransport,
+                        format!("the {:?} transport panicked", transport.protocol()),
+                    ))
+                })
+                .and_then(|()| sink.finish())
+        };
+        match outcome {
+            Ok(()) => {}
+            Err(TransferError::Stopped) => {
+                stopped(driver, stop, index);
+                return false;
+            }
+            Err(error) => {
+                let _ = driver.fail(error, Some(index));
+                return false;
+            }
+        }
+    }
+    if !connected && driver.connected().is_err() {
+        return false;
+    }
+    let _ = driver.finish();
+    false
+}
+
+/// A transfer returned `Stopped`: the job was suspended, cancelled or completed (the claim is
+/// gone; dropping the driver is all), the scheduler wants the worker back (release the job to
+/// `Queued`), or the transport stopped on its own, which counts as a transient failure.
+fn stopped(driver: JobDriver, stop: &StopFlag, index: usize) {
+    if !driver.is_live() {
+        return;
+    }
+    if stop.is_set() {
+        let _ = driver.release();
+    } else {
+        let error = TransferError::transient(
+            hresult::E_ABORT,
+            BgErrorContext::GeneralTransport,
+            "the transport stopped without being asked to",
+        );
+        let _ = driver.fail(error, Some(index));
+    }
+}
