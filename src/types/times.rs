@@ -11,6 +11,7 @@ pub struct BgJobTimes {
     pub creation_time: SystemTime,
     /// When the job was last changed.
     pub modification_time: SystemTime,
-    /// When the job entered `Transferred`; `None` before that.
+    /// When the job entered `Transferred`; `None` before that, and again once the job is queued
+    /// for another round (files added after it was transferred).
     pub transfer_completion_time: Option<SystemTime>,
 }
