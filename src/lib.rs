@@ -44,12 +44,19 @@
 //!   every code.
 //! - **Driver API**: [`Job::claim`], [`JobDriver`], [`FileTransfer`]: move a job from your own code
 //!   (sync or async) with the engine's guarantees.
-//! - **Engine and transports**: [`Transport`] for one URL scheme; [`LocalTransport`] for
-//!   `file://` and absolute paths.
+//! - **Engine and transports**: `Manager::new()` runs worker threads that transfer queued jobs
+//!   by priority ([`EngineConfig`]: workers, time slice, transports, and a [`Clock`]; tests use a
+//!   [`ManualClock`] to let retry delays pass at once). [`Transport`] moves the bytes for one URL
+//!   scheme; [`LocalTransport`] serves `file://` and absolute paths.
 //!
 //! ## Crate features
 //!
-//! - `http` (off by default): the HTTP(S) transport, on a blocking client without an async runtime.
+//! - `http` (off by default): `HttpTransport` for `http://` and `https://`, on a blocking client
+//!   (ureq with rustls) without an async runtime; resumes with validated `Range`/`If-Range`,
+//!   honours the job's proxy settings, custom headers and timeouts ([`Job::set_custom_headers`],
+//!   [`Job::set_http_timeouts`]). `Manager::new()` registers it. The expected SHA-256 digest per
+//!   file ([`JobFile::set_expected_sha256`]) works with or without the feature, for every
+//!   transport.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -66,7 +73,7 @@ pub mod transport;
 mod types;
 
 pub use driver::{FileTransfer, JobDriver};
-pub use engine::EngineConfig;
+pub use engine::{Clock, ClockWaker, EngineConfig, ManualClock, SystemClock};
 pub use error::{BgError, Result};
 pub use interfaces::{
     BackgroundCopyCallback, BackgroundCopyError, BackgroundCopyFile, BackgroundCopyJob,
@@ -74,6 +81,9 @@ pub use interfaces::{
 };
 pub use job::{transition, Job, JobError, JobEvent, JobFile};
 pub use manager::{Manager, ManagerBuilder};
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub use transport::HttpTransport;
 pub use transport::{LocalTransport, TransferError, TransferRequest, TransferSink, Transport};
 pub use types::{
     BgErrorContext, BgFileInfo, BgFileProgress, BgJobPriority, BgJobProgress, BgJobProxyUsage,

@@ -9,6 +9,7 @@ pub(crate) mod disk;
 mod file;
 #[cfg(all(test, loom))]
 mod loom_tests;
+pub(crate) mod options;
 mod report;
 pub(crate) mod transitions;
 pub(crate) mod validate;
@@ -99,6 +100,8 @@ pub(crate) struct JobInner {
     local_names: HashSet<PathBuf>,
     /// A driver holds the job (see [`JobDriver`](crate::JobDriver)).
     pub(crate) claimed: bool,
+    /// HTTP options: custom headers, timeouts (see `job/options.rs`).
+    pub(crate) options: options::JobOptions,
 }
 
 /// What a caller-side operation on the job's files left undone.
@@ -143,6 +146,7 @@ impl JobShared {
                 file_disk: Vec::new(),
                 local_names: HashSet::new(),
                 claimed: false,
+                options: options::JobOptions::default(),
             }),
             core,
             notifier,
@@ -182,7 +186,8 @@ impl JobShared {
                 inner.error = None;
                 self.post(inner, Event::Modification);
             }
-            BgJobState::Queued if old == BgJobState::Transferred => {
+            // Queued again after being transferred (directly, or suspended first): a new round.
+            BgJobState::Queued if inner.transfer_completion_time.is_some() => {
                 inner.transfer_completion_time = None;
                 self.post(inner, Event::Modification);
             }
@@ -324,7 +329,7 @@ impl BackgroundCopyJob for Job {
                 remote_name: info.remote_name.clone(),
                 local_name: info.local_name.clone(),
                 protocol,
-                counters: FileCounters::new(),
+                counters: FileCounters::new(index),
             });
             self.shared.counters.add_file();
             inner.files.push(file);
@@ -430,6 +435,7 @@ impl BackgroundCopyJob for Job {
         self.shared.job_type
     }
 
+    #[inline]
     fn get_progress(&self) -> BgJobProgress {
         self.shared.counters.snapshot()
     }

@@ -5,13 +5,22 @@
 //! sink that already holds the bytes of earlier attempts ([`TransferSink::offset`]); it reports
 //! the size when it learns it, writes the remaining bytes, and returns. The sink counts every byte
 //! into the job's lock-free counters, refuses bytes past a known size, and returns
-//! [`TransferError::Stopped`] as soon as the job is suspended or cancelled, which the transport
-//! passes on. A server that ignored the offset is handled with [`TransferSink::restart`].
+//! [`TransferError::Stopped`] as soon as the job is suspended, cancelled or completed, or the
+//! engine takes the worker back (end of a time slice, room for a `Foreground` job, shutdown); the
+//! transport passes it on. A transport that blocks for long without touching its sink delays all
+//! of these, including the drop of the last [`Manager`](crate::Manager): poll
+//! [`TransferSink::should_stop`] while waiting. A server that ignored the offset is handled with
+//! [`TransferSink::restart`].
 
 mod error;
+#[cfg(feature = "http")]
+mod http;
 mod local;
 
 pub use error::TransferError;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub use http::HttpTransport;
 pub use local::LocalTransport;
 
 use crate::Job;

@@ -1,0 +1,361 @@
+//! Per-job HTTP options (the `IBackgroundCopyJobHttpOptions` part users rely on): custom request
+//! headers and the connect and stalled-read timeouts; and the optional expected SHA-256 digest of
+//! each file, checked before the file counts as transferred.
+//!
+//! The options are plain settings under the job lock, changed like every other property: refused
+//! in a final state (`BG_E_INVALID_STATE`), stamping the modification time and firing
+//! `job_modification`.
+
+use super::{transition, JobEvent};
+use crate::transport::TransferError;
+use crate::{hresult, BgError, BgErrorContext, Job, JobFile, Result};
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::time::Duration;
+
+/// Limit on the custom headers of one job: names, values, `": "` and `"\r\n"` counted, in bytes.
+pub(crate) const MAX_CUSTOM_HEADERS: usize = 16 * 1024;
+
+/// Header names the transport manages itself: a custom value would break framing, resuming or the
+/// byte counts (decompression), so they are refused.
+const RESERVED_HEADERS: &[&str] = &[
+    "accept-encoding",
+    "connection",
+    "content-length",
+    "host",
+    "if-range",
+    "keep-alive",
+    "proxy-connection",
+    "range",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// The HTTP options of one job, under its lock.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct JobOptions {
+    /// Extra request headers, in the order given.
+    pub(crate) headers: Vec<(String, String)>,
+    /// Limit on establishing a connection (`None`: the transport's default).
+    pub(crate) connect_timeout: Option<Duration>,
+    /// Limit on one read that receives nothing (`None`: the transport's default).
+    pub(crate) read_timeout: Option<Duration>,
+}
+
+fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Checks one header: a token name (RFC 9110), not one the transport manages, and a value without
+/// control characters other than horizontal tab (so no CR, LF or NUL can split a request).
+fn check_header(name: &str, value: &str) -> Result<()> {
+    if name.is_empty() || !name.bytes().all(is_token_char) {
+        return Err(BgError::InvalidArgument(format!("{name:?} is not a valid header name")));
+    }
+    if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+        return Err(BgError::InvalidArgument(format!(
+            "the header {name:?} is managed by the transport"
+        )));
+    }
+    if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        return Err(BgError::InvalidArgument(format!(
+            "the value of header {name:?} contains a control character"
+        )));
+    }
+    Ok(())
+}
+
+fn check_timeout(what: &str, timeout: Option<Duration>) -> Result<()> {
+    if timeout.is_some_and(|t| t.is_zero()) {
+        return Err(BgError::InvalidArgument(format!("the {what} timeout is zero")));
+    }
+    Ok(())
+}
+
+impl Job {
+    /// Replaces the job's custom request headers: each `(name, value)` is sent with every HTTP
+    /// request of the job, in the order given (the same name may repeat). An empty slice clears
+    /// them. The transport's own headers (`Range`, `If-Range`, `Accept-Encoding`, `Host`, framing
+    /// and connection headers) cannot be set.
+    ///
+    /// ```
+    /// use bgcopy::*;
+    /// let manager = Manager::builder().without_engine().build();
+    /// let job = manager.create_job("with headers", BgJobType::Download)?;
+    /// job.set_custom_headers(&[("Authorization", "Bearer abc"), ("X-Trace", "1")])?;
+    /// assert_eq!(job.get_custom_headers()[1], ("X-Trace".to_owned(), "1".to_owned()));
+    /// assert!(job.set_custom_headers(&[("X-Evil", "a\r\nHost: b")]).is_err());
+    /// # Ok::<(), BgError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`BgError::InvalidState`] in a final state (`Acknowledged`, `Cancelled`);
+    /// [`BgError::InvalidArgument`] (`E_INVALIDARG`) for a name that is not an HTTP token or is
+    /// managed by the transport, or a value with a control character (CR, LF, NUL, ...);
+    /// [`BgError::StringTooLong`] (`BG_E_STRING_TOO_LONG`) if the headers together, written as
+    /// `name: value\r\n` lines, pass 16 KiB. On error nothing changes.
+    pub fn set_custom_headers(&self, headers: &[(&str, &str)]) -> Result<()> {
+        transition(self.shared.counters.state(), JobEvent::Modify)?;
+        let mut len = 0;
+        for (name, value) in headers {
+            check_header(name, value)?;
+            len += name.len() + value.len() + 4;
+        }
+        if len > MAX_CUSTOM_HEADERS {
+            return Err(BgError::StringTooLong {
+                what: "the custom headers",
+                len,
+                max: MAX_CUSTOM_HEADERS,
+            });
+        }
+        let headers =
+            headers.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect::<Vec<_>>();
+        self.modify(|inner| inner.options.headers = headers)
+    }
+
+    /// The job's custom request headers, in the order set (empty by default).
+    pub fn get_custom_headers(&self) -> Vec<(String, String)> {
+        self.lock().options.headers.clone()
+    }
+
+    /// Removes every custom request header.
+    ///
+    /// # Errors
+    /// [`BgError::InvalidState`] in a final state (`Acknowledged`, `Cancelled`).
+    pub fn clear_custom_headers(&self) -> Result<()> {
+        self.modify(|inner| inner.options.headers.clear())
+    }
+
+    /// Sets the job's HTTP timeouts: `connect` bounds establishing a connection (TCP and TLS
+    /// set-up, a proxy's tunnel; a name lookup is bounded by the system resolver's own timeouts),
+    /// `read` bounds one read that receives nothing (a stalled server, while waiting for the
+    /// response or inside the body). `None` keeps the transport's default (see
+    /// `HttpTransport::with_timeouts`). A timeout that fires is a transient failure: the job goes
+    /// to `TransientError` and is retried.
+    ///
+    /// # Errors
+    /// [`BgError::InvalidState`] in a final state; [`BgError::InvalidArgument`] for a zero
+    /// duration.
+    pub fn set_http_timeouts(
+        &self,
+        connect: Option<Duration>,
+        read: Option<Duration>,
+    ) -> Result<()> {
+        transition(self.shared.counters.state(), JobEvent::Modify)?;
+        check_timeout("connect", connect)?;
+        check_timeout("read", read)?;
+        self.modify(|inner| {
+            inner.options.connect_timeout = connect;
+            inner.options.read_timeout = read;
+        })
+    }
+
+    /// The job's HTTP timeouts as `(connect, read)`; `None` means the transport's default.
+    pub fn get_http_timeouts(&self) -> (Option<Duration>, Option<Duration>) {
+        let inner = self.lock();
+        (inner.options.connect_timeout, inner.options.read_timeout)
+    }
+
+    /// A copy of the job's HTTP options, for a transport.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub(crate) fn http_options(&self) -> JobOptions {
+        self.lock().options.clone()
+    }
+}
+
+impl JobFile {
+    /// Sets (or with `None` removes) the SHA-256 digest the file's content must have. When the
+    /// last byte of the file is in its temporary file, the driver reads the file back and compares;
+    /// on a mismatch the file starts over from zero (its bytes leave the job's count) and the job
+    /// goes to `Error` with `BG_E_VALIDATION_FAILED`, context `RemoteFile`, so nothing that fails
+    /// the check is ever made visible by `complete()`. Works for every transport.
+    ///
+    /// # Errors
+    /// [`BgError::InvalidState`] in a final state; a [`BgError::Failed`] with `BG_E_INVALID_STATE`
+    /// once the file is transferred (the check has run already).
+    pub fn set_expected_sha256(&self, digest: Option<[u8; 32]>) -> Result<()> {
+        let mut inner = self.job.inner.lock();
+        transition(self.job.counters.state(), JobEvent::Modify)?;
+        if self.file.counters.is_transferred() {
+            return Err(BgError::Failed {
+                hresult: hresult::BG_E_INVALID_STATE,
+                message: "the file is already transferred".to_owned(),
+            });
+        }
+        inner.file_disk[self.file.index].expected_sha256 = digest;
+        self.job.apply(&mut inner, JobEvent::Modify)?;
+        Ok(())
+    }
+
+    /// [`set_expected_sha256`](Self::set_expected_sha256) from 64 hexadecimal digits (either
+    /// case), as `sha256sum` prints them.
+    ///
+    /// ```
+    /// use bgcopy::*;
+    /// let manager = Manager::builder().without_engine().build();
+    /// let job = manager.create_job("checked", BgJobType::Download)?;
+    /// # let dir = std::env::temp_dir();
+    /// job.add_file("https://example.com/empty", &dir.join("empty"))?;
+    /// let file = &job.enum_files()[0];
+    /// file.set_expected_sha256_hex(
+    ///     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    /// )?;
+    /// assert_eq!(file.get_expected_sha256().unwrap()[0], 0xe3);
+    /// # Ok::<(), BgError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`BgError::InvalidArgument`] unless `hex` is exactly 64 hexadecimal digits; otherwise as
+    /// [`set_expected_sha256`](Self::set_expected_sha256).
+    pub fn set_expected_sha256_hex(&self, hex: &str) -> Result<()> {
+        let digest = parse_sha256_hex(hex).ok_or_else(|| {
+            BgError::InvalidArgument("a SHA-256 digest is 64 hexadecimal digits".to_owned())
+        })?;
+        self.set_expected_sha256(Some(digest))
+    }
+
+    /// The SHA-256 digest the file must have, if one was set.
+    pub fn get_expected_sha256(&self) -> Option<[u8; 32]> {
+        self.job.inner.lock().file_disk[self.file.index].expected_sha256
+    }
+}
+
+fn parse_sha256_hex(hex: &str) -> Option<[u8; 32]> {
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut digest = [0u8; 32];
+    for (byte, pair) in digest.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        let text = std::str::from_utf8(pair).ok()?;
+        *byte = u8::from_str_radix(text, 16).ok()?;
+    }
+    Some(digest)
+}
+
+fn to_hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The SHA-256 of everything in `file`, read from its start.
+fn sha256_of(file: &mut File) -> io::Result<[u8; 32]> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    file.seek(SeekFrom::End(0))?;
+    Ok(hasher.finalize().into())
+}
+
+/// Reads a finished temporary file back and compares its SHA-256 with `expected`. A mismatch is
+/// `Ok(Some(error))`: the fatal `BG_E_VALIDATION_FAILED` failure to report once the file has
+/// been restarted; a read failure is a `LocalFile` error.
+pub(crate) fn check_sha256(
+    file: &mut File,
+    expected: &[u8; 32],
+    remote_name: &str,
+) -> std::result::Result<Option<TransferError>, TransferError> {
+    let actual =
+        sha256_of(file).map_err(|e| TransferError::from_io(&e, BgErrorContext::LocalFile))?;
+    if &actual == expected {
+        return Ok(None);
+    }
+    Ok(Some(TransferError::fatal(
+        hresult::BG_E_VALIDATION_FAILED,
+        BgErrorContext::RemoteFile,
+        format!(
+            "the SHA-256 of {remote_name:?} is {}, not the expected {}",
+            to_hex(&actual),
+            to_hex(expected)
+        ),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::{LocalTransport, TransferRequest, Transport};
+    use crate::{BackgroundCopyFile, BackgroundCopyJob, BackgroundCopyManager, BgJobType, Manager};
+
+    #[test]
+    fn header_names_must_be_tokens() {
+        assert!(check_header("X-Ok_1", "v").is_ok());
+        for bad in ["", "Bad Name", "a:b", "é", "a\r\nb"] {
+            assert!(check_header(bad, "v").is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn header_values_reject_control_characters() {
+        assert!(check_header("X", "tab\tok and spaces, ünïcode").is_ok());
+        for bad in ["a\rb", "a\nb", "a\0b", "a\x7fb", "a\x01b"] {
+            assert!(check_header("X", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn transport_managed_headers_are_refused() {
+        for name in ["Range", "IF-RANGE", "accept-encoding", "Host", "Transfer-Encoding"] {
+            assert!(check_header(name, "x").is_err(), "{name}");
+        }
+    }
+
+    /// Copies `content` through the local transport into a job whose file expects `digest`.
+    fn local_copy_with_digest(
+        content: &[u8],
+        digest: [u8; 32],
+    ) -> (tempfile::TempDir, Job, std::result::Result<(), TransferError>) {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("source.bin");
+        std::fs::write(&source, content).unwrap();
+        let manager = Manager::builder().without_engine().build();
+        let job = manager.create_job("digest", BgJobType::Download).unwrap();
+        let remote = source.to_str().unwrap().to_owned();
+        job.add_file(&remote, &dir.path().join("copy.bin")).unwrap();
+        job.enum_files()[0].set_expected_sha256(Some(digest)).unwrap();
+        job.resume().unwrap();
+        let driver = job.claim().unwrap();
+        driver.connected().unwrap();
+        let mut sink = driver.open_file(0).unwrap();
+        let request = TransferRequest { remote_name: &remote, job: &job, file_index: 0 };
+        LocalTransport.transfer(&request, &mut sink).unwrap();
+        let result = sink.finish();
+        (dir, job, result)
+    }
+
+    #[test]
+    fn expected_digest_is_checked_for_every_transport() {
+        let content = b"hello digest";
+        let right: [u8; 32] = Sha256::digest(content).into();
+        let (_dir, job, result) = local_copy_with_digest(content, right);
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(job.enum_files()[0].get_progress().bytes_transferred, 12);
+
+        let (_dir, job, result) = local_copy_with_digest(content, [7; 32]);
+        let error = result.unwrap_err();
+        assert_eq!(error.hresult(), hresult::BG_E_VALIDATION_FAILED);
+        assert_eq!(error.context(), BgErrorContext::RemoteFile);
+        assert!(!error.is_transient());
+        let file = &job.enum_files()[0];
+        assert_eq!(file.get_progress().bytes_transferred, 0, "restarted from zero");
+        assert!(!file.get_progress().completed);
+    }
+
+    #[test]
+    fn sha256_hex_parses_64_digits_only() {
+        let empty = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855";
+        assert_eq!(parse_sha256_hex(empty).map(|d| to_hex(&d)), Some(empty.to_lowercase()));
+        assert_eq!(parse_sha256_hex(&empty[..62]), None);
+        assert_eq!(parse_sha256_hex(&format!("{}zz", &empty[..62])), None);
+        assert_eq!(parse_sha256_hex(&format!("{}+1", &empty[..62])), None);
+        assert_eq!(parse_sha256_hex(&"é".repeat(32)), None);
+    }
+}

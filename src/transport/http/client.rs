@@ -1,0 +1,343 @@
+//! One HTTP exchange on ureq: the request with the job's headers, proxy and timeouts; redirects
+//! followed by hand (so https → http can be refused, the proxy re-decided per host and
+//! credentials kept from other origins); and ureq's errors mapped to [`TransferError`]s.
+
+use super::proxy::{self, Route};
+use super::HttpTransport;
+use crate::job::options::JobOptions;
+use crate::transport::TransferError;
+use crate::{hresult, BgErrorContext, BgProxySettings};
+use std::io;
+use std::time::Duration;
+use ureq::http::Response;
+use ureq::Body;
+use url::Url;
+
+/// The request method: downloads only read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Method {
+    Get,
+    Head,
+}
+
+/// Headers that carry credentials: not sent to another origin after a redirect.
+const CREDENTIAL_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie"];
+
+/// What one transfer call needs for its requests.
+pub(super) struct Client<'a> {
+    pub(super) transport: &'a HttpTransport,
+    pub(super) url: Url,
+    pub(super) options: JobOptions,
+    pub(super) proxy: BgProxySettings,
+}
+
+impl Client<'_> {
+    fn connect_timeout(&self) -> Duration {
+        self.options.connect_timeout.unwrap_or(self.transport.connect_timeout)
+    }
+
+    fn read_timeout(&self) -> Duration {
+        self.options.read_timeout.unwrap_or(self.transport.read_timeout)
+    }
+
+    /// Sends `method` for the file (with `Range: bytes=offset-` and `If-Range: validator` when
+    /// `range` is given), following redirects, and returns the final response (any status).
+    ///
+    /// # Errors
+    /// Connection failures (transient), a redirect that cannot be followed (fatal, the 3xx's
+    /// `0x80190000 + status`), an unusable proxy list (fatal `BG_E_INVALID_PROXY_INFO`).
+    pub(super) fn send(
+        &self,
+        method: Method,
+        range: Option<(u64, &str)>,
+    ) -> Result<Response<Body>, TransferError> {
+        let mut url = self.url.clone();
+        let mut same_origin = true;
+        let mut hops = 0;
+        loop {
+            let response = self.send_once(method, &url, range, same_origin)?;
+            let status = response.status().as_u16();
+            if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+                return Ok(response);
+            }
+            let refuse = |why: String| {
+                TransferError::fatal(
+                    hresult::from_http_status(status),
+                    BgErrorContext::RemoteFile,
+                    format!("redirect from {url} not followed: {why}"),
+                )
+            };
+            hops += 1;
+            if hops > self.transport.max_redirects {
+                return Err(refuse(format!(
+                    "more than {} redirects",
+                    self.transport.max_redirects
+                )));
+            }
+            let location = response.headers().get("location").and_then(|v| v.to_str().ok());
+            let next = next_hop(&url, location).map_err(refuse)?;
+            same_origin &= next.origin() == url.origin();
+            url = next;
+        }
+    }
+
+    /// One request to `url`, through the proxies its route names (in order when connecting to
+    /// one fails), with one immediate retry of a connection that closed before answering (a
+    /// pooled connection the server had just dropped).
+    fn send_once(
+        &self,
+        method: Method,
+        url: &Url,
+        range: Option<(u64, &str)>,
+        same_origin: bool,
+    ) -> Result<Response<Body>, TransferError> {
+        let proxies = match proxy::route(&self.proxy, url, &self.transport.env)? {
+            Route::Direct => vec![None],
+            Route::Proxies(list) => list.into_iter().map(Some).collect(),
+        };
+        let mut last = None;
+        for proxy in &proxies {
+            let proxy = match proxy {
+                Some(uri) => Some(ureq::Proxy::new(uri).map_err(|e| {
+                    TransferError::fatal(
+                        hresult::BG_E_INVALID_PROXY_INFO,
+                        BgErrorContext::GeneralTransport,
+                        format!("proxy {uri:?} is not usable: {e}"),
+                    )
+                })?),
+                None => None,
+            };
+            for _ in 0..2 {
+                match self.request(method, url, range, same_origin, proxy.clone()) {
+                    Ok(response) => return Ok(response),
+                    Err(e) => {
+                        let closed = matches!(&e, ureq::Error::Io(io) if closed_early(io));
+                        let unreachable = is_connect_failure(&e);
+                        let error = request_error(e);
+                        if !closed && !unreachable {
+                            return Err(error);
+                        }
+                        last = Some(error);
+                        if unreachable {
+                            break; // try the next proxy
+                        }
+                    }
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| unreachable_error(url)))
+    }
+
+    fn request(
+        &self,
+        method: Method,
+        url: &Url,
+        range: Option<(u64, &str)>,
+        same_origin: bool,
+        proxy: Option<ureq::Proxy>,
+    ) -> Result<Response<Body>, ureq::Error> {
+        let agent = &self.transport.agent;
+        let mut request = match method {
+            Method::Get => agent.get(url.as_str()),
+            Method::Head => agent.head(url.as_str()),
+        };
+        for (name, value) in &self.options.headers {
+            if !same_origin && CREDENTIAL_HEADERS.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+                continue;
+            }
+            request = request.header(name.as_str(), value.as_bytes());
+        }
+        // Identity only: no transparent decompression, so offsets and counts are wire bytes.
+        request = request.header("Accept-Encoding", "identity");
+        if let Some((offset, validator)) = range {
+            request =
+                request.header("Range", format!("bytes={offset}-")).header("If-Range", validator);
+        }
+        // No resolve timeout: ureq resolves before every request (pooled or not) and would start
+        // a thread each time to bound the lookup; the system resolver bounds it by itself.
+        request
+            .config()
+            .proxy(proxy)
+            .timeout_connect(Some(self.connect_timeout()))
+            .timeout_per_read(Some(self.read_timeout()))
+            .timeout_per_write(Some(self.read_timeout()))
+            .build()
+            .call()
+    }
+}
+
+/// Where a redirect from `current` to `location` leads, if it may be followed: an `http` or
+/// `https` URL, never from `https` down to `http`.
+fn next_hop(current: &Url, location: Option<&str>) -> Result<Url, String> {
+    let location = location.ok_or_else(|| "no Location".to_owned())?;
+    let next = current.join(location).map_err(|e| format!("bad Location {location:?}: {e}"))?;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(format!("{next} is not an http(s) URL"));
+    }
+    if current.scheme() == "https" && next.scheme() == "http" {
+        return Err(format!("{next} would downgrade https to http"));
+    }
+    Ok(next)
+}
+
+fn unreachable_error(url: &Url) -> TransferError {
+    TransferError::transient(
+        hresult::BG_E_CONNECT_FAILURE,
+        BgErrorContext::GeneralTransport,
+        format!("could not connect for {url}"),
+    )
+}
+
+/// The connection closed before a response: retrying at once on a new connection is safe (the
+/// methods used are idempotent).
+fn closed_early(error: &io::Error) -> bool {
+    use io::ErrorKind::*;
+    matches!(error.kind(), UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe)
+}
+
+/// Failures to reach the server (or proxy) at all: the next proxy of the list may do better.
+fn is_connect_failure(error: &ureq::Error) -> bool {
+    use io::ErrorKind::*;
+    match error {
+        ureq::Error::ConnectionFailed
+        | ureq::Error::HostNotFound
+        | ureq::Error::ConnectProxyFailed(_)
+        | ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => true,
+        ureq::Error::Io(e) => {
+            matches!(e.kind(), ConnectionRefused | HostUnreachable | NetworkUnreachable)
+        }
+        _ => false,
+    }
+}
+
+/// Maps a failure to send a request or receive its response head.
+pub(super) fn request_error(error: ureq::Error) -> TransferError {
+    use ureq::Error as E;
+    let transport = BgErrorContext::GeneralTransport;
+    let message = error.to_string();
+    match error {
+        E::Timeout(phase) => TransferError::transient(
+            hresult::ERROR_TIMEOUT_HR,
+            transport,
+            format!("timed out ({phase:?}): {message}"),
+        ),
+        E::ConnectionFailed | E::HostNotFound | E::ConnectProxyFailed(_) => {
+            TransferError::transient(hresult::BG_E_CONNECT_FAILURE, transport, message)
+        }
+        E::Io(e) => io_error(&e, transport),
+        E::Protocol(_) | E::LargeResponseHeader(..) | E::BodyExceedsLimit(_) => {
+            TransferError::transient(
+                hresult::BG_E_INVALID_SERVER_RESPONSE,
+                BgErrorContext::RemoteFile,
+                message,
+            )
+        }
+        E::BadUri(_) | E::Http(_) => {
+            TransferError::fatal(hresult::E_INVALIDARG, BgErrorContext::RemoteFile, message)
+        }
+        E::InvalidProxyUrl => {
+            TransferError::fatal(hresult::BG_E_INVALID_PROXY_INFO, transport, message)
+        }
+        E::Tls(_) | E::Pem(_) | E::Rustls(_) | E::TlsRequired | E::RequireHttpsOnly(_) => {
+            TransferError::fatal(hresult::DO_E_HTTP_CERT_VALIDATION, transport, message)
+        }
+        _ => TransferError::transient(hresult::E_FAIL, transport, message),
+    }
+}
+
+/// Maps an I/O failure of the connection: refused or unreachable is `BG_E_CONNECT_FAILURE`, cut is
+/// `BG_E_CONNECTION_CLOSED`, both transient; anything else is classified by
+/// [`TransferError::from_io`].
+fn io_error(error: &io::Error, context: BgErrorContext) -> TransferError {
+    use io::ErrorKind::*;
+    let message = error.to_string();
+    match error.kind() {
+        ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable => {
+            TransferError::transient(hresult::BG_E_CONNECT_FAILURE, context, message)
+        }
+        UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe | NotConnected => {
+            TransferError::transient(hresult::BG_E_CONNECTION_CLOSED, context, message)
+        }
+        TimedOut | WouldBlock => {
+            TransferError::transient(hresult::ERROR_TIMEOUT_HR, context, message)
+        }
+        _ => TransferError::from_io(error, context),
+    }
+}
+
+/// Maps a failure while reading a body: always transient (the next attempt resumes), a stall as
+/// a timeout, anything else as a connection cut short.
+pub(super) fn body_error(error: io::Error) -> TransferError {
+    let context = BgErrorContext::RemoteFile;
+    match ureq::Error::from(error) {
+        ureq::Error::Timeout(phase) => TransferError::transient(
+            hresult::ERROR_TIMEOUT_HR,
+            context,
+            format!("the server stopped sending ({phase:?})"),
+        ),
+        ureq::Error::Io(e) => match io_error(&e, context) {
+            e @ TransferError::Failed { transient: true, .. } => e,
+            _ => TransferError::transient(hresult::BG_E_CONNECTION_CLOSED, context, e.to_string()),
+        },
+        other => {
+            TransferError::transient(hresult::BG_E_CONNECTION_CLOSED, context, other.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn redirect_from_https_to_http_is_refused() {
+        let error = next_hop(&url("https://a.example/f"), Some("http://a.example/f")).unwrap_err();
+        assert!(error.contains("downgrade"), "{error}");
+        assert!(next_hop(&url("https://a.example/f"), Some("https://b.example/g")).is_ok());
+        assert!(next_hop(&url("http://a.example/f"), Some("https://a.example/f")).is_ok());
+    }
+
+    #[test]
+    fn redirect_location_resolves_against_the_current_url() {
+        let next = next_hop(&url("https://a.example/dir/f"), Some("../g?x=1")).unwrap();
+        assert_eq!(next.as_str(), "https://a.example/g?x=1");
+        let next = next_hop(&url("http://a.example/dir/f"), Some("//b.example/h")).unwrap();
+        assert_eq!(next.as_str(), "http://b.example/h");
+    }
+
+    #[test]
+    fn redirect_without_usable_location_is_refused() {
+        assert!(next_hop(&url("http://a.example/f"), None).is_err());
+        assert!(next_hop(&url("http://a.example/f"), Some("ftp://a.example/f")).is_err());
+        assert!(next_hop(&url("http://a.example/f"), Some("file:///etc/passwd")).is_err());
+        assert!(next_hop(&url("http://a.example/f"), Some("http://[bad")).is_err());
+    }
+
+    #[test]
+    fn connection_failures_map_to_transient_connect_failure() {
+        let e = request_error(ureq::Error::ConnectionFailed);
+        assert_eq!((e.hresult(), e.is_transient()), (hresult::BG_E_CONNECT_FAILURE, true));
+        let e = request_error(ureq::Error::Io(io::ErrorKind::ConnectionReset.into()));
+        assert_eq!((e.hresult(), e.is_transient()), (hresult::BG_E_CONNECTION_CLOSED, true));
+        let e = request_error(ureq::Error::Timeout(ureq::Timeout::Connect));
+        assert_eq!((e.hresult(), e.is_transient()), (hresult::ERROR_TIMEOUT_HR, true));
+        let e = request_error(ureq::Error::InvalidProxyUrl);
+        assert_eq!((e.hresult(), e.is_transient()), (hresult::BG_E_INVALID_PROXY_INFO, false));
+        let e = request_error(ureq::Error::Tls("bad certificate"));
+        assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn body_failures_are_always_transient() {
+        let e = body_error(io::ErrorKind::UnexpectedEof.into());
+        assert_eq!((e.hresult(), e.is_transient()), (hresult::BG_E_CONNECTION_CLOSED, true));
+        let e = body_error(ureq::Error::Timeout(ureq::Timeout::PerRead).into_io());
+        assert_eq!((e.hresult(), e.is_transient()), (hresult::ERROR_TIMEOUT_HR, true));
+        let e = body_error(io::ErrorKind::PermissionDenied.into());
+        assert!(e.is_transient());
+    }
+}

@@ -1,0 +1,482 @@
+//! The `http` transport: `http://` and `https://` on ureq (blocking, rustls, no async runtime).
+//! The rules it follows are documented on [`HttpTransport`]; `range` holds the resume checks,
+//! `proxy` the proxy decision, `client` the requests, redirects and error mapping.
+
+mod client;
+mod proxy;
+mod range;
+
+use super::{TransferError, TransferRequest, TransferSink, Transport};
+use crate::{hresult, BackgroundCopyJob, BgErrorContext};
+use client::{body_error, Client, Method};
+use range::{PartialHeaders, Verdict};
+use std::fmt;
+use std::io::Read;
+use std::time::Duration;
+use ureq::http::{HeaderMap, Response};
+use ureq::Body;
+use url::Url;
+
+/// Default limit on establishing a connection.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default limit on one read that receives nothing.
+const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
+/// Default number of redirects followed.
+const DEFAULT_MAX_REDIRECTS: u32 = 10;
+/// Bytes read from a body per write to the file.
+const BUFFER: usize = 1024 * 1024;
+/// Restarts from zero one transfer call makes before it gives up on a server whose answers keep
+/// contradicting each other (the next attempt starts fresh).
+const MAX_START_OVERS: u32 = 3;
+
+/// Downloads `http://` and `https://` URLs (cargo feature `http`). Thread-safe; one value serves
+/// every worker and keeps a pool of connections to reuse. `Manager::new()` registers one with
+/// the defaults.
+///
+/// ```no_run
+/// use bgcopy::*;
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+/// let http = HttpTransport::new().with_timeouts(Duration::from_secs(10), Duration::from_secs(30));
+/// let manager = Manager::builder().transport(Arc::new(http)).build();
+/// let job = manager.create_job("release", BgJobType::Download)?;
+/// job.add_file("https://example.com/app.tar.gz", std::path::Path::new("/tmp/app.tar.gz"))?;
+/// job.enum_files()[0].set_expected_sha256_hex(
+///     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+/// )?;
+/// job.resume()?;
+/// # Ok(()) }
+/// ```
+///
+/// # What it guarantees
+///
+/// - **Exact bytes.** Requests say `Accept-Encoding: identity` and nothing is decompressed, so
+///   offsets, sizes and counts are the bytes on the wire, the bytes in the file.
+/// - **Size.** From `Content-Length` (or the complete length of a `Content-Range`); a chunked or
+///   length-less body leaves the size unknown (`BG_SIZE_UNKNOWN`) until its end, when the bytes
+///   received become it. A `HEAD` is sent only to confirm a file that already holds all its
+///   bytes (same validator, same length) instead of fetching it again.
+/// - **Resume, never corrupt.** A file that holds bytes from an earlier attempt is continued with
+///   `Range: bytes=N-` and `If-Range` carrying the validator of the content those bytes came from:
+///   its strong `ETag`, else its `Last-Modified` date when that is strong enough for `If-Range`
+///   (the response's `Date` names a later second). The answer is appended only if it is a `206`
+///   whose `Content-Range` is one range starting exactly at `N`, agreeing with `Content-Length`
+///   and with the size known before, and whose `ETag`/`Last-Modified` (when sent) is the one asked
+///   for. A `200` (the range was ignored, or the content changed) restarts the file from zero,
+///   its bytes leaving the job's count, and takes the new body; so does a `416`, a `206` that
+///   fails a check, a `200` whose `Content-Range` is not the whole body, and a file without a
+///   validator (weak ETags do not count), which is never resumed.
+/// - **Never past the end.** A body is read only up to the length its headers announced; a
+///   server that sends more gets a transient `BG_E_INVALID_SERVER_RESPONSE` and the excess is
+///   not written. A body cut short is a transient `BG_E_CONNECTION_CLOSED`; the retry resumes.
+///   (A body framed only by the connection closing, with no length anywhere, cannot be told from
+///   one cut short: set an expected digest with [`JobFile::set_expected_sha256`] for those.)
+///
+/// # Errors
+///
+/// Failures are reported with protocol `"http"`:
+///
+/// | what | HRESULT | context | kind |
+/// |---|---|---|---|
+/// | status ≥ 400 | `0x80190000 + status` | `RemoteFile` | transient for 408, 429, 500, 502, 503, 504; fatal otherwise |
+/// | redirect not followed (https → http, not http(s), no `Location`, past the limit), other unexpected status | `0x80190000 + status` | `RemoteFile` | fatal |
+/// | refused, unreachable, name not found | `BG_E_CONNECT_FAILURE` | `GeneralTransport` | transient |
+/// | connect timeout, stalled read | `ERROR_TIMEOUT` (`0x800705B4`) | `GeneralTransport`, `RemoteFile` in a body | transient |
+/// | connection cut, body short | `BG_E_CONNECTION_CLOSED` | `GeneralTransport`, `RemoteFile` in a body | transient |
+/// | malformed response, body longer than announced | `BG_E_INVALID_SERVER_RESPONSE` | `RemoteFile` | transient |
+/// | unusable proxy list or proxy variable | `BG_E_INVALID_PROXY_INFO` | `GeneralTransport` | fatal |
+/// | TLS failure (certificate, handshake) | `DO_E_HTTP_CERT_VALIDATION` | `GeneralTransport` | fatal |
+///
+/// # Proxies
+///
+/// From the job's [`BackgroundCopyJob::get_proxy_settings`], decided per request (so again
+/// after each redirect):
+/// - `NoProxy`: direct.
+/// - `Override`: the job's proxy list, unless the host matches its bypass list. Proxy entries are
+///   separated by spaces or `;`, each `[scheme=][scheme://]server[:port]`: `http=` or `https=`
+///   limits an entry to requests of that scheme; the entries that apply are tried in order when
+///   connecting to one fails. Bypass entries (separated by spaces, `;` or `,`) are host names or
+///   addresses where `*` matches any run of characters (`*.example.com`, `10.*`), optionally with
+///   a `scheme://` prefix or `:port` suffix that must match too; `<local>` matches host names
+///   without a dot.
+/// - `Preconfig`: the environment, as curl reads it: `http_proxy` for `http://` URLs,
+///   `https_proxy` for `https://`, else `all_proxy`, each in lower case first, then upper case;
+///   `no_proxy`/`NO_PROXY` lists hosts reached directly (comma or space separated): `*` for all,
+///   a domain (with or without a leading `.` or `*.`) matching itself and its subdomains, an
+///   address, or a block such as `10.0.0.0/8`, each with an optional `:port`.
+/// - `Autodetect`: there is no WPAD discovery; it is treated as `Preconfig`.
+///
+/// HTTP proxies are used through `CONNECT` tunnels (also for `http://` URLs); `socks4://`,
+/// `socks5://` and `https://` proxy URLs work too.
+///
+/// # Settings
+///
+/// Per job: the proxy settings above, custom headers ([`Job::set_custom_headers`]) and timeouts
+/// ([`Job::set_http_timeouts`]). Per transport: the default timeouts, the redirect limit and the
+/// `User-Agent` (the `with_` methods). Custom `Authorization`, `Proxy-Authorization` and `Cookie`
+/// headers are not sent to another origin after a redirect.
+///
+/// [`Job::set_custom_headers`]: crate::Job::set_custom_headers
+/// [`Job::set_http_timeouts`]: crate::Job::set_http_timeouts
+/// [`JobFile::set_expected_sha256`]: crate::JobFile::set_expected_sha256
+/// [`BackgroundCopyJob::get_proxy_settings`]: crate::BackgroundCopyJob::get_proxy_settings
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+#[derive(Clone)]
+pub struct HttpTransport {
+    agent: ureq::Agent,
+    user_agent: String,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    max_redirects: u32,
+    env: fn(&str) -> Option<String>,
+}
+
+impl HttpTransport {
+    /// A transport with the defaults: connect timeout 60 s, stalled-read timeout 120 s (jobs may
+    /// set their own), at most 10 redirects, `User-Agent: bgcopy/<version>`.
+    pub fn new() -> HttpTransport {
+        let user_agent = format!("bgcopy/{}", env!("CARGO_PKG_VERSION"));
+        HttpTransport {
+            agent: agent(&user_agent),
+            user_agent,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            env: |name| std::env::var(name).ok(),
+        }
+    }
+
+    /// Sets the timeouts used for jobs that set none ([`Job::set_http_timeouts`]): `connect`
+    /// bounds establishing a connection, `read` one read that receives nothing. Zero durations
+    /// are raised to one millisecond.
+    ///
+    /// [`Job::set_http_timeouts`]: crate::Job::set_http_timeouts
+    pub fn with_timeouts(mut self, connect: Duration, read: Duration) -> HttpTransport {
+        self.connect_timeout = connect.max(Duration::from_millis(1));
+        self.read_timeout = read.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Sets how many redirects a request follows (0: none; a redirect is then a fatal error).
+    pub fn with_max_redirects(mut self, max_redirects: u32) -> HttpTransport {
+        self.max_redirects = max_redirects;
+        self
+    }
+
+    /// Sets the `User-Agent` header (a job's custom `User-Agent` header still wins).
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> HttpTransport {
+        self.user_agent = user_agent.into();
+        self.agent = agent(&self.user_agent);
+        self
+    }
+}
+
+impl Default for HttpTransport {
+    fn default() -> Self {
+        HttpTransport::new()
+    }
+}
+
+impl fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("user_agent", &self.user_agent)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("max_redirects", &self.max_redirects)
+            .finish()
+    }
+}
+
+fn agent(user_agent: &str) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        // Statuses, redirects and the proxy are decided here, per request.
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .proxy(None)
+        .user_agent(user_agent)
+        .build()
+        .new_agent()
+}
+
+impl Transport for HttpTransport {
+    fn schemes(&self) -> &[&str] {
+        &["http", "https"]
+    }
+
+    fn protocol(&self) -> &str {
+        "http"
+    }
+
+    fn transfer(
+        &self,
+        request: &TransferRequest<'_>,
+        sink: &mut dyn TransferSink,
+    ) -> Result<(), TransferError> {
+        let url = Url::parse(request.remote_name).map_err(|e| {
+            TransferError::fatal(
+                hresult::E_INVALIDARG,
+                BgErrorContext::RemoteFile,
+                format!("{:?} is not a URL: {e}", request.remote_name),
+            )
+        })?;
+        let client = Client {
+            transport: self,
+            url,
+            options: request.job.http_options(),
+            proxy: request.job.get_proxy_settings(),
+        };
+        let mut start_overs = 0;
+        loop {
+            if sink.should_stop() {
+                return Err(TransferError::Stopped);
+            }
+            match round(&client, sink)? {
+                Step::Done => return Ok(()),
+                Step::More => {}
+                Step::StartOver => {
+                    start_overs += 1;
+                    if start_overs > MAX_START_OVERS {
+                        return Err(invalid_response("the server's answers keep contradicting"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What one request achieved.
+enum Step {
+    /// The file holds all its bytes.
+    Done,
+    /// Bytes were appended; more are due (the server sent a shorter range than asked).
+    More,
+    /// The file was restarted from zero; ask again without a range.
+    StartOver,
+}
+
+fn invalid_response(message: impl Into<String>) -> TransferError {
+    TransferError::transient(
+        hresult::BG_E_INVALID_SERVER_RESPONSE,
+        BgErrorContext::RemoteFile,
+        message,
+    )
+}
+
+/// A status the transfer has no use for: `≥ 400` as [`TransferError::http_status`], anything
+/// else (an unfollowed 3xx, a 204, ...) fatal with its `0x80190000 + status`.
+fn unexpected(status: u16) -> TransferError {
+    if status >= 400 {
+        TransferError::http_status(status)
+    } else {
+        TransferError::fatal(
+            hresult::from_http_status(status),
+            BgErrorContext::RemoteFile,
+            format!("the server answered HTTP {status}, not the file"),
+        )
+    }
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    header(headers, name).and_then(|v| v.trim().parse().ok())
+}
+
+/// One request, chosen by what the file already holds.
+fn round(client: &Client<'_>, sink: &mut dyn TransferSink) -> Result<Step, TransferError> {
+    let offset = sink.offset();
+    let validator = match sink.validator() {
+        Some(v) if offset > 0 => v.to_owned(),
+        _ => {
+            if offset > 0 {
+                // Bytes from content that cannot be identified: never append to them.
+                sink.restart()?;
+            }
+            let response = client.send(Method::Get, None)?;
+            return match response.status().as_u16() {
+                200 => take_full(response, sink, false),
+                206 => Err(invalid_response("partial content for a request without Range")),
+                status => Err(unexpected(status)),
+            };
+        }
+    };
+    if sink.size() == Some(offset) {
+        return confirm_complete(client, sink, offset, &validator);
+    }
+    let response = client.send(Method::Get, Some((offset, &validator)))?;
+    match response.status().as_u16() {
+        206 => take_partial(response, sink, offset, &validator),
+        200 => {
+            // The range was ignored or the content changed: start over with this body.
+            sink.restart()?;
+            take_full(response, sink, true)
+        }
+        416 => {
+            let headers = response.headers();
+            let partial = PartialHeaders {
+                content_range: header(headers, "content-range"),
+                etag: header(headers, "etag"),
+                last_modified: header(headers, "last-modified"),
+                content_length: None,
+            };
+            if range::unsatisfied_at_end(&partial, offset, &validator, sink.size()) {
+                // The range starts at the end: every byte is already here.
+                sink.set_size(Some(offset))?;
+                return Ok(Step::Done);
+            }
+            sink.restart()?;
+            Ok(Step::StartOver)
+        }
+        status => Err(unexpected(status)),
+    }
+}
+
+/// A file that holds all its bytes but was not finished: a `HEAD` tells whether they are still
+/// the content's (same validator, same length); if not, start over.
+fn confirm_complete(
+    client: &Client<'_>,
+    sink: &mut dyn TransferSink,
+    held: u64,
+    validator: &str,
+) -> Result<Step, TransferError> {
+    let response = client.send(Method::Head, None)?;
+    let status = response.status().as_u16();
+    let headers = response.headers();
+    if status == 200
+        && range::head_confirms(
+            validator,
+            header(headers, "etag"),
+            header(headers, "last-modified"),
+            header_u64(headers, "content-length"),
+            held,
+        )
+    {
+        return Ok(Step::Done);
+    }
+    if status >= 400 && !matches!(status, 405 | 501) {
+        return Err(TransferError::http_status(status));
+    }
+    sink.restart()?;
+    Ok(Step::StartOver)
+}
+
+/// A `200`: the whole content from byte zero (the sink is at zero).
+fn take_full(
+    mut response: Response<Body>,
+    sink: &mut dyn TransferSink,
+    ranged: bool,
+) -> Result<Step, TransferError> {
+    let headers = response.headers();
+    let length = response.body().content_length();
+    if !range::full_body_range_ok(header(headers, "content-range"), length) {
+        if ranged {
+            // A 200 that is really a part: do not trust it; ask for the whole without a range.
+            return Ok(Step::StartOver);
+        }
+        return Err(invalid_response("a 200 whose Content-Range is not the whole body"));
+    }
+    let validator = range::validator_of(
+        header(headers, "etag"),
+        header(headers, "last-modified"),
+        header(headers, "date"),
+    );
+    sink.set_size(length)?;
+    sink.set_validator(validator);
+    read_body(response.body_mut(), sink, length)?;
+    Ok(Step::Done)
+}
+
+/// A `206` to `Range: bytes=offset-`: appended only if every check passes.
+fn take_partial(
+    mut response: Response<Body>,
+    sink: &mut dyn TransferSink,
+    offset: u64,
+    validator: &str,
+) -> Result<Step, TransferError> {
+    let headers = response.headers();
+    let partial = PartialHeaders {
+        content_range: header(headers, "content-range"),
+        content_length: header_u64(headers, "content-length")
+            .filter(|_| !headers.contains_key("transfer-encoding")),
+        etag: header(headers, "etag"),
+        last_modified: header(headers, "last-modified"),
+    };
+    match range::judge_partial(&partial, offset, validator, sink.size()) {
+        Verdict::StartOver => {
+            sink.restart()?;
+            Ok(Step::StartOver)
+        }
+        Verdict::Append { len, complete } => {
+            if complete.is_some() {
+                sink.set_size(complete)?;
+            }
+            read_body(response.body_mut(), sink, Some(len))?;
+            let more = sink.size().is_some_and(|total| sink.offset() < total);
+            Ok(if more { Step::More } else { Step::Done })
+        }
+    }
+}
+
+/// Copies a body into the sink: exactly `expected` bytes when that is known (fewer is a cut
+/// connection, more is refused unwritten), else everything until the body ends.
+fn read_body(
+    body: &mut Body,
+    sink: &mut dyn TransferSink,
+    expected: Option<u64>,
+) -> Result<(), TransferError> {
+    let mut reader = body.as_reader();
+    // Small bodies get a small buffer: many small files should not each zero a large one.
+    let capacity =
+        expected.map_or(BUFFER, |e| usize::try_from(e).unwrap_or(BUFFER).clamp(1, BUFFER));
+    let mut buf = vec![0u8; capacity];
+    let mut received: u64 = 0;
+    loop {
+        let n = reader.read(&mut buf).map_err(body_error)?;
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        if let Some(expected) = expected {
+            let room = expected - received;
+            if n as u64 > room {
+                // Keep what was announced; refuse the rest.
+                let room = usize::try_from(room).unwrap_or(n);
+                sink.write(&chunk[..room])?;
+                return Err(invalid_response(format!(
+                    "the body is longer than the {expected} bytes announced"
+                )));
+            }
+        }
+        sink.write(chunk)?;
+        received += n as u64;
+    }
+    match expected {
+        Some(expected) if received < expected => Err(TransferError::transient(
+            hresult::BG_E_CONNECTION_CLOSED,
+            BgErrorContext::RemoteFile,
+            format!("the body ended after {received} of {expected} bytes"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unexpected_statuses_map_to_http_hresults() {
+        let e = unexpected(404);
+        assert_eq!(e.hresult(), 0x8019_0194);
+        assert!(!e.is_transient());
+        assert!(unexpected(503).is_transient());
+        let e = unexpected(204);
+        assert_eq!(e.hresult(), 0x8019_00CC);
+        assert!(!e.is_transient());
+        assert_eq!(e.context(), BgErrorContext::RemoteFile);
+    }
+}

@@ -1,0 +1,806 @@
+//! The `http` transport against a loopback server that injects faults: cut connections, servers
+//! that ignore `Range`, change the content mid-transfer, lie in `Content-Range`, send more than
+//! announced, fail with 4xx/5xx, or stall. Driven through the driver API (no engine), so every
+//! attempt and its outcome is visible.
+
+mod http_support;
+
+use bgcopy::*;
+use http_support::*;
+use parking_lot::Mutex;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn content(seed: u64, len: usize) -> Vec<u8> {
+    Rng::new(seed).bytes(len)
+}
+
+fn error_of(job: &Job) -> (BgErrorContext, u32, String) {
+    let error = job.get_error().expect("an error is recorded");
+    let (context, code) = error.get_error();
+    (context, code, error.get_protocol().expect("protocol"))
+}
+
+/// How a server in the random-cut trials behaves, besides being cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Personality {
+    /// Correct, strong ETag.
+    Correct,
+    /// Correct, `Last-Modified` only.
+    DateOnly,
+    /// Correct, chunked bodies (size unknown until a 206 states it).
+    Chunked,
+    /// Ignores `Range`: always a full 200.
+    IgnoresRange,
+    /// The content changes after the first request (new ETag; `If-Range` then gets a 200).
+    ChangesContent,
+    /// Its first 206 states a `Content-Range` one byte off.
+    LiesOnce,
+}
+
+const PERSONALITIES: [Personality; 6] = [
+    Personality::Correct,
+    Personality::DateOnly,
+    Personality::Chunked,
+    Personality::IgnoresRange,
+    Personality::ChangesContent,
+    Personality::LiesOnce,
+];
+
+#[test]
+fn cuts_at_random_offsets_never_corrupt_the_result() {
+    const TRIALS: u64 = 120;
+    let transport = transport();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut cuts, mut ranged, mut fresh, mut corrupted, mut attempts_made) = (0, 0, 0, 0, 0);
+    for trial in 0..TRIALS {
+        let personality = PERSONALITIES[trial as usize % PERSONALITIES.len()];
+        let mut rng = Rng::new(1000 + trial);
+        let size = rng.range(64 * 1024, 256 * 1024) as usize;
+        let mut v1 = Resource::new(rng.bytes(size), &format!("v{trial}"));
+        if personality == Personality::DateOnly {
+            v1.etag = None;
+            v1.last_modified = Some(LAST_MODIFIED.to_owned());
+        }
+        let size2 = rng.range(64 * 1024, 256 * 1024) as usize;
+        let v2 = Resource::new(rng.bytes(size2), "v2");
+        let expected =
+            if personality == Personality::ChangesContent { &v2 } else { &v1 }.content.clone();
+        let planned_cuts = rng.range(1, 4);
+        cuts += planned_cuts;
+        let plan = Mutex::new((rng.clone(), planned_cuts, false));
+        let server = Server::start(move |request| {
+            let mut plan = plan.lock();
+            let mut reply = match personality {
+                Personality::IgnoresRange => v1.full(),
+                Personality::ChangesContent if request.seq > 0 => v2.respond(request),
+                Personality::LiesOnce if request.range_start().is_some() && !plan.2 => {
+                    plan.2 = true;
+                    let start = request.range_start().unwrap_or(0) + 1;
+                    let len = v1.content.len() as u64;
+                    v1.partial(start.min(len - 1))
+                }
+                _ => v1.respond(request),
+            };
+            if personality == Personality::Chunked {
+                reply = reply.framing(Framing::Chunked);
+            }
+            if plan.1 > 0 {
+                plan.1 -= 1;
+                // Anywhere in the response; one cut in four inside or just after its head.
+                let end = if plan.0.range(0, 4) == 0 { 400 } else { reply.body.len() as u64 + 300 };
+                let at = plan.0.range(0, end) as usize;
+                reply = reply.cut_after(at);
+            }
+            reply
+        });
+        let sub = dir.path().join(format!("t{trial}"));
+        std::fs::create_dir(&sub).unwrap();
+        let (_manager, job) = job_for(&sub, &server.url("/file.bin"));
+        let results = attempts(&transport, &job, 10);
+        attempts_made += results.len();
+        assert!(results.last().unwrap().is_ok(), "trial {trial} {personality:?}: {results:?}");
+        for result in &results[..results.len() - 1] {
+            let error = result.as_ref().unwrap_err();
+            assert!(error.is_transient(), "trial {trial} {personality:?}: {error:?}");
+        }
+        let progress = job.get_progress();
+        let len = expected.len() as u64;
+        assert_eq!(progress.bytes_transferred, len, "trial {trial} {personality:?}: counted once");
+        assert_eq!(progress.bytes_total, len);
+        let requests = server.requests();
+        ranged += requests.iter().filter(|r| r.range_start().is_some()).count();
+        fresh += requests.iter().skip(1).filter(|r| r.range_start().is_none()).count();
+        if completed_content(&job) != expected {
+            corrupted += 1;
+        }
+    }
+    println!(
+        "fault injection (random cuts, 6 server behaviours): {TRIALS} trials, {cuts} cuts, \
+         {attempts_made} attempts, {ranged} range requests, {fresh} requests from zero after the \
+         first, {corrupted} corrupted results"
+    );
+    assert_eq!(corrupted, 0);
+}
+
+#[test]
+fn first_request_asks_for_identity_encoding_and_no_range() {
+    let resource = Resource::new(content(1, 1000), "a");
+    let server = Server::start(move |r| resource.respond(r));
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    attempt(&transport(), &job).unwrap();
+    let request = &server.requests()[0];
+    assert_eq!(request.method, "GET");
+    assert_eq!(request.header("accept-encoding"), Some("identity"));
+    assert_eq!(request.header("range"), None);
+    assert!(request.header("user-agent").is_some_and(|ua| ua.starts_with("bgcopy/")));
+    assert_eq!(completed_content(&job), content(1, 1000));
+}
+
+#[test]
+fn custom_headers_arrive_at_the_server() {
+    let resource = Resource::new(content(2, 100), "a");
+    let server = Server::start(move |r| resource.respond(r));
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    job.set_custom_headers(&[("X-Token", "s3cret"), ("X-Multi", "1"), ("X-Multi", "2")]).unwrap();
+    job.set_custom_headers(&[("Authorization", "Bearer t"), ("X-Trace", "ünï")]).unwrap();
+    attempt(&transport(), &job).unwrap();
+    let request = &server.requests()[0];
+    assert_eq!(request.header("authorization"), Some("Bearer t"));
+    assert_eq!(request.header("x-token"), None, "set_custom_headers replaces");
+    assert!(request
+        .headers
+        .iter()
+        .any(|(n, v)| n == "x-trace" && v.as_bytes() == "ünï".as_bytes()));
+}
+
+#[test]
+fn custom_headers_setters_validate_and_follow_the_state_rules() {
+    let manager = Manager::builder().without_engine().build();
+    let job = manager.create_job("h", BgJobType::Download).unwrap();
+    assert_eq!(job.get_custom_headers(), Vec::<(String, String)>::new());
+    let invalid = job.set_custom_headers(&[("X-A", "ok"), ("Bad Name", "v")]).unwrap_err();
+    assert_eq!(invalid.hresult(), hresult::E_INVALIDARG);
+    assert!(job.get_custom_headers().is_empty(), "all or nothing");
+    for bad in [("X", "a\r\nInjected: 1"), ("X", "a\nb"), ("Range", "bytes=0-"), ("", "v")] {
+        assert_eq!(job.set_custom_headers(&[bad]).unwrap_err().hresult(), hresult::E_INVALIDARG);
+    }
+    let long = "v".repeat(20_000);
+    assert_eq!(
+        job.set_custom_headers(&[("X-Long", &long)]).unwrap_err().hresult(),
+        hresult::BG_E_STRING_TOO_LONG
+    );
+    job.set_custom_headers(&[("X-A", "1")]).unwrap();
+    job.clear_custom_headers().unwrap();
+    assert!(job.get_custom_headers().is_empty());
+    assert_eq!(
+        job.set_http_timeouts(Some(Duration::ZERO), None).unwrap_err().hresult(),
+        hresult::E_INVALIDARG
+    );
+    job.set_http_timeouts(Some(Duration::from_secs(3)), None).unwrap();
+    assert_eq!(job.get_http_timeouts(), (Some(Duration::from_secs(3)), None));
+    job.cancel().unwrap();
+    for result in [
+        job.set_custom_headers(&[("X-A", "1")]),
+        job.clear_custom_headers(),
+        job.set_http_timeouts(None, None),
+    ] {
+        assert_eq!(result.unwrap_err().hresult(), hresult::BG_E_INVALID_STATE);
+    }
+}
+
+#[test]
+fn server_ignoring_range_restarts_the_file_from_zero() {
+    let expected = content(3, 100_000);
+    let resource = Resource::new(expected.clone(), "a");
+    let server = Server::start(move |r| {
+        // Always the full body, whatever the Range; the first one cut halfway.
+        let reply = resource.full();
+        if r.seq == 0 {
+            reply.cut_after(50_000)
+        } else {
+            reply
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    let first = attempt(&transport(), &job).unwrap_err();
+    assert!(first.is_transient());
+    let held = job.get_progress().bytes_transferred;
+    assert!(held > 0 && held < 100_000, "{held}");
+    job.retry_now().unwrap();
+    attempt(&transport(), &job).unwrap();
+    let requests = server.requests();
+    assert_eq!(requests[1].range_start(), Some(held), "resume was asked for");
+    assert_eq!(job.get_progress().bytes_transferred, 100_000, "no double count after the 200");
+    assert_eq!(completed_content(&job), expected);
+}
+
+#[test]
+fn changed_etag_mid_transfer_gives_the_new_content_whole() {
+    let old = content(4, 80_000);
+    let new = content(5, 90_000);
+    let (v1, v2) = (Resource::new(old, "v1"), Resource::new(new.clone(), "v2"));
+    let server = Server::start(move |r| {
+        if r.seq == 0 {
+            v1.full().cut_after(40_000)
+        } else {
+            v2.respond(r) // If-Range "v1" does not match: a full 200 of v2
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    let results = attempts(&transport(), &job, 5);
+    assert_eq!(results.len(), 2);
+    assert_eq!(server.requests()[1].header("if-range"), Some("\"v1\""));
+    assert_eq!(job.get_progress().bytes_total, 90_000);
+    assert_eq!(completed_content(&job), new);
+}
+
+#[test]
+fn partial_response_naming_another_etag_is_not_appended() {
+    // A server that ignores If-Range: 206 from the offset, but of the new content.
+    let old = content(6, 80_000);
+    let new = content(7, 80_000);
+    let (v1, v2) = (Resource::new(old, "v1"), Resource::new(new.clone(), "v2"));
+    let server = Server::start(move |r| match (r.seq, r.range_start()) {
+        (0, _) => v1.full().cut_after(30_000),
+        (_, Some(start)) => v2.partial(start),
+        (_, None) => v2.full(),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    attempts(&transport(), &job, 5);
+    let requests = server.requests();
+    assert!(requests[1].range_start().is_some());
+    assert_eq!(requests[2].range_start(), None, "started over after the mismatch");
+    assert_eq!(completed_content(&job), new);
+}
+
+#[test]
+fn wrong_content_range_is_never_appended() {
+    let expected = content(8, 60_000);
+    for (case, lie) in ["from zero", "one past", "other total", "length mismatch", "missing"]
+        .into_iter()
+        .enumerate()
+    {
+        let resource = Resource::new(expected.clone(), "a");
+        let server = Server::start(move |r| match (r.seq, r.range_start()) {
+            (0, _) => resource.full().cut_after(20_000),
+            (_, Some(start)) => {
+                let len = resource.content.len() as u64;
+                let body = resource.content[start as usize..].to_vec();
+                let reply = Reply::new(206).header("ETag", "\"a\"");
+                match case {
+                    0 => reply
+                        .header("Content-Range", format!("bytes 0-{}/{len}", len - 1))
+                        .body(body),
+                    1 => reply
+                        .header("Content-Range", format!("bytes {}-{}/{len}", start + 1, len - 1))
+                        .body(body),
+                    2 => reply
+                        .header("Content-Range", format!("bytes {start}-{}/{}", len - 1, len + 5))
+                        .body(body),
+                    3 => reply
+                        .header("Content-Range", format!("bytes {start}-{}/{len}", len - 2))
+                        .body(body),
+                    _ => reply.body(body),
+                }
+            }
+            (_, None) => resource.full(),
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let (_m, job) = job_for(dir.path(), &server.url("/f"));
+        let results = attempts(&transport(), &job, 5);
+        assert!(results.last().unwrap().is_ok(), "{lie}: {results:?}");
+        assert_eq!(server.requests()[2].range_start(), None, "{lie}: started over");
+        assert_eq!(completed_content(&job), expected, "{lie}");
+    }
+}
+
+#[test]
+fn unsatisfiable_range_restarts_from_zero() {
+    let expected = content(9, 30_000);
+    let resource = Resource::new(expected.clone(), "a");
+    let server = Server::start(move |r| match (r.seq, r.range_start()) {
+        (0, _) => resource.full().cut_after(10_000),
+        (_, Some(_)) => Reply::new(416).header("Content-Range", "bytes */30000"),
+        (_, None) => resource.full(),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    let results = attempts(&transport(), &job, 5);
+    assert_eq!(results.len(), 2);
+    assert_eq!(completed_content(&job), expected);
+}
+
+#[test]
+fn partial_body_longer_than_its_range_is_refused_unwritten() {
+    let expected = content(10, 50_000);
+    let resource = Resource::new(expected.clone(), "a");
+    let server = Server::start(move |r| match (r.seq, r.range_start()) {
+        (0, _) => resource.full().cut_after(20_000),
+        (1, Some(start)) => {
+            // A chunked 206 that goes on past the total its Content-Range announced.
+            let mut body = resource.content[start as usize..].to_vec();
+            body.extend_from_slice(&[0xEE; 5000]);
+            resource.partial(start).body(body).framing(Framing::Chunked)
+        }
+        _ => resource.respond(r),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    let results = attempts(&transport(), &job, 5);
+    let refused = results[1].as_ref().unwrap_err();
+    assert_eq!(refused.hresult(), hresult::BG_E_INVALID_SERVER_RESPONSE);
+    assert!(refused.is_transient());
+    assert!(results.last().unwrap().is_ok());
+    let temp_len = job.get_progress().bytes_transferred;
+    assert_eq!(temp_len, 50_000, "never past the total");
+    assert_eq!(completed_content(&job), expected);
+}
+
+#[test]
+fn body_longer_than_content_length_is_cut_at_the_announced_length() {
+    let expected = content(11, 40_000);
+    let server = Server::start({
+        let expected = expected.clone();
+        move |_| {
+            let mut body = expected.clone();
+            body.extend_from_slice(b"TRAILING GARBAGE");
+            Reply::new(200).header("ETag", "\"a\"").body(body).framing(Framing::LengthOf(40_000))
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    attempt(&transport(), &job).unwrap();
+    assert_eq!(completed_content(&job), expected);
+}
+
+#[test]
+fn not_found_is_fatal_with_http_hresult_and_remote_context() {
+    let server = Server::start(|_| Reply::new(404).body("nope"));
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/missing"));
+    let error = attempt(&transport(), &job).unwrap_err();
+    assert!(!error.is_transient());
+    assert_eq!(job.get_state(), BgJobState::Error);
+    let (context, code, protocol) = error_of(&job);
+    assert_eq!(
+        (context, code, protocol.as_str()),
+        (BgErrorContext::RemoteFile, 0x8019_0194, "http")
+    );
+}
+
+#[test]
+fn server_errors_500_and_503_are_transient() {
+    for status in [500u16, 503] {
+        let resource = Resource::new(content(12, 1000), "a");
+        let server =
+            Server::start(
+                move |r| if r.seq == 0 { Reply::new(status) } else { resource.respond(r) },
+            );
+        let dir = tempfile::tempdir().unwrap();
+        let (_m, job) = job_for(dir.path(), &server.url("/f"));
+        assert!(attempt(&transport(), &job).is_err());
+        assert_eq!(job.get_state(), BgJobState::TransientError);
+        let (context, code, protocol) = error_of(&job);
+        assert_eq!(code, 0x8019_0000 + u32::from(status));
+        assert_eq!((context, protocol.as_str()), (BgErrorContext::RemoteFile, "http"));
+        job.retry_now().unwrap();
+        attempt(&transport(), &job).unwrap();
+        assert_eq!(completed_content(&job), content(12, 1000));
+    }
+}
+
+#[test]
+fn other_client_errors_are_fatal() {
+    for status in [403u16, 410] {
+        let server = Server::start(move |_| Reply::new(status));
+        let dir = tempfile::tempdir().unwrap();
+        let (_m, job) = job_for(dir.path(), &server.url("/f"));
+        attempt(&transport(), &job).unwrap_err();
+        assert_eq!(job.get_state(), BgJobState::Error);
+        assert_eq!(error_of(&job).1, 0x8019_0000 + u32::from(status));
+    }
+}
+
+#[test]
+fn stalled_server_fails_transiently_after_the_read_timeout() {
+    let resource = Resource::new(content(13, 20_000), "a");
+    let server = Server::start(move |r| {
+        let reply = resource.respond(r);
+        if r.seq == 0 {
+            reply.stall(5000, Duration::from_secs(3))
+        } else {
+            reply
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    job.set_http_timeouts(None, Some(Duration::from_millis(300))).unwrap();
+    let error = attempt(&transport(), &job).unwrap_err();
+    assert!(error.is_transient(), "{error:?}");
+    assert_eq!(error.hresult(), hresult::ERROR_TIMEOUT_HR);
+    assert_eq!(job.get_state(), BgJobState::TransientError);
+    let held = job.get_progress().bytes_transferred;
+    assert!(held > 0);
+    job.retry_now().unwrap();
+    attempt(&transport(), &job).unwrap();
+    assert_eq!(server.requests()[1].range_start(), Some(held));
+    assert_eq!(completed_content(&job), content(13, 20_000));
+}
+
+#[test]
+fn refused_connection_is_transient() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &format!("http://127.0.0.1:{port}/f"));
+    let error = attempt(&transport(), &job).unwrap_err();
+    assert!(error.is_transient(), "{error:?}");
+    assert_eq!(error.hresult(), hresult::BG_E_CONNECT_FAILURE);
+    assert_eq!(error_of(&job).2, "http");
+}
+
+#[test]
+fn chunked_body_keeps_the_size_unknown_until_its_end() {
+    let expected = content(14, 70_000);
+    let resource = Resource::new(expected.clone(), "a");
+    let server = Server::start(move |r| {
+        let reply = resource.respond(r).framing(Framing::Chunked);
+        if r.seq == 0 {
+            reply.cut_after(30_000)
+        } else {
+            reply
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    attempt(&transport(), &job).unwrap_err();
+    assert_eq!(job.get_progress().bytes_total, BG_SIZE_UNKNOWN);
+    assert_eq!(job.enum_files()[0].get_progress().bytes_total, BG_SIZE_UNKNOWN);
+    job.retry_now().unwrap();
+    // The 206 states the complete length: the size is known from then on.
+    attempt(&transport(), &job).unwrap();
+    assert_eq!(job.get_progress().bytes_total, 70_000);
+    assert_eq!(completed_content(&job), expected);
+}
+
+#[test]
+fn length_less_body_takes_its_size_at_the_end() {
+    let expected = content(15, 12_345);
+    let server = Server::start({
+        let expected = expected.clone();
+        move |_| Reply::new(200).body(expected.clone()).framing(Framing::Close)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    attempt(&transport(), &job).unwrap();
+    assert_eq!(job.get_progress().bytes_total, 12_345);
+    assert_eq!(completed_content(&job), expected);
+}
+
+#[test]
+fn content_without_validator_is_restarted_not_resumed() {
+    let expected = content(16, 50_000);
+    let mut resource = Resource::new(expected.clone(), "a");
+    resource.etag = None;
+    let weak = Resource { etag: Some("W/\"weak\"".to_owned()), ..resource.clone() };
+    for resource in [resource, weak] {
+        let server = Server::start(move |r| {
+            let reply = resource.respond(r);
+            if r.seq == 0 {
+                reply.cut_after(25_000)
+            } else {
+                reply
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let (_m, job) = job_for(dir.path(), &server.url("/f"));
+        attempts(&transport(), &job, 5);
+        let second = &server.requests()[1];
+        assert_eq!((second.header("range"), second.header("if-range")), (None, None));
+        assert_eq!(completed_content(&job), expected);
+    }
+}
+
+#[test]
+fn file_already_complete_is_confirmed_with_head() {
+    let expected = content(17, 10_000);
+    let resource = Resource::new(expected.clone(), "a");
+    let server = Server::start(move |r| resource.respond(r));
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    let transport = transport();
+    {
+        // Every byte arrives, then the attempt fails before finishing the file.
+        let driver = job.claim().unwrap();
+        driver.connected().unwrap();
+        let mut sink = driver.open_file(0).unwrap();
+        let remote = server.url("/f");
+        let request = TransferRequest { remote_name: &remote, job: &job, file_index: 0 };
+        transport.transfer(&request, &mut sink).unwrap();
+        drop(sink);
+        let cut = TransferError::transient(
+            hresult::BG_E_CONNECTION_CLOSED,
+            BgErrorContext::RemoteFile,
+            "x",
+        );
+        driver.fail(cut, Some(0)).unwrap();
+    }
+    job.retry_now().unwrap();
+    attempt(&transport, &job).unwrap();
+    let methods: Vec<String> = server.requests().into_iter().map(|r| r.method).collect();
+    assert_eq!(methods, ["GET", "HEAD"]);
+    assert_eq!(completed_content(&job), expected);
+}
+
+#[test]
+fn chunked_file_already_complete_is_confirmed_by_its_416() {
+    let expected = content(23, 10_000);
+    let resource = Resource::new(expected.clone(), "a");
+    let server = Server::start(move |r| resource.respond(r).framing(Framing::Chunked));
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    let transport = transport();
+    {
+        // Every byte arrives (size unknown: chunked), then the attempt fails before finishing.
+        let driver = job.claim().unwrap();
+        driver.connected().unwrap();
+        let mut sink = driver.open_file(0).unwrap();
+        let remote = server.url("/f");
+        let request = TransferRequest { remote_name: &remote, job: &job, file_index: 0 };
+        transport.transfer(&request, &mut sink).unwrap();
+        drop(sink);
+        let cut = TransferError::transient(
+            hresult::BG_E_CONNECTION_CLOSED,
+            BgErrorContext::RemoteFile,
+            "x",
+        );
+        driver.fail(cut, Some(0)).unwrap();
+    }
+    assert_eq!(job.get_progress().bytes_total, BG_SIZE_UNKNOWN);
+    job.retry_now().unwrap();
+    attempt(&transport, &job).unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "no second download");
+    assert_eq!(requests[1].range_start(), Some(10_000));
+    assert_eq!(job.get_progress().bytes_total, 10_000);
+    assert_eq!(completed_content(&job), expected);
+}
+
+#[test]
+fn redirects_are_followed_with_the_range_kept() {
+    let expected = content(18, 30_000);
+    let resource = Resource::new(expected.clone(), "a");
+    let server = Server::start(move |r| match r.target.as_str() {
+        "/old" => Reply::new(301).header("Location", "/mid"),
+        "/mid" => Reply::new(307).header("Location", "/file"),
+        _ if r.seq == 2 => resource.respond(r).cut_after(10_000),
+        _ => resource.respond(r),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/old"));
+    attempts(&transport(), &job, 5);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 6);
+    assert!(requests[5].range_start().is_some(), "{:?}", requests[5]);
+    assert_eq!(completed_content(&job), expected);
+}
+
+#[test]
+fn redirect_loops_stop_at_the_limit_fatally() {
+    let server = Server::start(|_| Reply::new(302).header("Location", "/again"));
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/start"));
+    let transport = transport().with_max_redirects(3);
+    let error = attempt(&transport, &job).unwrap_err();
+    assert!(!error.is_transient());
+    assert_eq!(error.hresult(), 0x8019_012E);
+    assert_eq!(server.requests().len(), 4);
+}
+
+#[test]
+fn credentials_are_not_sent_to_another_origin_after_a_redirect() {
+    let target = Server::start(|_| Reply::new(200).header("ETag", "\"a\"").body("ok"));
+    let location = target.url("/f");
+    let origin = Server::start(move |_| Reply::new(302).header("Location", location.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &origin.url("/f"));
+    job.set_custom_headers(&[("Authorization", "Bearer t"), ("X-Keep", "1")]).unwrap();
+    attempt(&transport(), &job).unwrap();
+    assert_eq!(origin.requests()[0].header("authorization"), Some("Bearer t"));
+    let moved = &target.requests()[0];
+    assert_eq!((moved.header("authorization"), moved.header("x-keep")), (None, Some("1")));
+}
+
+#[test]
+fn proxy_override_tunnels_through_the_proxy_unless_bypassed() {
+    let resource = Resource::new(content(19, 5000), "a");
+    let origin = Server::start({
+        let resource = resource.clone();
+        move |r| resource.respond(r)
+    });
+    let proxy = Server::start(move |r| resource.respond(r));
+    let proxy_list = format!("127.0.0.1:{}", proxy.port());
+    let url = origin.url("/f");
+
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &url);
+    job.set_proxy_settings(BgJobProxyUsage::Override, Some(&proxy_list), Some("*.example.org"))
+        .unwrap();
+    attempt(&transport(), &job).unwrap();
+    assert_eq!(origin.requests().len(), 0);
+    let tunneled = &proxy.requests()[0];
+    assert_eq!(tunneled.tunnel, Some(format!("127.0.0.1:{}", origin.port())));
+    assert_eq!(completed_content(&job), content(19, 5000));
+
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &url);
+    job.set_proxy_settings(BgJobProxyUsage::Override, Some(&proxy_list), Some("other 127.0.0.*"))
+        .unwrap();
+    attempt(&transport(), &job).unwrap();
+    assert_eq!(origin.requests().len(), 1, "bypassed: direct");
+    assert_eq!(proxy.requests().len(), 1);
+}
+
+#[test]
+fn unusable_proxy_list_is_a_fatal_invalid_proxy_info() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), "http://127.0.0.1:9/f");
+    job.set_proxy_settings(BgJobProxyUsage::Override, Some("ftp=proxy:1"), None).unwrap();
+    let error = attempt(&transport(), &job).unwrap_err();
+    assert_eq!(error.hresult(), hresult::BG_E_INVALID_PROXY_INFO);
+    assert_eq!(job.get_state(), BgJobState::Error);
+}
+
+#[test]
+fn expected_sha256_mismatch_fails_fatally_and_restarts_the_file() {
+    use sha2_digest::sha256;
+    let expected = content(20, 33_333);
+    let resource = Resource::new(expected.clone(), "a");
+    let server = Server::start(move |r| resource.respond(r));
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    let file = job.enum_files()[0].clone();
+    file.set_expected_sha256(Some([0u8; 32])).unwrap();
+    let error = attempt(&transport(), &job).unwrap_err();
+    assert_eq!(error.hresult(), hresult::BG_E_VALIDATION_FAILED);
+    assert_eq!(job.get_state(), BgJobState::Error);
+    assert_eq!(error_of(&job).0, BgErrorContext::RemoteFile);
+    assert_eq!(file.get_progress().bytes_transferred, 0, "restarted from zero");
+    assert_eq!(job.get_progress().files_transferred, 0);
+
+    file.set_expected_sha256(Some(sha256(&expected))).unwrap();
+    job.resume().unwrap();
+    attempt(&transport(), &job).unwrap();
+    assert_eq!(
+        file.set_expected_sha256(None).unwrap_err().hresult(),
+        hresult::BG_E_INVALID_STATE,
+        "checked already"
+    );
+    assert_eq!(completed_content(&job), expected);
+}
+
+#[test]
+fn progress_snapshots_stay_consistent_while_resuming() {
+    let expected = content(21, 200_000);
+    let resource = Resource::new(expected.clone(), "a");
+    let server = Server::start(move |r| {
+        let reply = resource.respond(r);
+        if r.seq < 3 {
+            reply.cut_after(60_000)
+        } else {
+            reply
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    let watcher = {
+        let job = job.clone();
+        let stop = Arc::new(Mutex::new(false));
+        let stop2 = Arc::clone(&stop);
+        let handle = std::thread::spawn(move || {
+            let mut last = 0;
+            let mut snapshots = 0u64;
+            while !*stop2.lock() {
+                let p = job.get_progress();
+                assert!(p.is_consistent(), "{p:?}");
+                // Resumes never restart here, so no counter goes backwards.
+                assert!(p.bytes_transferred >= last, "{p:?} after {last}");
+                last = p.bytes_transferred;
+                snapshots += 1;
+                std::thread::yield_now();
+            }
+            snapshots
+        });
+        (stop, handle)
+    };
+    let results = attempts(&transport(), &job, 10);
+    *watcher.0.lock() = true;
+    assert!(watcher.1.join().unwrap() > 0);
+    assert_eq!(results.len(), 4);
+    assert_eq!(completed_content(&job), expected);
+}
+
+/// SHA-256 for the digest test, from the same crate the library uses.
+mod sha2_digest {
+    pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
+        use sha2::Digest;
+        sha2::Sha256::digest(data).into()
+    }
+}
+
+fn wait_for(job: &Job, states: &[BgJobState]) -> BgJobState {
+    let start = std::time::Instant::now();
+    loop {
+        let state = job.get_state();
+        if states.contains(&state) {
+            return state;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "stuck in {state:?}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn engine_retries_a_cut_download_and_resumes_it() {
+    let expected = content(22, 150_000);
+    let resource = Resource::new(expected.clone(), "a");
+    let server = Server::start(move |r| {
+        let reply = resource.respond(r);
+        if r.seq == 0 {
+            reply.cut_after(70_000)
+        } else {
+            reply
+        }
+    });
+    let clock = Arc::new(ManualClock::new());
+    let manager = Manager::builder()
+        .engine_config(EngineConfig::default().clock(clock.clone()))
+        .transport(Arc::new(transport()))
+        .build();
+    let dir = tempfile::tempdir().unwrap();
+    let job = manager.create_job("engine", BgJobType::Download).unwrap();
+    job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).unwrap();
+    job.add_file(&server.url("/f"), &dir.path().join("out.bin")).unwrap();
+    job.resume().unwrap();
+    assert_eq!(wait_for(&job, &[BgJobState::TransientError]), BgJobState::TransientError);
+    let (context, code, protocol) = error_of(&job);
+    assert_eq!(
+        (context, code, protocol.as_str()),
+        (BgErrorContext::RemoteFile, hresult::BG_E_CONNECTION_CLOSED, "http")
+    );
+    let held = job.get_progress().bytes_transferred;
+    clock.advance(Duration::from_secs(600));
+    assert_eq!(
+        wait_for(&job, &[BgJobState::Transferred, BgJobState::Error]),
+        BgJobState::Transferred
+    );
+    assert_eq!(server.requests()[1].range_start(), Some(held));
+    assert_eq!(job.get_progress().bytes_transferred, 150_000);
+    assert_eq!(completed_content(&job), expected);
+}
+
+#[test]
+fn engine_reports_not_found_as_a_fatal_error() {
+    let server = Server::start(|_| Reply::new(404));
+    let manager = Manager::builder().transport(Arc::new(transport())).build();
+    let dir = tempfile::tempdir().unwrap();
+    let job = manager.create_job("engine", BgJobType::Download).unwrap();
+    job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).unwrap();
+    job.add_file(&server.url("/gone"), &dir.path().join("out.bin")).unwrap();
+    job.resume().unwrap();
+    assert_eq!(wait_for(&job, &[BgJobState::Error, BgJobState::Transferred]), BgJobState::Error);
+    let (context, code, protocol) = error_of(&job);
+    assert_eq!(
+        (context, code, protocol.as_str()),
+        (BgErrorContext::RemoteFile, 0x8019_0194, "http")
+    );
+    assert_eq!(job.get_error().unwrap().get_file().unwrap().get_remote_name(), server.url("/gone"));
+}
