@@ -646,6 +646,37 @@ fn jobs_of_equal_priority_take_turns() {
 }
 
 #[test]
+fn a_time_slice_never_preempts_a_file_that_cannot_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    // 4 MiB in 64 pieces of 64 KiB, 1 ms apart: many 2 ms time slices long.
+    let once = Arc::new(NonResumableTransport {
+        size: 4 << 20,
+        pause: Duration::from_millis(1),
+        ..Default::default()
+    });
+    let config = EngineConfig::default()
+        .transport(once.clone())
+        .time_slice(Duration::from_millis(2));
+    let manager = Manager::builder().engine_config(config).build();
+    let jobs: Vec<Job> = (0..2)
+        .map(|i| {
+            let job = manager.create_job(&format!("once {i}"), BgJobType::Download).unwrap();
+            job.add_file("once://host/x", &dir.path().join(format!("x{i}"))).unwrap();
+            job.resume().unwrap();
+            job
+        })
+        .collect();
+    for job in &jobs {
+        wait_state(job, BgJobState::Transferred);
+    }
+    // Preempted mid-file, each job would have started over; taking turns at file ends, never.
+    assert_eq!(*once.restarts.lock(), 0);
+    for job in &jobs {
+        assert_eq!(job.complete().unwrap(), BgSuccess::Ok);
+    }
+}
+
+#[test]
 fn the_engine_waits_for_a_callers_own_driver_to_let_go() {
     let dir = tempfile::tempdir().unwrap();
     let gate = Arc::new(Gate::default());

@@ -31,7 +31,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
-use worker::StopFlag;
+use worker::{Stop, StopFlag};
 
 /// Default time slice of a background job when another job of its level waits.
 const DEFAULT_TIME_SLICE: Duration = Duration::from_secs(5);
@@ -297,7 +297,7 @@ impl Drop for EngineHandle {
             let mut workers = self.engine.workers.lock();
             workers.shutdown = true;
             for slot in &workers.slots {
-                slot.stop.set(true);
+                slot.stop.set(Stop::Shutdown);
             }
         }
         self.engine.work_cv.notify_all();

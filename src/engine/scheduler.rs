@@ -140,7 +140,7 @@ impl Scheduler {
         let order: Vec<Waiting> = waiting.iter().map(|(w, ..)| *w).collect();
         let plan = policy::plan(&running, &order, now, engine.time_slice, engine.background_limit);
         for worker in &plan.preempt {
-            workers.slots[*worker].stop.set(true);
+            workers.slots[*worker].stop.set(super::worker::Stop::Preempt);
         }
         for (worker, id) in &plan.assign {
             let Some((w, _, _, job)) = waiting.iter().find(|(w, ..)| w.id == *id) else {

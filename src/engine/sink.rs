@@ -2,8 +2,14 @@
 //! It reports the job connected (`Connecting → Transferring`) the first time the transport
 //! touches the sink (the server answered), and it stops the transfer when the scheduler wants the
 //! worker back (a time slice ended, a foreground job needs it, or the engine shuts down).
+//!
+//! A preemption (time slice, foreground job) stops a file mid-way only if the file can be resumed
+//! without loss: a file transport, or a transport that stored a content validator (an HTTP ETag or
+//! Last-Modified). Content without one would restart from zero after every preemption and might
+//! never finish under contention, so it is preempted at the end of the file instead. Shutdown
+//! stops at once.
 
-use super::worker::StopFlag;
+use super::worker::{Stop, StopFlag};
 use crate::transport::{TransferError, TransferSink};
 use crate::{FileTransfer, JobDriver};
 use std::fs::File;
@@ -14,6 +20,8 @@ pub(super) struct EngineSink<'a> {
     driver: &'a JobDriver,
     connected: &'a mut bool,
     stop: &'a StopFlag,
+    /// The transport resumes this file without a validator (file transports).
+    resumable: bool,
 }
 
 impl<'a> EngineSink<'a> {
@@ -24,8 +32,14 @@ impl<'a> EngineSink<'a> {
         driver: &'a JobDriver,
         connected: &'a mut bool,
         stop: &'a StopFlag,
+        resumable: bool,
     ) -> Self {
-        EngineSink { transfer, driver, connected, stop }
+        EngineSink { transfer, driver, connected, stop, resumable }
+    }
+
+    /// Whether the scheduler's stop applies now (see the module docs).
+    fn must_stop(&self) -> bool {
+        must_stop(self.stop, self.resumable || self.transfer.validator().is_some())
     }
 
     fn connect(&mut self) -> Result<(), TransferError> {
@@ -38,7 +52,7 @@ impl<'a> EngineSink<'a> {
 
     /// Checked before every step that moves data: the scheduler's stop first, then connected.
     fn step(&mut self) -> Result<(), TransferError> {
-        if self.stop.is_set() {
+        if self.must_stop() {
             return Err(TransferError::Stopped);
         }
         self.connect()
@@ -82,8 +96,8 @@ impl TransferSink for EngineSink<'_> {
 
     fn copy_from_file(&mut self, source: &mut File) -> Result<u64, TransferError> {
         self.step()?;
-        let stop = self.stop;
-        self.transfer.copy_from_file_until(source, &mut || stop.is_set())
+        let (stop, resumable) = (self.stop, self.resumable || self.transfer.validator().is_some());
+        self.transfer.copy_from_file_until(source, &mut || must_stop(stop, resumable))
     }
 
     fn restart(&mut self) -> Result<(), TransferError> {
@@ -92,6 +106,14 @@ impl TransferSink for EngineSink<'_> {
     }
 
     fn should_stop(&self) -> bool {
-        self.stop.is_set() || self.transfer.should_stop()
+        self.must_stop() || self.transfer.should_stop()
+    }
+}
+
+fn must_stop(stop: &StopFlag, resumable: bool) -> bool {
+    match stop.get() {
+        Stop::No => false,
+        Stop::Preempt => resumable,
+        Stop::Shutdown => true,
     }
 }

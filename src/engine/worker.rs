@@ -10,17 +10,36 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Why the scheduler wants a worker's job back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Stop {
+    /// Keep going.
+    #[default]
+    No,
+    /// A time slice ended or a foreground job needs the worker: stop at the next point where no
+    /// work is lost (mid-file only if the file can be resumed, else at the end of the file).
+    Preempt,
+    /// The engine shuts down: stop now.
+    Shutdown,
+}
+
 /// The scheduler's request that a worker give its job back (time slice over, room for a
 /// foreground job, shutdown). Checked by the sink before every step and between copy chunks.
 #[derive(Debug, Default)]
-pub(crate) struct StopFlag(Mutex<bool>);
+pub(crate) struct StopFlag(Mutex<Stop>);
 
 impl StopFlag {
+    /// Whether any stop was asked for.
     pub(crate) fn is_set(&self) -> bool {
+        *self.0.lock() != Stop::No
+    }
+
+    /// The stop asked for.
+    pub(crate) fn get(&self) -> Stop {
         *self.0.lock()
     }
 
-    pub(crate) fn set(&self, stop: bool) {
+    pub(crate) fn set(&self, stop: Stop) {
         *self.0.lock() = stop;
     }
 }
@@ -53,7 +72,7 @@ pub(super) fn work(engine: &Engine, index: usize) {
             let slot = &mut workers.slots[index];
             slot.current = None;
             if !shutdown {
-                slot.stop.set(false);
+                slot.stop.set(Stop::No);
             }
         }
         // The slot is free: let the scheduler look again (and `wait_idle` see it).
@@ -104,7 +123,10 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
             }
         };
         let outcome = {
-            let mut sink = EngineSink::new(transfer, &driver, &mut connected, stop);
+            // A file transport can always continue where it stopped; others only once they
+            // stored a validator (see EngineSink).
+            let resumable = scheme == "file";
+            let mut sink = EngineSink::new(transfer, &driver, &mut connected, stop, resumable);
             let request =
                 TransferRequest { remote_name: &shared.remote_name, job, file_index: index };
             catch_unwind(AssertUnwindSafe(|| transport.transfer(&request, &mut sink)))

@@ -145,7 +145,8 @@ impl Transport for GatedTransport {
 }
 
 /// Scheme `slow`: a body of `size` bytes of value 0x5A, written in 64 KiB pieces with a pause
-/// after each; never checks for a stop itself (the sink does).
+/// after each; never checks for a stop itself (the sink does). Resumable: it stores a validator
+/// and continues at the sink's offset, so the engine may preempt it mid-file.
 #[derive(Debug)]
 pub(crate) struct SlowTransport {
     pub(crate) size: u64,
@@ -166,6 +167,7 @@ impl Transport for SlowTransport {
         _request: &TransferRequest<'_>,
         sink: &mut dyn TransferSink,
     ) -> Result<(), TransferError> {
+        sink.set_validator(Some("slow-v1".to_owned()));
         sink.set_size(Some(self.size))?;
         let piece = [0x5Au8; 64 * 1024];
         while sink.offset() < self.size {
@@ -246,5 +248,43 @@ impl Transport for RecordingTransport {
         let body = request.remote_name.as_bytes();
         sink.set_size(Some(body.len() as u64))?;
         sink.write(body)
+    }
+}
+
+/// Scheme `once`: like `slow` but not resumable: it stores no validator and starts over from zero
+/// whenever an attempt finds bytes from an earlier one (counted in `restarts`).
+#[derive(Debug, Default)]
+pub(crate) struct NonResumableTransport {
+    pub(crate) size: u64,
+    pub(crate) pause: Duration,
+    pub(crate) restarts: Mutex<u32>,
+}
+
+impl Transport for NonResumableTransport {
+    fn schemes(&self) -> &[&str] {
+        &["once"]
+    }
+
+    fn protocol(&self) -> &str {
+        "once"
+    }
+
+    fn transfer(
+        &self,
+        _request: &TransferRequest<'_>,
+        sink: &mut dyn TransferSink,
+    ) -> Result<(), TransferError> {
+        if sink.offset() > 0 {
+            *self.restarts.lock() += 1;
+            sink.restart()?;
+        }
+        sink.set_size(Some(self.size))?;
+        let piece = [0xA5u8; 64 * 1024];
+        while sink.offset() < self.size {
+            let n = (self.size - sink.offset()).min(piece.len() as u64) as usize;
+            sink.write(&piece[..n])?;
+            std::thread::sleep(self.pause);
+        }
+        Ok(())
     }
 }
