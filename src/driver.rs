@@ -136,6 +136,10 @@ impl JobDriver {
     pub fn connected(&self) -> Result<(), TransferError> {
         let mut inner = self.job.lock();
         self.check_live()?;
+        if self.job.shared.counters.state() == BgJobState::Transferring {
+            // Already connected: no change, no notification.
+            return Ok(());
+        }
         self.job
             .shared
             .apply(&mut inner, JobEvent::Connected)
@@ -172,6 +176,11 @@ impl JobDriver {
             Arc::clone(inner.files.get(index).ok_or_else(|| misuse("no file with that index"))?);
         if file.counters.is_transferred() {
             return Err(misuse("the file is already transferred"));
+        }
+        if !inner.file_disk[index].writer_active {
+            // Off the byte-count stripe of any other open transfer of this job (job/counters.rs).
+            let open = inner.files.iter().zip(&inner.file_disk).filter(|(_, d)| d.writer_active);
+            shared.counters.pick_stripe(&file.counters, open.map(|(f, _)| &f.counters));
         }
         let disk_state = &mut inner.file_disk[index];
         if disk_state.writer_active {
@@ -377,6 +386,101 @@ impl FileTransfer {
         &self.temp_path
     }
 
+    /// Counts `n` bytes the caller wrote to [`temp_path`](Self::temp_path) through its own handle
+    /// (for drivers doing their own, e.g. async, I/O). It does what
+    /// [`write`](TransferSink::write) does minus the write: the claim check, the size check, then
+    /// the lock-free count. The bytes must sit at [`offset`](TransferSink::offset) in the
+    /// temporary file; this handle's own position does not move, so do not mix it with `write`
+    /// or `copy_from_file` on the same transfer.
+    ///
+    /// ```
+    /// use bgcopy::*;
+    /// use std::io::Write;
+    /// # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let manager = Manager::builder().without_engine().build();
+    /// let job = manager.create_job("own I/O", BgJobType::Download)?;
+    /// job.add_file("https://example.com/a.bin", &dir.path().join("a.bin"))?;
+    /// job.resume()?;
+    /// let driver = job.claim()?;
+    /// driver.connected()?;
+    /// let mut transfer = driver.open_file(0)?;
+    /// transfer.set_size(Some(3))?;
+    /// let mut own = std::fs::OpenOptions::new().append(true).open(transfer.temp_path())?;
+    /// own.write_all(b"abc")?;
+    /// transfer.add_bytes(3)?;
+    /// assert_eq!(job.get_progress().bytes_transferred, 3);
+    /// assert!(transfer.add_bytes(1).is_err(), "past the known size");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`TransferError::Stopped`] if the claim was revoked (the job was suspended, cancelled or
+    /// completed); a transient `BG_E_INVALID_SERVER_RESPONSE` failure if the bytes would pass the
+    /// file's known size. Nothing is counted in either case.
+    #[inline]
+    pub fn add_bytes(&mut self, n: u64) -> Result<(), TransferError> {
+        self.check_live()?;
+        if self.job.counters.add_file_bytes(&self.file.counters, n) {
+            Ok(())
+        } else {
+            Err(self.refused(n))
+        }
+    }
+
+    /// The error for `n` bytes that [`add_bytes`](Self::add_bytes) refused (off the hot path).
+    #[cold]
+    fn refused(&self, n: u64) -> TransferError {
+        let size = self.file.counters.size().unwrap_or(u64::MAX);
+        let have = self.file.counters.transferred();
+        self.overrun(have.saturating_add(n).saturating_sub(size).max(1))
+    }
+
+    /// [`TransferSink::copy_from_file`] that also stops with [`TransferError::Stopped`] when
+    /// `stop` returns `true`; it is asked between two chunks (the bytes copied so far stay
+    /// counted). For drivers that preempt their own transfers: time slices, shutdown.
+    ///
+    /// # Errors
+    /// As [`TransferSink::copy_from_file`].
+    pub fn copy_from_file_until(
+        &mut self,
+        source: &mut File,
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<u64, TransferError> {
+        use std::io::Read;
+        let mut copied = 0;
+        loop {
+            self.check_live()?;
+            if stop() {
+                return Err(TransferError::Stopped);
+            }
+            let remaining = self
+                .file
+                .counters
+                .size()
+                .map(|s| s.saturating_sub(self.file.counters.transferred()));
+            let chunk = remaining.map_or(COPY_CHUNK, |r| r.min(COPY_CHUNK));
+            if chunk == 0 {
+                // At the known size: anything more in the source is an overrun.
+                let mut probe = [0u8; 1];
+                return match source.read(&mut probe) {
+                    Ok(0) => Ok(copied),
+                    Ok(_) => Err(self.overrun(1)),
+                    Err(e) => Err(TransferError::from_io(&e, BgErrorContext::RemoteFile)),
+                };
+            }
+            // `io::copy` between two files uses the kernel's copy (copy_file_range on Linux).
+            let n = io::copy(&mut Read::by_ref(source).take(chunk), &mut self.temp)
+                .map_err(|e| Self::local_error(&e))?;
+            if n == 0 {
+                return Ok(copied);
+            }
+            self.job.counters.add_file_bytes(&self.file.counters, n);
+            copied += n;
+        }
+    }
+
+    #[inline]
     fn check_live(&self) -> Result<(), TransferError> {
         if self.job.counters.claim_is_live(self.generation) {
             Ok(())
@@ -397,13 +501,39 @@ impl FileTransfer {
         )
     }
 
-    /// The last byte is written: the file counts as transferred (`file_transferred` fires).
+    /// The last byte is written: the file counts as transferred (`file_transferred` fires). If
+    /// an expected SHA-256 was set ([`JobFile::set_expected_sha256`]), the temporary file is read
+    /// back and checked first.
     ///
     /// # Errors
     /// `Stopped` if the claim was revoked; a transient `BG_E_CONNECTION_CLOSED` failure if fewer
-    /// bytes than the known size arrived.
-    pub fn finish(self) -> Result<(), TransferError> {
-        let mut inner = self.job.inner.lock();
+    /// bytes than the known size arrived; a fatal `BG_E_VALIDATION_FAILED` failure (context
+    /// `RemoteFile`) if the content does not have the expected digest: the file is restarted from
+    /// zero first, so a later resume downloads it again.
+    pub fn finish(mut self) -> Result<(), TransferError> {
+        let index = self.file.index;
+        let complete =
+            self.file.counters.size().is_none_or(|s| s == self.file.counters.transferred());
+        let mut inner = loop {
+            // Hash without the job lock (it can take a while); recheck the digest under it.
+            let expected = self.job.inner.lock().file_disk[index].expected_sha256;
+            if let (Some(expected), true, false) =
+                (expected, complete, self.file.counters.is_transferred())
+            {
+                if let Some(mismatch) = crate::job::options::check_sha256(
+                    &mut self.temp,
+                    &expected,
+                    &self.file.remote_name,
+                )? {
+                    self.restart()?;
+                    return Err(mismatch);
+                }
+            }
+            let inner = self.job.inner.lock();
+            if inner.file_disk[index].expected_sha256 == expected {
+                break inner;
+            }
+        };
         self.check_live()?;
         if self.file.counters.is_transferred() {
             return Ok(());
@@ -473,34 +603,7 @@ impl TransferSink for FileTransfer {
     }
 
     fn copy_from_file(&mut self, source: &mut File) -> Result<u64, TransferError> {
-        use std::io::Read;
-        let mut copied = 0;
-        loop {
-            self.check_live()?;
-            let remaining = self
-                .file
-                .counters
-                .size()
-                .map(|s| s.saturating_sub(self.file.counters.transferred()));
-            let chunk = remaining.map_or(COPY_CHUNK, |r| r.min(COPY_CHUNK));
-            if chunk == 0 {
-                // At the known size: anything more in the source is an overrun.
-                let mut probe = [0u8; 1];
-                return match source.read(&mut probe) {
-                    Ok(0) => Ok(copied),
-                    Ok(_) => Err(self.overrun(1)),
-                    Err(e) => Err(TransferError::from_io(&e, BgErrorContext::RemoteFile)),
-                };
-            }
-            // `io::copy` between two files uses the kernel's copy (copy_file_range on Linux).
-            let n = io::copy(&mut Read::by_ref(source).take(chunk), &mut self.temp)
-                .map_err(|e| Self::local_error(&e))?;
-            if n == 0 {
-                return Ok(copied);
-            }
-            self.job.counters.add_file_bytes(&self.file.counters, n);
-            copied += n;
-        }
+        self.copy_from_file_until(source, &mut || false)
     }
 
     fn restart(&mut self) -> Result<(), TransferError> {

@@ -1,5 +1,6 @@
-//! Callback dispatch: a notifier thread per manager delivers [`BackgroundCopyCallback`] calls in
-//! event order, never on the caller's thread and never while a job lock is held.
+//! Callback dispatch: a notifier thread per manager delivers
+//! [`BackgroundCopyCallback`](crate::BackgroundCopyCallback) calls in event order, never on the
+//! caller's thread and never while a job lock is held.
 //!
 //! Jobs queue events while they hold their lock (so the queue order is the order of the changes)
 //! and the notifier thread, started on first use, takes them one by one. At delivery it reads the

@@ -1,6 +1,6 @@
 //! The loom shim: the one place that chooses between real and model-checked primitives.
 //!
-//! Under `cfg(loom)` the atomics and the lock type come from [loom] so that the model tests in
+//! Under `cfg(loom)` the atomics and the lock type come from `loom` so that the model tests in
 //! `job/loom_tests.rs` can explore every interleaving; otherwise they come from `std` and
 //! `parking_lot`. Job code imports only from here, so it compiles unchanged in both worlds.
 //! Under loom, [`Mutex`] wraps loom's mutex so that `lock()` returns the guard directly, as

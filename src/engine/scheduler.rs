@@ -1,7 +1,7 @@
 //! The scheduler thread: on every wake-up (a job queued, suspended, cancelled, re-prioritised, a
 //! claim ended, a worker freed, the clock advanced, a deadline reached) it looks at every job once:
-//! it retries or gives up on jobs in `TransientError` ([`retry`](super::retry)), then hands queued
-//! jobs to idle workers and asks running ones to stop ([`policy`](super::policy)).
+//! it retries or gives up on jobs in `TransientError` ([`super::retry`]), then hands queued
+//! jobs to idle workers and asks running ones to stop ([`super::policy`]).
 
 use super::policy::{self, Running, Waiting};
 use super::retry::{Failed, RetryAction, RetryTimers};

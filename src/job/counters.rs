@@ -9,26 +9,52 @@
 //! `bytes_total` is `BG_SIZE_UNKNOWN` while `unknown_files > 0`, else `known_total` (0 for a job
 //! with no files).
 //!
-//! **Writers** keep a fixed order, every store or add with `Release`:
-//! 1. adding a file: `unknown_files += 1`, then `files_total += 1` (under the job lock);
+//! They live in five words, so that a reader has few loads to make:
+//!
+//! | word | bits 32..64 | bits 0..32 |
+//! |---|---|---|
+//! | `seq_done` | `resize_seq` | `files_transferred` |
+//! | `files_unknown` | `files_total` | `unknown_files` |
+//! | `known_total` | the whole word | |
+//! | `bytes_transferred[s]` | stripe `s` of the byte count, the whole word | |
+//!
+//! Every change of a packed word is one read-modify-write of the whole word, so its two halves
+//! change together and no update is lost; a count never carries into the other half (counts of
+//! files fit in 32 bits, and a count never goes below zero), and the stamp wraps on its own.
+//!
+//! `bytes_transferred` is striped: it is the sum of [`BYTE_STRIPES`] counters, each on a cache
+//! line of its own, and a file adds its bytes to one stripe, which starts as
+//! `index % BYTE_STRIPES`. When a writer opens a file whose stripe another open writer of the job
+//! uses, the file first moves to a free stripe (if there is one), taking its bytes along inside a
+//! resize bracket (writer step 6), so readers never see them twice or not at all. Writers of
+//! different files of one job (a driver fetching files in parallel) therefore do not write the
+//! same line, which a single job-wide counter would make them fight over on every chunk.
+//! Everything below about `bytes_transferred` holds for each stripe, since outside such a move a
+//! file's bytes, its restarts included, only ever touch its own stripe.
+//!
+//! **Writers** keep a fixed order, every add with `Release`:
+//! 1. adding a file: `unknown_files += 1` and `files_total += 1`, in one add to `files_unknown`
+//!    (under the job lock);
 //! 2. learning a size: `known_total += size`, then `unknown_files -= 1`;
-//! 3. writing bytes: the file's own counter, then `bytes_transferred += n`; once a file's size is
-//!    known its bytes never pass it (the write is refused);
+//! 3. writing bytes: the file's own counter, then `bytes_transferred += n` (on the file's stripe);
+//!    once a file's size is known its bytes never pass it (the write is refused);
 //! 4. finishing a file: after its last bytes, an unknown size becomes known (step 2) and then
 //!    `files_transferred += 1`;
 //! 5. a restart from zero subtracts the file's bytes from `bytes_transferred`;
-//! 6. lowering or dropping a known size (rare) happens under the job lock inside
-//!    `resize_seq` odd/even brackets.
+//! 6. lowering or dropping a known size, and moving a file's bytes to another stripe (both rare),
+//!    happen under the job lock inside `resize_seq` odd/even brackets.
 //!
-//! **Readers** load with `Acquire`, in the reverse order: `resize_seq`, `files_transferred`,
-//! `bytes_transferred`, `unknown_files`, `known_total`, `files_total`, then an `Acquire` fence
-//! and `resize_seq` again; if a resize overlapped, the read is retried (at most
+//! **Readers** load with `Acquire`, in the reverse order: `seq_done` (the stamp and
+//! `files_transferred`), `bytes_transferred` (every stripe, summed), `files_unknown`
+//! (`unknown_files` and `files_total`), `known_total`, then an `Acquire` fence and `seq_done`
+//! again for the stamp; if a resize overlapped, the read is retried (at most
 //! [`MAX_SNAPSHOT_RETRIES`] times, then the values are clamped to the invariants, which can only
 //! happen if a driver lowers sizes in a tight loop).
 //!
 //! Because every counter except `bytes_transferred` only grows outside a resize, and an `Acquire`
 //! load that sees a value synchronizes with every `Release` add before it, this order gives:
-//! - `files_transferred <= files_total` (a file is added before it can finish);
+//! - `files_transferred <= files_total` (a file is added before it can finish, and
+//!   `files_total` is read after `files_transferred`);
 //! - a file counted as transferred has all its bytes counted (its bytes are added before the
 //!   file count, and bytes are read after it);
 //! - `bytes_transferred <= bytes_total` when the total is known (a size is added before bytes are
@@ -55,18 +81,28 @@ use std::fmt;
 /// How many times a snapshot is retried when it overlapped a size reduction.
 pub(crate) const MAX_SNAPSHOT_RETRIES: u32 = 64;
 
+/// How many stripes a job's byte count is split into (a power of two). Two: two writers of one
+/// job never share one, and a reader adds up two values; the engine itself writes one file of a
+/// job at a time, so more would only cost readers loads and each job 128 bytes a stripe.
+pub(crate) const BYTE_STRIPES: usize = 2;
+
+/// One in the high half of a packed word (`resize_seq`, `files_total`).
+const HIGH_ONE: u64 = 1 << 32;
+/// One in the low half of a packed word (`files_transferred`, `unknown_files`).
+const LOW_ONE: u64 = 1;
+
 const FILE_TRANSFERRED: u32 = 0b01;
 const FILE_COMPLETED: u32 = 0b10;
 
 /// The job-wide counters and the state word.
 pub(crate) struct JobCounters {
-    // Written by every transfer thread on each chunk: kept on its own cache line.
-    bytes_transferred: Padded<AtomicU64>,
-    files_total: AtomicU32,
-    files_transferred: AtomicU32,
+    // Written by a transfer thread on each chunk: every stripe on its own cache line (pair).
+    bytes_transferred: [Padded<AtomicU64>; BYTE_STRIPES],
+    /// `resize_seq` (high half) and `files_transferred` (low half); see the module docs.
+    seq_done: AtomicU64,
+    /// `files_total` (high half) and `unknown_files` (low half).
+    files_unknown: AtomicU64,
     known_total: AtomicU64,
-    unknown_files: AtomicU32,
-    resize_seq: AtomicU32,
     state_word: AtomicU64,
 }
 
@@ -77,11 +113,17 @@ struct Padded<T>(T);
 
 /// The counters of one file. Bytes and size have a single writer at a time: the driver that holds
 /// the file's [`FileTransfer`](crate::FileTransfer) (the claim makes it exclusive).
-#[repr(align(128))]
+///
+/// Not padded itself: the file's record (`FileShared`) is aligned to a cache line, so these share
+/// a line only with that file's own immutable fields, and two writers of different files never
+/// write the same line (the job total aside).
 pub(crate) struct FileCounters {
     total: AtomicU64,
     transferred: AtomicU64,
     flags: AtomicU32,
+    /// The stripe of the job's byte count this file adds to. Changed only by
+    /// [`JobCounters::pick_stripe`], under the job lock, while the file has no writer.
+    stripe: AtomicU32,
 }
 
 /// A claim on a job: the state word value it was made under.
@@ -91,12 +133,10 @@ pub(crate) struct Generation(u64);
 impl JobCounters {
     pub(crate) fn new(state: BgJobState) -> Self {
         JobCounters {
-            bytes_transferred: Padded(AtomicU64::new(0)),
-            files_total: AtomicU32::new(0),
-            files_transferred: AtomicU32::new(0),
+            bytes_transferred: std::array::from_fn(|_| Padded(AtomicU64::new(0))),
+            seq_done: AtomicU64::new(0),
+            files_unknown: AtomicU64::new(0),
             known_total: AtomicU64::new(0),
-            unknown_files: AtomicU32::new(0),
-            resize_seq: AtomicU32::new(0),
             state_word: AtomicU64::new(state as u64),
         }
     }
@@ -118,6 +158,7 @@ impl JobCounters {
 
     /// Whether a claim made at `generation` is still the live one, and the job still in a
     /// transferring state. One load: cheap enough for every chunk.
+    #[inline]
     pub(crate) fn claim_is_live(&self, generation: Generation) -> bool {
         // Acquire: a driver that sees its claim revoked also sees why (the suspend/cancel state).
         let word = self.state_word.load(Ordering::Acquire);
@@ -142,10 +183,9 @@ impl JobCounters {
 
     /// A file was added (size unknown). Under the job lock.
     pub(crate) fn add_file(&self) {
-        // Release: unknown first, so the total turns unknown no later than the file is counted.
-        self.unknown_files.fetch_add(1, Ordering::Release);
-        // Release: publishes the file (added before it can ever be counted as transferred).
-        self.files_total.fetch_add(1, Ordering::Release);
+        // Release: one more file and one more unknown size at once; publishes the file (added
+        // before it can ever be counted as transferred).
+        self.files_unknown.fetch_add(HIGH_ONE | LOW_ONE, Ordering::Release);
     }
 
     /// A file's size went from unknown to `size`.
@@ -153,67 +193,82 @@ impl JobCounters {
         // Release: the size is in the total before the file stops counting as unknown.
         self.known_total.fetch_add(size, Ordering::Release);
         // Release: a reader that sees one fewer unknown file sees the size added above.
-        self.unknown_files.fetch_sub(1, Ordering::Release);
+        self.files_unknown.fetch_sub(LOW_ONE, Ordering::Release);
     }
 
     /// Begins a size reduction. Under the job lock (resizes are serialized by it).
     fn begin_resize(&self) {
-        // Relaxed load: only lock holders write the stamp.
-        let seq = self.resize_seq.load(Ordering::Relaxed);
-        // Relaxed store + Release fence: the odd stamp is ordered before every counter write of
+        // Relaxed add + Release fence: the odd stamp is ordered before every counter write of
         // the resize, so a reader that sees any of them re-reads an odd or changed stamp.
-        self.resize_seq.store(seq.wrapping_add(1), Ordering::Relaxed);
+        self.seq_done.fetch_add(HIGH_ONE, Ordering::Relaxed);
         // Release fence: orders the odd stamp before the resize's counter writes (see above).
         fence(Ordering::Release);
     }
 
     /// Ends a size reduction.
     fn end_resize(&self) {
-        // Relaxed load: only lock holders write the stamp.
-        let seq = self.resize_seq.load(Ordering::Relaxed);
         // Release: a reader that sees the even stamp sees every counter write of the resize.
-        self.resize_seq.store(seq.wrapping_add(1), Ordering::Release);
+        self.seq_done.fetch_add(HIGH_ONE, Ordering::Release);
     }
 
     // ---- reader --------------------------------------------------------------------------
 
-    /// A consistent snapshot of the job's progress. Lock-free, allocation-free.
+    /// A consistent snapshot of the job's progress. Lock-free, allocation-free. The first try is
+    /// inlined into the caller; one that overlapped a resize goes on in [`Self::snapshot_retry`].
+    #[inline]
     pub(crate) fn snapshot(&self) -> BgJobProgress {
-        let mut last = None;
-        for _ in 0..MAX_SNAPSHOT_RETRIES {
-            // Acquire: a stamp that is even and unchanged at the end means no resize overlapped.
-            let seq_before = self.resize_seq.load(Ordering::Acquire);
-            let progress = self.read_counters();
-            // Acquire fence: orders the counter loads above before the stamp re-read below.
-            fence(Ordering::Acquire);
-            // Relaxed: ordered by the fence above.
-            let seq_after = self.resize_seq.load(Ordering::Relaxed);
-            if seq_before.is_multiple_of(2) && seq_before == seq_after {
-                return progress;
-            }
-            last = Some(progress);
-            std::hint::spin_loop();
+        match self.try_snapshot() {
+            Ok(progress) => progress,
+            Err(overlapped) => self.snapshot_retry(overlapped),
         }
-        clamp(last.unwrap_or_else(|| self.read_counters()))
     }
 
-    fn read_counters(&self) -> BgJobProgress {
-        // Acquire on each load, in the protocol's read order (see the module docs).
-        let files_transferred = self.files_transferred.load(Ordering::Acquire);
-        // Acquire: after files_transferred, so every finished file's bytes are included.
-        let bytes_transferred = self.bytes_transferred.0.load(Ordering::Acquire);
-        // Acquire: after bytes, so every size that bytes were counted against is seen below.
-        let unknown = self.unknown_files.load(Ordering::Acquire);
+    /// One try of the protocol's read: `Err` (with what was read) if a resize overlapped it.
+    #[inline]
+    fn try_snapshot(&self) -> Result<BgJobProgress, BgJobProgress> {
+        // Acquire on each load, in the protocol's read order (see the module docs). First the
+        // stamp (even and unchanged at the end: no resize overlapped) and files_transferred.
+        let seq_done = self.seq_done.load(Ordering::Acquire);
+        let bytes_transferred = self.bytes_transferred.iter().fold(0u64, |sum, stripe| {
+            // Acquire: after files_transferred, so every finished file's bytes are included.
+            sum.wrapping_add(stripe.0.load(Ordering::Acquire))
+        });
+        // Acquire: after bytes, so every size that bytes were counted against is seen below
+        // (and after files_transferred, so every file counted as transferred is counted here).
+        let files_unknown = self.files_unknown.load(Ordering::Acquire);
         // Acquire: after unknown_files, so sizes of files that stopped being unknown are included.
         let known_total = self.known_total.load(Ordering::Acquire);
-        // Acquire: last, so every file counted as transferred is counted here too.
-        let files_total = self.files_total.load(Ordering::Acquire);
-        BgJobProgress {
-            bytes_total: if unknown > 0 { BG_SIZE_UNKNOWN } else { known_total },
+        // Acquire fence: orders the counter loads above before the stamp re-read below.
+        fence(Ordering::Acquire);
+        // Relaxed: ordered by the fence above.
+        let seq_after = self.seq_done.load(Ordering::Relaxed);
+        let progress = BgJobProgress {
+            bytes_total: if low(files_unknown) > 0 { BG_SIZE_UNKNOWN } else { known_total },
             bytes_transferred,
-            files_total,
-            files_transferred,
+            files_total: high(files_unknown),
+            files_transferred: low(seq_done),
+        };
+        let seq = high(seq_done);
+        if seq.is_multiple_of(2) && seq == high(seq_after) {
+            Ok(progress)
+        } else {
+            Err(progress)
         }
+    }
+
+    /// The tries after the first, up to [`MAX_SNAPSHOT_RETRIES`] in all; then the last read,
+    /// clamped to the invariants.
+    #[cold]
+    #[inline(never)]
+    fn snapshot_retry(&self, mut last: BgJobProgress) -> BgJobProgress {
+        for _ in 1..MAX_SNAPSHOT_RETRIES {
+            snooze();
+            match self.try_snapshot() {
+                Ok(progress) => return progress,
+                Err(overlapped) => last = overlapped,
+            }
+        }
+        clamp(last)
     }
 
     /// A consistent snapshot of one file of this job.
@@ -221,17 +276,17 @@ impl JobCounters {
         let mut last = None;
         for _ in 0..MAX_SNAPSHOT_RETRIES {
             // Acquire: as in `snapshot`.
-            let seq_before = self.resize_seq.load(Ordering::Acquire);
+            let seq_before = high(self.seq_done.load(Ordering::Acquire));
             let progress = file.read();
             // Acquire fence: orders the loads above before the stamp re-read.
             fence(Ordering::Acquire);
             // Relaxed: ordered by the fence above.
-            let seq_after = self.resize_seq.load(Ordering::Relaxed);
+            let seq_after = high(self.seq_done.load(Ordering::Relaxed));
             if seq_before.is_multiple_of(2) && seq_before == seq_after {
                 return progress;
             }
             last = Some(progress);
-            std::hint::spin_loop();
+            snooze();
         }
         let mut p = last.unwrap_or_else(|| file.read());
         if p.bytes_total != BG_SIZE_UNKNOWN {
@@ -269,7 +324,7 @@ impl JobCounters {
         self.known_total.fetch_sub(old, Ordering::Release);
         if size == BG_SIZE_UNKNOWN {
             // Release: inside the bracket.
-            self.unknown_files.fetch_add(1, Ordering::Release);
+            self.files_unknown.fetch_add(LOW_ONE, Ordering::Release);
         } else {
             // Release: inside the bracket.
             self.known_total.fetch_add(size, Ordering::Release);
@@ -296,8 +351,47 @@ impl JobCounters {
         // Release: a plain store is enough for a single writer; readers acquire it.
         file.transferred.store(now, Ordering::Release);
         // Release: the job aggregate; publishes the bytes for the file-count increment after it.
-        self.bytes_transferred.0.fetch_add(n, Ordering::Release);
+        self.stripe(file).fetch_add(n, Ordering::Release);
         true
+    }
+
+    /// The stripe of the job's byte count that `file` adds to.
+    #[inline]
+    fn stripe(&self, file: &FileCounters) -> &AtomicU64 {
+        // The mask keeps the index in range without a bounds check (BYTE_STRIPES is a power of 2).
+        &self.bytes_transferred[file.stripe_index() & (BYTE_STRIPES - 1)].0
+    }
+
+    /// Before a writer starts on `file`: if one of `open` (the files of this job with a writer
+    /// now) uses the file's stripe, moves the file to a stripe none of them uses, if there is one,
+    /// taking its bytes along inside a resize bracket. Under the job lock, while `file` has no
+    /// writer.
+    pub(crate) fn pick_stripe<'a>(
+        &self,
+        file: &FileCounters,
+        open: impl Iterator<Item = &'a FileCounters>,
+    ) {
+        let busy = open.fold(0usize, |mask, other| mask | 1 << other.stripe_index());
+        let from = file.stripe_index();
+        if busy & 1 << from == 0 {
+            return;
+        }
+        let Some(to) = (0..BYTE_STRIPES).find(|s| busy & 1 << s == 0) else { return };
+        // Relaxed: the file has no writer; this thread (under the job lock) is its only user.
+        let have = file.transferred.load(Ordering::Relaxed);
+        if have > 0 {
+            self.begin_resize();
+            // Release: inside the bracket.
+            self.bytes_transferred[from].0.fetch_sub(have, Ordering::Release);
+            // Release: inside the bracket.
+            self.bytes_transferred[to].0.fetch_add(have, Ordering::Release);
+        }
+        // Relaxed: read by this file's next writer, which gets its transfer under the job lock
+        // held here (or from the thread that did).
+        file.stripe.store(to as u32, Ordering::Relaxed);
+        if have > 0 {
+            self.end_resize();
+        }
     }
 
     /// Restarts a file from zero: its bytes leave the job's count (the one case where progress goes
@@ -308,7 +402,7 @@ impl JobCounters {
         // Release: the file's own count drops first; the job aggregate follows.
         file.transferred.store(0, Ordering::Release);
         // Release: the job aggregate loses exactly this file's bytes.
-        self.bytes_transferred.0.fetch_sub(have, Ordering::Release);
+        self.stripe(file).fetch_sub(have, Ordering::Release);
         have
     }
 
@@ -333,7 +427,7 @@ impl JobCounters {
         // Release: the file's flag after all its bytes.
         file.flags.fetch_or(FILE_TRANSFERRED, Ordering::Release);
         // Release: the job's file count after all the file's bytes (protocol step 4).
-        self.files_transferred.fetch_add(1, Ordering::Release);
+        self.seq_done.fetch_add(LOW_ONE, Ordering::Release);
         true
     }
 
@@ -345,11 +439,13 @@ impl JobCounters {
 }
 
 impl FileCounters {
-    pub(crate) fn new() -> Self {
+    /// The counters of the file with index `index` in its job (which picks its byte stripe).
+    pub(crate) fn new(index: usize) -> Self {
         FileCounters {
             total: AtomicU64::new(BG_SIZE_UNKNOWN),
             transferred: AtomicU64::new(0),
             flags: AtomicU32::new(0),
+            stripe: AtomicU32::new((index % BYTE_STRIPES) as u32),
         }
     }
 
@@ -361,6 +457,14 @@ impl FileCounters {
         // Acquire: last.
         let bytes_total = self.total.load(Ordering::Acquire);
         BgFileProgress { bytes_total, bytes_transferred, completed: flags & FILE_COMPLETED != 0 }
+    }
+
+    /// The stripe of the job's byte count the file adds to.
+    #[inline]
+    fn stripe_index(&self) -> usize {
+        // Relaxed: written only under the job lock while the file has no writer, before its
+        // writer got its transfer (see `JobCounters::pick_stripe`).
+        self.stripe.load(Ordering::Relaxed) as usize
     }
 
     /// Whether the file's last byte is in its temporary file.
@@ -390,6 +494,19 @@ impl FileCounters {
     }
 }
 
+/// The high half of a packed word.
+#[inline]
+fn high(word: u64) -> u32 {
+    (word >> 32) as u32
+}
+
+/// The low half of a packed word.
+#[inline]
+fn low(word: u64) -> u32 {
+    word as u32
+}
+
+#[inline]
 fn decode_state(word: u64) -> BgJobState {
     match word & 0xFF {
         0 => BgJobState::Queued,
@@ -402,6 +519,16 @@ fn decode_state(word: u64) -> BgJobState {
         7 => BgJobState::Acknowledged,
         _ => BgJobState::Cancelled,
     }
+}
+
+/// Waits a moment for a resize in progress to end. Under loom it yields, so that the model lets
+/// the resizing thread go on (a spinning reader would otherwise only burn the model's branches).
+#[inline]
+fn snooze() {
+    #[cfg(loom)]
+    loom::thread::yield_now();
+    #[cfg(not(loom))]
+    std::hint::spin_loop();
 }
 
 fn clamp(mut p: BgJobProgress) -> BgJobProgress {
@@ -441,7 +568,7 @@ mod tests {
     #[test]
     fn unknown_file_makes_total_unknown_until_sized() {
         let c = JobCounters::new(BgJobState::Suspended);
-        let f = FileCounters::new();
+        let f = FileCounters::new(0);
         c.add_file();
         assert_eq!(c.snapshot().bytes_total, BG_SIZE_UNKNOWN);
         assert!(c.set_file_size(&f, Some(10)));
@@ -451,7 +578,7 @@ mod tests {
     #[test]
     fn bytes_past_known_size_are_refused() {
         let c = JobCounters::new(BgJobState::Suspended);
-        let f = FileCounters::new();
+        let f = FileCounters::new(0);
         c.add_file();
         c.set_file_size(&f, Some(10));
         assert!(c.add_file_bytes(&f, 10));
@@ -462,7 +589,7 @@ mod tests {
     #[test]
     fn finish_of_unknown_size_file_sets_size_to_bytes() {
         let c = JobCounters::new(BgJobState::Suspended);
-        let f = FileCounters::new();
+        let f = FileCounters::new(0);
         c.add_file();
         assert!(c.add_file_bytes(&f, 7));
         assert!(c.finish_file(&f));
@@ -481,7 +608,7 @@ mod tests {
     #[test]
     fn finish_short_of_size_is_refused() {
         let c = JobCounters::new(BgJobState::Suspended);
-        let f = FileCounters::new();
+        let f = FileCounters::new(0);
         c.add_file();
         c.set_file_size(&f, Some(10));
         c.add_file_bytes(&f, 9);
@@ -492,7 +619,7 @@ mod tests {
     #[test]
     fn restart_subtracts_only_that_files_bytes() {
         let c = JobCounters::new(BgJobState::Suspended);
-        let (a, b) = (FileCounters::new(), FileCounters::new());
+        let (a, b) = (FileCounters::new(0), FileCounters::new(1));
         c.add_file();
         c.add_file();
         c.set_file_size(&a, Some(5));
@@ -505,9 +632,48 @@ mod tests {
     }
 
     #[test]
+    fn striped_bytes_add_up_and_a_restart_leaves_the_other_stripes() {
+        let c = JobCounters::new(BgJobState::Suspended);
+        let files: Vec<_> = (0..3).map(FileCounters::new).collect();
+        assert_eq!(files.iter().map(FileCounters::stripe_index).collect::<Vec<_>>(), [0, 1, 0]);
+        for (f, n) in files.iter().zip([5, 7, 11]) {
+            c.add_file();
+            assert!(c.add_file_bytes(f, n));
+        }
+        assert_eq!(c.snapshot().bytes_transferred, 23);
+        assert_eq!(c.restart_file(&files[2]), 11);
+        assert_eq!(c.snapshot().bytes_transferred, 12);
+        assert_eq!(c.restart_file(&files[1]), 7);
+        assert_eq!(c.snapshot().bytes_transferred, 5);
+    }
+
+    #[test]
+    fn a_file_opened_beside_a_writer_on_its_stripe_moves_with_its_bytes() {
+        let c = JobCounters::new(BgJobState::Suspended);
+        let files: Vec<_> = (0..3).map(FileCounters::new).collect();
+        for (f, n) in files.iter().zip([5, 7, 11]) {
+            c.add_file();
+            assert!(c.add_file_bytes(f, n));
+        }
+        // File 2 (stripe 0) opens while file 0 (stripe 0) is being written: it moves to stripe 1.
+        c.pick_stripe(&files[2], [&files[0]].into_iter());
+        assert_eq!(files[2].stripe_index(), 1);
+        assert_eq!(c.snapshot().bytes_transferred, 23);
+        assert_eq!(c.restart_file(&files[2]), 11);
+        assert_eq!(c.snapshot().bytes_transferred, 12);
+        // Every stripe busy: the file stays where it is.
+        c.pick_stripe(&files[1], [&files[0], &files[2]].into_iter());
+        assert_eq!(files[1].stripe_index(), 1);
+        // Its own stripe free: it stays too.
+        c.pick_stripe(&files[0], [&files[1]].into_iter());
+        assert_eq!(files[0].stripe_index(), 0);
+        assert_eq!(c.snapshot().bytes_transferred, 12);
+    }
+
+    #[test]
     fn resize_to_smaller_keeps_total_consistent() {
         let c = JobCounters::new(BgJobState::Suspended);
-        let f = FileCounters::new();
+        let f = FileCounters::new(0);
         c.add_file();
         c.set_file_size(&f, Some(100));
         c.add_file_bytes(&f, 60);

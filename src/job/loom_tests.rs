@@ -14,7 +14,7 @@ fn check(p: BgJobProgress) {
 
 fn job_with_files(n: usize) -> (Arc<JobCounters>, Arc<Vec<FileCounters>>) {
     let job = Arc::new(JobCounters::new(BgJobState::Transferring));
-    let files: Vec<_> = (0..n).map(|_| FileCounters::new()).collect();
+    let files: Vec<_> = (0..n).map(FileCounters::new).collect();
     for _ in 0..n {
         job.add_file();
     }
@@ -50,11 +50,16 @@ fn finished_file_has_all_its_bytes() {
     });
 }
 
-/// Two writers on different files of one job: the aggregate stays consistent for a reader.
-#[test]
-fn two_writers_keep_the_aggregate_consistent() {
-    loom::model(|| {
-        let (job, files) = job_with_files(2);
+/// Two writers on files `first` and `second` of a job of `count` files (the others sized 0 and
+/// finished up front): the aggregate stays consistent for a reader.
+fn two_writers(count: usize, first: usize, second: usize) {
+    loom::model(move || {
+        let (job, files) = job_with_files(count);
+        for other in (0..count).filter(|&i| i != first && i != second) {
+            assert!(job.set_file_size(&files[other], Some(0)));
+            assert!(job.finish_file(&files[other]));
+        }
+        let done_before = count as u32 - 2;
         let spawn_writer = |i: usize| {
             let (job, files) = (job.clone(), files.clone());
             thread::spawn(move || {
@@ -63,11 +68,11 @@ fn two_writers_keep_the_aggregate_consistent() {
                 assert!(job.finish_file(&files[i]));
             })
         };
-        let a = spawn_writer(0);
-        let b = spawn_writer(1);
+        let a = spawn_writer(first);
+        let b = spawn_writer(second);
         let p = job.snapshot();
         check(p);
-        assert!(p.bytes_transferred >= 3 * u64::from(p.files_transferred));
+        assert!(p.bytes_transferred >= 3 * u64::from(p.files_transferred - done_before));
         a.join().unwrap();
         b.join().unwrap();
         let end = job.snapshot();
@@ -76,11 +81,24 @@ fn two_writers_keep_the_aggregate_consistent() {
             BgJobProgress {
                 bytes_total: 6,
                 bytes_transferred: 6,
-                files_total: 2,
-                files_transferred: 2
+                files_total: count as u32,
+                files_transferred: count as u32
             }
         );
     });
+}
+
+/// Two writers on neighbouring files, which add to different stripes of the byte count.
+#[test]
+fn two_writers_keep_the_aggregate_consistent() {
+    two_writers(2, 0, 1);
+}
+
+/// Two writers on files whose bytes go to the same stripe (the read-modify-writes meet).
+#[test]
+fn two_writers_on_one_stripe_keep_the_aggregate_consistent() {
+    assert_eq!(super::counters::BYTE_STRIPES, 2, "files 0 and 2 share a stripe");
+    two_writers(3, 0, 2);
 }
 
 /// A file of unknown size gets its size from the bytes received when it finishes: a reader that
@@ -105,8 +123,50 @@ fn unknown_size_becomes_known_at_the_end() {
     });
 }
 
-/// A file restarts from zero and its size shrinks (the remote changed) while another file writes:
-/// the resize bracket keeps every snapshot consistent.
+/// A file is added and written (size still unknown) while a reader takes a snapshot: the reader
+/// never sees its bytes against a total that is known but lacks them.
+#[test]
+fn a_file_added_meanwhile_never_shows_bytes_above_a_known_total() {
+    loom::model(|| {
+        let (job, files) = job_with_files(1);
+        assert!(job.set_file_size(&files[0], Some(2)));
+        let late = Arc::new(FileCounters::new(1));
+        let writer = {
+            let (job, late) = (job.clone(), late.clone());
+            thread::spawn(move || {
+                job.add_file();
+                assert!(job.add_file_bytes(&late, 5));
+            })
+        };
+        check(job.snapshot());
+        writer.join().unwrap();
+        assert_eq!(job.snapshot().bytes_total, BG_SIZE_UNKNOWN);
+    });
+}
+
+/// A file opened beside a writer on its stripe moves to the other stripe, bytes and all, while a
+/// reader takes a snapshot: the reader counts its bytes once, never twice or not at all.
+#[test]
+fn moving_a_file_to_another_stripe_counts_its_bytes_once() {
+    loom::model(|| {
+        let (job, files) = job_with_files(3);
+        for (file, n) in files.iter().zip([1, 2, 4]) {
+            assert!(job.add_file_bytes(file, n));
+        }
+        let mover = {
+            let (job, files) = (job.clone(), files.clone());
+            thread::spawn(move || job.pick_stripe(&files[2], std::iter::once(&files[0])))
+        };
+        assert_eq!(job.snapshot().bytes_transferred, 7);
+        mover.join().unwrap();
+        assert_eq!(job.snapshot().bytes_transferred, 7);
+        assert_eq!(job.restart_file(&files[2]), 4);
+        assert_eq!(job.snapshot().bytes_transferred, 3);
+    });
+}
+
+/// A file restarts from zero and its size shrinks (the remote changed) while a reader takes
+/// snapshots: the resize bracket keeps every snapshot consistent.
 #[test]
 fn shrinking_a_size_never_shows_bytes_above_total() {
     loom::model(|| {
@@ -114,6 +174,7 @@ fn shrinking_a_size_never_shows_bytes_above_total() {
         assert!(job.set_file_size(&files[0], Some(4)));
         assert!(job.add_file_bytes(&files[0], 4));
         assert!(job.set_file_size(&files[1], Some(1)));
+        assert!(job.add_file_bytes(&files[1], 1));
         let resizer = {
             let (job, files) = (job.clone(), files.clone());
             thread::spawn(move || {
@@ -121,15 +182,8 @@ fn shrinking_a_size_never_shows_bytes_above_total() {
                 assert!(job.set_file_size(&files[0], Some(2)));
             })
         };
-        let other = {
-            let (job, files) = (job.clone(), files.clone());
-            thread::spawn(move || {
-                assert!(job.add_file_bytes(&files[1], 1));
-            })
-        };
         check(job.snapshot());
         resizer.join().unwrap();
-        other.join().unwrap();
         assert_eq!(job.snapshot().bytes_total, 3);
     });
 }

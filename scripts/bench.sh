@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Runs the progress, scale and copy benches in one go and prints the machine, every figure and the
+# ratios against the targets of BENCHMARKS.md as a Markdown table (medians from criterion's
+# target/criterion/<group>/<bench>/new/estimates.json, memory from the scale bench's output).
+#
+#   bash scripts/bench.sh                 # everything (about 4 minutes on 2 cores, 2 GiB of disk)
+#   BENCHES="progress scale" bash scripts/bench.sh   # a subset (the other rows read "-")
+#   bash scripts/bench.sh --report        # only print the table again from the last run
+#
+# Only this script's groups are cleared before a run, so every figure in the table comes from the
+# same run. Run it on a quiet machine (see `uptime`): the ratios are taken within one run, but a
+# busy second core still disturbs the two-thread benches.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${CARGO_TARGET_DIR:-target}
+crit="$target/criterion"
+log="$target/bench-report.log"
+groups="update_1_writer update_2_writers writer_polled read_idle read_with_writer copy scale_10000_jobs"
+
+machine() {
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "- cores: $(nproc); CPU: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
+  echo "- memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+  echo "- kernel: $(uname -sr); $(rustc --version)"
+  echo "- load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+if [[ "${1:-}" != "--report" ]]; then
+  mkdir -p "$target"
+  machine > "$target/bench-machine.txt"
+  for group in $groups; do rm -rf "${crit:?}/$group"; done
+  args=()
+  for bench in ${BENCHES:-progress scale copy}; do args+=(--bench "$bench"); done
+  cargo bench "${args[@]}" 2>&1 | tee "$log"
+fi
+
+# Median of one bench, in ns ("" if it did not run).
+median() {
+  local file="$crit/$1/new/estimates.json"
+  [[ -f "$file" ]] || return 0
+  sed -E 's/.*"median":\{"confidence_interval":\{[^}]*\},"point_estimate":([^,]*),.*/\1/' "$file"
+}
+
+# A figure from the scale bench's "bgcopy-bench memory:" lines.
+memory() {
+  [[ -f "$log" ]] || return 0
+  sed -n "s/.*bgcopy-bench memory:.* $1=\([0-9.]*\).*/\1/p" "$log" | tail -1
+}
+
+# ns -> a readable time.
+fmt() {
+  awk -v t="$1" 'BEGIN {
+    if (t == "") { print "-"; exit }
+    if (t >= 1e9) printf "%.2f s", t / 1e9; else if (t >= 1e6) printf "%.2f ms", t / 1e6;
+    else if (t >= 1e3) printf "%.2f µs", t / 1e3; else printf "%.2f ns", t }'
+}
+
+# row MEASURE BGCOPY BASELINE_NAME BASELINE RATIO_KIND TARGET
+#   RATIO_KIND: "slower" (bgcopy / baseline <= target) or "faster" (baseline / bgcopy >= target)
+row() {
+  local what=$1 ours=$2 name=$3 base=$4 kind=$5 goal=$6
+  awk -v what="$what" -v ours="$ours" -v name="$name" -v base="$base" -v kind="$kind" \
+      -v goal="$goal" -v o="$(fmt "$ours")" -v b="$(fmt "$base")" 'BEGIN {
+    t = kind == "slower" ? "<= " goal "x" : ">= " goal "x faster"
+    if (ours == "" || base == "") { printf "| %s | %s | %s %s | - | %s | - |\n", what, o, name, b, t; exit }
+    if (kind == "slower") { r = ours / base; met = r <= goal; s = sprintf("%.2fx", r) }
+    else { r = base / ours; met = r >= goal; s = sprintf("%.2fx faster", r) }
+    printf "| %s | %s | %s %s | %s | %s | %s |\n", what, o, name, b, s, t, met ? "yes" : "**no**" }'
+}
+
+# limit MEASURE VALUE UNIT LIMIT LIMIT_TEXT   (UNIT: ns or B; met when VALUE <= LIMIT)
+limit() {
+  local what=$1 value=$2 unit=$3 goal=$4 text=$5
+  awk -v what="$what" -v v="$value" -v unit="$unit" -v goal="$goal" -v text="$text" \
+      -v f="$(fmt "$value")" 'BEGIN {
+    if (v == "") { printf "| %s | - | | | %s | - |\n", what, text; exit }
+    shown = unit == "B" ? sprintf("%d B", v) : f
+    printf "| %s | %s | | | %s | %s |\n", what, shown, text, (v + 0 <= goal + 0) ? "yes" : "**no**" }'
+}
+
+echo
+echo "## Machine"
+cat "$target/bench-machine.txt" 2>/dev/null || machine
+echo
+echo "## Figures (medians) and ratios, one run"
+echo
+echo "| measure | bgcopy | baseline | ratio | target | met |"
+echo "|---|---|---|---|---|---|"
+u1=$(median update_1_writer/bgcopy_add_bytes)
+row "update, 1 writer" "$u1" "1 relaxed fetch_add" "$(median update_1_writer/fetch_add_x1)" slower 1.5
+row "update, 1 writer" "$u1" "2 relaxed fetch_adds" "$(median update_1_writer/fetch_add_x2)" slower 1.5
+row "update, 1 writer" "$u1" "parking_lot mutex" "$(median update_1_writer/mutex)" faster 1
+row "update, 1 writer" "$u1" "indicatif inc" "$(median update_1_writer/indicatif_inc)" faster 1
+u2=$(median update_2_writers/bgcopy_add_bytes)
+row "update, 2 writers, 2 files" "$u2" "1 shared fetch_add" "$(median update_2_writers/shared_fetch_add)" slower 1.5
+row "update, 2 writers, 2 files" "$u2" "own + shared fetch_add" "$(median update_2_writers/own_plus_shared_fetch_add)" slower 1.5
+row "update, 2 writers, 2 files" "$u2" "parking_lot mutex" "$(median update_2_writers/mutex)" faster 1.8
+row "update, 2 writers, 2 files" "$u2" "indicatif inc" "$(median update_2_writers/indicatif_inc)" faster 2
+u2s=$(median update_2_writers/bgcopy_add_bytes_3_open)
+row "update, 2 of 3 open writers on one stripe (worst case)" "$u2s" "1 shared fetch_add" "$(median update_2_writers/shared_fetch_add)" slower 1.5
+row "update, 2 of 3 open writers on one stripe (worst case)" "$u2s" "parking_lot mutex" "$(median update_2_writers/mutex)" faster 1.8
+row "update, 2 of 3 open writers on one stripe (worst case)" "$u2s" "indicatif inc" "$(median update_2_writers/indicatif_inc)" faster 2
+row "writer polled every 1 ms" "$(median writer_polled/polled_every_1ms)" "writer alone" "$(median writer_polled/alone)" slower 1.05
+for mode in read_idle read_with_writer; do
+  label=${mode/read_idle/idle}
+  label=${label/read_with_writer/with a writer}
+  g10=$(median "$mode/get_progress_10_files")
+  row "get_progress 10 files, $label" "$g10" "4 atomic loads" "$(median "$mode/four_atomic_loads")" slower 3
+  row "get_progress 10 files, $label" "$g10" "indicatif position" "$(median "$mode/indicatif_position")" faster 5
+  row "get_progress 10 files, $label" "$g10" "mutex copy-out" "$(median "$mode/mutex_copy_out")" faster 1
+  limit "get_progress 1 file, $label" "$(median "$mode/get_progress_1_files")" ns 100 "< 100 ns"
+  limit "get_progress 200 files, $label" "$(median "$mode/get_progress_200_files")" ns 100 "< 100 ns"
+done
+job=$(median copy/bgcopy_job)
+std=$(median copy/std_copy_fsync)
+awk -v j="$job" -v s="$std" -v fj="$(fmt "$job")" -v fs="$(fmt "$std")" 'BEGIN {
+  if (j == "" || s == "") { print "| local copy, 1 GiB (speed vs std) | - | std::fs::copy + fsync - | - | >= 0.9x | - |"; exit }
+  r = s / j
+  printf "| local copy, 1 GiB (speed vs std) | %s | std::fs::copy + fsync %s | %.3fx | >= 0.9x | %s |\n", fj, fs, r, (r >= 0.9) ? "yes" : "**no**" }'
+limit "memory per job (allocator)" "$(memory per_job_bytes)" B 2048 "<= 2 KiB"
+limit "memory per file (allocator)" "$(memory per_file_bytes)" B 512 "<= 512 B"
+limit "memory per job (resident set)" "$(memory rss_per_job_bytes)" B 2048 "<= 2 KiB"
+limit "memory per file (resident set)" "$(memory rss_per_file_bytes)" B 512 "<= 512 B"
+limit "enum_jobs, 10 000 jobs" "$(median scale_10000_jobs/enum_jobs)" ns 10000000 "< 10 ms"
+echo "| get_progress of all 10 000 jobs | $(fmt "$(median scale_10000_jobs/get_progress_all)") | | | | |"
+echo "| create 10 000 jobs, add 10 files to each | $(fmt "$(median scale_10000_jobs/create_with_10_files_each)") | | | | |"
