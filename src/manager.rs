@@ -40,13 +40,51 @@ pub(crate) struct ManagerCore {
 #[derive(Default)]
 struct Registry {
     jobs: HashMap<JobId, Arc<JobShared>>,
+    /// The owner of each registered job, as the registry counts it (kept here so that counting
+    /// never takes a job lock: the lock order is registry, then job).
+    owner_of: HashMap<JobId, Arc<str>>,
+    /// How many registered jobs each owner has (for the jobs-per-owner limit in O(1)).
+    per_owner: HashMap<Arc<str>, u32>,
     next_seq: u64,
+}
+
+impl Registry {
+    fn count(&mut self, owner: &Arc<str>, up: bool) {
+        let count = self.per_owner.entry(Arc::clone(owner)).or_insert(0);
+        if up {
+            *count += 1;
+        } else {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.per_owner.remove(owner);
+            }
+        }
+    }
+
+    fn owned_by(&self, owner: &str) -> u32 {
+        self.per_owner.get(owner).copied().unwrap_or(0)
+    }
 }
 
 impl ManagerCore {
     /// Removes a job that reached a final state.
     pub(crate) fn remove(&self, id: JobId) {
-        self.registry.lock().jobs.remove(&id);
+        let mut registry = self.registry.lock();
+        registry.jobs.remove(&id);
+        if let Some(owner) = registry.owner_of.remove(&id) {
+            registry.count(&owner, false);
+        }
+    }
+
+    /// A job changed owner (`take_ownership`). Call without the job lock.
+    pub(crate) fn set_owner(&self, id: JobId, owner: &Arc<str>) {
+        let mut registry = self.registry.lock();
+        let Some(old) = registry.owner_of.get(&id).cloned() else { return };
+        if *old != **owner {
+            registry.count(&old, false);
+            registry.count(owner, true);
+            registry.owner_of.insert(id, Arc::clone(owner));
+        }
     }
 
     /// Wakes the engine: a job was queued, suspended, cancelled, re-prioritised, or a claim ended.
@@ -172,9 +210,7 @@ impl BackgroundCopyManager for Manager {
         if registry.jobs.len() >= limits.jobs_per_manager as usize {
             return Err(BgError::TooManyJobsPerMachine { limit: limits.jobs_per_manager });
         }
-        let owned =
-            registry.jobs.values().filter(|job| job.inner.lock().owner == *self.owner).count();
-        if owned >= limits.jobs_per_owner as usize {
+        if registry.owned_by(&self.owner) >= limits.jobs_per_owner {
             return Err(BgError::TooManyJobsPerUser { limit: limits.jobs_per_owner });
         }
         let id = loop {
@@ -195,6 +231,8 @@ impl BackgroundCopyManager for Manager {
             limits.files_per_job,
         ));
         registry.jobs.insert(id, Arc::clone(&shared));
+        registry.owner_of.insert(id, Arc::clone(&self.owner));
+        registry.count(&self.owner, true);
         Ok(self.handle(shared))
     }
 

@@ -654,9 +654,8 @@ fn a_time_slice_never_preempts_a_file_that_cannot_resume() {
         pause: Duration::from_millis(1),
         ..Default::default()
     });
-    let config = EngineConfig::default()
-        .transport(once.clone())
-        .time_slice(Duration::from_millis(2));
+    let config =
+        EngineConfig::default().transport(once.clone()).time_slice(Duration::from_millis(2));
     let manager = Manager::builder().engine_config(config).build();
     let jobs: Vec<Job> = (0..2)
         .map(|i| {

@@ -23,7 +23,7 @@ pub use clock::{Clock, ClockWaker, ManualClock, SystemClock};
 
 use crate::manager::ManagerCore;
 use crate::transport::{LocalTransport, Transport};
-use crate::Job;
+use crate::{Job, JobId};
 use parking_lot::{Condvar, Mutex};
 use policy::Running;
 use std::collections::HashMap;
@@ -159,6 +159,8 @@ pub(crate) struct Engine {
     work_cv: Condvar,
     passes: Mutex<Passes>,
     passes_cv: Condvar,
+    /// When a worker last failed each job: the clock read just before `JobDriver::fail`.
+    failures: Mutex<HashMap<JobId, Duration>>,
 }
 
 /// The workers' slots, under one lock (taken briefly; never while holding a job lock).
@@ -195,6 +197,17 @@ impl Engine {
     fn transport_for(&self, scheme: &str) -> Option<&Arc<dyn Transport>> {
         self.transports.get(&scheme.to_ascii_lowercase())
     }
+
+    /// Records that a worker is about to fail job `id` now (see `worker::fail`).
+    fn note_failure(&self, id: JobId) {
+        let now = self.clock.now();
+        self.failures.lock().insert(id, now);
+    }
+
+    /// When a worker failed job `id` last, if the scheduler has not taken it yet.
+    fn take_failure(&self, id: JobId) -> Option<Duration> {
+        self.failures.lock().remove(&id)
+    }
 }
 
 /// The running engine; dropping it stops and joins the threads.
@@ -229,6 +242,7 @@ impl EngineHandle {
             work_cv: Condvar::new(),
             passes: Mutex::new(Passes::default()),
             passes_cv: Condvar::new(),
+            failures: Mutex::new(HashMap::new()),
         });
         let weak_core = Arc::downgrade(core);
         config

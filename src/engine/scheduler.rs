@@ -70,7 +70,8 @@ impl Scheduler {
                         retry_delay: job.get_minimum_retry_delay(),
                         no_progress_timeout: job.get_no_progress_timeout(),
                     };
-                    match self.retry.decide(failed, now) {
+                    let failed_at = engine.take_failure(id);
+                    match self.retry.decide(failed, failed_at, now) {
                         RetryAction::WaitUntil(at) => earliest(&mut wake_at, at),
                         RetryAction::Retry => {
                             if job.retry_now().is_ok() {

@@ -111,14 +111,14 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
                 BgErrorContext::GeneralTransport,
                 format!("no transport serves the {scheme:?} scheme"),
             );
-            let _ = driver.fail(error, Some(index));
+            fail(engine, driver, error, index);
             return false;
         };
         let transfer = match driver.open_file(index) {
             Ok(transfer) => transfer,
             Err(TransferError::Stopped) => return false,
             Err(error) => {
-                let _ = driver.fail(error, Some(index));
+                fail(engine, driver, error, index);
                 return false;
             }
         };
@@ -142,11 +142,11 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
         match outcome {
             Ok(()) => {}
             Err(TransferError::Stopped) => {
-                stopped(driver, stop, index);
+                stopped(engine, driver, stop, index);
                 return false;
             }
             Err(error) => {
-                let _ = driver.fail(error, Some(index));
+                fail(engine, driver, error, index);
                 return false;
             }
         }
@@ -161,7 +161,7 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
 /// A transfer returned `Stopped`: the job was suspended, cancelled or completed (the claim is
 /// gone; dropping the driver is all), the scheduler wants the worker back (release the job to
 /// `Queued`), or the transport stopped on its own, which counts as a transient failure.
-fn stopped(driver: JobDriver, stop: &StopFlag, index: usize) {
+fn stopped(engine: &Engine, driver: JobDriver, stop: &StopFlag, index: usize) {
     if !driver.is_live() {
         return;
     }
@@ -173,6 +173,15 @@ fn stopped(driver: JobDriver, stop: &StopFlag, index: usize) {
             BgErrorContext::GeneralTransport,
             "the transport stopped without being asked to",
         );
-        let _ = driver.fail(error, Some(index));
+        fail(engine, driver, error, index);
     }
+}
+
+/// Fails the job of `driver` with `error` on file `index`. The engine's clock is read first, before
+/// the job can be seen in `TransientError`, so that its retry delay counts from the failure itself
+/// and not from whenever the scheduler next looks (a test advancing a manual clock as soon as it
+/// sees the state cannot slip in between).
+fn fail(engine: &Engine, driver: JobDriver, error: TransferError, index: usize) {
+    engine.note_failure(driver.job().get_id());
+    let _ = driver.fail(error, Some(index));
 }

@@ -577,7 +577,11 @@ impl BackgroundCopyJob for Job {
 
     fn take_ownership(&self) -> Result<()> {
         let caller = self.caller.to_string();
-        self.modify(|inner| inner.owner = caller)
+        self.modify(|inner| inner.owner = caller)?;
+        if let Some(core) = self.shared.core.upgrade() {
+            core.set_owner(self.shared.id, &self.caller);
+        }
+        Ok(())
     }
 }
 
