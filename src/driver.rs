@@ -136,10 +136,6 @@ impl JobDriver {
     pub fn connected(&self) -> Result<(), TransferError> {
         let mut inner = self.job.lock();
         self.check_live()?;
-        if self.job.shared.counters.state() == BgJobState::Transferring {
-            // Already connected: no change, no notification.
-            return Ok(());
-        }
         self.job
             .shared
             .apply(&mut inner, JobEvent::Connected)

@@ -425,6 +425,23 @@ fn a_refused_call_does_not_change_the_modification_time() {
     assert_eq!(job.get_times().modification_time, time);
 }
 
+#[test]
+fn an_accepted_call_that_changes_nothing_does_not_change_the_modification_time() {
+    let fx = Fixture::new();
+    let job = fx.job_with_files(1);
+    let time = modification_time_settled(&job);
+    job.suspend().unwrap();
+    assert_eq!(job.get_times().modification_time, time, "suspend while suspended");
+    job.resume().unwrap();
+    let driver = claim_connected(&job);
+    let time = modification_time_settled(&job);
+    job.resume().unwrap();
+    assert_eq!(job.get_times().modification_time, time, "resume while transferring");
+    driver.connected().unwrap();
+    assert_eq!(job.get_times().modification_time, time, "a second connected()");
+    assert_eq!(job.get_state(), BgJobState::Transferring);
+}
+
 // ---- ownership ----------------------------------------------------------------------------
 
 #[test]

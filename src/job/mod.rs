@@ -155,7 +155,10 @@ impl JobShared {
     }
 
     /// Applies `event` under the lock: checks it against [`transition`], publishes the new state,
-    /// stamps the modification time and queues the notification the change calls for.
+    /// stamps the modification time and queues the notification the change calls for. An event
+    /// that is accepted but changes nothing (suspend while suspended, resume while active, a second
+    /// `connected`) changes neither the time nor notifies; `Modify` always does (its caller
+    /// changed a property).
     pub(crate) fn apply(
         self: &Arc<Self>,
         inner: &mut JobInner,
@@ -163,11 +166,14 @@ impl JobShared {
     ) -> Result<BgJobState> {
         let old = self.counters.state();
         let new = transition(old, event)?;
-        let now = SystemTime::now();
-        inner.modification_time = now;
         let transferring = |s| matches!(s, BgJobState::Connecting | BgJobState::Transferring);
         // A claim starts a generation; leaving Connecting/Transferring ends it.
         let bump = event == JobEvent::Claim || (transferring(old) && !transferring(new));
+        if new == old && !bump && event != JobEvent::Modify {
+            return Ok(new);
+        }
+        let now = SystemTime::now();
+        inner.modification_time = now;
         if new != old || bump {
             self.counters.set_state(new, bump);
         }
@@ -354,14 +360,7 @@ impl BackgroundCopyJob for Job {
     }
 
     fn suspend(&self) -> Result<()> {
-        let state = {
-            let mut inner = self.lock();
-            if self.shared.counters.state() == BgJobState::Suspended {
-                transition(BgJobState::Suspended, JobEvent::Suspend)?;
-                return Ok(());
-            }
-            self.shared.apply(&mut inner, JobEvent::Suspend)?
-        };
+        let state = self.shared.apply(&mut self.lock(), JobEvent::Suspend)?;
         self.shared.after_change(state);
         Ok(())
     }
@@ -370,11 +369,6 @@ impl BackgroundCopyJob for Job {
         let state = {
             let mut inner = self.lock();
             let has_work = JobShared::has_work(&inner);
-            let before = self.shared.counters.state();
-            let after = transition(before, JobEvent::Resume { has_work })?;
-            if after == before {
-                return Ok(());
-            }
             self.shared.apply(&mut inner, JobEvent::Resume { has_work })?
         };
         self.shared.after_change(state);
