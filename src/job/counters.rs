@@ -242,11 +242,15 @@ impl JobCounters {
         fence(Ordering::Acquire);
         // Relaxed: ordered by the fence above.
         let seq_after = self.seq_done.load(Ordering::Relaxed);
+        // The two file counts as one word in the struct's field order (files_total, then
+        // files_transferred), so that the compiler stores them with one 8-byte store: two 4-byte
+        // stores read back as one 8-byte word (a caller copying the struct) stall the load.
+        let files = (files_unknown >> 32) | (seq_done << 32);
         let progress = BgJobProgress {
             bytes_total: if low(files_unknown) > 0 { BG_SIZE_UNKNOWN } else { known_total },
             bytes_transferred,
-            files_total: high(files_unknown),
-            files_transferred: low(seq_done),
+            files_total: low(files),
+            files_transferred: high(files),
         };
         let seq = high(seq_done);
         if seq.is_multiple_of(2) && seq == high(seq_after) {
