@@ -1,5 +1,5 @@
-//! The first thing to run: copies a few sample files through one background job, with a live
-//! progress bar read from `get_progress()`, then completes the job and checks the copies.
+//! Copies a few sample files through one background job, with a live progress bar fed by the
+//! job's notifications (no polling), then completes the job and checks the copies.
 //!
 //! ```text
 //! cargo run --example basic_job
@@ -48,6 +48,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         job.get_state()
     );
 
+    // Subscribe before resume() so that no event is missed: state changes as they happen, and
+    // progress at most every 100 ms (transfers only bump atomics; a pacer samples them).
+    let events = job.subscribe().with_progress_interval(Some(Duration::from_millis(100)));
     let started = Instant::now();
     job.resume()?;
     let bar = ProgressBar::new(0);
@@ -57,21 +60,20 @@ fn main() -> Result<(), Box<dyn Error>> {
         )?
         .progress_chars("=> "),
     );
-    loop {
-        // Lock-free: as cheap as reading a few atomics, from any thread.
-        let progress = job.get_progress();
-        if progress.bytes_total != BG_SIZE_UNKNOWN {
-            bar.set_length(progress.bytes_total);
-        }
-        bar.set_position(progress.bytes_transferred);
-        let state = job.get_state();
-        bar.set_message(format!(
-            "{state:?}, {}/{} files",
-            progress.files_transferred, progress.files_total
-        ));
-        match state {
-            BgJobState::Transferred => break,
-            BgJobState::Error => {
+    for event in events {
+        match event {
+            Notification::Progress { progress, .. } => {
+                if progress.bytes_total != BG_SIZE_UNKNOWN {
+                    bar.set_length(progress.bytes_total);
+                }
+                bar.set_position(progress.bytes_transferred);
+                bar.set_message(format!(
+                    "{}/{} files",
+                    progress.files_transferred, progress.files_total
+                ));
+            }
+            Notification::StateChanged { state: BgJobState::Transferred, .. } => break,
+            Notification::StateChanged { state: BgJobState::Error, .. } => {
                 bar.abandon();
                 let error = job.get_error()?;
                 return Err(format!(
@@ -81,7 +83,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                 )
                 .into());
             }
-            _ => std::thread::sleep(Duration::from_millis(20)),
+            _ => {}
         }
     }
     bar.finish_with_message("transferred");

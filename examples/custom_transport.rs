@@ -71,7 +71,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     job.add_file("demo://words/5", &dir.path().join("five.txt"))?;
     job.add_file("demo://words/100000", &dir.path().join("many.txt"))?;
     job.resume()?;
-    let state = wait_until_settled(&job);
+    // wait() sleeps until the job settles (Transferred, Error, ...): no polling.
+    let state = job.wait(Duration::from_secs(60));
     println!("demo job: {state:?}, {:?}", job.get_progress());
     job.complete()?;
     println!("five.txt: {:?}", std::fs::read_to_string(dir.path().join("five.txt"))?);
@@ -81,7 +82,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let broken = manager.create_job("demo failure", BgJobType::Download)?;
     broken.add_file("demo://nothing-here", &dir.path().join("missing.txt"))?;
     broken.resume()?;
-    let state = wait_until_settled(&broken);
+    let state = broken.wait(Duration::from_secs(60));
     let error = broken.get_error()?;
     let (context, code) = error.get_error();
     println!(
@@ -96,14 +97,4 @@ fn main() -> Result<(), Box<dyn Error>> {
     let refused = plain.add_file("demo://words/1", &dir.path().join("x.txt")).unwrap_err();
     println!("a manager without the transport refuses demo://: {refused}");
     Ok(())
-}
-
-/// Polls until the job is `Transferred` or `Error` (a callback would do as well).
-fn wait_until_settled(job: &Job) -> BgJobState {
-    loop {
-        match job.get_state() {
-            state @ (BgJobState::Transferred | BgJobState::Error) => return state,
-            _ => std::thread::sleep(Duration::from_millis(5)),
-        }
-    }
 }

@@ -7,7 +7,8 @@
 //! ```
 //!
 //! A separate thread plays the downloader: it claims the job, reports each file's size, writes
-//! the bytes as they "arrive", and finishes. The main thread watches with `get_progress()`.
+//! the bytes as they "arrive", and finishes. The main thread watches the job's notifications.
+//! (`examples/async_driver.rs` does the same from async code.)
 
 use bgcopy::*;
 use std::error::Error;
@@ -25,7 +26,8 @@ const PIECE: usize = 8 * 1024;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let dir = tempfile::tempdir()?;
-    // No engine: nothing moves a job unless a driver does.
+    // No engine: nothing moves a job unless a driver does. The downloader serves https itself
+    // (a manager without an engine accepts http and https without the `http` feature).
     let manager = Manager::builder().without_engine().build();
     let job = manager.create_job("manual", BgJobType::Download)?;
     for (remote, local, _) in FILES {
@@ -34,17 +36,16 @@ fn main() -> Result<(), Box<dyn Error>> {
     job.resume()?;
     println!("resumed without an engine: {:?}", job.get_state());
 
+    // State changes as they happen, and progress every 50 ms while the downloader writes.
+    let events = job.subscribe().with_progress_interval(Some(Duration::from_millis(50)));
     let downloader = {
         let job = job.clone();
         std::thread::spawn(move || download(&job))
     };
-    let mut last = None;
-    loop {
-        let progress = job.get_progress();
-        let state = job.get_state();
-        if last != Some((state, progress)) {
-            println!(
-                "{state:?}: {}/{} files, {} of {} bytes",
+    for event in events {
+        match event {
+            Notification::Progress { progress, .. } => println!(
+                "  {}/{} files, {} of {} bytes",
                 progress.files_transferred,
                 progress.files_total,
                 progress.bytes_transferred,
@@ -53,13 +54,15 @@ fn main() -> Result<(), Box<dyn Error>> {
                 } else {
                     progress.bytes_total.to_string()
                 }
-            );
-            last = Some((state, progress));
+            ),
+            Notification::StateChanged { state, .. } => {
+                println!("{state:?}");
+                if matches!(state, BgJobState::Transferred | BgJobState::Error) {
+                    break;
+                }
+            }
+            _ => {}
         }
-        if matches!(state, BgJobState::Transferred | BgJobState::Error) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(25));
     }
     downloader.join().map_err(|_| "the downloader panicked")??;
 

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
 crit="$target/criterion"
 log="$target/bench-report.log"
-groups="update_1_writer update_2_writers writer_polled read_idle read_with_writer copy scale_10000_jobs"
+groups="update_1_writer update_2_writers writer_polled read_idle read_with_writer read_whole_struct copy scale_10000_jobs"
 
 machine() {
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -111,6 +111,9 @@ for mode in read_idle read_with_writer; do
   limit "get_progress 1 file, $label" "$(median "$mode/get_progress_1_files")" ns 100 "< 100 ns"
   limit "get_progress 200 files, $label" "$(median "$mode/get_progress_200_files")" ns 100 "< 100 ns"
 done
+gw=$(median read_whole_struct/get_progress_10_files)
+row "get_progress 10 files, whole struct used" "$gw" "4 atomic loads" "$(median read_whole_struct/four_atomic_loads)" slower 2
+row "get_progress 10 files, whole struct used" "$gw" "3 loads, counts packed (floor)" "$(median read_whole_struct/three_atomic_loads_packed)" slower 2
 job=$(median copy/bgcopy_job)
 std=$(median copy/std_copy_fsync)
 awk -v j="$job" -v s="$std" -v fj="$(fmt "$job")" -v fs="$(fmt "$std")" 'BEGIN {

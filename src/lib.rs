@@ -7,6 +7,7 @@
 //!
 //! ```
 //! use bgcopy::*;
+//! use std::time::Duration;
 //! # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
 //! let source = dir.path().join("source.bin");
@@ -19,13 +20,10 @@
 //! assert_eq!(job.get_progress().files_total, 1);
 //!
 //! job.resume()?;
-//! # let start = std::time::Instant::now();
-//! while job.get_state() != BgJobState::Transferred {
-//!     let progress = job.get_progress(); // lock-free, from any thread
-//!     assert!(progress.is_consistent());
-//!     # assert!(start.elapsed().as_secs() < 60, "{:?}", job.get_error().map(|e| e.get_error()));
-//!     std::thread::sleep(std::time::Duration::from_millis(5));
-//! }
+//! let progress = job.get_progress(); // lock-free, from any thread, as often as you like
+//! assert!(progress.is_consistent());
+//! // Sleeps until the job settles: no polling. `job.settled()` is the same as a future.
+//! assert_eq!(job.wait(Duration::from_secs(60)), BgJobState::Transferred);
 //! assert_eq!(job.get_progress().bytes_transferred, 64 * 1024);
 //! job.complete()?; // the file appears only now
 //! assert_eq!(std::fs::read(dir.path().join("copy.bin"))?.len(), 64 * 1024);
@@ -38,58 +36,94 @@
 //!   [`BackgroundCopyError`], [`BackgroundCopyCallback`]: every method of the Windows interfaces in
 //!   snake case (`GetProgress` → `get_progress`). Bring them into scope with `use bgcopy::*`.
 //! - **Job model**: [`Manager`], [`Job`], [`JobFile`], [`JobError`]: cheap, thread-safe handles.
-//!   The state machine is the pure function [`transition`], whose docs hold the full table.
+//!   The state machine is the pure function [`transition`], whose docs hold the full table. A job
+//!   outlives its handles: any handle keeps the manager's engine running, and the engine stops
+//!   when the last one is gone ([`Manager::shutdown`] stops it at once).
+//! - **Waiting and events**: [`Job::wait`] and [`Job::settled`] wait for a job without polling;
+//!   [`Job::subscribe`] and [`Manager::subscribe`] give any number of subscribers a
+//!   [`Subscription`] of [`Notification`]s (a blocking iterator, or polled from async code),
+//!   progress paced; [`RateMeter`] turns progress snapshots into a rate and an ETA.
 //! - **Data types**: [`BgJobProgress`], [`BgFileProgress`], [`BgJobTimes`], [`BgJobState`] and the
 //!   other `Bg*` mirrors, all serde-serializable; [`BgError`] says its HRESULT; [`hresult`] names
 //!   every code.
 //! - **Driver API**: [`Job::claim`], [`JobDriver`], [`FileTransfer`]: move a job from your own code
-//!   (sync or async) with the engine's guarantees.
+//!   (sync or async, [`JobDriver::revoked`] to `select!` on) with the engine's guarantees.
 //! - **Engine and transports**: `Manager::new()` runs worker threads that transfer queued jobs
-//!   by priority ([`EngineConfig`]: workers, time slice, transports, and a [`Clock`]; tests use a
-//!   [`ManualClock`] to let retry delays pass at once). [`Transport`] moves the bytes for one URL
-//!   scheme; [`LocalTransport`] serves `file://` and absolute paths.
+//!   by priority ([`ManagerBuilder`]: workers, time slice, transports, schemes, and a [`Clock`];
+//!   tests use a [`ManualClock`] to let retry delays pass at once). [`Transport`] moves the bytes
+//!   for one URL scheme; [`LocalTransport`] serves `file://` and absolute paths.
+//!
+//! ## Layers
+//!
+//! Each module uses only the ones above it (a test, `tests/layers.rs`, checks the import graph):
+//!
+//! | layer | modules |
+//! |---|---|
+//! | mirror types | `types` (the `Bg*` types, `JobId`, `BgError`), [`hresult`] |
+//! | leaf helpers | `sync` (the loom shim), `faults` (test-only fault points), `executor` (a serial task runner), `signal` (a wake-up counter), `registry` (ids to jobs, generic over what it holds), `meter` (rate and ETA), `limit` (token bucket) |
+//! | interfaces | `interfaces`: the Windows interfaces as traits |
+//! | job model | `job`: handles, state machine, counters, callbacks, events, waiting; it knows neither the manager nor the engine |
+//! | transport interface | [`transport`]: the [`Transport`] trait, its sink, its errors; the built-in `local` and `http` transports use only the public API |
+//! | driver API | `driver`: claims and file transfers |
+//! | engine | `engine`: scheduler, workers, retry timing, clock |
+//! | manager | `manager`: wires the registry, the jobs' context and the engine together |
 //!
 //! ## Crate features
 //!
 //! - `http` (off by default): `HttpTransport` for `http://` and `https://`, on a blocking client
 //!   (ureq with rustls) without an async runtime; resumes with validated `Range`/`If-Range`,
 //!   honours the job's proxy settings, custom headers and timeouts ([`Job::set_custom_headers`],
-//!   [`Job::set_http_timeouts`]). `Manager::new()` registers it. The expected SHA-256 digest per
-//!   file ([`JobFile::set_expected_sha256`]) works with or without the feature, for every
-//!   transport.
+//!   [`Job::set_http_timeouts`]). `Manager::new()` registers it. Without it, an `http://` or
+//!   `https://` remote name is refused at `add_file` with an error naming the feature (unless
+//!   your own driver declares the scheme, [`ManagerBuilder::scheme`]). The expected SHA-256
+//!   digest per file ([`JobFile::set_expected_sha256`]) works with or without the feature, for
+//!   every transport.
+//! - `stream` (off by default): [`Subscription`] implements `futures_core::Stream`. Without it,
+//!   [`Subscription::recv`] and [`Subscription::poll_recv`] serve async code just as well.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod driver;
 mod engine;
-mod error;
+mod executor;
+mod faults;
 pub mod hresult;
 mod interfaces;
 mod job;
+mod limit;
 mod manager;
-mod notify;
+mod meter;
+mod registry;
+mod signal;
 mod sync;
 pub mod transport;
 mod types;
 
-pub use driver::{FileTransfer, JobDriver};
-pub use engine::{Clock, ClockWaker, EngineConfig, ManualClock, SystemClock};
-pub use error::{BgError, Result};
+pub use driver::{FileTransfer, JobDriver, Revoked};
+pub use engine::{Clock, ClockWaker, ManualClock, SystemClock};
 pub use interfaces::{
-    BackgroundCopyCallback, BackgroundCopyError, BackgroundCopyFile, BackgroundCopyJob,
-    BackgroundCopyManager, NoopCallback,
+    BackgroundCopyError, BackgroundCopyFile, BackgroundCopyJob, BackgroundCopyManager,
 };
-pub use job::{transition, Job, JobError, JobEvent, JobFile};
+pub use job::{
+    transition, BackgroundCopyCallback, Job, JobError, JobEvent, JobFile, JobSettled, NoopCallback,
+    Notification, Recv, Subscription,
+};
 pub use manager::{Manager, ManagerBuilder};
+pub use meter::{Rate, RateMeter};
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use transport::HttpTransport;
 pub use transport::{LocalTransport, TransferError, TransferRequest, TransferSink, Transport};
 pub use types::{
-    BgErrorContext, BgFileInfo, BgFileProgress, BgJobPriority, BgJobProgress, BgJobProxyUsage,
-    BgJobState, BgJobTimes, BgJobType, BgNotify, BgProxySettings, BgSuccess, JobId,
-    BG_SIZE_UNKNOWN,
+    BgError, BgErrorContext, BgFileInfo, BgFileProgress, BgJobPriority, BgJobProgress,
+    BgJobProxyUsage, BgJobState, BgJobTimes, BgJobType, BgNotify, BgProxySettings, BgSuccess,
+    JobId, Result, BG_SIZE_UNKNOWN,
 };
+
+/// Test hooks: not part of the API (internal feature `_test-hooks`).
+#[cfg(feature = "_test-hooks")]
+#[doc(hidden)]
+pub use faults::{clear_hook as __clear_fault_hook, set_hook as __set_fault_hook};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -1,125 +1,39 @@
-//! [`Manager`]: the job registry (ids to shared jobs), creation, lookup and enumeration, plus the
-//! engine it starts. [`ManagerBuilder`] configures limits, owner, engine and transports.
+//! [`Manager`]: creates, finds and lists jobs, and runs the service behind them (the engine);
+//! [`ManagerBuilder`] configures limits, owner, engine, transports and schemes. The top layer: it
+//! wires the registry, the jobs' context and the engine together.
 
-use crate::engine::{EngineConfig, EngineHandle};
-use crate::job::{validate, JobShared};
-use crate::notify::Notifier;
-use crate::transport::Transport;
-use crate::{BackgroundCopyJob, BackgroundCopyManager, BgError, BgJobType, Job, JobId, Result};
-use parking_lot::{Condvar, Mutex};
-use std::collections::HashMap;
+use crate::engine::{
+    default_workers, Clock, EngineHandle, EngineSettings, SystemClock, DEFAULT_TIME_SLICE,
+};
+use crate::job::{validate, JobContext, JobShared, Keepalive, Schemes};
+use crate::registry::{JobLimits, Membership, Registry};
+use crate::transport::{LocalTransport, Transport};
+use crate::{BackgroundCopyManager, BgError, BgJobType, Job, JobId, Result, Subscription};
+use parking_lot::Mutex;
+use std::any::Any;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
-/// Job limits of a manager; the defaults are the BITS policy defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Limits {
-    pub(crate) jobs_per_owner: u32,
-    pub(crate) jobs_per_manager: u32,
-    pub(crate) files_per_job: u32,
-}
+/// Default files per job (the BITS policy default).
+const DEFAULT_FILES_PER_JOB: u32 = 200;
 
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { jobs_per_owner: 60, jobs_per_manager: 300, files_per_job: 200 }
-    }
-}
-
-/// What a manager shares with its jobs and its engine.
-pub(crate) struct ManagerCore {
-    registry: Mutex<Registry>,
-    pub(crate) limits: Limits,
-    pub(crate) notifier: Arc<Notifier>,
-    /// URL schemes beyond http, https and file that registered transports serve (lower case).
-    pub(crate) schemes: Vec<String>,
-    /// Bumped (and the engine woken) whenever something matters to scheduling.
-    signal: Mutex<u64>,
-    signal_cv: Condvar,
-}
-
-#[derive(Default)]
-struct Registry {
-    jobs: HashMap<JobId, Arc<JobShared>>,
-    /// The owner of each registered job, as the registry counts it (kept here so that counting
-    /// never takes a job lock: the lock order is registry, then job).
-    owner_of: HashMap<JobId, Arc<str>>,
-    /// How many registered jobs each owner has (for the jobs-per-owner limit in O(1)).
-    per_owner: HashMap<Arc<str>, u32>,
-    next_seq: u64,
-}
-
-impl Registry {
-    fn count(&mut self, owner: &Arc<str>, up: bool) {
-        let count = self.per_owner.entry(Arc::clone(owner)).or_insert(0);
-        if up {
-            *count += 1;
-        } else {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                self.per_owner.remove(owner);
-            }
-        }
-    }
-
-    fn owned_by(&self, owner: &str) -> u32 {
-        self.per_owner.get(owner).copied().unwrap_or(0)
-    }
-}
-
-impl ManagerCore {
-    /// Removes a job that reached a final state.
-    pub(crate) fn remove(&self, id: JobId) {
-        let mut registry = self.registry.lock();
-        registry.jobs.remove(&id);
-        if let Some(owner) = registry.owner_of.remove(&id) {
-            registry.count(&owner, false);
-        }
-    }
-
-    /// A job changed owner (`take_ownership`). Call without the job lock.
-    pub(crate) fn set_owner(&self, id: JobId, owner: &Arc<str>) {
-        let mut registry = self.registry.lock();
-        let Some(old) = registry.owner_of.get(&id).cloned() else { return };
-        if *old != **owner {
-            registry.count(&old, false);
-            registry.count(owner, true);
-            registry.owner_of.insert(id, Arc::clone(owner));
-        }
-    }
-
-    /// Wakes the engine: a job was queued, suspended, cancelled, re-prioritised, or a claim ended.
-    pub(crate) fn wake(&self) {
-        *self.signal.lock() += 1;
-        self.signal_cv.notify_all();
-    }
-
-    /// The current wake-up count (to wait for a change after reading it).
-    pub(crate) fn signal_count(&self) -> u64 {
-        *self.signal.lock()
-    }
-
-    /// Waits until the wake-up count differs from `seen` or `timeout` passes.
-    pub(crate) fn wait_signal(&self, seen: u64, timeout: std::time::Duration) {
-        let mut count = self.signal.lock();
-        if *count == seen {
-            let _ = self.signal_cv.wait_for(&mut count, timeout);
-        }
-    }
-
-    /// Every job in the registry, in creation order.
-    pub(crate) fn jobs(&self) -> Vec<Arc<JobShared>> {
-        let mut jobs: Vec<_> = self.registry.lock().jobs.values().cloned().collect();
-        jobs.sort_by_key(|job| job.seq);
-        jobs
-    }
+/// What every handle of a manager keeps running: the engine. Dropped with the last handle of
+/// any kind ([`Manager`], [`Job`], [`JobFile`](crate::JobFile), [`JobError`](crate::JobError),
+/// a pending [`JobSettled`](crate::JobSettled), a [`Subscription`]); its drop asks the engine
+/// to stop and never waits for it.
+struct Service {
+    engine: Mutex<Option<EngineHandle>>,
 }
 
 /// The job queue: creates, finds and lists jobs (`IBackgroundCopyManager`), and runs them.
 ///
 /// `Manager::new()` starts the engine (worker threads that transfer queued jobs); use
-/// [`Manager::builder`] to configure it or to run without one. Handles are cheap clones; when the
-/// last handle is dropped the engine threads stop (jobs not yet finished stay where they are; their
-/// handles keep working but nothing transfers them). Two managers are independent.
+/// [`Manager::builder`] to configure it or to run without one. Handles are cheap clones. The
+/// engine runs while any handle of the manager or of one of its jobs, files or errors exists (a
+/// job never waits in `Queued` because the `Manager` value was dropped); it stops when the last
+/// one is gone, without blocking that drop, or at once with [`shutdown`](Manager::shutdown).
+/// Two managers are independent.
 ///
 /// ```
 /// use bgcopy::*;
@@ -133,15 +47,22 @@ impl ManagerCore {
 /// ```
 #[derive(Clone)]
 pub struct Manager {
-    pub(crate) core: Arc<ManagerCore>,
+    registry: Arc<Registry<JobShared>>,
+    ctx: Arc<JobContext>,
     owner: Arc<str>,
-    engine: Option<Arc<EngineHandle>>,
+    service: Arc<Service>,
+}
+
+impl Default for Manager {
+    /// The same as [`Manager::new`].
+    fn default() -> Self {
+        Manager::new()
+    }
 }
 
 impl Manager {
     /// A manager with the engine running and the default transports (`local`, plus `http` with the
     /// `http` feature), owned by the current user.
-    #[allow(clippy::new_without_default)]
     pub fn new() -> Manager {
         Manager::builder().build()
     }
@@ -160,40 +81,87 @@ impl Manager {
     /// same jobs through `get_job`, lists that owner's jobs in `enum_jobs`, creates jobs for that
     /// owner, and `take_ownership()` on a job obtained through it makes that owner the job's owner.
     pub fn as_owner(&self, owner: &str) -> Manager {
-        Manager { core: Arc::clone(&self.core), owner: owner.into(), engine: self.engine.clone() }
+        Manager { owner: owner.into(), ..self.clone() }
     }
 
     /// Every job of every owner (`EnumJobs` with `BG_JOB_ENUM_ALL_USERS`), in creation order.
     pub fn enum_all_jobs(&self) -> Vec<Job> {
-        self.core.jobs().into_iter().map(|shared| self.handle(shared)).collect()
+        self.listed(|_| true)
     }
 
-    /// Whether this manager runs an engine.
+    /// Whether this manager's engine runs (not built [`without_engine`](ManagerBuilder::without_engine),
+    /// and not [`shutdown`](Manager::shutdown)).
     pub fn has_engine(&self) -> bool {
-        self.engine.is_some()
+        self.service.engine.lock().is_some()
+    }
+
+    /// Subscribes to the [`Notification`](crate::Notification)s of every job of this manager,
+    /// every owner's, from now on (see [`Job::subscribe`]). The iterator ends when the manager
+    /// shuts down.
+    pub fn subscribe(&self) -> Subscription {
+        let (subscription, queue) =
+            Subscription::new(Arc::clone(&self.ctx.hub), None, self.keepalive());
+        self.ctx.hub.subscribe_all(&queue);
+        subscription
+    }
+
+    /// Stops the engine now, deterministically: every running transfer stops at its next step
+    /// and its job goes back to `Queued` (the bytes already written stay), then this waits for
+    /// the engine's threads to end, at most `timeout`. Returns whether they all ended in time (a
+    /// transport blocked in a read without looking at its sink may hold one longer; it ends on
+    /// its own). Jobs keep their state and every handle keeps working, but nothing transfers
+    /// them any more, and manager-wide subscriptions end. A manager without an engine returns
+    /// `true` at once.
+    ///
+    /// ```
+    /// use bgcopy::*;
+    /// use std::time::Duration;
+    /// let manager = Manager::new();
+    /// assert!(manager.shutdown(Duration::from_secs(10)));
+    /// assert!(!manager.has_engine());
+    /// ```
+    pub fn shutdown(&self, timeout: Duration) -> bool {
+        let engine = self.service.engine.lock().take();
+        self.ctx.hub.close();
+        match engine {
+            Some(engine) => {
+                engine.stop();
+                engine.join(timeout)
+            }
+            None => true,
+        }
     }
 
     /// Test hook: waits until the engine's scheduler has looked at every job once after this
-    /// call (for example after advancing a [`ManualClock`](crate::ManualClock)), at most ten
-    /// seconds. Returns at once without an engine. Not part of the stable API.
+    /// call, at most ten seconds. Not part of the API (feature `_test-hooks`).
+    #[cfg(feature = "_test-hooks")]
     #[doc(hidden)]
     pub fn wait_engine_pass(&self) {
-        if let Some(engine) = &self.engine {
+        if let Some(engine) = &*self.service.engine.lock() {
             engine.wait_pass();
         }
     }
 
-    /// Test hook: waits until no engine worker holds a job (every running transfer returned, for
-    /// example after a suspend), at most ten seconds. Not part of the stable API.
+    /// Test hook: waits until no engine worker holds a job, at most ten seconds. Not part of the
+    /// API (feature `_test-hooks`).
+    #[cfg(feature = "_test-hooks")]
     #[doc(hidden)]
     pub fn wait_engine_idle(&self) {
-        if let Some(engine) = &self.engine {
+        if let Some(engine) = &*self.service.engine.lock() {
             engine.wait_idle();
         }
     }
 
+    fn keepalive(&self) -> Keepalive {
+        Keepalive::new(Arc::clone(&self.service) as Arc<dyn Any + Send + Sync>)
+    }
+
     fn handle(&self, shared: Arc<JobShared>) -> Job {
-        Job { shared, caller: Arc::clone(&self.owner) }
+        Job::from_parts(shared, Arc::clone(&self.owner), self.keepalive())
+    }
+
+    fn listed(&self, owner: impl FnMut(&str) -> bool) -> Vec<Job> {
+        self.registry.list_where(owner).into_iter().map(|shared| self.handle(shared)).collect()
     }
 }
 
@@ -205,53 +173,24 @@ impl BackgroundCopyManager for Manager {
         if job_type != BgJobType::Download {
             return Err(BgError::NotImplemented("only download jobs are supported"));
         }
-        let limits = self.core.limits;
-        let mut registry = self.core.registry.lock();
-        if registry.jobs.len() >= limits.jobs_per_manager as usize {
-            return Err(BgError::TooManyJobsPerMachine { limit: limits.jobs_per_manager });
-        }
-        if registry.owned_by(&self.owner) >= limits.jobs_per_owner {
-            return Err(BgError::TooManyJobsPerUser { limit: limits.jobs_per_owner });
-        }
-        let id = loop {
-            let id = JobId::new_random();
-            if !registry.jobs.contains_key(&id) {
-                break id;
-            }
-        };
-        let seq = registry.next_seq;
-        registry.next_seq += 1;
-        let shared = Arc::new(JobShared::new(
-            id,
-            seq,
-            display_name,
-            &self.owner,
-            Arc::downgrade(&self.core),
-            Arc::clone(&self.core.notifier),
-            limits.files_per_job,
-        ));
-        registry.jobs.insert(id, Arc::clone(&shared));
-        registry.owner_of.insert(id, Arc::clone(&self.owner));
-        registry.count(&self.owner, true);
+        let shared = self.registry.create(&self.owner, |id, seq| {
+            Ok(Arc::new(JobShared::new(id, seq, display_name, &self.owner, Arc::clone(&self.ctx))))
+        })?;
         Ok(self.handle(shared))
     }
 
     fn get_job(&self, id: JobId) -> Result<Job> {
-        let shared = self.core.registry.lock().jobs.get(&id).cloned().ok_or(BgError::NotFound)?;
-        let job = self.handle(shared);
-        if job.get_state().is_final() {
+        let shared = self.registry.get(id).ok_or(BgError::NotFound)?;
+        if shared.counters.state().is_final() {
             return Err(BgError::NotFound);
         }
-        Ok(job)
+        Ok(self.handle(shared))
     }
 
     fn enum_jobs(&self) -> Vec<Job> {
-        self.core
-            .jobs()
-            .into_iter()
-            .filter(|job| !job.counters.state().is_final() && job.inner.lock().owner == *self.owner)
-            .map(|shared| self.handle(shared))
-            .collect()
+        let mut jobs = self.listed(|owner| owner == &*self.owner);
+        jobs.retain(|job| !job.shared.counters.state().is_final());
+        jobs
     }
 
     fn get_error_description(&self, hresult: u32) -> Result<String> {
@@ -263,13 +202,15 @@ impl fmt::Debug for Manager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Manager")
             .field("owner", &self.owner)
-            .field("jobs", &self.core.registry.lock().jobs.len())
-            .field("engine", &self.engine.is_some())
+            .field("jobs", &self.registry.len())
+            .field("engine", &self.has_engine())
             .finish()
     }
 }
 
-/// Configures a [`Manager`]: limits, owner, engine workers and transports.
+/// Configures a [`Manager`]: limits, owner, the engine (workers, time slice, clock, transports)
+/// and the URL schemes jobs may use. Every setting is independent of the others and of the
+/// order of the calls.
 ///
 /// ```
 /// use bgcopy::*;
@@ -280,18 +221,35 @@ impl fmt::Debug for Manager {
 ///     .build();
 /// assert_eq!(manager.owner(), "backup-service");
 /// ```
+#[must_use = "a builder does nothing until built"]
 pub struct ManagerBuilder {
-    limits: Limits,
+    limits: JobLimits,
+    files_per_job: u32,
     owner: Option<String>,
-    engine: Option<EngineConfig>,
+    engine: bool,
+    workers: Option<usize>,
+    time_slice: Duration,
+    clock: Option<Arc<dyn Clock>>,
+    transports: Vec<Arc<dyn Transport>>,
+    schemes: Vec<String>,
 }
 
 impl Default for ManagerBuilder {
     fn default() -> Self {
         ManagerBuilder {
-            limits: Limits::default(),
+            limits: JobLimits { per_owner: 60, total: 300 },
+            files_per_job: DEFAULT_FILES_PER_JOB,
             owner: None,
-            engine: Some(EngineConfig::default()),
+            engine: true,
+            workers: None,
+            time_slice: DEFAULT_TIME_SLICE,
+            clock: None,
+            transports: vec![
+                Arc::new(LocalTransport),
+                #[cfg(feature = "http")]
+                Arc::new(crate::transport::HttpTransport::new()),
+            ],
+            schemes: Vec::new(),
         }
     }
 }
@@ -299,20 +257,20 @@ impl Default for ManagerBuilder {
 impl ManagerBuilder {
     /// Jobs one owner may have at once (default 60, `BG_E_TOO_MANY_JOBS_PER_USER` past it).
     pub fn max_jobs_per_owner(mut self, limit: u32) -> Self {
-        self.limits.jobs_per_owner = limit;
+        self.limits.per_owner = limit;
         self
     }
 
     /// Jobs the manager may hold at once, all owners together (default 300,
     /// `BG_E_TOO_MANY_JOBS_PER_MACHINE` past it).
     pub fn max_jobs(mut self, limit: u32) -> Self {
-        self.limits.jobs_per_manager = limit;
+        self.limits.total = limit;
         self
     }
 
     /// Files one job may hold (default 200, `BG_E_TOO_MANY_FILES_IN_JOB` past it).
     pub fn max_files_per_job(mut self, limit: u32) -> Self {
-        self.limits.files_per_job = limit;
+        self.files_per_job = limit;
         self
     }
 
@@ -323,47 +281,84 @@ impl ManagerBuilder {
         self
     }
 
-    /// No engine: jobs only move when a driver (your own code, through [`Job::claim`]) moves them.
+    /// No engine: jobs only move when a driver (your own code, through [`Job::claim`]) moves
+    /// them. The other engine settings are then unused; nothing turns the engine back on. Remote
+    /// names may then use `http` and `https` whatever the features (your driver serves them),
+    /// besides `file`, the schemes of the transports and those declared with
+    /// [`scheme`](Self::scheme).
     pub fn without_engine(mut self) -> Self {
-        self.engine = None;
+        self.engine = false;
         self
     }
 
-    /// Engine worker threads (default 2: sized for a 2-core machine; at least 1). Turns the engine
-    /// back on if [`without_engine`](Self::without_engine) was called.
+    /// Engine worker threads (default: one per core, at least 2 and at most 8; at least 1).
+    /// Background jobs run one fewer at a time than there are workers (at least one), so a worker
+    /// stays free for `Foreground` jobs, which run alongside them as in BITS.
     pub fn workers(mut self, workers: usize) -> Self {
-        self.engine.get_or_insert_with(EngineConfig::default).workers = workers.max(1);
+        self.workers = Some(workers.max(1));
         self
     }
 
-    /// Adds (or, for a scheme already served, replaces) a transport for the schemes it names.
-    /// Turns the engine back on if it was off.
+    /// How long a background job runs before it gives its worker to a waiting job of the same
+    /// level (default 5 s; at least 1 ms). A waiting job of a higher level does not wait for it.
+    pub fn time_slice(mut self, slice: Duration) -> Self {
+        self.time_slice = slice.max(Duration::from_millis(1));
+        self
+    }
+
+    /// The clock the engine measures delays on (default [`SystemClock`]); tests use a
+    /// [`ManualClock`](crate::ManualClock) to let a retry delay or a no-progress timeout pass at
+    /// once.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Adds (or, for a scheme already served, replaces) a transport for the schemes it names; jobs
+    /// accept those schemes in remote names.
     pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
-        self.engine.get_or_insert_with(EngineConfig::default).add_transport(transport);
+        self.transports.retain(|t| !t.schemes().iter().any(|s| transport.schemes().contains(s)));
+        self.transports.push(transport);
         self
     }
 
-    /// Engine settings beyond the common ones (time slice, clock); see [`EngineConfig`]. Replaces
-    /// the engine settings made so far (call it before [`workers`](Self::workers) and
-    /// [`transport`](Self::transport)).
-    pub fn engine_config(mut self, config: EngineConfig) -> Self {
-        self.engine = Some(config);
+    /// Accepts URLs of `scheme` in remote names without a transport, for jobs your own code
+    /// drives ([`Job::claim`]), with or without an engine (`http`/`https` with an engine but
+    /// without the `http` feature, too). The engine fails a file whose scheme no transport
+    /// serves.
+    pub fn scheme(mut self, scheme: &str) -> Self {
+        self.schemes.push(scheme.to_ascii_lowercase());
         self
     }
 
-    /// Builds the manager and starts its engine (if enabled).
+    /// Builds the manager and starts its engine (unless [`without_engine`](Self::without_engine)).
     pub fn build(self) -> Manager {
-        let owner = self.owner.unwrap_or_else(default_owner);
-        let core = Arc::new(ManagerCore {
-            registry: Mutex::new(Registry::default()),
-            limits: self.limits,
-            notifier: Notifier::new(),
-            schemes: self.engine.as_ref().map(EngineConfig::extra_schemes).unwrap_or_default(),
-            signal: Mutex::new(0),
-            signal_cv: Condvar::new(),
+        let owner: Arc<str> = self.owner.unwrap_or_else(default_owner).into();
+        // Without an engine, the caller's own driver serves the BITS schemes.
+        let driven = (!self.engine).then(|| ["http".to_owned(), "https".to_owned()]);
+        let schemes = Schemes::new(
+            self.transports
+                .iter()
+                .flat_map(|t| t.schemes().iter().map(|s| (*s).to_owned()))
+                .chain(self.schemes)
+                .chain(driven.into_iter().flatten()),
+        );
+        let registry: Arc<Registry<JobShared>> = Arc::new(Registry::new(self.limits));
+        let membership = Arc::downgrade(&registry) as Weak<dyn Membership>;
+        let ctx = Arc::new(JobContext::new(membership, self.files_per_job, schemes));
+        let engine = self.engine.then(|| {
+            let settings = EngineSettings {
+                workers: self.workers.unwrap_or_else(default_workers),
+                transports: self.transports,
+                time_slice: self.time_slice,
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock::new())),
+            };
+            EngineHandle::start(&registry, settings)
         });
-        let engine = self.engine.map(|config| Arc::new(EngineHandle::start(&core, config)));
-        Manager { core, owner: owner.into(), engine }
+        let service = Arc::new(Service { engine: Mutex::new(engine) });
+        let dyn_service: Arc<dyn Any + Send + Sync> = Arc::clone(&service) as _;
+        ctx.set_service(Arc::downgrade(&dyn_service));
+        Manager { registry, ctx, owner, service }
     }
 }
 
@@ -371,9 +366,21 @@ impl fmt::Debug for ManagerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ManagerBuilder")
             .field("limits", &self.limits)
+            .field("files_per_job", &self.files_per_job)
             .field("owner", &self.owner)
             .field("engine", &self.engine)
+            .field("workers", &self.workers)
+            .field("time_slice", &self.time_slice)
+            .field("clock", &self.clock)
+            .field("transports", &self.transports)
+            .field("schemes", &self.schemes)
             .finish()
+    }
+}
+
+impl fmt::Debug for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Service").field("engine", &self.engine.lock().is_some()).finish()
     }
 }
 

@@ -1,17 +1,17 @@
 //! The loom shim: the one place that chooses between real and model-checked primitives.
 //!
 //! Under `cfg(loom)` the atomics and the lock type come from `loom` so that the model tests in
-//! `job/loom_tests.rs` can explore every interleaving; otherwise they come from `std` and
+//! `job/loom_tests.rs` and `engine/stop.rs` can explore every interleaving; otherwise they come from `std` and
 //! `parking_lot`. Job code imports only from here, so it compiles unchanged in both worlds.
 //! Under loom, [`Mutex`] wraps loom's mutex so that `lock()` returns the guard directly, as
 //! `parking_lot` does.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
+pub(crate) use loom::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicU8, Ordering};
 #[cfg(not(loom))]
 pub(crate) use parking_lot::{Mutex, MutexGuard};
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
+pub(crate) use std::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 /// A loom mutex whose `lock()` returns the guard directly, like `parking_lot`.
 #[cfg(loom)]

@@ -39,6 +39,35 @@ fn drivers_can_move_to_another_thread() {
 }
 
 #[test]
+fn futures_and_subscriptions_are_send_unpin_and_static() {
+    fn future<F: std::future::Future + Send + Unpin + 'static>() {}
+    future::<JobSettled>();
+    future::<Revoked>();
+    fn stream<T: Iterator<Item = Notification> + Send + Sync + Unpin + Debug + 'static>() {}
+    stream::<Subscription>();
+    fn borrowed_future<
+        'a,
+        F: std::future::Future<Output = Option<Notification>> + Send + Unpin + 'a,
+    >() {
+    }
+    borrowed_future::<Recv<'_>>();
+    send_sync::<Notification>();
+    fn meter<T: Send + Sync + Clone + Debug + Default>() {}
+    meter::<RateMeter>();
+    send_sync::<Rate>();
+}
+
+#[test]
+fn the_wait_and_lifecycle_names_of_design_5_1_have_their_signatures() {
+    let _: fn(&Job, Duration) -> BgJobState = Job::wait;
+    let _: fn(&Job) -> JobSettled = Job::settled;
+    let _: fn(&Job) -> Subscription = Job::subscribe;
+    let _: fn(&Manager) -> Subscription = Manager::subscribe;
+    let _: fn(&Manager, Duration) -> bool = Manager::shutdown;
+    let _: fn(&JobDriver) -> Revoked = JobDriver::revoked;
+}
+
+#[test]
 fn bg_error_and_every_data_type_are_send_sync() {
     send_sync::<BgError>();
     send_sync::<BgJobProgress>();
@@ -107,7 +136,13 @@ fn use_manager(manager: &dyn BackgroundCopyManager<Job = Job>) -> Job {
     manager.create_job("dyn", BgJobType::Download).unwrap()
 }
 
-fn use_job(job: &dyn BackgroundCopyJob<File = JobFile, Error = JobError>) -> BgJobState {
+fn use_job(
+    job: &dyn BackgroundCopyJob<
+        File = JobFile,
+        Error = JobError,
+        Callback = dyn BackgroundCopyCallback,
+    >,
+) -> BgJobState {
     job.set_description("through dyn").unwrap();
     job.get_state()
 }
@@ -144,7 +179,13 @@ fn each_interface_trait_works_as_a_trait_object() {
         .unwrap();
     let report = job.get_error().unwrap();
     assert_eq!(use_error(&report), 0x8007_0005);
-    let boxed_job: Box<dyn BackgroundCopyJob<File = JobFile, Error = JobError>> = Box::new(job);
+    let boxed_job: Box<
+        dyn BackgroundCopyJob<
+            File = JobFile,
+            Error = JobError,
+            Callback = dyn BackgroundCopyCallback,
+        >,
+    > = Box::new(job);
     assert_eq!(boxed_job.get_state(), BgJobState::Error);
     let callbacks: Vec<Box<dyn BackgroundCopyCallback>> =
         vec![Box::new(Silent), Box::new(NoopCallback)];

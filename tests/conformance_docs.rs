@@ -1126,7 +1126,7 @@ impl Transport for Flaky {
 fn flaky_manager(failures: u32) -> (Manager, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new());
     let manager = Manager::builder()
-        .engine_config(EngineConfig::default().clock(clock.clone()))
+        .clock(clock.clone())
         .transport(Arc::new(Flaky { failures: parking_lot::Mutex::new(failures) }))
         .build();
     (manager, clock)

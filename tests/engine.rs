@@ -339,7 +339,8 @@ fn a_local_source_that_changed_between_attempts_is_copied_from_zero() {
     let job = manager.create_job("changing source", BgJobType::Download).unwrap();
     job.add_file(path_str(&source), &dir.path().join("copy.bin")).unwrap();
     job.resume().unwrap();
-    let request = TransferRequest { remote_name: path_str(&source), job: &job, file_index: 0 };
+    let files = job.enum_files();
+    let request = TransferRequest::new(&job, &files[0]);
 
     let driver = job.claim().unwrap();
     driver.connected().unwrap();
@@ -418,18 +419,17 @@ fn a_destination_directory_that_is_gone_is_a_fatal_local_file_error() {
     assert_eq!(job.get_error_count(), 1);
 }
 
-#[cfg(not(feature = "http"))]
 #[test]
-fn a_scheme_without_a_transport_is_a_fatal_general_transport_error() {
+fn a_declared_scheme_no_transport_serves_is_a_fatal_general_transport_error_in_the_engine() {
     let dir = tempfile::tempdir().unwrap();
-    let manager = Manager::new();
-    let job = manager.create_job("no http", BgJobType::Download).unwrap();
-    job.add_file("http://example.invalid/file", &dir.path().join("x")).unwrap();
+    let manager = Manager::builder().scheme("s3").build();
+    let job = manager.create_job("no s3 transport", BgJobType::Download).unwrap();
+    job.add_file("s3://bucket/file", &dir.path().join("x")).unwrap();
     job.resume().unwrap();
-    wait_until("Error", || job.get_state() == BgJobState::Error);
+    assert_eq!(job.wait(PATIENCE), BgJobState::Error);
     let error = job.get_error().unwrap();
     assert_eq!(error.get_error(), (BgErrorContext::GeneralTransport, hresult::E_INVALIDARG));
-    assert_eq!(error.get_protocol().unwrap(), "http");
+    assert_eq!(error.get_protocol().unwrap(), "s3");
 }
 
 /// Waits until the job failed `count` times in all and sits in `TransientError`, then lets the
@@ -625,8 +625,7 @@ fn a_higher_priority_job_takes_the_worker_from_a_lower_one() {
 fn jobs_of_equal_priority_take_turns() {
     let dir = tempfile::tempdir().unwrap();
     let slow = Arc::new(SlowTransport { size: 1 << 30, pause: Duration::from_millis(2) });
-    let config = EngineConfig::default().transport(slow).time_slice(Duration::from_millis(20));
-    let manager = Manager::builder().engine_config(config).build();
+    let manager = Manager::builder().transport(slow).time_slice(Duration::from_millis(20)).build();
     let jobs: Vec<Job> = (0..2)
         .map(|i| {
             let job = manager.create_job(&format!("turn {i}"), BgJobType::Download).unwrap();
@@ -654,9 +653,8 @@ fn a_time_slice_never_preempts_a_file_that_cannot_resume() {
         pause: Duration::from_millis(1),
         ..Default::default()
     });
-    let config =
-        EngineConfig::default().transport(once.clone()).time_slice(Duration::from_millis(2));
-    let manager = Manager::builder().engine_config(config).build();
+    let manager =
+        Manager::builder().transport(once.clone()).time_slice(Duration::from_millis(2)).build();
     let jobs: Vec<Job> = (0..2)
         .map(|i| {
             let job = manager.create_job(&format!("once {i}"), BgJobType::Download).unwrap();
@@ -727,8 +725,7 @@ fn a_transferred_job_with_a_new_file_transfers_only_that_file() {
 #[test]
 fn many_jobs_of_mixed_priorities_all_arrive_with_consistent_progress_throughout() {
     let dir = tempfile::tempdir().unwrap();
-    let config = EngineConfig::default().time_slice(Duration::from_millis(2));
-    let manager = Manager::builder().engine_config(config).build();
+    let manager = Manager::builder().time_slice(Duration::from_millis(2)).build();
     let priorities =
         [BgJobPriority::Foreground, BgJobPriority::High, BgJobPriority::Normal, BgJobPriority::Low];
     let mut jobs = Vec::new();
@@ -799,25 +796,34 @@ fn many_jobs_of_mixed_priorities_all_arrive_with_consistent_progress_throughout(
 }
 
 #[test]
-fn dropping_the_manager_stops_the_engine_and_leaves_jobs_where_they_were() {
+fn a_destination_that_is_a_directory_fails_the_job_before_any_byte_is_transferred() {
     let dir = tempfile::tempdir().unwrap();
-    let slow = Arc::new(SlowTransport { size: 1 << 30, pause: Duration::from_millis(1) });
-    let manager = Manager::builder().transport(slow).build();
-    let running = manager.create_job("running", BgJobType::Download).unwrap();
-    running.add_file("slow://host/x", &dir.path().join("x")).unwrap();
-    let waiting = manager.create_job("suspended", BgJobType::Download).unwrap();
-    waiting.add_file("slow://host/y", &dir.path().join("y")).unwrap();
-    running.resume().unwrap();
-    wait_until("bytes to arrive", || running.get_progress().bytes_transferred > 0);
+    let recording = Arc::new(RecordingTransport::default());
+    let manager = Manager::builder().transport(recording.clone()).build();
+    let job = manager.create_job("into a directory", BgJobType::Download).unwrap();
+    let destination = dir.path().join("already-a-directory");
+    std::fs::create_dir(&destination).unwrap();
+    job.add_file("rec://host/a", &destination).unwrap();
+    job.resume().unwrap();
+    assert_eq!(job.wait(PATIENCE), BgJobState::Error);
+    let error = job.get_error().unwrap();
+    assert_eq!(error.get_error(), (BgErrorContext::LocalFile, hresult::E_ACCESSDENIED));
+    assert!(recording.calls.lock().is_empty(), "the transport was never asked");
+    assert_eq!(job.get_progress().bytes_transferred, 0);
+    assert_eq!(dir_names(dir.path()), ["already-a-directory"]);
+}
 
-    drop(manager); // joins the engine threads
-    assert_eq!(running.get_state(), BgJobState::Queued);
-    assert_eq!(waiting.get_state(), BgJobState::Suspended);
-    let bytes = running.get_progress().bytes_transferred;
-    std::thread::sleep(Duration::from_millis(20));
-    assert_eq!(running.get_progress().bytes_transferred, bytes);
-    // The handles keep working without a manager.
-    running.suspend().unwrap();
-    assert_eq!(running.cancel().unwrap(), BgSuccess::Ok);
-    assert!(dir_names(dir.path()).is_empty());
+#[test]
+fn engine_settings_do_not_turn_off_engine_back_on_in_any_order() {
+    let slow = Arc::new(SlowTransport { size: 1, pause: Duration::ZERO });
+    let manager = Manager::builder()
+        .without_engine()
+        .workers(4)
+        .transport(slow.clone())
+        .time_slice(Duration::from_millis(5))
+        .build();
+    assert!(!manager.has_engine());
+    let manager = Manager::builder().workers(4).transport(slow).without_engine().build();
+    assert!(!manager.has_engine());
+    assert!(Manager::builder().workers(1).build().has_engine());
 }

@@ -101,7 +101,7 @@ fn every_bg_error_variant_says_its_hresult_and_message() {
 fn the_variant_table_covers_every_variant() {
     // Counting the `#[error(...)]` attributes of the enum keeps the table above complete when a
     // variant is added.
-    let source = include_str!("../src/error.rs");
+    let source = include_str!("../src/types/error.rs");
     let declared = source.matches("#[error(").count();
     assert_eq!(every_variant().len(), declared, "add the new variant to every_variant()");
 }

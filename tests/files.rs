@@ -532,3 +532,36 @@ mod arbitrary_input {
         }
     }
 }
+
+#[test]
+fn a_remote_name_is_checked_as_it_decodes_too() {
+    let fx = Fixture::new();
+    for remote in ["https://example.com/a%2A.bin", "https://example.com/a%00b", "file:///tmp/x%3F"]
+    {
+        assert_rejected(&fx, remote, &fx.local(0));
+    }
+    let job = fx.job();
+    job.add_file("https://example.com/a%20b.bin", &fx.local(1)).expect("a decoded space is fine");
+}
+
+#[test]
+fn a_scheme_declared_for_your_own_driver_is_accepted_without_an_engine_or_a_transport() {
+    let dir = tempfile::tempdir().unwrap();
+    let manager = Manager::builder().without_engine().scheme("s3").build();
+    let job = manager.create_job("own driver", BgJobType::Download).unwrap();
+    job.add_file("s3://bucket/key", &dir.path().join("key")).unwrap();
+    assert_eq!(job.enum_files()[0].get_remote_name(), "s3://bucket/key");
+    let other = Manager::builder().without_engine().build().create_job("x", BgJobType::Download);
+    let error = other.unwrap().add_file("s3://bucket/key", &dir.path().join("key")).unwrap_err();
+    assert_eq!(error.hresult(), hresult::E_INVALIDARG);
+}
+
+#[cfg(not(feature = "http"))]
+#[test]
+fn an_http_url_for_the_engine_without_the_http_feature_is_refused_at_add_file_naming_the_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = Manager::new().create_job("no http", BgJobType::Download).unwrap();
+    let error = job.add_file("https://example.com/a", &dir.path().join("a")).unwrap_err();
+    assert_eq!(error.hresult(), hresult::E_INVALIDARG);
+    assert!(error.to_string().contains("feature `http`"), "{error}");
+}

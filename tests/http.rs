@@ -522,8 +522,8 @@ fn file_already_complete_is_confirmed_with_head() {
         let driver = job.claim().unwrap();
         driver.connected().unwrap();
         let mut sink = driver.open_file(0).unwrap();
-        let remote = server.url("/f");
-        let request = TransferRequest { remote_name: &remote, job: &job, file_index: 0 };
+        let file = sink.file();
+        let request = TransferRequest::new(&job, &file);
         transport.transfer(&request, &mut sink).unwrap();
         drop(sink);
         let cut = TransferError::transient(
@@ -553,8 +553,8 @@ fn chunked_file_already_complete_is_confirmed_by_its_416() {
         let driver = job.claim().unwrap();
         driver.connected().unwrap();
         let mut sink = driver.open_file(0).unwrap();
-        let remote = server.url("/f");
-        let request = TransferRequest { remote_name: &remote, job: &job, file_index: 0 };
+        let file = sink.file();
+        let request = TransferRequest::new(&job, &file);
         transport.transfer(&request, &mut sink).unwrap();
         drop(sink);
         let cut = TransferError::transient(
@@ -761,10 +761,7 @@ fn engine_retries_a_cut_download_and_resumes_it() {
         }
     });
     let clock = Arc::new(ManualClock::new());
-    let manager = Manager::builder()
-        .engine_config(EngineConfig::default().clock(clock.clone()))
-        .transport(Arc::new(transport()))
-        .build();
+    let manager = Manager::builder().clock(clock.clone()).transport(Arc::new(transport())).build();
     let dir = tempfile::tempdir().unwrap();
     let job = manager.create_job("engine", BgJobType::Download).unwrap();
     job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).unwrap();

@@ -7,11 +7,20 @@
 //! Driver steps act on a driver the test holds between operations, as a downloader would; a
 //! driver whose claim was revoked (suspend, cancel, complete) is dropped at once, as a downloader
 //! would on seeing `should_stop()`.
+//!
+//! Waiting, handle drops and events are part of the model too (DESIGN 5.1): `wait(0)` and one
+//! poll of `settled()` must agree with the model's state and whether it is settled; the manager
+//! handle may be dropped at any point (the job's handles keep working); and a subscription made
+//! at the start must hear, after every step, exactly the notifications the model says that step
+//! causes, in order.
+//!
+//! `PROPTEST_CASES` sets the number of sequences (2000 by default).
 
 mod support;
 
 use bgcopy::*;
 use proptest::prelude::*;
+use std::future::Future;
 use support::*;
 use BgJobState::*;
 
@@ -43,6 +52,12 @@ enum Op {
     RetryNow,
     FailNoProgress,
     GetError,
+    /// `wait(Duration::ZERO)`: the state, at once.
+    WaitZero,
+    /// One poll of a fresh `settled()` future.
+    PollSettled,
+    /// Drops the manager handle: the job's handles keep working.
+    DropManager,
 }
 
 /// The result of one operation, in a form both sides can produce.
@@ -56,6 +71,10 @@ enum Outcome {
     Report(u32),
     /// A driver step with no driver held, or no file left to write.
     Skipped,
+    /// `wait(0)` returned this state.
+    State(BgJobState),
+    /// A poll of `settled()`: `Some` state if it resolved.
+    Settled(Option<BgJobState>),
 }
 
 /// Any operation but the two that end a job, weighted so that random sequences travel the whole
@@ -79,6 +98,9 @@ fn busy_op() -> impl Strategy<Value = Op> {
         2 => Just(RetryNow),
         1 => Just(FailNoProgress),
         2 => Just(GetError),
+        2 => Just(WaitZero),
+        2 => Just(PollSettled),
+        1 => Just(DropManager),
     ]
 }
 
@@ -143,6 +165,20 @@ impl Model {
     fn apply(&mut self, op: Op) -> Outcome {
         use Outcome::*;
         const INV: Outcome = Err(0x8020_0002);
+        // Waiting and dropping handles work in every state, final ones included (DESIGN 5.1):
+        // settled are Transferred, Error, Suspended and the final states.
+        match op {
+            Op::WaitZero => return State(self.state),
+            Op::PollSettled => {
+                let settled = matches!(
+                    self.state,
+                    Transferred | Error | Suspended | Acknowledged | Cancelled
+                );
+                return Settled(settled.then_some(self.state));
+            }
+            Op::DropManager => return Ok,
+            _ => {}
+        }
         // Final states reject every change (spec 3.1, 3.3).
         if self.is_final() && !matches!(op, Op::GetError) {
             return match op {
@@ -252,6 +288,7 @@ impl Model {
                 Error | TransientError => Report(self.last_error.expect("a failure happened")),
                 _ => Err(0x8020_000F),
             },
+            Op::WaitZero | Op::PollSettled | Op::DropManager => unreachable!("answered above"),
         }
     }
 }
@@ -271,26 +308,30 @@ fn is_driver_step(op: Op) -> bool {
 // ---- the real job ---------------------------------------------------------------------------
 
 struct Real {
-    fx: Fixture,
+    dir: tempfile::TempDir,
+    /// The only manager handle, until `DropManager`.
+    manager: Option<Manager>,
     job: Job,
     /// The same job through another owner's handle (for `take_ownership`).
     other: Job,
     driver: Option<JobDriver>,
     added: usize,
+    /// Subscribed before the first step, without progress.
+    events: Subscription,
 }
 
 impl Real {
     fn new() -> Real {
-        let fx = Fixture::with_manager(
-            Manager::builder()
-                .without_engine()
-                .owner("me")
-                .max_files_per_job(MAX_FILES as u32)
-                .build(),
-        );
-        let job = fx.job();
-        let other = fx.manager.as_owner("other").get_job(job.get_id()).unwrap();
-        Real { fx, job, other, driver: None, added: 0 }
+        let manager = Manager::builder()
+            .without_engine()
+            .owner("me")
+            .max_files_per_job(MAX_FILES as u32)
+            .build();
+        let job = manager.create_job("model", BgJobType::Download).unwrap();
+        let other = manager.as_owner("other").get_job(job.get_id()).unwrap();
+        let events = job.subscribe().with_progress_interval(None);
+        let dir = tempfile::tempdir().unwrap();
+        Real { dir, manager: Some(manager), job, other, driver: None, added: 0, events }
     }
 
     fn apply(&mut self, op: Op) -> Outcome {
@@ -319,7 +360,7 @@ impl Real {
         match op {
             Op::AddFile => {
                 self.added += 1;
-                let local = self.fx.path(&format!("file-{}.bin", self.added));
+                let local = self.dir.path().join(format!("file-{}.bin", self.added));
                 done(job.add_file(&remote(self.added), &local))
             }
             Op::AddEmptySet => done(job.add_file_set(&[])),
@@ -344,6 +385,20 @@ impl Real {
                 Ok(report) => Outcome::Report(report.get_error().1),
                 Err(e) => Outcome::Err(e.hresult()),
             },
+            Op::WaitZero => Outcome::State(job.wait(std::time::Duration::ZERO)),
+            Op::PollSettled => {
+                let mut settled = job.settled();
+                let waker = std::task::Waker::noop();
+                let mut cx = std::task::Context::from_waker(waker);
+                match std::pin::Pin::new(&mut settled).poll(&mut cx) {
+                    std::task::Poll::Ready(state) => Outcome::Settled(Some(state)),
+                    std::task::Poll::Pending => Outcome::Settled(None),
+                }
+            }
+            Op::DropManager => {
+                self.manager = None;
+                Outcome::Ok
+            }
             step => {
                 let Some(driver) = self.driver.take() else { return Outcome::Skipped };
                 match step {
@@ -404,23 +459,81 @@ fn check_step(
     let owner = if model.owner_is_other { "other" } else { "me" };
     prop_assert_eq!(job.get_owner(), owner, "{}", at);
     prop_assert_eq!(real.driver.is_some(), model.claimed(), "{}", at);
-    let listed = real.fx.manager.enum_all_jobs().iter().any(|j| j.get_id() == job.get_id());
-    prop_assert_eq!(listed, !model.is_final(), "{}", at);
+    if let Some(manager) = &real.manager {
+        let listed = manager.enum_all_jobs().iter().any(|j| j.get_id() == job.get_id());
+        prop_assert_eq!(listed, !model.is_final(), "{}", at);
+    }
     Ok(())
 }
 
+/// The notifications a step causes, as the model sees it: the change a call made (a file added,
+/// a property set, a file finished, a failure), then the state change, if any.
+fn expected_events(
+    id: JobId,
+    op: Op,
+    outcome: Outcome,
+    before: BgJobState,
+    next_file: Option<usize>,
+    model: &Model,
+) -> Vec<Notification> {
+    let mut events = Vec::new();
+    if outcome == Outcome::Ok {
+        match op {
+            Op::AddFile | Op::SetPriority | Op::TakeOwnership => {
+                events.push(Notification::Modified { job: id })
+            }
+            Op::WriteAndFinishNextFile => events.push(Notification::FileTransferred {
+                job: id,
+                index: next_file.expect("a file was written"),
+            }),
+            Op::FailTransient | Op::FailFatal => events.push(Notification::Failed {
+                job: id,
+                context: BgErrorContext::RemoteFile,
+                hresult: if op == Op::FailTransient { TRANSIENT } else { FATAL },
+                transient: op == Op::FailTransient,
+            }),
+            _ => {}
+        }
+    }
+    if model.state != before {
+        events.push(Notification::StateChanged { job: id, state: model.state });
+    }
+    events
+}
+
+/// Everything the subscription has received since the last step.
+fn received(real: &Real) -> Vec<Notification> {
+    let mut got = Vec::new();
+    while let Ok(event) = real.events.try_recv() {
+        got.push(event);
+    }
+    got
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn a_job_agrees_with_the_reference_model_after_every_step(ops in ops()) {
         let mut real = Real::new();
         let mut model = Model::new();
+        let id = real.job.get_id();
         for (step, op) in ops.into_iter().enumerate() {
+            let before = model.state;
+            let next_file = model.files.iter().position(|done| !done);
             let expected = model.apply(op);
             let got = real.apply(op);
             prop_assert_eq!(got, expected, "step {} ({:?}), model {:?}", step, op, model);
             check_step(&real, &model, step, op)?;
+            let events = expected_events(id, op, expected, before, next_file, &model);
+            prop_assert_eq!(received(&real), events, "events of step {} ({:?})", step, op);
+        }
+        if model.is_final() {
+            prop_assert!(real.events.try_recv().is_err(), "the subscription ended");
         }
     }
 }

@@ -162,9 +162,10 @@ fn nginx_resumes_an_interrupted_download_with_a_real_206() {
         let driver = job.claim().unwrap();
         driver.connected().unwrap();
         let mut file = driver.open_file(0).unwrap();
+        let handle = file.file();
         let budget = rng.range(1, 16 * 1024 * 1024);
         let mut sink = CuttingSink { inner: &mut file, budget };
-        let request = TransferRequest { remote_name: &remote, job: &job, file_index: 0 };
+        let request = TransferRequest::new(&job, &handle);
         let error = HttpTransport::transfer(&transport, &request, &mut sink).unwrap_err();
         assert!(error.is_transient());
         drop(file);

@@ -326,7 +326,7 @@ fn dropping_a_driver_releases_the_job_to_queued() {
     let staged = staged(&fx, Transferring, true);
     drop(staged.driver);
     assert_eq!(staged.job.get_state(), Queued);
-    staged.job.claim().expect("claimable again");
+    let _driver = staged.job.claim().expect("claimable again");
 }
 
 #[test]

@@ -60,9 +60,7 @@ impl Clock for SystemClock {
 /// use std::time::Duration;
 ///
 /// let clock = Arc::new(ManualClock::new());
-/// let manager = Manager::builder()
-///     .engine_config(EngineConfig::default().clock(clock.clone()))
-///     .build();
+/// let manager = Manager::builder().clock(clock.clone()).build();
 /// # drop(manager);
 /// clock.advance(Duration::from_secs(600)); // a retry delay passes at once
 /// assert_eq!(clock.now(), Duration::from_secs(600));

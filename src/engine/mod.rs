@@ -6,136 +6,63 @@
 //!   `TransientError` ([`retry`]) and hands queued jobs to workers by priority ([`policy`]).
 //! - [`worker`]: `workers` threads; each claims the job it is given and moves its files in order
 //!   through the transport of their scheme ([`sink`] reports `Transferring` and honours the
-//!   scheduler's requests to stop).
+//!   scheduler's requests to stop, [`stop`]).
 //! - [`clock`]: the monotonic clock every delay is measured on, injectable for tests.
 //!
-//! Dropping the [`EngineHandle`] (with the last [`Manager`](crate::Manager) handle) stops the
-//! engine: running jobs give their worker back (`Queued`), the threads are joined.
+//! The engine finds jobs in the manager's registry and waits on the registry's signal; it knows
+//! nothing of the manager. [`EngineHandle::stop`] asks the threads to stop without waiting for
+//! them (running jobs give their worker back, `Queued`); [`EngineHandle::join`] waits for them,
+//! at most a given time.
 
 mod clock;
 mod policy;
 mod retry;
 mod scheduler;
 mod sink;
+mod stop;
 mod worker;
 
 pub use clock::{Clock, ClockWaker, ManualClock, SystemClock};
 
-use crate::manager::ManagerCore;
-use crate::transport::{LocalTransport, Transport};
+use crate::job::{JobShared, Keepalive};
+use crate::registry::Registry;
+use crate::transport::Transport;
 use crate::{Job, JobId};
 use parking_lot::{Condvar, Mutex};
 use policy::Running;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::thread::{self, JoinHandle};
-use std::time::Duration;
-use worker::{Stop, StopFlag};
+use std::thread;
+use std::time::{Duration, Instant};
+use stop::{Stop, StopFlag};
 
 /// Default time slice of a background job when another job of its level waits.
-const DEFAULT_TIME_SLICE: Duration = Duration::from_secs(5);
-/// Default worker count: sized for a 2-core machine (one background job plus foreground work).
-const DEFAULT_WORKERS: usize = 2;
+pub(crate) const DEFAULT_TIME_SLICE: Duration = Duration::from_secs(5);
 /// How long a job whose claim was refused (another driver holds it) is left alone.
 const CLAIM_BACKOFF: Duration = Duration::from_millis(20);
 /// How long [`EngineHandle::wait_pass`] waits at most.
 const PASS_WAIT_LIMIT: Duration = Duration::from_secs(10);
 
-/// Engine settings, for [`ManagerBuilder::engine_config`](crate::ManagerBuilder::engine_config):
-/// worker count, transports, time slice and clock.
-///
-/// The defaults: 2 workers, the `local` transport (plus `http` with that feature), a 5 s time
-/// slice and the [`SystemClock`]. Background jobs (`High`, `Normal`, `Low`) run one fewer at a
-/// time than there are workers (at least one), so a worker stays free for `Foreground` jobs,
-/// which run alongside them as in BITS.
-///
-/// ```
-/// use bgcopy::*;
-/// use std::sync::Arc;
-/// use std::time::Duration;
-///
-/// let clock = Arc::new(ManualClock::new());
-/// let config = EngineConfig::default()
-///     .workers(3)
-///     .time_slice(Duration::from_secs(2))
-///     .clock(clock.clone());
-/// let manager = Manager::builder().engine_config(config).build();
-/// assert!(manager.has_engine());
-/// ```
+/// The default worker count: one per core the process may use, at least 2 (one background job
+/// plus room for foreground work) and at most 8 (transfers wait on the network and the disk, not
+/// on the CPU, and each worker is a thread).
+pub(crate) fn default_workers() -> usize {
+    thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8)
+}
+
+/// What the engine runs with (set on the [`ManagerBuilder`](crate::ManagerBuilder)).
 #[derive(Clone)]
-pub struct EngineConfig {
+pub(crate) struct EngineSettings {
     pub(crate) workers: usize,
     pub(crate) transports: Vec<Arc<dyn Transport>>,
-    time_slice: Duration,
-    clock: Arc<dyn Clock>,
+    pub(crate) time_slice: Duration,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
-impl Default for EngineConfig {
-    fn default() -> Self {
-        EngineConfig {
-            workers: DEFAULT_WORKERS,
-            transports: vec![
-                Arc::new(LocalTransport),
-                #[cfg(feature = "http")]
-                Arc::new(crate::transport::HttpTransport::new()),
-            ],
-            time_slice: DEFAULT_TIME_SLICE,
-            clock: Arc::new(SystemClock::new()),
-        }
-    }
-}
-
-impl EngineConfig {
-    /// Worker threads (default 2; at least 1).
-    pub fn workers(mut self, workers: usize) -> Self {
-        self.workers = workers.max(1);
-        self
-    }
-
-    /// Adds (or, for a scheme already served, replaces) a transport for the schemes it names.
-    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
-        self.add_transport(transport);
-        self
-    }
-
-    /// How long a background job runs before it gives its worker to a waiting job of the same
-    /// level (default 5 s; at least 1 ms). A waiting job of a higher level does not wait for it.
-    pub fn time_slice(mut self, slice: Duration) -> Self {
-        self.time_slice = slice.max(Duration::from_millis(1));
-        self
-    }
-
-    /// The clock delays are measured on (default [`SystemClock`]); tests use a [`ManualClock`]
-    /// to let a retry delay or a no-progress timeout pass at once.
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Schemes served beyond the built-in `http`, `https` and `file`, lower case.
-    pub(crate) fn extra_schemes(&self) -> Vec<String> {
-        let builtin = ["http", "https", "file"];
-        let mut schemes: Vec<String> = self
-            .transports
-            .iter()
-            .flat_map(|t| t.schemes().iter().map(|s| s.to_ascii_lowercase()))
-            .filter(|s| !builtin.contains(&s.as_str()))
-            .collect();
-        schemes.sort();
-        schemes.dedup();
-        schemes
-    }
-
-    pub(crate) fn add_transport(&mut self, transport: Arc<dyn Transport>) {
-        self.transports.retain(|t| !t.schemes().iter().any(|s| transport.schemes().contains(s)));
-        self.transports.push(transport);
-    }
-}
-
-impl fmt::Debug for EngineConfig {
+impl fmt::Debug for EngineSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EngineConfig")
+        f.debug_struct("EngineSettings")
             .field("workers", &self.workers)
             .field("transports", &self.transports)
             .field("time_slice", &self.time_slice)
@@ -146,7 +73,7 @@ impl fmt::Debug for EngineConfig {
 
 /// What the engine threads share.
 pub(crate) struct Engine {
-    core: Arc<ManagerCore>,
+    registry: Arc<Registry<JobShared>>,
     clock: Arc<dyn Clock>,
     /// Transport per lower-case scheme.
     transports: HashMap<String, Arc<dyn Transport>>,
@@ -161,6 +88,9 @@ pub(crate) struct Engine {
     passes_cv: Condvar,
     /// When a worker last failed each job: the clock read just before `JobDriver::fail`.
     failures: Mutex<HashMap<JobId, Duration>>,
+    /// Threads started and threads ended (for [`EngineHandle::join`]).
+    threads: Mutex<(usize, usize)>,
+    threads_cv: Condvar,
 }
 
 /// The workers' slots, under one lock (taken briefly; never while holding a job lock).
@@ -194,6 +124,11 @@ struct Passes {
 }
 
 impl Engine {
+    /// A handle for the engine's own use: it does not keep the engine running.
+    fn handle(&self, shared: Arc<JobShared>) -> Job {
+        Job::from_parts(shared, Arc::clone(&self.caller), Keepalive::default())
+    }
+
     fn transport_for(&self, scheme: &str) -> Option<&Arc<dyn Transport>> {
         self.transports.get(&scheme.to_ascii_lowercase())
     }
@@ -210,32 +145,44 @@ impl Engine {
     }
 }
 
-/// The running engine; dropping it stops and joins the threads.
+/// The running engine; dropping it stops the threads without waiting for them.
 pub(crate) struct EngineHandle {
     engine: Arc<Engine>,
-    threads: Vec<JoinHandle<()>>,
+}
+
+/// Counts a thread as ended when it returns (or unwinds).
+struct ThreadEnd(Arc<Engine>);
+
+impl Drop for ThreadEnd {
+    fn drop(&mut self) {
+        self.0.threads.lock().1 += 1;
+        self.0.threads_cv.notify_all();
+    }
 }
 
 impl EngineHandle {
-    /// Starts the scheduler and `config.workers` workers for `core`'s jobs. If the system refuses
-    /// a thread, the engine runs with the workers it got (without a scheduler thread, nothing
-    /// runs, as with [`without_engine`](crate::ManagerBuilder::without_engine)).
-    pub(crate) fn start(core: &Arc<ManagerCore>, config: EngineConfig) -> EngineHandle {
+    /// Starts the scheduler and `settings.workers` workers for the jobs of `registry`. If the
+    /// system refuses a thread, the engine runs with the workers it got (without a scheduler
+    /// thread, nothing runs, as without an engine).
+    pub(crate) fn start(
+        registry: &Arc<Registry<JobShared>>,
+        settings: EngineSettings,
+    ) -> EngineHandle {
         let mut transports = HashMap::new();
-        for transport in &config.transports {
+        for transport in &settings.transports {
             for scheme in transport.schemes() {
                 transports.insert(scheme.to_ascii_lowercase(), Arc::clone(transport));
             }
         }
-        let workers = config.workers.max(1);
+        let workers = settings.workers.max(1);
         let slots = (0..workers)
             .map(|_| Slot { current: None, stop: Arc::new(StopFlag::default()) })
             .collect();
         let engine = Arc::new(Engine {
-            core: Arc::clone(core),
-            clock: Arc::clone(&config.clock),
+            registry: Arc::clone(registry),
+            clock: Arc::clone(&settings.clock),
             transports,
-            time_slice: config.time_slice,
+            time_slice: settings.time_slice,
             background_limit: workers.saturating_sub(1).max(1),
             caller: Arc::from("bgcopy-engine"),
             workers: Mutex::new(Workers { shutdown: false, slots, claim_blocked: HashMap::new() }),
@@ -243,46 +190,78 @@ impl EngineHandle {
             passes: Mutex::new(Passes::default()),
             passes_cv: Condvar::new(),
             failures: Mutex::new(HashMap::new()),
+            threads: Mutex::new((0, 0)),
+            threads_cv: Condvar::new(),
         });
-        let weak_core = Arc::downgrade(core);
-        config
-            .clock
-            .subscribe(Box::new(move || weak_core.upgrade().map(|core| core.wake()).is_some()));
-        let mut threads = Vec::with_capacity(workers + 1);
+        let weak = Arc::downgrade(registry);
+        settings.clock.subscribe(Box::new(move || {
+            weak.upgrade().map(|registry| registry.signal().wake()).is_some()
+        }));
+        let spawn = |name: String, body: Box<dyn FnOnce(&Engine) + Send>| {
+            let end = ThreadEnd(Arc::clone(&engine));
+            let spawned = thread::Builder::new().name(name).spawn(move || {
+                let end = end;
+                body(&end.0);
+            });
+            if spawned.is_ok() {
+                engine.threads.lock().0 += 1;
+            }
+            spawned.is_ok()
+        };
         for index in 0..workers {
-            let shared = Arc::clone(&engine);
-            match thread::Builder::new()
-                .name(format!("bgcopy-worker-{index}"))
-                .spawn(move || worker::work(&shared, index))
-            {
-                Ok(handle) => threads.push(handle),
-                Err(_) => {
-                    // Fewer workers: only the slots that have a thread get jobs.
-                    engine.workers.lock().slots.truncate(index);
-                    break;
+            if !spawn(format!("bgcopy-worker-{index}"), Box::new(move |e| worker::work(e, index))) {
+                // Fewer workers: only the slots that have a thread get jobs.
+                engine.workers.lock().slots.truncate(index);
+                break;
+            }
+        }
+        spawn("bgcopy-scheduler".into(), Box::new(scheduler::schedule));
+        EngineHandle { engine }
+    }
+
+    /// Asks every thread to stop (a running transfer stops at its next step and its job goes back
+    /// to `Queued`); returns at once.
+    pub(crate) fn stop(&self) {
+        {
+            let mut workers = self.engine.workers.lock();
+            workers.shutdown = true;
+            for slot in &workers.slots {
+                slot.stop.set(Stop::Shutdown);
+            }
+        }
+        self.engine.work_cv.notify_all();
+        self.engine.registry.signal().wake();
+    }
+
+    /// Waits until every engine thread has ended, at most `timeout`; whether they all did.
+    /// Call [`stop`](Self::stop) first.
+    pub(crate) fn join(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
+        let mut threads = self.engine.threads.lock();
+        while threads.1 < threads.0 {
+            match deadline {
+                None => self.engine.threads_cv.wait(&mut threads),
+                Some(deadline) => {
+                    if self.engine.threads_cv.wait_until(&mut threads, deadline).timed_out() {
+                        return threads.1 >= threads.0;
+                    }
                 }
             }
         }
-        let shared = Arc::clone(&engine);
-        if let Ok(handle) = thread::Builder::new()
-            .name("bgcopy-scheduler".into())
-            .spawn(move || scheduler::schedule(&shared))
-        {
-            threads.push(handle);
-        }
-        EngineHandle { engine, threads }
+        true
     }
 
     /// Waits until the scheduler has finished a pass that started after this call (so it saw
     /// every change made before it, including a clock advance), or the engine stopped, or ten
     /// seconds passed.
+    #[cfg_attr(not(feature = "_test-hooks"), allow(dead_code))]
     pub(crate) fn wait_pass(&self) {
         let engine = &self.engine;
         let target = engine.passes.lock().started + 1;
-        engine.core.wake();
-        let deadline = std::time::Instant::now() + PASS_WAIT_LIMIT;
+        engine.registry.signal().wake();
+        let deadline = Instant::now() + PASS_WAIT_LIMIT;
         let mut passes = engine.passes.lock();
-        while passes.finished < target && std::time::Instant::now() < deadline {
+        while passes.finished < target && Instant::now() < deadline {
             if engine.workers.lock().shutdown {
                 return;
             }
@@ -292,13 +271,14 @@ impl EngineHandle {
 
     /// Waits until no worker holds a job (every running transfer has returned), or the engine
     /// stopped, or ten seconds passed.
+    #[cfg_attr(not(feature = "_test-hooks"), allow(dead_code))]
     pub(crate) fn wait_idle(&self) {
         let engine = &self.engine;
-        let deadline = std::time::Instant::now() + PASS_WAIT_LIMIT;
+        let deadline = Instant::now() + PASS_WAIT_LIMIT;
         let mut workers = engine.workers.lock();
         while workers.slots.iter().any(|slot| slot.current.is_some())
             && !workers.shutdown
-            && std::time::Instant::now() < deadline
+            && Instant::now() < deadline
         {
             engine.work_cv.wait_for(&mut workers, Duration::from_millis(50));
         }
@@ -307,23 +287,9 @@ impl EngineHandle {
 
 impl Drop for EngineHandle {
     fn drop(&mut self) {
-        {
-            let mut workers = self.engine.workers.lock();
-            workers.shutdown = true;
-            for slot in &workers.slots {
-                slot.stop.set(Stop::Shutdown);
-            }
-        }
-        self.engine.work_cv.notify_all();
-        self.engine.core.wake();
-        let me = thread::current().id();
-        for handle in self.threads.drain(..) {
-            // The last manager handle may be dropped by a transport or callback running on an
-            // engine thread; that thread cannot join itself and ends on its own.
-            if handle.thread().id() != me {
-                let _ = handle.join();
-            }
-        }
+        // Never waits: the last handle may be dropped on an async executor's thread, or by a
+        // callback or transport running on an engine thread. The threads end on their own.
+        self.stop();
     }
 }
 
@@ -335,5 +301,14 @@ impl fmt::Debug for EngineHandle {
             .field("busy", &workers.slots.iter().filter(|s| s.current.is_some()).count())
             .field("shutdown", &workers.shutdown)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_default_worker_count_comes_from_the_machine_within_bounds() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        assert_eq!(super::default_workers(), cores.clamp(2, 8));
     }
 }

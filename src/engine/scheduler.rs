@@ -8,7 +8,6 @@ use super::retry::{Failed, RetryAction, RetryTimers};
 use super::{Assignment, Engine, CLAIM_BACKOFF};
 use crate::{BackgroundCopyJob, BgJobState, Job, JobId};
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The longest the scheduler sleeps without a wake-up (a safety net; every change wakes it).
@@ -27,7 +26,7 @@ struct Scheduler {
 pub(super) fn schedule(engine: &Engine) {
     let mut scheduler = Scheduler::default();
     loop {
-        let seen = engine.core.signal_count();
+        let seen = engine.registry.signal().count();
         if engine.workers.lock().shutdown {
             return;
         }
@@ -38,7 +37,7 @@ pub(super) fn schedule(engine: &Engine) {
             passes.finished = passes.started;
         }
         engine.passes_cv.notify_all();
-        engine.core.wait_signal(seen, sleep);
+        engine.registry.signal().wait(seen, sleep);
     }
 }
 
@@ -51,12 +50,8 @@ impl Scheduler {
     fn pass(&mut self, engine: &Engine) -> Duration {
         let now = engine.clock.now();
         let mut wake_at = None;
-        let jobs: Vec<Job> = engine
-            .core
-            .jobs()
-            .into_iter()
-            .map(|shared| Job { shared, caller: Arc::clone(&engine.caller) })
-            .collect();
+        let jobs: Vec<Job> =
+            engine.registry.list().into_iter().map(|job| engine.handle(job)).collect();
         let mut queued = Vec::new();
         for job in &jobs {
             let id = job.get_id();
@@ -141,7 +136,7 @@ impl Scheduler {
         let order: Vec<Waiting> = waiting.iter().map(|(w, ..)| *w).collect();
         let plan = policy::plan(&running, &order, now, engine.time_slice, engine.background_limit);
         for worker in &plan.preempt {
-            workers.slots[*worker].stop.set(super::worker::Stop::Preempt);
+            workers.slots[*worker].stop.set(super::stop::Stop::Preempt);
         }
         for (worker, id) in &plan.assign {
             let Some((w, _, _, job)) = waiting.iter().find(|(w, ..)| w.id == *id) else {

@@ -9,7 +9,7 @@
 //! never finish under contention, so it is preempted at the end of the file instead. Shutdown
 //! stops at once.
 
-use super::worker::{Stop, StopFlag};
+use super::stop::{Stop, StopFlag};
 use crate::transport::{TransferError, TransferSink};
 use crate::{FileTransfer, JobDriver};
 use std::fs::File;

@@ -2,47 +2,13 @@
 //! public driver API (claim, files in order, finish or fail) with the transports of the engine.
 
 use super::sink::EngineSink;
+use super::stop::StopFlag;
 use super::Engine;
 use crate::transport::{TransferError, TransferRequest};
 use crate::{hresult, BackgroundCopyJob, BgError, BgErrorContext, Job, JobDriver};
-use parking_lot::Mutex;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Why the scheduler wants a worker's job back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Stop {
-    /// Keep going.
-    #[default]
-    No,
-    /// A time slice ended or a foreground job needs the worker: stop at the next point where no
-    /// work is lost (mid-file only if the file can be resumed, else at the end of the file).
-    Preempt,
-    /// The engine shuts down: stop now.
-    Shutdown,
-}
-
-/// The scheduler's request that a worker give its job back (time slice over, room for a
-/// foreground job, shutdown). Checked by the sink before every step and between copy chunks.
-#[derive(Debug, Default)]
-pub(crate) struct StopFlag(Mutex<Stop>);
-
-impl StopFlag {
-    /// Whether any stop was asked for.
-    pub(crate) fn is_set(&self) -> bool {
-        *self.0.lock() != Stop::No
-    }
-
-    /// The stop asked for.
-    pub(crate) fn get(&self) -> Stop {
-        *self.0.lock()
-    }
-
-    pub(crate) fn set(&self, stop: Stop) {
-        *self.0.lock() = stop;
-    }
-}
 
 /// The body of worker thread `index`: run what the scheduler assigns until shutdown.
 pub(super) fn work(engine: &Engine, index: usize) {
@@ -72,12 +38,12 @@ pub(super) fn work(engine: &Engine, index: usize) {
             let slot = &mut workers.slots[index];
             slot.current = None;
             if !shutdown {
-                slot.stop.set(Stop::No);
+                slot.stop.clear();
             }
         }
         // The slot is free: let the scheduler look again (and `wait_idle` see it).
         engine.work_cv.notify_all();
-        engine.core.wake();
+        engine.registry.signal().wake();
     }
 }
 
@@ -127,8 +93,7 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
             // stored a validator (see EngineSink).
             let resumable = scheme == "file";
             let mut sink = EngineSink::new(transfer, &driver, &mut connected, stop, resumable);
-            let request =
-                TransferRequest { remote_name: &shared.remote_name, job, file_index: index };
+            let request = TransferRequest::new(job, &file);
             catch_unwind(AssertUnwindSafe(|| transport.transfer(&request, &mut sink)))
                 .unwrap_or_else(|_| {
                     Err(TransferError::fatal(

@@ -1,7 +1,7 @@
 use crate::{
-    BackgroundCopyCallback, BackgroundCopyError, BackgroundCopyFile, BgFileInfo, BgJobPriority,
-    BgJobProgress, BgJobProxyUsage, BgJobState, BgJobTimes, BgJobType, BgNotify, BgProxySettings,
-    BgSuccess, JobId, Result,
+    BackgroundCopyError, BackgroundCopyFile, BgFileInfo, BgJobPriority, BgJobProgress,
+    BgJobProxyUsage, BgJobState, BgJobTimes, BgJobType, BgNotify, BgProxySettings, BgSuccess,
+    JobId, Result,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -18,6 +18,9 @@ pub trait BackgroundCopyJob {
     type File: BackgroundCopyFile;
     /// The error report type.
     type Error: BackgroundCopyError;
+    /// The callback interface type (`IBackgroundCopyCallback`); for [`Job`](crate::Job), `dyn`
+    /// [`BackgroundCopyCallback`](crate::BackgroundCopyCallback).
+    type Callback: ?Sized;
 
     /// Adds several files (`AddFileSet`), all or nothing: every entry is checked before any is
     /// added. Files are transferred in the order added. Allowed in every non-final state.
@@ -156,11 +159,10 @@ pub trait BackgroundCopyJob {
     ///
     /// # Errors
     /// [`BgError::InvalidState`](crate::BgError::InvalidState): the job is final.
-    fn set_notify_interface(&self, callback: Option<Arc<dyn BackgroundCopyCallback>>)
-        -> Result<()>;
+    fn set_notify_interface(&self, callback: Option<Arc<Self::Callback>>) -> Result<()>;
 
     /// The registered callback; default `None` (`GetNotifyInterface`).
-    fn get_notify_interface(&self) -> Option<Arc<dyn BackgroundCopyCallback>>;
+    fn get_notify_interface(&self) -> Option<Arc<Self::Callback>>;
 
     /// Sets the minimum wait before retrying after a transient error (`SetMinimumRetryDelay`);
     /// values below 5 s are raised to 5 s. Whole seconds, as in Windows (fractions are dropped).

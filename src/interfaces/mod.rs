@@ -1,4 +1,7 @@
-//! The five interface traits, one per Windows interface, every method in snake case.
+//! The interface traits, one per Windows interface, every method in snake case. The callback
+//! interface, which users implement and which is called with bgcopy's concrete handles, lives with
+//! the job model ([`BackgroundCopyCallback`](crate::BackgroundCopyCallback)); these four know
+//! only the mirror types, through associated types.
 //!
 //! | Trait | Windows interface | bgcopy type |
 //! |---|---|---|
@@ -6,20 +9,18 @@
 //! | [`BackgroundCopyJob`] | `IBackgroundCopyJob` | [`Job`](crate::Job) |
 //! | [`BackgroundCopyFile`] | `IBackgroundCopyFile` | [`JobFile`](crate::JobFile) |
 //! | [`BackgroundCopyError`] | `IBackgroundCopyError` | [`JobError`](crate::JobError) |
-//! | [`BackgroundCopyCallback`] | `IBackgroundCopyCallback` (+ `Callback2::FileTransferred`) | implemented by users |
+//! | [`BackgroundCopyCallback`](crate::BackgroundCopyCallback) | `IBackgroundCopyCallback` (+ `Callback2::FileTransferred`) | implemented by users |
 //!
 //! COM enumerators (`IEnumBackgroundCopyJobs`, `IEnumBackgroundCopyFiles`) become `Vec` snapshots;
 //! out-parameters become return values, so the `E_INVALIDARG` of a NULL out-pointer cannot happen.
 //! The traits use associated types so that another implementation (a Windows adapter, a test
 //! double) can implement the same interfaces with its own handle types.
 
-mod callback;
 mod copy_error;
 mod file;
 mod job;
 mod manager;
 
-pub use callback::{BackgroundCopyCallback, NoopCallback};
 pub use copy_error::BackgroundCopyError;
 pub use file::BackgroundCopyFile;
 pub use job::BackgroundCopyJob;

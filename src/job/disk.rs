@@ -54,9 +54,12 @@ pub(crate) fn open_temp(path: &Path) -> io::Result<File> {
 /// Makes a finished temporary file visible under its local name: fsync the data, rename atomically
 /// (replacing an existing file, as Windows does), fsync the directory so the rename is durable.
 pub(crate) fn commit(temp: &Path, local_name: &Path) -> io::Result<()> {
+    crate::faults::point("commit:before-sync", temp);
     open_temp(temp)?.sync_all()?;
+    crate::faults::point("commit:before-rename", temp);
     std::fs::rename(temp, local_name)?;
     sync_dir(local_name);
+    crate::faults::point("commit:renamed", local_name);
     Ok(())
 }
 
@@ -75,6 +78,7 @@ fn sync_dir(_path: &Path) {}
 
 /// Deletes a temporary file; one that is already gone counts as deleted.
 pub(crate) fn remove(temp: &Path) -> io::Result<()> {
+    crate::faults::point("remove:before", temp);
     match std::fs::remove_file(temp) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),

@@ -1,8 +1,9 @@
 //! [`JobFile`]: one file of a job, the concrete [`BackgroundCopyFile`].
 
 use super::counters::FileCounters;
+use super::keepalive::Keepalive;
+use super::shared::JobShared;
 use super::validate::Protocol;
-use super::JobShared;
 use crate::{BackgroundCopyFile, BgFileProgress};
 use std::fmt;
 use std::path::PathBuf;
@@ -52,9 +53,15 @@ pub(crate) struct FileDisk {
 pub struct JobFile {
     pub(crate) job: Arc<JobShared>,
     pub(crate) file: Arc<FileShared>,
+    /// Keeps the manager's engine running while the handle lives.
+    keep: Keepalive,
 }
 
 impl JobFile {
+    pub(crate) fn new(job: Arc<JobShared>, file: Arc<FileShared>, keep: Keepalive) -> JobFile {
+        JobFile { job, file, keep }
+    }
+
     /// The file's position in its job (0 for the first file added).
     pub fn index(&self) -> usize {
         self.file.index
@@ -89,6 +96,7 @@ impl fmt::Debug for JobFile {
             .field("remote_name", &self.file.remote_name)
             .field("local_name", &self.file.local_name)
             .field("progress", &self.get_progress())
+            .field("keeps_engine", &self.keep.is_held())
             .finish()
     }
 }

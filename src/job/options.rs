@@ -6,12 +6,10 @@
 //! in a final state (`BG_E_INVALID_STATE`), stamping the modification time and firing
 //! `job_modification`.
 
-use super::{transition, JobEvent};
-use crate::transport::TransferError;
-use crate::{hresult, BgError, BgErrorContext, Job, JobFile, Result};
-use sha2::{Digest, Sha256};
-use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use super::file::JobFile;
+use super::handle::Job;
+use super::transitions::{transition, JobEvent};
+use crate::{hresult, BgError, Result};
 use std::time::Duration;
 
 /// Limit on the custom headers of one job: names, values, `": "` and `"\r\n"` counted, in bytes.
@@ -33,17 +31,6 @@ const RESERVED_HEADERS: &[&str] = &[
     "transfer-encoding",
     "upgrade",
 ];
-
-/// The HTTP options of one job, under its lock.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct JobOptions {
-    /// Extra request headers, in the order given.
-    pub(crate) headers: Vec<(String, String)>,
-    /// Limit on establishing a connection (`None`: the transport's default).
-    pub(crate) connect_timeout: Option<Duration>,
-    /// Limit on one read that receives nothing (`None`: the transport's default).
-    pub(crate) read_timeout: Option<Duration>,
-}
 
 fn is_token_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
@@ -113,7 +100,7 @@ impl Job {
         }
         let headers =
             headers.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect::<Vec<_>>();
-        self.modify(|inner| inner.options.headers = headers)
+        self.modify(false, |inner| inner.options.headers = headers)
     }
 
     /// The job's custom request headers, in the order set (empty by default).
@@ -126,7 +113,7 @@ impl Job {
     /// # Errors
     /// [`BgError::InvalidState`] in a final state (`Acknowledged`, `Cancelled`).
     pub fn clear_custom_headers(&self) -> Result<()> {
-        self.modify(|inner| inner.options.headers.clear())
+        self.modify(false, |inner| inner.options.headers.clear())
     }
 
     /// Sets the job's HTTP timeouts: `connect` bounds establishing a connection (TCP and TLS
@@ -147,7 +134,7 @@ impl Job {
         transition(self.shared.counters.state(), JobEvent::Modify)?;
         check_timeout("connect", connect)?;
         check_timeout("read", read)?;
-        self.modify(|inner| {
+        self.modify(false, |inner| {
             inner.options.connect_timeout = connect;
             inner.options.read_timeout = read;
         })
@@ -157,12 +144,6 @@ impl Job {
     pub fn get_http_timeouts(&self) -> (Option<Duration>, Option<Duration>) {
         let inner = self.lock();
         (inner.options.connect_timeout, inner.options.read_timeout)
-    }
-
-    /// A copy of the job's HTTP options, for a transport.
-    #[cfg_attr(not(feature = "http"), allow(dead_code))]
-    pub(crate) fn http_options(&self) -> JobOptions {
-        self.lock().options.clone()
     }
 }
 
@@ -177,17 +158,18 @@ impl JobFile {
     /// [`BgError::InvalidState`] in a final state; a [`BgError::Failed`] with `BG_E_INVALID_STATE`
     /// once the file is transferred (the check has run already).
     pub fn set_expected_sha256(&self, digest: Option<[u8; 32]>) -> Result<()> {
-        let mut inner = self.job.inner.lock();
-        transition(self.job.counters.state(), JobEvent::Modify)?;
-        if self.file.counters.is_transferred() {
-            return Err(BgError::Failed {
-                hresult: hresult::BG_E_INVALID_STATE,
-                message: "the file is already transferred".to_owned(),
-            });
-        }
-        inner.file_disk[self.file.index].expected_sha256 = digest;
-        self.job.apply(&mut inner, JobEvent::Modify)?;
-        Ok(())
+        self.job.change(|inner| {
+            transition(self.job.counters.state(), JobEvent::Modify)?;
+            if self.file.counters.is_transferred() {
+                return Err(BgError::Failed {
+                    hresult: hresult::BG_E_INVALID_STATE,
+                    message: "the file is already transferred".to_owned(),
+                });
+            }
+            inner.file_disk[self.file.index].expected_sha256 = digest;
+            self.job.apply(inner, JobEvent::Modify)?;
+            Ok(())
+        })
     }
 
     /// [`set_expected_sha256`](Self::set_expected_sha256) from 64 hexadecimal digits (either
@@ -235,55 +217,9 @@ fn parse_sha256_hex(hex: &str) -> Option<[u8; 32]> {
     Some(digest)
 }
 
-fn to_hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The SHA-256 of everything in `file`, read from its start.
-fn sha256_of(file: &mut File) -> io::Result<[u8; 32]> {
-    file.seek(SeekFrom::Start(0))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    file.seek(SeekFrom::End(0))?;
-    Ok(hasher.finalize().into())
-}
-
-/// Reads a finished temporary file back and compares its SHA-256 with `expected`. A mismatch is
-/// `Ok(Some(error))`: the fatal `BG_E_VALIDATION_FAILED` failure to report once the file has
-/// been restarted; a read failure is a `LocalFile` error.
-pub(crate) fn check_sha256(
-    file: &mut File,
-    expected: &[u8; 32],
-    remote_name: &str,
-) -> std::result::Result<Option<TransferError>, TransferError> {
-    let actual =
-        sha256_of(file).map_err(|e| TransferError::from_io(&e, BgErrorContext::LocalFile))?;
-    if &actual == expected {
-        return Ok(None);
-    }
-    Ok(Some(TransferError::fatal(
-        hresult::BG_E_VALIDATION_FAILED,
-        BgErrorContext::RemoteFile,
-        format!(
-            "the SHA-256 of {remote_name:?} is {}, not the expected {}",
-            to_hex(&actual),
-            to_hex(expected)
-        ),
-    )))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::{LocalTransport, TransferRequest, Transport};
-    use crate::{BackgroundCopyFile, BackgroundCopyJob, BackgroundCopyManager, BgJobType, Manager};
 
     #[test]
     fn header_names_must_be_tokens() {
@@ -308,51 +244,11 @@ mod tests {
         }
     }
 
-    /// Copies `content` through the local transport into a job whose file expects `digest`.
-    fn local_copy_with_digest(
-        content: &[u8],
-        digest: [u8; 32],
-    ) -> (tempfile::TempDir, Job, std::result::Result<(), TransferError>) {
-        let dir = tempfile::tempdir().unwrap();
-        let source = dir.path().join("source.bin");
-        std::fs::write(&source, content).unwrap();
-        let manager = Manager::builder().without_engine().build();
-        let job = manager.create_job("digest", BgJobType::Download).unwrap();
-        let remote = source.to_str().unwrap().to_owned();
-        job.add_file(&remote, &dir.path().join("copy.bin")).unwrap();
-        job.enum_files()[0].set_expected_sha256(Some(digest)).unwrap();
-        job.resume().unwrap();
-        let driver = job.claim().unwrap();
-        driver.connected().unwrap();
-        let mut sink = driver.open_file(0).unwrap();
-        let request = TransferRequest { remote_name: &remote, job: &job, file_index: 0 };
-        LocalTransport.transfer(&request, &mut sink).unwrap();
-        let result = sink.finish();
-        (dir, job, result)
-    }
-
-    #[test]
-    fn expected_digest_is_checked_for_every_transport() {
-        let content = b"hello digest";
-        let right: [u8; 32] = Sha256::digest(content).into();
-        let (_dir, job, result) = local_copy_with_digest(content, right);
-        assert!(result.is_ok(), "{result:?}");
-        assert_eq!(job.enum_files()[0].get_progress().bytes_transferred, 12);
-
-        let (_dir, job, result) = local_copy_with_digest(content, [7; 32]);
-        let error = result.unwrap_err();
-        assert_eq!(error.hresult(), hresult::BG_E_VALIDATION_FAILED);
-        assert_eq!(error.context(), BgErrorContext::RemoteFile);
-        assert!(!error.is_transient());
-        let file = &job.enum_files()[0];
-        assert_eq!(file.get_progress().bytes_transferred, 0, "restarted from zero");
-        assert!(!file.get_progress().completed);
-    }
-
     #[test]
     fn sha256_hex_parses_64_digits_only() {
         let empty = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855";
-        assert_eq!(parse_sha256_hex(empty).map(|d| to_hex(&d)), Some(empty.to_lowercase()));
+        let digest = parse_sha256_hex(empty).unwrap();
+        assert_eq!((digest[0], digest[31]), (0xE3, 0x55));
         assert_eq!(parse_sha256_hex(&empty[..62]), None);
         assert_eq!(parse_sha256_hex(&format!("{}zz", &empty[..62])), None);
         assert_eq!(parse_sha256_hex(&format!("{}+1", &empty[..62])), None);

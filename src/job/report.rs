@@ -1,7 +1,8 @@
 //! [`JobError`]: the error report of a job in `Error` or `TransientError`, the concrete
 //! [`BackgroundCopyError`].
 
-use super::JobShared;
+use super::keepalive::Keepalive;
+use super::shared::JobShared;
 use crate::{BackgroundCopyError, BgError, BgErrorContext, JobFile, Result};
 use std::fmt;
 use std::sync::Arc;
@@ -34,11 +35,17 @@ impl ErrorRecord {
 /// failure it was taken from even after the job moves on.
 #[derive(Clone)]
 pub struct JobError {
-    pub(crate) job: Arc<JobShared>,
-    pub(crate) record: Arc<ErrorRecord>,
+    job: Arc<JobShared>,
+    record: Arc<ErrorRecord>,
+    /// Keeps the manager's engine running while the handle lives.
+    keep: Keepalive,
 }
 
 impl JobError {
+    pub(crate) fn new(job: Arc<JobShared>, record: Arc<ErrorRecord>, keep: Keepalive) -> JobError {
+        JobError { job, record, keep }
+    }
+
     /// The message the transport gave with the failure (more detail than the code's description).
     pub fn message(&self) -> &str {
         &self.record.message
@@ -56,7 +63,7 @@ impl BackgroundCopyError for JobError {
         let index = self.record.file_index.ok_or(BgError::FileNotAvailable)?;
         let file =
             self.job.inner.lock().files.get(index).cloned().ok_or(BgError::FileNotAvailable)?;
-        Ok(JobFile { job: Arc::clone(&self.job), file })
+        Ok(JobFile::new(Arc::clone(&self.job), file, self.keep.clone()))
     }
 
     fn get_error_description(&self) -> String {

@@ -36,6 +36,7 @@ use crate::{BgError, BgJobState, Result};
 
 /// Something that moves a job: a method call or a driver step. See the module table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum JobEvent {
     /// `suspend()`.
     Suspend,

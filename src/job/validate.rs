@@ -61,6 +61,28 @@ fn limit(what: &'static str, s: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
+/// The URL schemes a manager accepts in remote names, lower case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Schemes(Vec<String>);
+
+impl Schemes {
+    /// `file` (always served) plus `extra`.
+    pub(crate) fn new(extra: impl IntoIterator<Item = String>) -> Schemes {
+        let mut schemes: Vec<String> = std::iter::once("file".to_owned())
+            .chain(extra)
+            .map(|s| s.to_ascii_lowercase())
+            .collect();
+        schemes.sort();
+        schemes.dedup();
+        Schemes(schemes)
+    }
+
+    /// Whether `scheme` (any case) is accepted.
+    pub(crate) fn accepts(&self, scheme: &str) -> bool {
+        self.0.iter().any(|s| s.eq_ignore_ascii_case(scheme))
+    }
+}
+
 /// The protocol of a remote name, as reported by `get_protocol`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Protocol {
@@ -98,10 +120,11 @@ impl Protocol {
 }
 
 /// Checks a remote name and says its protocol: `http://`, `https://`, `file://` URLs, plain
-/// absolute paths, and URLs of the `extra_schemes` registered transports serve; at most 2200
-/// characters; for the BITS forms, no wildcards in the path and no path segment over 260
-/// characters (`BG_FILE_INFO` rules).
-pub(crate) fn remote_name(name: &str, extra_schemes: &[String]) -> Result<Protocol> {
+/// absolute paths, and URLs of the other schemes the manager accepts (those of its transports and
+/// those declared for drivers); at most 2200 characters; for the BITS forms, no wildcards in the
+/// path and no path segment over 260 characters (`BG_FILE_INFO` rules), checked on the path as
+/// written and as it decodes (`%2A` is a `*`, `%00` a NUL).
+pub(crate) fn remote_name(name: &str, schemes: &Schemes) -> Result<Protocol> {
     let invalid = |why: &str| BgError::InvalidArgument(format!("remote name {name:?}: {why}"));
     if name.is_empty() {
         return Err(invalid("empty"));
@@ -117,12 +140,24 @@ pub(crate) fn remote_name(name: &str, extra_schemes: &[String]) -> Result<Protoc
     }
     let url =
         url::Url::parse(name).map_err(|e| invalid(&format!("not a URL or absolute path ({e})")))?;
+    let url_path_rules = || {
+        let raw = raw_url_path(name);
+        remote_path_rules(raw, &['*'])
+            .and_then(|()| decoded_path_rules(raw))
+            .map_err(|why| invalid(&why))
+    };
     match url.scheme() {
-        "http" | "https" => {
+        scheme @ ("http" | "https") => {
+            if !schemes.accepts(scheme) {
+                return Err(invalid(&format!(
+                    "the {scheme} scheme needs bgcopy's cargo feature `http` (or a transport, or \
+                     a scheme declared with ManagerBuilder::scheme for a driver of your own)"
+                )));
+            }
             if url.host_str().is_none_or(str::is_empty) {
                 return Err(invalid("the URL has no host"));
             }
-            remote_path_rules(raw_url_path(name), &['*']).map_err(|why| invalid(&why))?;
+            url_path_rules()?;
             Ok(Protocol::Http)
         }
         "file" => {
@@ -130,14 +165,46 @@ pub(crate) fn remote_name(name: &str, extra_schemes: &[String]) -> Result<Protoc
             if url.query().is_some() {
                 return Err(invalid("wildcards are not allowed"));
             }
-            remote_path_rules(raw_url_path(name), &['*']).map_err(|why| invalid(&why))?;
+            url_path_rules()?;
             file_url_to_path(&url)
                 .ok_or_else(|| invalid("the file URL does not name a local path"))?;
             Ok(Protocol::File)
         }
-        other if extra_schemes.iter().any(|s| s == other) => Ok(Protocol::Custom(other.to_owned())),
+        other if schemes.accepts(other) => Ok(Protocol::Custom(other.to_owned())),
         other => Err(invalid(&format!("unsupported protocol {other:?}"))),
     }
+}
+
+/// The rules on a URL path once percent-decoded: no NUL, no wildcard.
+fn decoded_path_rules(raw: &str) -> std::result::Result<(), String> {
+    let decoded = percent_decoded(raw);
+    if decoded.contains(&0) {
+        return Err("the path decodes to a NUL character".to_owned());
+    }
+    if decoded.iter().any(|b| matches!(b, b'*' | b'?')) {
+        return Err("the path decodes to a wildcard".to_owned());
+    }
+    Ok(())
+}
+
+/// The bytes `text` percent-decodes to (a `%` not followed by two hex digits stays as it is).
+fn percent_decoded(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
 }
 
 /// `BG_FILE_INFO`'s rules for the path of a remote name: none of `wildcards`, and no segment longer
@@ -267,18 +334,46 @@ pub(crate) fn proxy(
 mod tests {
     use super::*;
 
+    fn web() -> Schemes {
+        Schemes::new(["http".to_owned(), "https".to_owned()])
+    }
+
     #[test]
     fn schemes() {
-        assert_eq!(remote_name("http://h/x", &[]).unwrap(), Protocol::Http);
-        assert_eq!(remote_name("HTTPS://h/x", &[]).unwrap(), Protocol::Http);
-        assert_eq!(remote_name("file:///tmp/x", &[]).unwrap(), Protocol::File);
-        assert!(remote_name("ftp://h/x", &[]).is_err());
-        assert!(remote_name("http://", &[]).is_err());
-        assert!(remote_name("relative/x", &[]).is_err());
+        assert_eq!(remote_name("http://h/x", &web()).unwrap(), Protocol::Http);
+        assert_eq!(remote_name("HTTPS://h/x", &web()).unwrap(), Protocol::Http);
+        assert_eq!(remote_name("file:///tmp/x", &web()).unwrap(), Protocol::File);
+        assert!(remote_name("ftp://h/x", &web()).is_err());
+        assert!(remote_name("http://", &web()).is_err());
+        assert!(remote_name("relative/x", &web()).is_err());
         #[cfg(unix)]
-        assert_eq!(remote_name("/tmp/x", &[]).unwrap(), Protocol::File);
-        let custom = remote_name("demo://x", &["demo".to_owned()]).unwrap();
+        assert_eq!(remote_name("/tmp/x", &web()).unwrap(), Protocol::File);
+        let custom = remote_name("demo://x", &Schemes::new(["demo".to_owned()])).unwrap();
         assert_eq!(custom.name(), "demo");
+    }
+
+    #[test]
+    fn http_without_a_transport_or_declared_scheme_names_the_feature() {
+        let error = remote_name("https://h/x", &Schemes::new([])).unwrap_err();
+        assert!(error.to_string().contains("feature `http`"), "{error}");
+        assert_eq!(remote_name("file:///tmp/x", &Schemes::new([])).unwrap(), Protocol::File);
+    }
+
+    #[test]
+    fn remote_paths_are_checked_as_they_decode() {
+        for bad in [
+            "http://h/a%2A",
+            "http://h/a%2ab",
+            "http://h/a%3Fb",
+            "http://h/a%00",
+            "file:///tmp/a%2A",
+        ] {
+            assert!(remote_name(bad, &web()).is_err(), "{bad}");
+        }
+        for good in ["http://h/a%20b", "http://h/100%", "http://h/a%2", "http://h/%41?q=*"] {
+            assert!(remote_name(good, &web()).is_ok(), "{good}");
+        }
+        assert_eq!(percent_decoded("a%41%zz%4"), b"aA%zz%4");
     }
 
     #[test]

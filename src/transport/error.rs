@@ -56,7 +56,7 @@ impl TransferError {
                 | NetworkDown
                 | AddrNotAvailable
         );
-        let hresult = crate::error::io_hresult(error);
+        let hresult = crate::types::error::io_hresult(error);
         let message = error.to_string();
         TransferError::Failed { hresult, context, transient, message }
     }

@@ -5,7 +5,6 @@
 //! over.
 
 use super::{TransferError, TransferRequest, TransferSink, Transport};
-use crate::job::validate::local_source_path;
 use crate::{hresult, BgErrorContext};
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
@@ -28,7 +27,7 @@ impl Transport for LocalTransport {
         request: &TransferRequest<'_>,
         sink: &mut dyn TransferSink,
     ) -> Result<(), TransferError> {
-        let path = local_source_path(request.remote_name).ok_or_else(|| {
+        let path = request.source_path().ok_or_else(|| {
             TransferError::fatal(
                 hresult::E_INVALIDARG,
                 BgErrorContext::RemoteFile,

@@ -23,12 +23,14 @@ pub use error::TransferError;
 pub use http::HttpTransport;
 pub use local::LocalTransport;
 
-use crate::Job;
+use crate::{Job, JobFile};
 use std::fmt;
 use std::fs::File;
+use std::path::PathBuf;
 
-/// What a transport is asked to fetch.
+/// What a transport is asked to fetch. Made with [`TransferRequest::new`] (new fields may come).
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct TransferRequest<'a> {
     /// The remote name as added to the job (URL or absolute path).
     pub remote_name: &'a str,
@@ -36,6 +38,19 @@ pub struct TransferRequest<'a> {
     pub job: &'a Job,
     /// The file's index in the job.
     pub file_index: usize,
+}
+
+impl<'a> TransferRequest<'a> {
+    /// The request for `file` of `job`.
+    pub fn new(job: &'a Job, file: &'a JobFile) -> TransferRequest<'a> {
+        TransferRequest { remote_name: &file.file.remote_name, job, file_index: file.index() }
+    }
+
+    /// The local path the remote name names, for a `file://` URL (percent-decoded) or a plain
+    /// absolute path; `None` for other URLs.
+    pub fn source_path(&self) -> Option<PathBuf> {
+        crate::job::validate::local_source_path(self.remote_name)
+    }
 }
 
 /// Moves the bytes of one file for the URL schemes it serves. Implementations must be

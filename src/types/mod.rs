@@ -1,8 +1,10 @@
-//! The mirrored data types: plain data with serde, no behaviour beyond small queries.
+//! The mirrored data types: plain data with serde, no behaviour beyond small queries, and
+//! [`BgError`], the error of every call, which says its HRESULT (`error.rs`).
 //!
 //! Each type mirrors one C type of the Background Copy headers (`bits.h`, `deliveryoptimization.h`);
 //! the mapping is given on every type.
 
+pub(crate) mod error;
 mod file_info;
 mod ids;
 mod job_props;
@@ -13,6 +15,7 @@ mod state;
 mod success;
 mod times;
 
+pub use error::{BgError, Result};
 pub use file_info::BgFileInfo;
 pub use ids::JobId;
 pub use job_props::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobType};

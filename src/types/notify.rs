@@ -37,3 +37,10 @@ impl BgNotify {
         !self.contains(BgNotify::DISABLE) && self.contains(event)
     }
 }
+
+impl Default for BgNotify {
+    /// [`BgNotify::DEFAULT`], the flags of a new job.
+    fn default() -> Self {
+        BgNotify::DEFAULT
+    }
+}

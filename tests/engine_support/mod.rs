@@ -36,11 +36,11 @@ pub(crate) fn wait_state(job: &Job, state: BgJobState) {
 /// A manager whose engine runs on a clock that only moves when the test says so.
 pub(crate) fn manual_manager(transports: Vec<Arc<dyn Transport>>) -> (Manager, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new());
-    let mut config = EngineConfig::default().clock(clock.clone());
+    let mut builder = Manager::builder().clock(clock.clone());
     for transport in transports {
-        config = config.transport(transport);
+        builder = builder.transport(transport);
     }
-    (Manager::builder().engine_config(config).build(), clock)
+    (builder.build(), clock)
 }
 
 /// Writes `len` bytes of a recognisable pattern to `path`.

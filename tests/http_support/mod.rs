@@ -383,9 +383,8 @@ pub fn attempt(transport: &HttpTransport, job: &Job) -> Result<(), TransferError
     driver.connected()?;
     while let Some(file) = driver.next_file() {
         let index = file.index();
-        let remote = file.get_remote_name();
         let mut sink = driver.open_file(index)?;
-        let request = TransferRequest { remote_name: &remote, job, file_index: index };
+        let request = TransferRequest::new(job, &file);
         let result = transport.transfer(&request, &mut sink).and_then(|()| sink.finish());
         if let Err(error) = result {
             driver.fail(error.clone(), Some(index))?;

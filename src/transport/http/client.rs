@@ -4,7 +4,6 @@
 
 use super::proxy::{self, Route};
 use super::HttpTransport;
-use crate::job::options::JobOptions;
 use crate::transport::TransferError;
 use crate::{hresult, BgErrorContext, BgProxySettings};
 use std::io;
@@ -23,21 +22,24 @@ pub(super) enum Method {
 /// Headers that carry credentials: not sent to another origin after a redirect.
 const CREDENTIAL_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie"];
 
-/// What one transfer call needs for its requests.
+/// What one transfer call needs for its requests (read from the job through its public API).
 pub(super) struct Client<'a> {
     pub(super) transport: &'a HttpTransport,
     pub(super) url: Url,
-    pub(super) options: JobOptions,
+    /// The job's custom headers.
+    pub(super) headers: Vec<(String, String)>,
+    /// The job's (connect, read) timeouts; `None` for the transport's.
+    pub(super) timeouts: (Option<Duration>, Option<Duration>),
     pub(super) proxy: BgProxySettings,
 }
 
 impl Client<'_> {
     fn connect_timeout(&self) -> Duration {
-        self.options.connect_timeout.unwrap_or(self.transport.connect_timeout)
+        self.timeouts.0.unwrap_or(self.transport.connect_timeout)
     }
 
     fn read_timeout(&self) -> Duration {
-        self.options.read_timeout.unwrap_or(self.transport.read_timeout)
+        self.timeouts.1.unwrap_or(self.transport.read_timeout)
     }
 
     /// Sends `method` for the file (with `Range: bytes=offset-` and `If-Range: validator` when
@@ -141,7 +143,7 @@ impl Client<'_> {
             Method::Get => agent.get(url.as_str()),
             Method::Head => agent.head(url.as_str()),
         };
-        for (name, value) in &self.options.headers {
+        for (name, value) in &self.headers {
             if !same_origin && CREDENTIAL_HEADERS.iter().any(|c| c.eq_ignore_ascii_case(name)) {
                 continue;
             }

@@ -224,7 +224,8 @@ impl Transport for HttpTransport {
         let client = Client {
             transport: self,
             url,
-            options: request.job.http_options(),
+            headers: request.job.get_custom_headers(),
+            timeouts: request.job.get_http_timeouts(),
             proxy: request.job.get_proxy_settings(),
         };
         let mut start_overs = 0;

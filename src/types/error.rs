@@ -1,7 +1,7 @@
 //! [`BgError`], the error of every fallible bgcopy call, and its HRESULT mapping.
 
+use super::state::BgJobState;
 use crate::hresult;
-use crate::BgJobState;
 use std::io;
 use std::path::PathBuf;
 

@@ -1,0 +1,238 @@
+//! [`JobDriver`]: an exclusive claim on a job being transferred, and the moves a driver makes
+//! outside a claim ([`Job::retry_now`], [`Job::fail_no_progress`]).
+
+use super::revoked::Revoked;
+use crate::job::counters::Generation;
+use crate::job::transitions::JobEvent;
+use crate::job::{ErrorRecord, JobShared};
+use crate::transport::TransferError;
+use crate::{
+    BackgroundCopyJob, BgError, BgErrorContext, BgJobState, Job, JobFile, Notification, Result,
+};
+use std::fmt;
+use std::sync::Arc;
+
+/// An exclusive claim on a job being transferred. Dropping it without [`finish`](Self::finish),
+/// [`fail`](Self::fail) or [`release`](Self::release) releases the job back to `Queued` (if the
+/// claim is still live).
+#[must_use = "a claimed job waits in Connecting until its driver moves it; dropping the driver releases it"]
+pub struct JobDriver {
+    pub(super) job: Job,
+    pub(super) generation: Generation,
+    done: bool,
+}
+
+impl Job {
+    /// Claims a `Queued` job for transfer: it becomes `Connecting`, and this driver is the only
+    /// one that can move it until it is finished, failed, released or dropped.
+    ///
+    /// # Errors
+    /// [`BgError::InvalidState`] unless the job is `Queued`; [`BgError::Claimed`] while an earlier
+    /// driver of this job still exists (it is stopping after a suspend; try again when it is
+    /// dropped), or while `complete()` or `cancel()` is at work on its files.
+    pub fn claim(&self) -> Result<JobDriver> {
+        let generation = self.shared.change(|inner| {
+            if inner.claimed || inner.settling {
+                return Err(BgError::Claimed);
+            }
+            self.shared.apply(inner, JobEvent::Claim)?;
+            inner.claimed = true;
+            Ok(self.shared.counters.generation())
+        })?;
+        Ok(JobDriver { job: self.clone(), generation, done: false })
+    }
+
+    /// Retries a job in `TransientError` now that its retry delay has passed (`→ Queued`).
+    ///
+    /// # Errors
+    /// [`BgError::InvalidState`] unless the job is in `TransientError`.
+    pub fn retry_now(&self) -> Result<()> {
+        self.shared.change(|inner| self.shared.apply(inner, JobEvent::Retry)).map(drop)
+    }
+
+    /// Gives up on a job in `TransientError` whose no-progress timeout has passed (`→ Error`, the
+    /// last error kept; `job_error` fires).
+    ///
+    /// # Errors
+    /// [`BgError::InvalidState`] unless the job is in `TransientError`.
+    pub fn fail_no_progress(&self) -> Result<()> {
+        self.shared.change(|inner| self.shared.apply(inner, JobEvent::NoProgressTimeout)).map(drop)
+    }
+}
+
+impl JobDriver {
+    /// The job being driven.
+    pub fn job(&self) -> &Job {
+        &self.job
+    }
+
+    pub(super) fn shared(&self) -> &Arc<JobShared> {
+        &self.job.shared
+    }
+
+    /// Whether the claim still holds: the job was not suspended, cancelled or completed meanwhile.
+    /// One atomic load.
+    pub fn is_live(&self) -> bool {
+        self.job.shared.counters.claim_is_live(self.generation)
+    }
+
+    /// A future that resolves once the claim no longer holds (the job was suspended, cancelled or
+    /// completed, or the claim ended): an async driver can `select!` on it beside its I/O instead
+    /// of polling [`is_live`](Self::is_live). Woken by the job's change, not by a timer.
+    pub fn revoked(&self) -> Revoked {
+        Revoked::new(Arc::clone(&self.job.shared), self.generation)
+    }
+
+    pub(super) fn check_live(&self) -> Result<(), TransferError> {
+        if self.is_live() {
+            Ok(())
+        } else {
+            Err(TransferError::Stopped)
+        }
+    }
+
+    /// The connection is up and bytes start to move (`Connecting → Transferring`).
+    ///
+    /// # Errors
+    /// [`TransferError::Stopped`] if the claim was revoked.
+    pub fn connected(&self) -> Result<(), TransferError> {
+        self.job.shared.change(|inner| {
+            self.check_live()?;
+            self.job
+                .shared
+                .apply(inner, JobEvent::Connected)
+                .map_err(|_| TransferError::Stopped)?;
+            Ok(())
+        })
+    }
+
+    /// The first file (in the order added) that is not transferred yet.
+    pub fn next_file(&self) -> Option<JobFile> {
+        let inner = self.job.lock();
+        let next = inner.files.iter().find(|file| !file.counters.is_transferred())?;
+        Some(self.job.file_handle(next))
+    }
+
+    /// Every file is transferred: the job becomes `Transferred` (`job_transferred` fires).
+    ///
+    /// # Errors
+    /// `Stopped` if the claim was revoked; a fatal failure if a file is not transferred yet.
+    pub fn finish(mut self) -> Result<(), TransferError> {
+        let shared = Arc::clone(&self.job.shared);
+        shared.change(|inner| {
+            self.check_live()?;
+            if inner.files.iter().any(|f| !f.counters.is_transferred()) {
+                return Err(TransferError::fatal(
+                    crate::hresult::E_UNEXPECTED,
+                    BgErrorContext::GeneralQueueManager,
+                    "finish() called with files left to transfer",
+                ));
+            }
+            shared.apply(inner, JobEvent::Transferred).map_err(|_| TransferError::Stopped)?;
+            inner.claimed = false;
+            self.done = true;
+            Ok(())
+        })
+    }
+
+    /// The transfer failed: the job goes to `TransientError` (a transient error, while the job's
+    /// no-progress timeout is not zero and not shorter than its retry delay) or `Error`; the error
+    /// count rises by one and `get_error` reports `error` (with `file_index`'s file and protocol).
+    /// [`TransferError::Stopped`] is not a failure: it only releases the claim.
+    ///
+    /// # Errors
+    /// `Stopped` if the claim was revoked meanwhile (the failure is not recorded then).
+    pub fn fail(
+        mut self,
+        error: TransferError,
+        file_index: Option<usize>,
+    ) -> Result<BgJobState, TransferError> {
+        let TransferError::Failed { hresult, context, transient, message } = error else {
+            self.end_claim();
+            return Ok(self.job.get_state());
+        };
+        let shared = Arc::clone(&self.job.shared);
+        shared.change(|inner| {
+            self.check_live()?;
+            let retryable = transient
+                && !inner.no_progress_timeout.is_zero()
+                && inner.min_retry_delay <= inner.no_progress_timeout;
+            let protocol =
+                file_index.and_then(|i| inner.files.get(i)).map(|f| f.protocol.name().to_owned());
+            inner.error =
+                Some(Arc::new(ErrorRecord { context, hresult, file_index, protocol, message }));
+            inner.error_count = inner.error_count.saturating_add(1);
+            let job = shared.id;
+            shared.publish(
+                inner,
+                Notification::Failed { job, context, hresult, transient: retryable },
+            );
+            let event = if retryable { JobEvent::TransientFailure } else { JobEvent::FatalFailure };
+            let state = shared.apply(inner, event).map_err(|_| TransferError::Stopped)?;
+            inner.claimed = false;
+            self.done = true;
+            Ok(state)
+        })
+    }
+
+    /// Gives the job back unfinished (`→ Queued`), for example at the end of a time slice.
+    ///
+    /// # Errors
+    /// `Stopped` if the claim was revoked meanwhile.
+    pub fn release(mut self) -> Result<(), TransferError> {
+        let result = self.job.shared.change(|inner| {
+            self.check_live()?;
+            self.job
+                .shared
+                .apply(inner, JobEvent::Yield)
+                .map(drop)
+                .map_err(|_| TransferError::Stopped)
+        });
+        self.end_claim();
+        result
+    }
+
+    fn end_claim(&mut self) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        self.job.shared.change(|inner| {
+            inner.claimed = false;
+            if self.is_live() {
+                let _ = self.job.shared.apply(inner, JobEvent::Yield);
+            }
+            // The claim's end matters to the engine even when the state did not change (a driver
+            // still held a suspended job: it may be claimed again now).
+            inner.effects.wake = true;
+        });
+    }
+}
+
+impl Drop for JobDriver {
+    fn drop(&mut self) {
+        self.end_claim();
+    }
+}
+
+impl fmt::Debug for JobDriver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JobDriver")
+            .field("job", &self.job.shared.id)
+            .field("live", &self.is_live())
+            .finish()
+    }
+}
+
+impl From<BgError> for TransferError {
+    fn from(error: BgError) -> TransferError {
+        match error {
+            BgError::InvalidState { .. } | BgError::Claimed => TransferError::Stopped,
+            other => TransferError::fatal(
+                other.hresult(),
+                BgErrorContext::GeneralQueueManager,
+                other.to_string(),
+            ),
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! [`JobDriver::open_file`]: what it needs is read under the job lock (and the file reserved for
+//! this writer), the temporary file is opened or created without the lock, and the result is
+//! published under it again.
+
+use super::claim::JobDriver;
+use super::transfer::FileTransfer;
+use crate::job::disk;
+use crate::transport::TransferError;
+use crate::{hresult, BgErrorContext};
+use std::fs::File;
+use std::io::{self, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Names tried for a temporary file before giving up.
+const TEMP_NAME_ATTEMPTS: u32 = 16;
+
+/// What phase two found on disk.
+struct Opened {
+    temp: File,
+    path: PathBuf,
+    /// Created now (not an earlier attempt's).
+    created: bool,
+    /// The bytes it holds, for a reopened file.
+    on_disk: u64,
+}
+
+impl JobDriver {
+    /// Opens file `index` for writing: creates its temporary file next to the destination
+    /// (exclusively, owner-only, never through a symlink), or reopens the one an earlier attempt
+    /// left and continues after its bytes. The file system work happens without the job lock.
+    ///
+    /// # Errors
+    /// `Stopped` if the claim was revoked; a fatal `E_INVALIDARG` failure for an index out of
+    /// range, a file already transferred or already open; a fatal `LocalFile` failure if the
+    /// destination cannot be written (it is a directory, its directory is missing or read-only),
+    /// before any byte is transferred.
+    pub fn open_file(&self, index: usize) -> Result<FileTransfer, TransferError> {
+        let shared = Arc::clone(self.shared());
+        let misuse = |why: &str| {
+            TransferError::fatal(hresult::E_INVALIDARG, BgErrorContext::GeneralQueueManager, why)
+        };
+        // Phase one: check and reserve the file for this writer.
+        let (file, known_temp, counted) = shared.change(|inner| {
+            self.check_live()?;
+            let file = Arc::clone(
+                inner.files.get(index).ok_or_else(|| misuse("no file with that index"))?,
+            );
+            if file.counters.is_transferred() {
+                return Err(misuse("the file is already transferred"));
+            }
+            if inner.file_disk[index].writer_active {
+                return Err(misuse("the file is already open"));
+            }
+            // Off the byte-count stripe of any other open transfer of this job (counters.rs).
+            let open = inner.files.iter().zip(&inner.file_disk).filter(|(_, d)| d.writer_active);
+            shared.counters.pick_stripe(&file.counters, open.map(|(f, _)| &f.counters));
+            let disk_state = &mut inner.file_disk[index];
+            disk_state.writer_active = true;
+            let counted = file.counters.transferred();
+            Ok((file, disk_state.temp_path.clone(), counted))
+        })?;
+        // Phase two: the file system, without the lock.
+        let opened =
+            open_or_create(&file.local_name, known_temp.as_deref(), shared.id, index, counted);
+        // Phase three: publish.
+        let (result, orphan) = shared.change(|inner| {
+            let disk_state = &mut inner.file_disk[index];
+            let opened = match opened {
+                Ok(opened) => opened,
+                Err(error) => {
+                    disk_state.writer_active = false;
+                    return (Err(error), None);
+                }
+            };
+            if opened.created {
+                disk_state.temp_path = Some(opened.path.clone());
+            }
+            if !self.is_live() {
+                disk_state.writer_active = false;
+                // A job that became final meanwhile no longer knows its temporary files.
+                let orphan = shared.counters.state().is_final().then(|| {
+                    disk_state.temp_path = None;
+                    opened.path.clone()
+                });
+                return (Err(TransferError::Stopped), orphan);
+            }
+            let counters = &file.counters;
+            if opened.created && counted > 0 {
+                // The earlier attempt's file is gone: start over.
+                shared.counters.restart_file(counters);
+            } else if !opened.created && opened.on_disk < counted {
+                // Continue from what is really on disk: never more than was counted.
+                shared.counters.restart_file(counters);
+                shared.counters.add_file_bytes(counters, opened.on_disk);
+            }
+            let validator = disk_state.validator.clone();
+            let generation = self.generation;
+            let transfer = FileTransfer::new(
+                Arc::clone(&shared),
+                Arc::clone(&file),
+                generation,
+                opened.temp,
+                opened.path,
+                validator,
+                self.job.keep.clone(),
+            );
+            (Ok(transfer), None)
+        });
+        if let Some(orphan) = orphan {
+            let _ = disk::remove(&orphan);
+        }
+        let mut transfer = result?;
+        transfer.seek_to_offset()?;
+        Ok(transfer)
+    }
+}
+
+fn local_error(e: &io::Error) -> TransferError {
+    TransferError::from_io(e, BgErrorContext::LocalFile)
+}
+
+/// Phase two of `open_file`: checks that the destination can be written, then reopens the
+/// earlier attempt's temporary file (cut to the bytes counted) or creates one.
+fn open_or_create(
+    local_name: &Path,
+    known: Option<&Path>,
+    job: crate::JobId,
+    index: usize,
+    counted: u64,
+) -> Result<Opened, TransferError> {
+    crate::faults::point("open:before", local_name);
+    if local_name.is_dir() {
+        return Err(TransferError::fatal(
+            hresult::E_ACCESSDENIED,
+            BgErrorContext::LocalFile,
+            format!("the destination {} is a directory", local_name.display()),
+        ));
+    }
+    if let Some(path) = known {
+        match disk::open_temp(path) {
+            Ok(temp) => {
+                let on_disk = temp.metadata().map_err(|e| local_error(&e))?.len();
+                temp.set_len(on_disk.min(counted)).map_err(|e| local_error(&e))?;
+                return Ok(Opened { temp, path: path.to_owned(), created: false, on_disk });
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(local_error(&e)),
+        }
+    }
+    let mut last = None;
+    for attempt in 0..TEMP_NAME_ATTEMPTS {
+        let path = disk::temp_path(local_name, job, index, attempt);
+        match disk::create_temp(&path) {
+            Ok(temp) => return Ok(Opened { temp, path, created: true, on_disk: 0 }),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(local_error(&e)),
+        }
+    }
+    Err(local_error(&last.unwrap_or_else(|| io::Error::from(io::ErrorKind::AlreadyExists))))
+}
+
+impl FileTransfer {
+    /// Positions the file's handle at the bytes counted (after `open_file`).
+    fn seek_to_offset(&mut self) -> Result<(), TransferError> {
+        let offset = self.offset_now();
+        self.temp_mut().seek(SeekFrom::Start(offset)).map_err(|e| local_error(&e))?;
+        Ok(())
+    }
+}

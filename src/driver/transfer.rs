@@ -1,0 +1,338 @@
+//! [`FileTransfer`]: one file of a claimed job, open for writing. Bytes go to the file's
+//! temporary file and into the job's lock-free counters; nothing on this path takes a lock.
+
+use super::digest::check_sha256;
+use super::revoked::Revoked;
+use crate::job::counters::Generation;
+use crate::job::{Callback, FileShared, JobInner, JobShared, Keepalive};
+use crate::transport::{TransferError, TransferSink};
+use crate::{hresult, BgErrorContext, JobFile, Notification};
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// Kernel-copy chunk between two progress updates and stop checks.
+const COPY_CHUNK: u64 = 8 << 20;
+
+/// One file of a claimed job, open for writing: the [`TransferSink`] the engine gives transports.
+/// At most one exists per file; it writes to the file's temporary file and counts the bytes.
+#[must_use = "dropping the transfer closes the file; call finish() once its last byte is written"]
+pub struct FileTransfer {
+    job: Arc<JobShared>,
+    file: Arc<FileShared>,
+    generation: Generation,
+    temp: File,
+    temp_path: PathBuf,
+    validator: Option<String>,
+    keep: Keepalive,
+}
+
+impl FileTransfer {
+    pub(super) fn new(
+        job: Arc<JobShared>,
+        file: Arc<FileShared>,
+        generation: Generation,
+        temp: File,
+        temp_path: PathBuf,
+        validator: Option<String>,
+        keep: Keepalive,
+    ) -> FileTransfer {
+        FileTransfer { job, file, generation, temp, temp_path, validator, keep }
+    }
+
+    pub(super) fn offset_now(&self) -> u64 {
+        self.file.counters.transferred()
+    }
+
+    pub(super) fn temp_mut(&mut self) -> &mut File {
+        &mut self.temp
+    }
+
+    /// The file being written.
+    pub fn file(&self) -> JobFile {
+        JobFile::new(Arc::clone(&self.job), Arc::clone(&self.file), self.keep.clone())
+    }
+
+    /// A future that resolves once the claim this transfer belongs to no longer holds (see
+    /// [`JobDriver::revoked`](crate::JobDriver::revoked)).
+    pub fn revoked(&self) -> Revoked {
+        Revoked::new(Arc::clone(&self.job), self.generation)
+    }
+
+    /// The remote name.
+    pub fn remote_name(&self) -> &str {
+        &self.file.remote_name
+    }
+
+    /// The temporary file the bytes go to.
+    pub fn temp_path(&self) -> &Path {
+        &self.temp_path
+    }
+
+    /// Counts `n` bytes the caller wrote to [`temp_path`](Self::temp_path) through its own handle
+    /// (for drivers doing their own, e.g. async, I/O). It does what
+    /// [`write`](TransferSink::write) does minus the write: the claim check, the size check, then
+    /// the lock-free count. The bytes must sit at [`offset`](TransferSink::offset) in the
+    /// temporary file; this handle's own position does not move, so do not mix it with `write`
+    /// or `copy_from_file` on the same transfer.
+    ///
+    /// ```
+    /// use bgcopy::*;
+    /// use std::io::Write;
+    /// # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let manager = Manager::builder().without_engine().build();
+    /// let job = manager.create_job("own I/O", BgJobType::Download)?;
+    /// job.add_file("https://example.com/a.bin", &dir.path().join("a.bin"))?;
+    /// job.resume()?;
+    /// let driver = job.claim()?;
+    /// driver.connected()?;
+    /// let mut transfer = driver.open_file(0)?;
+    /// transfer.set_size(Some(3))?;
+    /// let mut own = std::fs::OpenOptions::new().append(true).open(transfer.temp_path())?;
+    /// own.write_all(b"abc")?;
+    /// transfer.add_bytes(3)?;
+    /// assert_eq!(job.get_progress().bytes_transferred, 3);
+    /// assert!(transfer.add_bytes(1).is_err(), "past the known size");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`TransferError::Stopped`] if the claim was revoked (the job was suspended, cancelled or
+    /// completed); a transient `BG_E_INVALID_SERVER_RESPONSE` failure if the bytes would pass the
+    /// file's known size. Nothing is counted in either case.
+    #[inline]
+    pub fn add_bytes(&mut self, n: u64) -> Result<(), TransferError> {
+        self.check_live()?;
+        if self.job.counters.add_file_bytes(&self.file.counters, n) {
+            Ok(())
+        } else {
+            Err(self.refused(n))
+        }
+    }
+
+    /// The error for `n` bytes that [`add_bytes`](Self::add_bytes) refused (off the hot path).
+    #[cold]
+    fn refused(&self, n: u64) -> TransferError {
+        let size = self.file.counters.size().unwrap_or(u64::MAX);
+        let have = self.file.counters.transferred();
+        self.overrun(have.saturating_add(n).saturating_sub(size).max(1))
+    }
+
+    /// [`TransferSink::copy_from_file`] that also stops with [`TransferError::Stopped`] when
+    /// `stop` returns `true`; it is asked between two chunks (the bytes copied so far stay
+    /// counted). For drivers that preempt their own transfers: time slices, shutdown.
+    ///
+    /// # Errors
+    /// As [`TransferSink::copy_from_file`].
+    pub fn copy_from_file_until(
+        &mut self,
+        source: &mut File,
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<u64, TransferError> {
+        use std::io::Read;
+        let mut copied = 0;
+        loop {
+            self.check_live()?;
+            if stop() {
+                return Err(TransferError::Stopped);
+            }
+            let remaining = self
+                .file
+                .counters
+                .size()
+                .map(|s| s.saturating_sub(self.file.counters.transferred()));
+            let chunk = remaining.map_or(COPY_CHUNK, |r| r.min(COPY_CHUNK));
+            if chunk == 0 {
+                // At the known size: anything more in the source is an overrun.
+                let mut probe = [0u8; 1];
+                return match source.read(&mut probe) {
+                    Ok(0) => Ok(copied),
+                    Ok(_) => Err(self.overrun(1)),
+                    Err(e) => Err(TransferError::from_io(&e, BgErrorContext::RemoteFile)),
+                };
+            }
+            // `io::copy` between two files uses the kernel's copy (copy_file_range on Linux).
+            let n = io::copy(&mut Read::by_ref(source).take(chunk), &mut self.temp)
+                .map_err(|e| Self::local_error(&e))?;
+            if n == 0 {
+                return Ok(copied);
+            }
+            self.job.counters.add_file_bytes(&self.file.counters, n);
+            copied += n;
+        }
+    }
+
+    #[inline]
+    fn check_live(&self) -> Result<(), TransferError> {
+        if self.job.counters.claim_is_live(self.generation) {
+            Ok(())
+        } else {
+            Err(TransferError::Stopped)
+        }
+    }
+
+    fn local_error(e: &io::Error) -> TransferError {
+        TransferError::from_io(e, BgErrorContext::LocalFile)
+    }
+
+    fn overrun(&self, extra: u64) -> TransferError {
+        TransferError::transient(
+            hresult::BG_E_INVALID_SERVER_RESPONSE,
+            BgErrorContext::RemoteFile,
+            format!("{extra} bytes more than the announced size of {:?}", self.file.remote_name),
+        )
+    }
+
+    /// The last byte is written: the file counts as transferred (`file_transferred` fires). If
+    /// an expected SHA-256 was set ([`JobFile::set_expected_sha256`]), the temporary file is read
+    /// back and checked first.
+    ///
+    /// # Errors
+    /// `Stopped` if the claim was revoked; a transient `BG_E_CONNECTION_CLOSED` failure if fewer
+    /// bytes than the known size arrived; a fatal `BG_E_VALIDATION_FAILED` failure (context
+    /// `RemoteFile`) if the content does not have the expected digest: the file is restarted from
+    /// zero first, so a later resume downloads it again.
+    pub fn finish(mut self) -> Result<(), TransferError> {
+        let index = self.file.index;
+        let complete =
+            self.file.counters.size().is_none_or(|s| s == self.file.counters.transferred());
+        loop {
+            // Hash without the job lock (it can take a while); recheck the digest under it.
+            let expected = self.job.inner.lock().file_disk[index].expected_sha256;
+            if let (Some(expected), true, false) =
+                (expected, complete, self.file.counters.is_transferred())
+            {
+                if let Some(mismatch) =
+                    check_sha256(&mut self.temp, &expected, &self.file.remote_name)?
+                {
+                    self.restart()?;
+                    return Err(mismatch);
+                }
+            }
+            let job = Arc::clone(&self.job);
+            let finished = job.change(|inner| {
+                if inner.file_disk[index].expected_sha256 != expected {
+                    return None; // the digest changed while hashing: check again
+                }
+                Some(self.finish_locked(inner))
+            });
+            if let Some(result) = finished {
+                return result;
+            }
+        }
+    }
+
+    /// The end of [`finish`](Self::finish), under the job lock.
+    fn finish_locked(&self, inner: &mut JobInner) -> Result<(), TransferError> {
+        self.check_live()?;
+        if self.file.counters.is_transferred() {
+            return Ok(());
+        }
+        if !self.job.counters.finish_file(&self.file.counters) {
+            return Err(TransferError::transient(
+                hresult::BG_E_CONNECTION_CLOSED,
+                BgErrorContext::RemoteFile,
+                format!("{:?} ended before its announced size", self.file.remote_name),
+            ));
+        }
+        inner.modification_time = SystemTime::now();
+        inner.file_disk[self.file.index].validator = self.validator.clone();
+        self.job.post(inner, Callback::FileTransferred(Arc::clone(&self.file)));
+        self.job.post(inner, Callback::Modification);
+        let job = self.job.id;
+        self.job.publish(inner, Notification::FileTransferred { job, index: self.file.index });
+        Ok(())
+    }
+}
+
+impl TransferSink for FileTransfer {
+    fn offset(&self) -> u64 {
+        self.file.counters.transferred()
+    }
+
+    fn size(&self) -> Option<u64> {
+        self.file.counters.size()
+    }
+
+    fn validator(&self) -> Option<&str> {
+        self.validator.as_deref()
+    }
+
+    fn set_validator(&mut self, validator: Option<String>) {
+        self.validator.clone_from(&validator);
+        self.job.inner.lock().file_disk[self.file.index].validator = validator;
+    }
+
+    fn set_size(&mut self, size: Option<u64>) -> Result<(), TransferError> {
+        // A known size that changes is a resize, which must be serialized by the job lock.
+        let _inner = self.job.inner.lock();
+        self.check_live()?;
+        if self.job.counters.set_file_size(&self.file.counters, size) {
+            Ok(())
+        } else {
+            Err(TransferError::fatal(
+                hresult::E_INVALIDARG,
+                BgErrorContext::GeneralQueueManager,
+                "the size is below the bytes already written; restart the file first",
+            ))
+        }
+    }
+
+    #[inline]
+    fn write(&mut self, data: &[u8]) -> Result<(), TransferError> {
+        self.check_live()?;
+        let len = data.len() as u64;
+        if let Some(size) = self.file.counters.size() {
+            let have = self.file.counters.transferred();
+            if have + len > size {
+                return Err(self.overrun(have + len - size));
+            }
+        }
+        self.temp.write_all(data).map_err(|e| Self::local_error(&e))?;
+        // Cannot fail: the size check above is the same one, and this thread is the only writer.
+        self.job.counters.add_file_bytes(&self.file.counters, len);
+        Ok(())
+    }
+
+    fn copy_from_file(&mut self, source: &mut File) -> Result<u64, TransferError> {
+        self.copy_from_file_until(source, &mut || false)
+    }
+
+    fn restart(&mut self) -> Result<(), TransferError> {
+        self.check_live()?;
+        self.temp.set_len(0).map_err(|e| Self::local_error(&e))?;
+        self.temp.seek(SeekFrom::Start(0)).map_err(|e| Self::local_error(&e))?;
+        self.job.counters.restart_file(&self.file.counters);
+        let job = Arc::clone(&self.job);
+        job.change(|inner| {
+            job.post(inner, Callback::Modification);
+            job.publish(inner, Notification::Modified { job: job.id });
+        });
+        Ok(())
+    }
+
+    fn should_stop(&self) -> bool {
+        !self.job.counters.claim_is_live(self.generation)
+    }
+}
+
+impl Drop for FileTransfer {
+    fn drop(&mut self) {
+        self.job.inner.lock().file_disk[self.file.index].writer_active = false;
+    }
+}
+
+impl fmt::Debug for FileTransfer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileTransfer")
+            .field("job", &self.job.id)
+            .field("index", &self.file.index)
+            .field("temp_path", &self.temp_path)
+            .field("offset", &self.file.counters.transferred())
+            .finish()
+    }
+}

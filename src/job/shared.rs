@@ -1,0 +1,288 @@
+//! [`JobShared`]: everything one job is, shared by its handles. Hot state (counters, state word)
+//! in atomics; cold state ([`JobInner`]: names, files, settings, error record, times) under one
+//! `parking_lot` lock per job.
+//!
+//! Every change goes through [`JobShared::change`]: the closure runs under the lock, checks the
+//! event against [`transition`](super::transition) through [`JobShared::apply`], and records what
+//! must happen once the lock is released ([`Effects`]: leave the registry, wake the engine,
+//! wake waiters). Callbacks and subscriber notifications are queued under the lock, so their
+//! order is the order of the changes; they are delivered elsewhere, never under the lock.
+
+use super::callback::Callback;
+use super::context::JobContext;
+use super::counters::JobCounters;
+use super::file::{FileDisk, FileShared};
+use super::hub::Sampled;
+use super::notification::{Notification, Queue};
+use super::report::ErrorRecord;
+use super::transitions::{transition, JobEvent};
+use super::watch::Watch;
+use crate::sync::Mutex;
+use crate::{
+    BackgroundCopyCallback, BgJobPriority, BgJobProgress, BgJobState, BgJobType, BgNotify,
+    BgProxySettings, JobId, Result,
+};
+use std::collections::HashSet;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, SystemTime};
+
+/// Default minimum retry delay (600 s).
+pub(crate) const DEFAULT_MIN_RETRY_DELAY: Duration = Duration::from_secs(600);
+/// Floor of the minimum retry delay (5 s).
+pub(crate) const MIN_RETRY_DELAY_FLOOR: Duration = Duration::from_secs(5);
+/// Default no-progress timeout (14 days).
+pub(crate) const DEFAULT_NO_PROGRESS_TIMEOUT: Duration = Duration::from_secs(1_209_600);
+
+/// Everything one job is, shared by its handles.
+pub(crate) struct JobShared {
+    pub(crate) id: JobId,
+    pub(crate) job_type: BgJobType,
+    /// Creation order within the manager (for `enum_jobs`).
+    pub(crate) seq: u64,
+    pub(crate) creation_time: SystemTime,
+    pub(crate) counters: JobCounters,
+    pub(crate) inner: Mutex<JobInner>,
+    pub(crate) ctx: Arc<JobContext>,
+    /// Wakes waiters (`wait`, `settled`, a driver's revocation future) when the state word changes.
+    pub(crate) watch: Watch,
+    /// Held across the whole of `complete()` or `cancel()` (not the data lock, which they release
+    /// for their file work), so that two of them never interleave.
+    pub(crate) settle: Mutex<()>,
+}
+
+/// The cold state of a job, under its lock.
+pub(crate) struct JobInner {
+    pub(crate) display_name: String,
+    pub(crate) description: String,
+    pub(crate) priority: BgJobPriority,
+    pub(crate) notify_flags: BgNotify,
+    pub(crate) callback: Option<Arc<dyn BackgroundCopyCallback>>,
+    pub(crate) min_retry_delay: Duration,
+    pub(crate) no_progress_timeout: Duration,
+    pub(crate) proxy: BgProxySettings,
+    pub(crate) owner: String,
+    pub(crate) error_count: u32,
+    /// The last failure; reported by `get_error` only in `Error`/`TransientError`.
+    pub(crate) error: Option<Arc<ErrorRecord>>,
+    pub(crate) modification_time: SystemTime,
+    pub(crate) transfer_completion_time: Option<SystemTime>,
+    pub(crate) files: Vec<Arc<FileShared>>,
+    pub(crate) file_disk: Vec<FileDisk>,
+    pub(crate) local_names: HashSet<PathBuf>,
+    /// A driver holds the job (see [`JobDriver`](crate::JobDriver)).
+    pub(crate) claimed: bool,
+    /// `complete()` or `cancel()` is doing its file work: no driver may claim the job meanwhile.
+    pub(crate) settling: bool,
+    /// HTTP options: custom headers, timeouts (see `options.rs`).
+    pub(crate) options: JobOptions,
+    /// The queues of this job's subscriptions.
+    pub(crate) subscribers: Vec<Weak<Queue>>,
+    /// What the change under way needs once the lock is released.
+    pub(crate) effects: Effects,
+}
+
+/// The HTTP options of one job (see `options.rs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct JobOptions {
+    /// Extra request headers, in the order given.
+    pub(crate) headers: Vec<(String, String)>,
+    /// Limit on establishing a connection (`None`: the transport's default).
+    pub(crate) connect_timeout: Option<Duration>,
+    /// Limit on one read that receives nothing (`None`: the transport's default).
+    pub(crate) read_timeout: Option<Duration>,
+}
+
+/// What a change needs after the job lock is released (see [`JobShared::change`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Effects {
+    /// The state word changed: wake the waiters.
+    pub(crate) changed: bool,
+    /// Scheduling may change: wake the engine.
+    pub(crate) wake: bool,
+    /// The job became final: leave the registry.
+    pub(crate) removed: bool,
+}
+
+fn transferring(state: BgJobState) -> bool {
+    matches!(state, BgJobState::Connecting | BgJobState::Transferring)
+}
+
+impl JobShared {
+    /// A new job: `Suspended`, no files, the BITS defaults.
+    pub(crate) fn new(
+        id: JobId,
+        seq: u64,
+        display_name: &str,
+        owner: &str,
+        ctx: Arc<JobContext>,
+    ) -> JobShared {
+        let now = SystemTime::now();
+        JobShared {
+            id,
+            job_type: BgJobType::Download,
+            seq,
+            creation_time: now,
+            counters: JobCounters::new(BgJobState::Suspended),
+            inner: Mutex::new(JobInner {
+                display_name: display_name.to_owned(),
+                description: String::new(),
+                priority: BgJobPriority::Normal,
+                notify_flags: BgNotify::DEFAULT,
+                callback: None,
+                min_retry_delay: DEFAULT_MIN_RETRY_DELAY,
+                no_progress_timeout: DEFAULT_NO_PROGRESS_TIMEOUT,
+                proxy: BgProxySettings::default(),
+                owner: owner.to_owned(),
+                error_count: 0,
+                error: None,
+                modification_time: now,
+                transfer_completion_time: None,
+                files: Vec::new(),
+                file_disk: Vec::new(),
+                local_names: HashSet::new(),
+                claimed: false,
+                settling: false,
+                options: JobOptions::default(),
+                subscribers: Vec::new(),
+                effects: Effects::default(),
+            }),
+            ctx,
+            watch: Watch::default(),
+            settle: Mutex::new(()),
+        }
+    }
+
+    /// Runs `change` under the job lock, then does what it left for after the lock (see
+    /// [`Effects`]).
+    pub(crate) fn change<R>(self: &Arc<Self>, change: impl FnOnce(&mut JobInner) -> R) -> R {
+        let (result, effects) = {
+            let mut inner = self.inner.lock();
+            let result = change(&mut inner);
+            (result, std::mem::take(&mut inner.effects))
+        };
+        if effects.removed || effects.wake {
+            if let Some(registry) = self.ctx.registry() {
+                if effects.removed {
+                    registry.leave(self.id);
+                }
+                registry.wake();
+            }
+        }
+        if effects.changed {
+            self.watch.notify();
+        }
+        result
+    }
+
+    /// Applies `event` under the lock: checks it against [`transition`], publishes the new state,
+    /// stamps the modification time and queues the notifications the change calls for. An event
+    /// that is accepted but changes nothing (suspend while suspended, resume while active, a second
+    /// `connected`) changes neither the time nor notifies; `Modify` always does (its caller
+    /// changed a property).
+    pub(crate) fn apply(
+        self: &Arc<Self>,
+        inner: &mut JobInner,
+        event: JobEvent,
+    ) -> Result<BgJobState> {
+        let old = self.counters.state();
+        let new = transition(old, event)?;
+        // A claim starts a generation; leaving Connecting/Transferring ends it.
+        let bump = event == JobEvent::Claim || (transferring(old) && !transferring(new));
+        if new == old && !bump && event != JobEvent::Modify {
+            return Ok(new);
+        }
+        let now = SystemTime::now();
+        inner.modification_time = now;
+        if transferring(old) && new != old {
+            // The exact figures the transfer stopped at, ahead of the state change.
+            self.publish_progress(inner);
+        }
+        if new != old || bump {
+            self.counters.set_state(new, bump);
+            inner.effects.changed = true;
+            inner.effects.wake = true;
+        }
+        if transferring(new) && !transferring(old) {
+            let me: Weak<dyn Sampled> = Arc::downgrade(self) as Weak<JobShared>;
+            self.ctx.hub.activate(me);
+        }
+        match new {
+            BgJobState::Transferred if old != new => {
+                inner.transfer_completion_time = Some(now);
+                self.post(inner, Callback::Transferred);
+            }
+            BgJobState::Error if old != new => {
+                let record =
+                    Arc::clone(inner.error.get_or_insert_with(|| Arc::new(ErrorRecord::unknown())));
+                self.post(inner, Callback::Error(record));
+            }
+            BgJobState::Transferring if old != new => {
+                // The error report lasts until the job transfers again.
+                inner.error = None;
+                self.post(inner, Callback::Modification);
+            }
+            // Queued again after being transferred (directly, or suspended first): a new round.
+            BgJobState::Queued if inner.transfer_completion_time.is_some() => {
+                inner.transfer_completion_time = None;
+                self.post(inner, Callback::Modification);
+            }
+            _ => self.post(inner, Callback::Modification),
+        }
+        if new != old {
+            self.publish(inner, Notification::StateChanged { job: self.id, state: new });
+            if new.is_final() {
+                for queue in inner.subscribers.drain(..).filter_map(|q| q.upgrade()) {
+                    queue.close();
+                }
+                inner.effects.removed = true;
+            }
+        } else if event == JobEvent::Modify {
+            self.publish(inner, Notification::Modified { job: self.id });
+        }
+        Ok(new)
+    }
+
+    /// Delivers `notification` to this job's subscribers and the manager's. Under the job lock;
+    /// never blocks on a subscriber.
+    pub(crate) fn publish(&self, inner: &mut JobInner, notification: Notification) {
+        inner.subscribers.retain(|queue| match queue.upgrade() {
+            Some(queue) => {
+                queue.push(notification.clone());
+                true
+            }
+            None => false,
+        });
+        self.ctx.hub.publish(&notification);
+    }
+
+    /// Queues the current progress for the subscribers that want progress.
+    fn publish_progress(&self, inner: &JobInner) {
+        let progress = self.counters.snapshot();
+        for queue in inner.subscribers.iter().filter_map(Weak::upgrade) {
+            queue.push_progress(self.id, progress);
+        }
+        self.ctx.hub.publish_progress(self.id, progress);
+    }
+
+    /// Whether a file is left to transfer.
+    pub(crate) fn has_work(inner: &JobInner) -> bool {
+        inner.files.iter().any(|f| !f.counters.is_transferred())
+    }
+}
+
+impl Sampled for JobShared {
+    fn sample(&self) -> Option<(JobId, BgJobProgress)> {
+        transferring(self.counters.state()).then(|| (self.id, self.counters.snapshot()))
+    }
+}
+
+impl fmt::Debug for JobShared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JobShared")
+            .field("id", &self.id)
+            .field("counters", &self.counters)
+            .finish_non_exhaustive()
+    }
+}

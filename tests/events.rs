@@ -1,0 +1,293 @@
+//! Events for any number of subscribers (issue 8, DESIGN 5.1): every subscription of a job, and
+//! every subscription of its manager, hears every discrete event in the order of the changes;
+//! progress is a paced latest value; a subscriber that never reads slows nothing and loses no
+//! discrete event; subscriptions end when nothing more can come. The BITS callback slot keeps its
+//! single registration. Each test is named after the rule it checks.
+
+mod async_support;
+mod engine_support;
+mod support;
+
+use async_support::block_on;
+use bgcopy::*;
+use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::*;
+use BgJobState::*;
+
+/// Everything waiting in `events`, without blocking.
+fn drain(events: &Subscription) -> Vec<Notification> {
+    let mut seen = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        seen.push(event);
+    }
+    seen
+}
+
+/// The discrete notifications of `seen` (progress left out).
+fn discrete(seen: &[Notification]) -> Vec<Notification> {
+    seen.iter().filter(|n| !matches!(n, Notification::Progress { .. })).cloned().collect()
+}
+
+fn state(job: &Job, state: BgJobState) -> Notification {
+    Notification::StateChanged { job: job.get_id(), state }
+}
+
+#[test]
+fn every_subscriber_hears_every_discrete_event_in_the_order_of_the_changes() {
+    let fx = Fixture::new();
+    let job = fx.job();
+    let first = job.subscribe();
+    let second = job.subscribe().with_progress_interval(None);
+    let everyone = fx.manager.subscribe();
+    fx.add(&job, 0);
+    job.set_priority(BgJobPriority::High).unwrap();
+    job.resume().unwrap();
+    let driver = claim_connected(&job);
+    transfer_file(&driver, 0, &content(0));
+    driver.finish().unwrap();
+    job.complete().unwrap();
+    let id = job.get_id();
+    let expected = vec![
+        Notification::Modified { job: id },
+        Notification::Modified { job: id },
+        state(&job, Queued),
+        state(&job, Connecting),
+        state(&job, Transferring),
+        Notification::FileTransferred { job: id, index: 0 },
+        state(&job, Transferred),
+        state(&job, Acknowledged),
+    ];
+    assert_eq!(discrete(&drain(&first)), expected);
+    assert_eq!(drain(&second), expected, "no progress without an interval");
+    assert_eq!(discrete(&drain(&everyone)), expected);
+    assert_eq!(first.try_recv(), Err(TryRecvError::Disconnected), "ends after the final state");
+    assert_eq!(everyone.try_recv(), Err(TryRecvError::Empty), "the manager's goes on");
+}
+
+#[test]
+fn a_manager_subscription_hears_every_job_of_every_owner() {
+    let fx = Fixture::new();
+    let everyone = fx.manager.subscribe();
+    let mine = fx.job();
+    let theirs = fx.manager.as_owner("someone else").create_job("theirs", BgJobType::Download);
+    let theirs = theirs.unwrap();
+    mine.cancel().unwrap();
+    theirs.cancel().unwrap();
+    assert_eq!(drain(&everyone), [state(&mine, Cancelled), state(&theirs, Cancelled)]);
+}
+
+#[test]
+fn a_failure_is_announced_before_the_state_it_leads_to() {
+    let fx = Fixture::new();
+    let job = fx.job_with_files(1);
+    let events = job.subscribe().with_progress_interval(None);
+    job.resume().unwrap();
+    claim_connected(&job).fail(transient(hresult::BG_E_CONNECTION_CLOSED), Some(0)).unwrap();
+    job.resume().unwrap();
+    job.claim().unwrap().fail(fatal(hresult::BG_E_HTTP_ERROR_404), Some(0)).unwrap();
+    let id = job.get_id();
+    let failed = |hresult, transient| Notification::Failed {
+        job: id,
+        context: BgErrorContext::RemoteFile,
+        hresult,
+        transient,
+    };
+    assert_eq!(
+        drain(&events),
+        [
+            state(&job, Queued),
+            state(&job, Connecting),
+            state(&job, Transferring),
+            failed(hresult::BG_E_CONNECTION_CLOSED, true),
+            state(&job, TransientError),
+            state(&job, Queued),
+            state(&job, Connecting),
+            failed(hresult::BG_E_HTTP_ERROR_404, false),
+            state(&job, Error),
+        ]
+    );
+}
+
+#[test]
+fn a_subscriber_that_never_reads_keeps_only_the_latest_progress_and_loses_no_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = 64u64 << 20;
+    let slow = Arc::new(engine_engine_slow(size));
+    let manager = Manager::builder().transport(slow).build();
+    let job = manager.create_job("unread", BgJobType::Download).unwrap();
+    job.add_file("slow://host/big", &dir.path().join("big.bin")).unwrap();
+    let idle = job.subscribe().with_progress_interval(Some(Duration::from_millis(1)));
+    job.resume().unwrap();
+    assert_eq!(job.wait(engine_support::PATIENCE), Transferred);
+    let seen = drain(&idle);
+    let progress: Vec<&Notification> =
+        seen.iter().filter(|n| matches!(n, Notification::Progress { .. })).collect();
+    // About a thousand chunks were written; one progress value waits, the last, right before
+    // the state change that ended the transfer.
+    let done = BgJobProgress {
+        bytes_total: size,
+        bytes_transferred: size,
+        files_total: 1,
+        files_transferred: 1,
+    };
+    assert_eq!(progress, [&Notification::Progress { job: job.get_id(), progress: done }]);
+    let at = seen.iter().position(|n| matches!(n, Notification::Progress { .. })).unwrap();
+    assert_eq!(seen[at + 1], state(&job, Transferred));
+    assert_eq!(
+        discrete(&seen),
+        [
+            state(&job, Queued),
+            state(&job, Connecting),
+            state(&job, Transferring),
+            Notification::FileTransferred { job: job.get_id(), index: 0 },
+            state(&job, Transferred),
+        ]
+    );
+}
+
+/// A slow transport of `size` bytes in 64 KiB pieces, with no pause.
+fn engine_engine_slow(size: u64) -> engine_support::SlowTransport {
+    engine_support::SlowTransport { size, pause: Duration::ZERO }
+}
+
+#[test]
+fn progress_comes_at_the_pace_of_the_subscription_never_per_chunk() {
+    let dir = tempfile::tempdir().unwrap();
+    // About one second of transfer: 512 pieces of 64 KiB, 2 ms apart.
+    let slow =
+        Arc::new(engine_support::SlowTransport { size: 32 << 20, pause: Duration::from_millis(2) });
+    let manager = Manager::builder().transport(slow).build();
+    let job = manager.create_job("paced", BgJobType::Download).unwrap();
+    job.add_file("slow://host/x", &dir.path().join("x.bin")).unwrap();
+    let interval = Duration::from_millis(100);
+    let mut events = job.subscribe().with_progress_interval(Some(interval));
+    job.resume().unwrap();
+    let start = Instant::now();
+    let mut values = Vec::new();
+    for event in events.by_ref() {
+        match event {
+            Notification::Progress { progress, .. } => {
+                assert!(progress.is_consistent(), "{progress:?}");
+                values.push(progress);
+            }
+            Notification::StateChanged { state: Transferred, .. } => break,
+            _ => {}
+        }
+    }
+    let elapsed = start.elapsed();
+    let most = (elapsed.as_millis() / interval.as_millis()) as usize + 2;
+    assert!(values.len() >= 2, "progress while transferring: {values:?}");
+    assert!(values.len() <= most, "{} progress events in {elapsed:?}", values.len());
+    assert!(values.windows(2).all(|w| w[0] != w[1]), "each value is new: {values:?}");
+    let bytes: Vec<u64> = values.iter().map(|p| p.bytes_transferred).collect();
+    assert!(bytes.windows(2).all(|w| w[0] <= w[1]), "never backwards: {bytes:?}");
+    assert_eq!(
+        values.last().map(|p| (p.bytes_transferred, p.files_transferred)),
+        Some((32 << 20, 1))
+    );
+}
+
+#[test]
+fn a_subscription_of_a_final_job_ends_at_once() {
+    let fx = Fixture::new();
+    let job = fx.job();
+    job.cancel().unwrap();
+    assert_eq!(job.subscribe().count(), 0);
+}
+
+#[test]
+fn a_manager_subscription_ends_when_the_manager_shuts_down() {
+    let manager = Manager::new();
+    let events = manager.subscribe();
+    let job = manager.create_job("before shutdown", BgJobType::Download).unwrap();
+    job.set_description("x").unwrap();
+    assert!(manager.shutdown(WAIT));
+    let seen: Vec<Notification> = events.collect();
+    assert_eq!(seen, [Notification::Modified { job: job.get_id() }]);
+}
+
+#[test]
+fn recv_timeout_tells_a_timeout_from_the_end() {
+    let fx = Fixture::new();
+    let job = fx.job();
+    let events = job.subscribe();
+    assert_eq!(events.recv_timeout(Duration::from_millis(10)), Err(RecvTimeoutError::Timeout));
+    job.cancel().unwrap();
+    assert_eq!(events.recv_timeout(Duration::from_millis(10)), Ok(state(&job, Cancelled)));
+    assert_eq!(events.recv_timeout(Duration::MAX), Err(RecvTimeoutError::Disconnected));
+}
+
+#[test]
+fn a_subscription_is_an_async_stream_for_any_executor() {
+    let fx = Fixture::new();
+    let job = fx.job_with_files(1);
+    let mut events = job.subscribe().with_progress_interval(None);
+    let worker = {
+        let job = job.clone();
+        std::thread::spawn(move || run_to_transferred(&job))
+    };
+    let seen = block_on(
+        async {
+            let mut seen = Vec::new();
+            while let Some(event) = events.recv().await {
+                let end =
+                    event == Notification::StateChanged { job: job.get_id(), state: Transferred };
+                seen.push(event);
+                if end {
+                    break;
+                }
+            }
+            seen
+        },
+        WAIT,
+    );
+    worker.join().unwrap();
+    assert_eq!(seen.first(), Some(&state(&job, Queued)));
+    assert_eq!(seen.last(), Some(&state(&job, Transferred)));
+}
+
+#[cfg(feature = "stream")]
+#[test]
+fn with_the_stream_feature_a_subscription_is_a_futures_stream() {
+    use futures_core::Stream;
+    use std::pin::Pin;
+    use std::task::{Context, Poll, Waker};
+    let fx = Fixture::new();
+    let job = fx.job();
+    let mut events = job.subscribe();
+    let mut cx = Context::from_waker(Waker::noop());
+    assert_eq!(Pin::new(&mut events).poll_next(&mut cx), Poll::Pending);
+    job.cancel().unwrap();
+    assert_eq!(Pin::new(&mut events).poll_next(&mut cx), Poll::Ready(Some(state(&job, Cancelled))));
+    assert_eq!(Pin::new(&mut events).poll_next(&mut cx), Poll::Ready(None));
+}
+
+#[derive(Default)]
+struct Counter(parking_lot::Mutex<u32>);
+
+impl BackgroundCopyCallback for Counter {
+    fn job_modification(&self, _job: &Job) {
+        *self.0.lock() += 1;
+    }
+}
+
+#[test]
+fn the_callback_slot_keeps_one_registration_beside_any_number_of_subscriptions() {
+    let fx = Fixture::new();
+    let job = fx.job();
+    let (old, new) = (Arc::new(Counter::default()), Arc::new(Counter::default()));
+    job.set_notify_flags(BgNotify::JOB_MODIFICATION).unwrap();
+    job.set_notify_interface(Some(old.clone())).unwrap();
+    job.set_notify_interface(Some(new.clone())).unwrap(); // the last registration wins
+    let subscriptions: Vec<Subscription> = (0..3).map(|_| job.subscribe()).collect();
+    job.set_description("changed").unwrap();
+    // Callbacks are delivered in order: once the new one heard the description change, every
+    // earlier delivery is done. The old one heard at most its own registration.
+    engine_support::wait_until("the callback", || *new.0.lock() >= 2);
+    assert!(*old.0.lock() <= 1, "the old registration still hears the job");
+    for events in &subscriptions {
+        assert_eq!(drain(events), [Notification::Modified { job: job.get_id() }]);
+    }
+}
