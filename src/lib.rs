@@ -67,6 +67,7 @@ pub mod hresult;
 mod interfaces;
 mod job;
 mod manager;
+mod meter;
 mod notify;
 mod sync;
 pub mod transport;
@@ -81,6 +82,7 @@ pub use interfaces::{
 };
 pub use job::{transition, Job, JobError, JobEvent, JobFile};
 pub use manager::{Manager, ManagerBuilder};
+pub use meter::{Rate, RateMeter};
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use transport::HttpTransport;
