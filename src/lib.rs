@@ -66,6 +66,7 @@ mod error;
 pub mod hresult;
 mod interfaces;
 mod job;
+mod limit;
 mod manager;
 mod meter;
 mod notify;
