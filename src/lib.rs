@@ -68,6 +68,8 @@ mod interfaces;
 mod job;
 mod manager;
 mod notify;
+// Durable job records (DESIGN 5.2); wired into `Manager::open` by the integration.
+mod store;
 mod sync;
 pub mod transport;
 mod types;

@@ -11,6 +11,7 @@ mod file;
 mod loom_tests;
 pub(crate) mod options;
 mod report;
+pub(crate) mod snapshot;
 pub(crate) mod transitions;
 pub(crate) mod validate;
 
