@@ -123,9 +123,11 @@ pub enum BgError {
     /// (`HRESULT_FROM_WIN32(ERROR_SHARING_VIOLATION)`, `0x8007_0020`).
     #[error("the store {path:?} is in use by {}", holder(.pid))]
     StoreLocked {
-        /// The store directory.
+        /// The store directory (or its database file, if a program other than bgcopy has that
+        /// open).
         path: PathBuf,
-        /// The process id of the holder, if it could be read from the lock file.
+        /// The process id of the holder, if it could be read from the lock file (on Windows the
+        /// holder's lock keeps others from reading it).
         pid: Option<u32>,
     },
     /// The store's database cannot be read: it is not a database, it is truncated or damaged, or
