@@ -75,3 +75,73 @@ fn read_pid(file: &File) -> Option<u32> {
     file.take(32).read_to_string(&mut text).ok()?;
     text.trim().parse().ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{Store, StoreOptions};
+    use crate::BgError;
+    use std::io::{BufRead, BufReader, Write};
+    use std::path::Path;
+    use std::process::{Child, Command, Stdio};
+    use std::time::Duration;
+
+    /// Tells the child test process which store to hold.
+    const CHILD_STORE: &str = "BGCOPY_TEST_HOLD_STORE";
+    /// The child's line once it holds the store.
+    const HOLDING: &str = "bgcopy-test: holding the store";
+
+    /// The child side of the test below: holds the store named by [`CHILD_STORE`] until killed.
+    #[test]
+    #[ignore = "run by another_process_holding_the_store_is_refused_by_its_pid in a child process"]
+    fn hold_the_store_until_killed() {
+        let Some(dir) = std::env::var_os(CHILD_STORE) else { return };
+        let store = Store::open(Path::new(&dir), &StoreOptions::default()).unwrap();
+        println!("\n{HOLDING}");
+        std::io::stdout().flush().unwrap();
+        std::thread::sleep(Duration::from_secs(120));
+        drop(store);
+    }
+
+    /// Kills the child however the test ends.
+    struct Killed(Child);
+
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    #[test]
+    fn another_process_holding_the_store_is_refused_by_its_pid() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Killed(
+            Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "store::lock::tests::hold_the_store_until_killed"])
+                .args(["--ignored", "--nocapture", "--test-threads=1"])
+                .env(CHILD_STORE, dir.path())
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .unwrap(),
+        );
+        let stdout = child.0.stdout.take().unwrap();
+        let holding = BufReader::new(stdout).lines().any(|line| line.unwrap().contains(HOLDING));
+        assert!(holding, "the child exited without holding the store");
+
+        let error = Store::open(dir.path(), &StoreOptions::default()).unwrap_err();
+        let pid = child.0.id();
+        assert!(
+            matches!(error, BgError::StoreLocked { pid: Some(p), .. } if p == pid),
+            "{error:?}"
+        );
+        assert!(error.to_string().ends_with(&format!("is in use by process {pid}")), "{error}");
+        assert_eq!(error.hresult(), 0x8007_0020);
+
+        // A killed holder (as by `kill -9`) releases the store with its process.
+        drop(child);
+        let store = Store::open(dir.path(), &StoreOptions::default()).unwrap();
+        assert!(store.load().unwrap().jobs.is_empty());
+    }
+}
