@@ -30,6 +30,8 @@ mod redb_file;
 #[cfg(test)]
 pub(crate) mod arbitrary;
 #[cfg(test)]
+mod golden;
+#[cfg(test)]
 mod tests;
 
 pub(crate) use codec::DecodeError;
