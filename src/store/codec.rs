@@ -2,8 +2,9 @@
 //! little-endian integers, length-prefixed bytes and strings, options and sequences.
 //!
 //! The reader never panics and never allocates more than its input could hold: every length and
-//! count is checked against the bytes that remain before anything is allocated. Every read names
-//! the field it reads, so a [`DecodeError`] says what was wrong and where.
+//! count is checked against the bytes that remain before anything is allocated (a sequence's
+//! capacity is at most the number of its smallest items that the remaining bytes could encode).
+//! Every read names the field it reads, so a [`DecodeError`] says what was wrong and where.
 //!
 //! | Item | Encoding |
 //! |---|---|
