@@ -95,6 +95,7 @@ mod manager;
 mod meter;
 mod registry;
 mod signal;
+mod store;
 mod sync;
 pub mod transport;
 mod types;

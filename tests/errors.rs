@@ -79,6 +79,29 @@ fn every_variant() -> Vec<(BgError, u32, &'static str)> {
             "cannot rename \"/nowhere/a.bin\"",
         ),
         (
+            BgError::StoreLocked { path: PathBuf::from("/s"), pid: Some(4242) },
+            0x8007_0020,
+            "the store \"/s\" is in use by process 4242",
+        ),
+        (
+            BgError::StoreLocked { path: PathBuf::from("/s"), pid: None },
+            0x8007_0020,
+            "the store \"/s\" is in use by another process",
+        ),
+        (
+            BgError::StoreCorrupt {
+                path: PathBuf::from("/s/bgcopy.redb"),
+                reason: "not a database".into(),
+            },
+            0x8020_006C,
+            "the store \"/s/bgcopy.redb\" is corrupt: not a database",
+        ),
+        (
+            BgError::StoreTooNew { path: PathBuf::from("/s"), found: 2, supported: 1 },
+            0x8007_051A,
+            "the store \"/s\" has format version 2, newer than the supported 1",
+        ),
+        (
             BgError::Failed {
                 hresult: 0x8019_0194,
                 message: "the server answered HTTP 404".into(),
@@ -103,7 +126,8 @@ fn the_variant_table_covers_every_variant() {
     // variant is added.
     let source = include_str!("../src/types/error.rs");
     let declared = source.matches("#[error(").count();
-    assert_eq!(every_variant().len(), declared, "add the new variant to every_variant()");
+    // StoreLocked has two rows: with and without the holder's pid.
+    assert_eq!(every_variant().len(), declared + 1, "add the new variant to every_variant()");
 }
 
 #[test]

@@ -56,6 +56,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("transport", 3),
     ("driver", 4),
     ("engine", 5),
+    ("store", 5),
     ("manager", 6),
 ];
 

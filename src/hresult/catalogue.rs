@@ -72,6 +72,8 @@ pub(super) const CATALOGUE: &[Entry] = &[
     entry!(ERROR_DISK_FULL_HR, "There is not enough space on the disk."),
     entry!(ERROR_ALREADY_EXISTS_HR, "A file with that name already exists."),
     entry!(ERROR_DIRECTORY_HR, "A path that should name a directory does not."),
+    entry!(ERROR_SHARING_VIOLATION_HR, "The file is in use by another process; for a bgcopy store, another process has it open."),
+    entry!(ERROR_REVISION_MISMATCH_HR, "The data was written by a newer version than this one can read."),
     entry!(ERROR_TIMEOUT_HR, "The operation did not finish in the time allowed."),
     // Background Copy success codes.
     entry!(BG_S_ERROR_CONTEXT_NONE, "No error has occurred."),

@@ -62,6 +62,12 @@ pub const ERROR_DISK_FULL_HR: u32 = 0x8007_0070;
 pub const ERROR_ALREADY_EXISTS_HR: u32 = 0x8007_00B7;
 /// A path that should name a directory does not (Win32 `ERROR_DIRECTORY`, 267).
 pub const ERROR_DIRECTORY_HR: u32 = 0x8007_010B;
+/// A file is in use by another process (Win32 `ERROR_SHARING_VIOLATION`, 32); bgcopy's code
+/// for a store that another process holds.
+pub const ERROR_SHARING_VIOLATION_HR: u32 = 0x8007_0020;
+/// The data was written by a newer revision than the reader supports (Win32
+/// `ERROR_REVISION_MISMATCH`, 1306); bgcopy's code for a store written by a newer bgcopy.
+pub const ERROR_REVISION_MISMATCH_HR: u32 = 0x8007_051A;
 /// An operation timed out (Win32 `ERROR_TIMEOUT`, 1460).
 pub const ERROR_TIMEOUT_HR: u32 = 0x8007_05B4;
 

@@ -318,6 +318,8 @@ mod tests {
             (E_INVALIDARG, 0x8007_0057),
             (E_NOT_SET, 0x8007_0490),
             (ERROR_RESOURCE_LANG_NOT_FOUND_HR, 0x8007_0717),
+            (ERROR_SHARING_VIOLATION_HR, from_win32(32)),
+            (ERROR_REVISION_MISMATCH_HR, from_win32(1306)),
             (BG_S_PARTIAL_COMPLETE, 0x0020_0017),
             (BG_S_UNABLE_TO_DELETE_FILES, 0x0020_001A),
             (BG_E_NOT_FOUND, 0x8020_0001),

@@ -33,6 +33,7 @@ pub(crate) mod options;
 mod report;
 mod settle;
 mod shared;
+pub(crate) mod snapshot;
 mod subscription;
 pub(crate) mod transitions;
 pub(crate) mod validate;

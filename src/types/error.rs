@@ -118,6 +118,38 @@ pub enum BgError {
         #[source]
         source: io::Error,
     },
+    /// The store is open in another process, or already open in this one: one process at a time
+    /// opens a store, and a second open fails at once instead of waiting
+    /// (`HRESULT_FROM_WIN32(ERROR_SHARING_VIOLATION)`, `0x8007_0020`).
+    #[error("the store {path:?} is in use by {}", holder(.pid))]
+    StoreLocked {
+        /// The store directory (or its database file, if a program other than bgcopy has that
+        /// open).
+        path: PathBuf,
+        /// The process id of the holder, if it could be read from the lock file (on Windows the
+        /// holder's lock keeps others from reading it).
+        pid: Option<u32>,
+    },
+    /// The store's database cannot be read: it is not a database, it is truncated or damaged, or
+    /// its metadata makes no sense. The files are left as they are (`BG_E_DATABASE_CORRUPT`).
+    #[error("the store {path:?} is corrupt: {reason}")]
+    StoreCorrupt {
+        /// The database file.
+        path: PathBuf,
+        /// What is wrong with it. (A boxed `str` keeps `BgError` at 48 bytes.)
+        reason: Box<str>,
+    },
+    /// The store, or one of its records, was written in a newer format by a newer bgcopy; it is
+    /// left untouched (`HRESULT_FROM_WIN32(ERROR_REVISION_MISMATCH)`, `0x8007_051A`).
+    #[error("the store {path:?} has format version {found}, newer than the supported {supported}")]
+    StoreTooNew {
+        /// The store directory.
+        path: PathBuf,
+        /// The format version found.
+        found: u32,
+        /// The newest format version this bgcopy reads.
+        supported: u32,
+    },
     /// Any other failure, carried with its HRESULT (for example a transfer failure reported
     /// through the driver API).
     #[error("{message}")]
@@ -149,12 +181,23 @@ impl BgError {
             BgError::ProxyBypassListTooLarge { .. } => hresult::BG_E_PROXY_BYPASS_LIST_TOO_LARGE,
             BgError::NoDescription { .. } => hresult::ERROR_RESOURCE_LANG_NOT_FOUND_HR,
             BgError::Io { source, .. } => io_hresult(source),
+            BgError::StoreLocked { .. } => hresult::ERROR_SHARING_VIOLATION_HR,
+            BgError::StoreCorrupt { .. } => hresult::BG_E_DATABASE_CORRUPT,
+            BgError::StoreTooNew { .. } => hresult::ERROR_REVISION_MISMATCH_HR,
             BgError::Failed { hresult, .. } => *hresult,
         }
     }
 
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> BgError {
         BgError::Io { op, path: path.into(), source }
+    }
+}
+
+/// Who holds a locked store, for [`BgError::StoreLocked`]'s message.
+fn holder(pid: &Option<u32>) -> String {
+    match pid {
+        Some(pid) => format!("process {pid}"),
+        None => "another process".to_owned(),
     }
 }
 

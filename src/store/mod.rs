@@ -1,0 +1,304 @@
+//! The durable store (DESIGN 5.2): job records that survive an exit, a crash and a reboot.
+//!
+//! A store is a directory that bgcopy owns. It holds `LOCK` ([`lock`]: one process at a time)
+//! and `bgcopy.redb`, a redb database ([`redb_file`]) of job records in bgcopy's own versioned
+//! format ([`record`], on the byte codec of [`codec`]). The job layer hands [`JobSnapshot`]s in
+//! and gets them back; it does not know how they are stored.
+//!
+//! Opening a store, in order:
+//!
+//! 1. Create the directory if it is missing.
+//! 2. Take the lock; a second opener fails at once with [`BgError::StoreLocked`].
+//! 3. Check the database on a copy in memory: a damaged file, or metadata that makes no sense,
+//!    is [`BgError::StoreCorrupt`] (or, with [`StoreOptions::reset_corrupt`], the file is moved
+//!    aside and an empty store begins); a newer format version is [`BgError::StoreTooNew`]. Either
+//!    way the file is left exactly as it was.
+//! 4. Open the database for real; a new store gets format version [`FORMAT_VERSION`], and every
+//!    store records the version of the bgcopy that opened it last.
+//!
+//! A failed open holds nothing: the database is closed and the lock released before it returns.
+
+// Nothing calls the store yet: the integration wires it into `Manager::open`.
+#![cfg_attr(not(test), allow(dead_code))]
+
+mod backend;
+mod codec;
+mod lock;
+mod record;
+mod redb_file;
+
+#[cfg(test)]
+pub(crate) mod arbitrary;
+#[cfg(test)]
+mod golden;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use codec::DecodeError;
+pub(crate) use record::FORMAT_VERSION;
+
+use crate::job::snapshot::JobSnapshot;
+use crate::{BgError, JobId, Result};
+use backend::{Backend, RawRecord};
+use codec::Problem;
+use lock::LockFile;
+use parking_lot::RwLock;
+use redb_file::RedbFile;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The database file's name in the store directory.
+pub(crate) const DB_FILE: &str = "bgcopy.redb";
+/// Metadata: the store's format version, a little-endian `u32`.
+const META_FORMAT: &str = "format_version";
+/// Metadata: the version of the bgcopy that last opened the store, UTF-8.
+const META_WRITER: &str = "bgcopy_version";
+/// This bgcopy's version, as recorded in [`META_WRITER`].
+const BGCOPY_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// How [`Store::open`] treats what it finds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct StoreOptions {
+    /// Move a corrupt database aside (to `bgcopy.redb.corrupt-<unix seconds>`) and start an empty
+    /// store, instead of failing with [`BgError::StoreCorrupt`]. Default: `false`.
+    pub(crate) reset_corrupt: bool,
+}
+
+/// What [`Store::load`] found.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Loaded {
+    /// Every record that decoded, in creation order (`seq`).
+    pub(crate) jobs: Vec<JobSnapshot>,
+    /// Every record that did not; each is left in the database as it is.
+    pub(crate) unreadable: Vec<Unreadable>,
+}
+
+/// A stored record that could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unreadable {
+    /// The record's key as stored (normally a job id's 16 bytes).
+    pub(crate) key: Vec<u8>,
+    /// Why it could not be read (a [`DecodeError`] as text, or a key that makes no sense).
+    pub(crate) reason: String,
+}
+
+impl Unreadable {
+    /// The job id the key names, if it is a 16-byte key.
+    pub(crate) fn id(&self) -> Option<JobId> {
+        let key: [u8; 16] = self.key.as_slice().try_into().ok()?;
+        Some(JobId::from_u128(u128::from_be_bytes(key)))
+    }
+}
+
+/// An open store: the lock on its directory and its database. `Send + Sync`; calls from several
+/// threads run concurrently (redb serializes the commits).
+#[derive(Debug)]
+pub(crate) struct Store {
+    dir: PathBuf,
+    /// `None` once closed.
+    held: RwLock<Option<Held>>,
+}
+
+/// What an open store holds. Fields drop in order: the database closes before the lock goes.
+#[derive(Debug)]
+struct Held {
+    backend: Box<dyn Backend>,
+    /// Held for its `Drop`, which releases the lock.
+    _lock: LockFile,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`, creating the directory if it is missing.
+    ///
+    /// # Errors
+    ///
+    /// - [`BgError::StoreLocked`] (`0x8007_0020`): another open, in this process or another,
+    ///   holds the store.
+    /// - [`BgError::StoreCorrupt`] (`BG_E_DATABASE_CORRUPT`): the database cannot be read; its
+    ///   file is unchanged. Not with [`StoreOptions::reset_corrupt`].
+    /// - [`BgError::StoreTooNew`] (`0x8007_051A`): a newer bgcopy wrote the store.
+    /// - [`BgError::Io`]: the directory, the lock file or the database cannot be created or read.
+    pub(crate) fn open(dir: &Path, options: &StoreOptions) -> Result<Store> {
+        std::fs::create_dir_all(dir).map_err(|e| BgError::io("create", dir, e))?;
+        let lock = LockFile::acquire(dir)?;
+        let path = dir.join(DB_FILE);
+        let backend = match open_database(dir, &path) {
+            Err(BgError::StoreCorrupt { .. }) if options.reset_corrupt => {
+                move_aside(&path)?;
+                open_database(dir, &path)?
+            }
+            other => other?,
+        };
+        Ok(Store { dir: dir.to_owned(), held: RwLock::new(Some(Held { backend, _lock: lock })) })
+    }
+
+    /// Every job record: those that decode, in creation order, and those that do not.
+    ///
+    /// # Errors
+    ///
+    /// [`BgError::StoreTooNew`] if a record has a newer format version; [`BgError::StoreCorrupt`]
+    /// or [`BgError::Io`] if the database cannot be read; `E_UNEXPECTED` after [`Store::close`].
+    pub(crate) fn load(&self) -> Result<Loaded> {
+        let raw = self.with_backend(|backend| backend.load_all())?;
+        let mut loaded = Loaded::default();
+        for record in raw {
+            match decode(&record) {
+                Ok(job) => loaded.jobs.push(job),
+                Err(Some(error)) => {
+                    if let Problem::TooNew { found, supported } = error.problem {
+                        return Err(BgError::StoreTooNew {
+                            path: self.dir.clone(),
+                            found,
+                            supported,
+                        });
+                    }
+                    loaded
+                        .unreadable
+                        .push(Unreadable { key: record.key, reason: error.to_string() });
+                }
+                Err(None) => {
+                    let reason =
+                        format!("the key is {} bytes, not a 16-byte job id", record.key.len());
+                    loaded.unreadable.push(Unreadable { key: record.key, reason });
+                }
+            }
+        }
+        loaded.jobs.sort_by_key(|job| job.seq);
+        Ok(loaded)
+    }
+
+    /// Stores one job (replacing its earlier record) in one durable commit.
+    ///
+    /// # Errors
+    ///
+    /// [`BgError::InvalidArgument`] for a snapshot the format cannot hold (see
+    /// [`record::encode`]); [`BgError::Io`] or [`BgError::StoreCorrupt`] if the commit fails;
+    /// `E_UNEXPECTED` after [`Store::close`].
+    pub(crate) fn put(&self, job: &JobSnapshot) -> Result<()> {
+        let value = encode(job)?;
+        self.with_backend(|backend| backend.put(record::key(job.id), &value))
+    }
+
+    /// Stores several jobs in one durable commit: all of them, or none. An empty slice commits
+    /// nothing.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::put`]; nothing is stored if any snapshot cannot be encoded.
+    pub(crate) fn put_many(&self, jobs: &[JobSnapshot]) -> Result<()> {
+        let records = jobs
+            .iter()
+            .map(|job| Ok((record::key(job.id), encode(job)?)))
+            .collect::<Result<Vec<_>>>()?;
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.with_backend(|backend| backend.put_many(&records))
+    }
+
+    /// Removes a job's record in one durable commit; a job with no record is not an error.
+    ///
+    /// # Errors
+    ///
+    /// [`BgError::Io`] or [`BgError::StoreCorrupt`] if the commit fails; `E_UNEXPECTED` after
+    /// [`Store::close`].
+    pub(crate) fn delete(&self, id: JobId) -> Result<()> {
+        self.with_backend(|backend| backend.delete(record::key(id)))
+    }
+
+    /// Closes the database and releases the lock, at once (waiting only for calls in progress).
+    /// Every later call fails with `E_UNEXPECTED`; closing twice is harmless. Dropping the store
+    /// does the same.
+    pub(crate) fn close(&self) {
+        drop(self.held.write().take());
+    }
+
+    /// The store directory.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Runs `call` on the open backend.
+    fn with_backend<T>(&self, call: impl FnOnce(&dyn Backend) -> Result<T>) -> Result<T> {
+        let held = self.held.read();
+        let held = held.as_ref().ok_or_else(|| backend::closed(&self.dir))?;
+        call(held.backend.as_ref())
+    }
+}
+
+/// Opens the database file: its metadata is checked on the in-memory copy first, then written
+/// for a new store, and this bgcopy's version recorded.
+fn open_database(dir: &Path, path: &Path) -> Result<Box<dyn Backend>> {
+    let database = RedbFile::open(path, |copy| check_meta(dir, path, copy))?;
+    if database.meta(META_FORMAT)?.is_none() {
+        let version = FORMAT_VERSION.to_le_bytes();
+        let entries = [(META_FORMAT, &version[..]), (META_WRITER, BGCOPY_VERSION.as_bytes())];
+        database.set_meta(&entries)?;
+    } else if database.meta(META_WRITER)?.as_deref() != Some(BGCOPY_VERSION.as_bytes()) {
+        database.set_meta(&[(META_WRITER, BGCOPY_VERSION.as_bytes())])?;
+    }
+    Ok(Box::new(database))
+}
+
+/// Refuses metadata that makes no sense or names a newer format, without writing anything.
+fn check_meta(dir: &Path, path: &Path, backend: &dyn Backend) -> Result<()> {
+    let corrupt =
+        |reason: String| BgError::StoreCorrupt { path: path.to_owned(), reason: reason.into() };
+    let Some(format) = backend.meta(META_FORMAT)? else {
+        return match backend.job_count()? {
+            0 => Ok(()),
+            _ => Err(corrupt("job records but no format version".to_owned())),
+        };
+    };
+    let found = match <[u8; 4]>::try_from(format.as_slice()) {
+        Ok(bytes) => u32::from_le_bytes(bytes),
+        Err(_) => {
+            return Err(corrupt(format!("the format version is {} bytes long", format.len())))
+        }
+    };
+    if found == 0 {
+        return Err(corrupt("format version 0".to_owned()));
+    }
+    if found > FORMAT_VERSION {
+        let supported = FORMAT_VERSION;
+        return Err(BgError::StoreTooNew { path: dir.to_owned(), found, supported });
+    }
+    match backend.meta(META_WRITER)? {
+        Some(writer) if std::str::from_utf8(&writer).is_err() => {
+            Err(corrupt("the bgcopy version is not UTF-8".to_owned()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Renames a corrupt database to `bgcopy.redb.corrupt-<unix seconds>` (plus `-<n>` if taken).
+fn move_aside(path: &Path) -> Result<PathBuf> {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
+    let base = format!("{DB_FILE}.corrupt-{secs}");
+    let mut aside = path.with_file_name(&base);
+    let mut n = 1;
+    while aside.exists() {
+        aside = path.with_file_name(format!("{base}-{n}"));
+        n += 1;
+    }
+    std::fs::rename(path, &aside).map_err(|e| BgError::io("rename", path, e))?;
+    Ok(aside)
+}
+
+/// Encodes a job for the database.
+fn encode(job: &JobSnapshot) -> Result<Vec<u8>> {
+    record::encode(job)
+        .map_err(|e| BgError::InvalidArgument(format!("cannot store job {}: {e}", job.id)))
+}
+
+/// Decodes a stored record; `Err(None)` for a key that is not a job id, and a record whose id is
+/// not its key is an error too.
+fn decode(raw: &RawRecord) -> std::result::Result<JobSnapshot, Option<DecodeError>> {
+    let key: [u8; 16] = raw.key.as_slice().try_into().map_err(|_| None)?;
+    let job = record::decode(&raw.value).map_err(Some)?;
+    if record::key(job.id) != key {
+        let problem = Problem::Invalid("the record's id is not its key");
+        return Err(Some(DecodeError { what: "id", offset: 8, problem }));
+    }
+    Ok(job)
+}

@@ -1,0 +1,221 @@
+//! [`RedbFile`]: the [`Backend`] on a redb database file.
+//!
+//! Two tables, both raw bytes so that redb's own type encodings never shape bgcopy's data:
+//! `jobs` (`&[u8]` → `&[u8]`: the 16-byte job id to the encoded record) and `meta` (`&str` →
+//! `&[u8]`: store metadata). The `meta` table's name and types are fixed for every format version,
+//! so any bgcopy can read a store's format version before anything else.
+//!
+//! Every write is one transaction committed with [`Durability::Immediate`] (one fsync per commit,
+//! redb's 1-phase commit).
+//!
+//! # Corruption without changing the file
+//!
+//! redb trusts a file that was shut down cleanly: a plain open of a damaged file may panic (redb
+//! says so, and the store's tests have seen it), while an open that checks integrity *repairs*
+//! the file it opens, writing to it. Neither leaves a damaged file as it was, so
+//! [`RedbFile::open`] first checks an in-memory copy ([`check_copy`]): redb runs its full integrity
+//! check (and any crash recovery) on the copy, and a panic there is caught. Only a file whose
+//! copy opens, and whose metadata the store accepts on the copy, is opened for real, where redb
+//! may then finish a crash recovery on the file itself. A store refused as corrupt or too new is
+//! thus never opened for writing. The copy costs one read of the file and its size in memory, once
+//! per open.
+
+use super::backend::{Backend, Key, RawRecord};
+use crate::{hresult, BgError, Result};
+use redb::backends::InMemoryBackend;
+use redb::{
+    Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, StorageBackend,
+    TableDefinition, TableError,
+};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+/// Job records: the 16-byte job id to the encoded record. (Visible to the store's tests, which
+/// plant a key the store never writes.)
+pub(super) const JOBS: TableDefinition<'_, &[u8], &[u8]> = TableDefinition::new("jobs");
+/// Store metadata, such as the format version.
+const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
+
+/// redb's page cache: the store is small, and redb's default (1 GiB) is meant for big databases.
+const CACHE_BYTES: usize = 16 * 1024 * 1024;
+
+/// A redb database file holding a store.
+#[derive(Debug)]
+pub(crate) struct RedbFile {
+    db: Database,
+    path: PathBuf,
+}
+
+impl RedbFile {
+    /// Opens the database at `path`, creating it if it does not exist (or is empty). An existing
+    /// file is first checked on a copy in memory, and `inspect` reads that copy (the real file
+    /// is opened only if both succeed).
+    ///
+    /// # Errors
+    ///
+    /// [`BgError::StoreCorrupt`] if the file is not a redb database or is damaged;
+    /// [`BgError::StoreLocked`] if something else has the file open; [`BgError::Io`] if it cannot
+    /// be read; whatever `inspect` returns. When the check or `inspect` fails, the file is
+    /// unchanged.
+    pub(crate) fn open(
+        path: &Path,
+        inspect: impl FnOnce(&RedbFile) -> Result<()>,
+    ) -> Result<RedbFile> {
+        match std::fs::read(path) {
+            Ok(bytes) if !bytes.is_empty() => check_copy(path, bytes, inspect)?,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(BgError::io("read", path, e)),
+        }
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|e| fault(path, "open", e))?;
+        Ok(RedbFile { db, path: path.to_owned() })
+    }
+
+    /// Runs `write` in one write transaction and commits it durably.
+    fn commit(
+        &self,
+        op: &'static str,
+        write: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>,
+    ) -> Result<()> {
+        let mut txn = self.db.begin_write().map_err(|e| fault(&self.path, op, e))?;
+        txn.set_durability(Durability::Immediate).map_err(|e| fault(&self.path, op, e))?;
+        write(&txn).map_err(|e| fault(&self.path, op, e))?;
+        txn.commit().map_err(|e| fault(&self.path, op, e))
+    }
+
+    /// Runs `read` on the table `table` in a read transaction; a table that does not exist yet
+    /// reads as `absent`.
+    fn read<K: redb::Key + 'static, V: redb::Value + 'static, T>(
+        &self,
+        op: &'static str,
+        table: TableDefinition<'_, K, V>,
+        absent: T,
+        read: impl FnOnce(&redb::ReadOnlyTable<K, V>) -> Result<T, redb::Error>,
+    ) -> Result<T> {
+        let txn = self.db.begin_read().map_err(|e| fault(&self.path, op, e))?;
+        match txn.open_table(table) {
+            Ok(table) => read(&table).map_err(|e| fault(&self.path, op, e)),
+            Err(TableError::TableDoesNotExist(_)) => Ok(absent),
+            Err(e) => Err(fault(&self.path, op, e)),
+        }
+    }
+}
+
+impl Backend for RedbFile {
+    fn load_all(&self) -> Result<Vec<RawRecord>> {
+        self.read("read", JOBS, Vec::new(), |table| {
+            let mut records = Vec::new();
+            for entry in table.iter()? {
+                let (key, value) = entry?;
+                records
+                    .push(RawRecord { key: key.value().to_vec(), value: value.value().to_vec() });
+            }
+            Ok(records)
+        })
+    }
+
+    fn job_count(&self) -> Result<u64> {
+        self.read("read", JOBS, 0, |table| Ok(table.len()?))
+    }
+
+    fn put(&self, key: Key, value: &[u8]) -> Result<()> {
+        self.commit("write", |txn| {
+            txn.open_table(JOBS)?.insert(&key[..], value)?;
+            Ok(())
+        })
+    }
+
+    fn put_many(&self, records: &[(Key, Vec<u8>)]) -> Result<()> {
+        self.commit("write", |txn| {
+            let mut table = txn.open_table(JOBS)?;
+            for (key, value) in records {
+                table.insert(&key[..], &value[..])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn delete(&self, key: Key) -> Result<()> {
+        self.commit("delete", |txn| {
+            txn.open_table(JOBS)?.remove(&key[..])?;
+            Ok(())
+        })
+    }
+
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        self.read("read", META, None, |table| Ok(table.get(name)?.map(|v| v.value().to_vec())))
+    }
+
+    fn set_meta(&self, entries: &[(&str, &[u8])]) -> Result<()> {
+        self.commit("write", |txn| {
+            let mut table = txn.open_table(META)?;
+            for (name, value) in entries {
+                table.insert(*name, *value)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Opens an in-memory copy of the file's `bytes` with redb's full integrity check, so that damage
+/// is found without writing to (or panicking on) the real file, then lets `inspect` read it.
+fn check_copy(
+    path: &Path,
+    bytes: Vec<u8>,
+    inspect: impl FnOnce(&RedbFile) -> Result<()>,
+) -> Result<()> {
+    let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<Result<()>, redb::Error> {
+        let copy = InMemoryBackend::new();
+        copy.set_len(bytes.len() as u64).map_err(redb::StorageError::Io)?;
+        copy.write(0, &bytes).map_err(redb::StorageError::Io)?;
+        drop(bytes);
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .set_check_integrity_on_open(true)
+            .create_with_backend(copy)?;
+        // The tables bgcopy reads must open with their types.
+        let txn = db.begin_read()?;
+        for table in [txn.open_table(JOBS).map(drop), txn.open_table(META).map(drop)] {
+            match table {
+                Ok(()) | Err(TableError::TableDoesNotExist(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        drop(txn);
+        Ok(inspect(&RedbFile { db, path: path.to_owned() }))
+    }));
+    match outcome {
+        Ok(Ok(inspected)) => inspected,
+        // Everything about a copy in memory is the file's content: any failure is corruption.
+        Ok(Err(e)) => Err(corrupt(path, e.to_string())),
+        Err(_) => Err(corrupt(path, "the database could not be checked".to_owned())),
+    }
+}
+
+fn corrupt(path: &Path, reason: String) -> BgError {
+    BgError::StoreCorrupt { path: path.to_owned(), reason: reason.into() }
+}
+
+/// The `BgError` for a redb failure during `op` on the database at `path`.
+fn fault(path: &Path, op: &'static str, error: impl Into<redb::Error>) -> BgError {
+    match error.into() {
+        redb::Error::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            corrupt(path, e.to_string())
+        }
+        redb::Error::Io(e) => BgError::io(op, path, e),
+        redb::Error::DatabaseAlreadyOpen | redb::Error::LockProtocolMismatch => {
+            BgError::StoreLocked { path: path.to_owned(), pid: None }
+        }
+        e @ (redb::Error::Corrupted(_)
+        | redb::Error::UpgradeRequired(_)
+        | redb::Error::TableTypeMismatch { .. }
+        | redb::Error::TableIsMultimap(_)
+        | redb::Error::TypeDefinitionChanged { .. }) => corrupt(path, e.to_string()),
+        e => {
+            BgError::Failed { hresult: hresult::E_FAIL, message: format!("store {op} failed: {e}") }
+        }
+    }
+}
