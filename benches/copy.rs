@@ -1,6 +1,8 @@
 //! The copy path: a 1 GiB local file through a job on the engine of [`Manager::new`] (create,
-//! add the file, resume, poll until `Transferred`, `complete()`, which fsyncs and renames) against
-//! `std::fs::copy` plus `File::sync_all` of the same file (see BENCHMARKS.md).
+//! add the file, resume, wait until `Transferred`, `complete()`, which fsyncs and renames), the
+//! same through a manager with a durable store ([`Manager::open`]: every call recorded, progress
+//! checkpointed, the file synced before it counts as transferred), and `std::fs::copy` plus
+//! `File::sync_all` of the same file (see BENCHMARKS.md).
 //!
 //! The two alternate: every timed copy of one kind follows an untimed copy of the other kind, and
 //! each copy is deleted (and the deletion committed) outside the timing, so both see the same
@@ -83,13 +85,10 @@ fn job_copy(manager: &Manager, files: &Files) -> Duration {
     let remote = files.source.to_str().expect("a UTF-8 target path");
     job.add_file(remote, &files.by_job).expect("add file");
     job.resume().expect("resume");
-    loop {
-        match job.get_state() {
-            BgJobState::Transferred => break,
-            BgJobState::Error => panic!("the job failed: {:?}", job.get_error().ok()),
-            _ if start.elapsed() > JOB_LIMIT => panic!("the job took too long: {job:?}"),
-            _ => std::thread::sleep(Duration::from_millis(1)),
-        }
+    match job.wait(JOB_LIMIT) {
+        BgJobState::Transferred => {}
+        BgJobState::Error => panic!("the job failed: {:?}", job.get_error().ok()),
+        _ => panic!("the job took too long: {job:?}"),
     }
     assert_eq!(job.complete().expect("complete"), BgSuccess::Ok);
     let elapsed = start.elapsed();
@@ -109,6 +108,9 @@ fn remove(copy: &Path) {
 fn copy(c: &mut Criterion) {
     let files = prepare().expect("bench files under target/");
     let manager = Manager::new();
+    let store_dir = bench_dir().join("store");
+    let _ = fs::remove_dir_all(&store_dir);
+    let stored = Manager::open(&store_dir).expect("a store under target/");
     let mut g = c.benchmark_group("copy");
     g.sampling_mode(criterion::SamplingMode::Flat);
     g.throughput(criterion::Throughput::Bytes(size()));
@@ -118,6 +120,16 @@ fn copy(c: &mut Criterion) {
                 .map(|_| {
                     std_copy(&files);
                     job_copy(&manager, &files)
+                })
+                .sum()
+        })
+    });
+    g.bench_function("bgcopy_job_store", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| {
+                    std_copy(&files);
+                    job_copy(&stored, &files)
                 })
                 .sum()
         })

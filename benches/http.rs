@@ -95,11 +95,15 @@ type Runner<'a> = Box<dyn Fn() -> Duration + 'a>;
 
 fn contenders<'a>(
     manager: &'a Manager,
+    stored: &'a Manager,
     urls: &'a [String],
     dir: &'a Path,
 ) -> Vec<(&'static str, Runner<'a>)> {
-    let mut list: Vec<(&'static str, Runner<'a>)> =
-        vec![("bgcopy_job", Box::new(move || bgcopy_once(manager, urls, dir)))];
+    let mut list: Vec<(&'static str, Runner<'a>)> = vec![
+        ("bgcopy_job", Box::new(move || bgcopy_once(manager, urls, dir))),
+        // The same with a durable store: every call recorded, each file synced before it counts.
+        ("bgcopy_job_store", Box::new(move || bgcopy_once(stored, urls, dir))),
+    ];
     if installed("curl") {
         // One process, the URLs in sequence on a reused connection, like the job.
         let mut args: Vec<String> =
@@ -132,12 +136,17 @@ fn contenders<'a>(
 fn workload(c: &mut Criterion, samples: &Samples, name: &str, urls: &[String], bytes: u64) {
     let manager = Manager::builder().transport(Arc::new(HttpTransport::new())).build();
     let dir = tempfile::tempdir().expect("tempdir");
+    let stored = Manager::builder()
+        .transport(Arc::new(HttpTransport::new()))
+        .store(dir.path().join("store"))
+        .try_build()
+        .expect("a store");
     let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Bytes(bytes));
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(8));
-    for (id, run) in contenders(&manager, urls, dir.path()) {
+    for (id, run) in contenders(&manager, &stored, urls, dir.path()) {
         let key = format!("{name}/{id}");
         group.bench_function(id, |b| {
             b.iter_custom(|iters| {
@@ -189,6 +198,12 @@ fn main() {
     }
     for workload in ["http_large_64MiB", "http_small_200x16KiB"] {
         let Some(ours) = medians.get(&format!("{workload}/bgcopy_job")) else { continue };
+        if let Some(stored) = medians.get(&format!("{workload}/bgcopy_job_store")) {
+            println!(
+                "  {workload}: speed with a store / without = {:.3}",
+                ours.as_secs_f64() / stored.as_secs_f64()
+            );
+        }
         for tool in ["curl", "aria2c"] {
             if let Some(theirs) = medians.get(&format!("{workload}/{tool}")) {
                 println!(

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
 crit="$target/criterion"
 log="$target/bench-report.log"
-groups="update_1_writer update_2_writers writer_polled read_idle read_with_writer read_whole_struct copy scale_10000_jobs"
+groups="update_1_writer update_2_writers writer_polled read_idle read_with_writer read_whole_struct copy scale_10000_jobs store_calls store_open"
 
 machine() {
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -30,8 +30,23 @@ if [[ "${1:-}" != "--report" ]]; then
   machine > "$target/bench-machine.txt"
   for group in $groups; do rm -rf "${crit:?}/$group"; done
   args=()
-  for bench in ${BENCHES:-progress scale copy}; do args+=(--bench "$bench"); done
+  for bench in ${BENCHES:-progress scale copy store}; do args+=(--bench "$bench"); done
   cargo bench "${args[@]}" 2>&1 | tee "$log"
+  # fsyncs per changing call on a store: the store bench binary makes N calls under strace, once
+  # with 0 and once with 1000, and the difference is divided by 1000 (installs strace if needed).
+  if [[ " ${BENCHES:-progress scale copy store} " == *" store "* ]]; then
+    command -v strace >/dev/null || { apt-get install -y -qq strace >/dev/null 2>&1 || true; }
+    bin=$(ls -t "$target"/release/deps/store-* 2>/dev/null | grep -v '\.d$' | head -1)
+    if command -v strace >/dev/null && [[ -n "$bin" ]]; then
+      count() {
+        strace -f -qq -c -e trace=fsync,fdatasync -o "$target/strace-$1.txt" "$bin" --count-calls "$1" >/dev/null 2>&1
+        awk '$NF ~ /^(fsync|fdatasync)$/ { n += $4 } END { print n + 0 }' "$target/strace-$1.txt"
+      }
+      f0=$(count 0)
+      f1=$(count 1000)
+      echo "bgcopy-bench fsyncs: calls=1000 base=$f0 with_calls=$f1" | tee -a "$log"
+    fi
+  fi
 fi
 
 # Median of one bench, in ns ("" if it did not run).
@@ -126,4 +141,22 @@ limit "memory per job (resident set)" "$(memory rss_per_job_bytes)" B 2048 "<= 2
 limit "memory per file (resident set)" "$(memory rss_per_file_bytes)" B 512 "<= 512 B"
 limit "enum_jobs, 10 000 jobs" "$(median scale_10000_jobs/enum_jobs)" ns 10000000 "< 10 ms"
 echo "| get_progress of all 10 000 jobs | $(fmt "$(median scale_10000_jobs/get_progress_all)") | | | | |"
+stored=$(median store_calls/set_description_store)
+echo "| a changing call (set_description) with a store | $(fmt "$stored") | without a store $(fmt "$(median store_calls/set_description_memory)") | | | |"
+fsyncs=$(sed -n 's/.*bgcopy-bench fsyncs: calls=\([0-9]*\) base=\([0-9]*\) with_calls=\([0-9]*\).*/\1 \2 \3/p' "$log" 2>/dev/null | tail -1)
+if [[ -n "$fsyncs" ]]; then
+  read -r calls base with <<<"$fsyncs"
+  awk -v c="$calls" -v b="$base" -v w="$with" 'BEGIN { r = (w - b) / c; printf "| fsyncs per changing call with a store (strace) | %.2f | | | <= 1 | %s |\n", r, (r <= 1.0001) ? "yes" : "**no**" }'
+else
+  echo "| fsyncs per changing call with a store (strace) | - | | | <= 1 | - |"
+fi
+limit "open a store of 10 000 jobs of 10 files" "$(median store_open/open_10000_jobs_of_10_files)" ns 300000000 "< 300 ms"
+per_job=$(sed -n 's/.*bgcopy-bench store:.* size_per_job_bytes=\([0-9]*\).*/\1/p' "$log" 2>/dev/null | tail -1)
+echo "| store size on disk per job of 10 files | ${per_job:--} B | | | | |"
+plain=$(median copy/bgcopy_job)
+stored_copy=$(median copy/bgcopy_job_store)
+awk -v p="$plain" -v s="$stored_copy" -v fp="$(fmt "$plain")" -v fs="$(fmt "$stored_copy")" 'BEGIN {
+  if (p == "" || s == "") { print "| local copy, 1 GiB, with a store (speed vs without) | - | without - | - | >= 0.95x | - |"; exit }
+  r = p / s
+  printf "| local copy, 1 GiB, with a store (speed vs without) | %s | without %s | %.3fx | >= 0.95x | %s |\n", fs, fp, r, (r >= 0.95) ? "yes" : "**no**" }'
 echo "| create 10 000 jobs, add 10 files to each | $(fmt "$(median scale_10000_jobs/create_with_10_files_each)") | | | | |"

@@ -43,6 +43,10 @@
 //!   [`Job::subscribe`] and [`Manager::subscribe`] give any number of subscribers a
 //!   [`Subscription`] of [`Notification`]s (a blocking iterator, or polled from async code),
 //!   progress paced; [`RateMeter`] turns progress snapshots into a rate and an ETA.
+//! - **Durable store**: [`Manager::open`] (or [`ManagerBuilder::store`]) keeps the jobs in a
+//!   directory: every change is durable when the call returns, progress is checkpointed, and on
+//!   the next open (after an exit, a crash or a reboot) the jobs come back and resume from the
+//!   bytes on disk.
 //! - **Data types**: [`BgJobProgress`], [`BgFileProgress`], [`BgJobTimes`], [`BgJobState`] and the
 //!   other `Bg*` mirrors, all serde-serializable; [`BgError`] says its HRESULT; [`hresult`] names
 //!   every code.
@@ -66,6 +70,7 @@
 //! | transport interface | [`transport`]: the [`Transport`] trait, its sink, its errors; the built-in `local` and `http` transports use only the public API |
 //! | driver API | `driver`: claims and file transfers |
 //! | engine | `engine`: scheduler, workers, retry timing, clock |
+//! | store | `store`: durable job records on redb, recovery on open, the progress checkpointer |
 //! | manager | `manager`: wires the registry, the jobs' context and the engine together |
 //!
 //! ## Crate features
@@ -109,7 +114,7 @@ pub use job::{
     transition, BackgroundCopyCallback, Job, JobError, JobEvent, JobFile, JobSettled, NoopCallback,
     Notification, Recv, Subscription,
 };
-pub use manager::{Manager, ManagerBuilder};
+pub use manager::{Manager, ManagerBuilder, UnreadableJob};
 pub use meter::{Rate, RateMeter};
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]

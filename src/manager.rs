@@ -1,29 +1,68 @@
-//! [`Manager`]: creates, finds and lists jobs, and runs the service behind them (the engine);
-//! [`ManagerBuilder`] configures limits, owner, engine, transports and schemes. The top layer: it
-//! wires the registry, the jobs' context and the engine together.
+//! [`Manager`]: creates, finds and lists jobs, and runs the service behind them (the engine,
+//! the store and its checkpointer); [`ManagerBuilder`] configures limits, owner, engine,
+//! transports, schemes and store. The top layer: it wires the registry, the jobs' context, the
+//! restored jobs, the engine and the store together.
 
 use crate::engine::{
     default_workers, Clock, EngineHandle, EngineSettings, SystemClock, DEFAULT_TIME_SLICE,
 };
+use crate::job::persist::Persist;
+use crate::job::snapshot::JobSnapshot;
 use crate::job::{validate, JobContext, JobShared, Keepalive, Schemes};
 use crate::registry::{JobLimits, Membership, Registry};
+use crate::store::checkpoint::{self, Checkpointer};
+use crate::store::{recover, Store, StoreOptions};
 use crate::transport::{LocalTransport, Transport};
 use crate::{BackgroundCopyManager, BgError, BgJobType, Job, JobId, Result, Subscription};
 use parking_lot::Mutex;
 use std::any::Any;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// Default files per job (the BITS policy default).
 const DEFAULT_FILES_PER_JOB: u32 = 200;
+/// Default retention of untouched jobs in a store: 90 days, BITS's `JobInactivityTimeout`.
+const DEFAULT_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 
-/// What every handle of a manager keeps running: the engine. Dropped with the last handle of
-/// any kind ([`Manager`], [`Job`], [`JobFile`](crate::JobFile), [`JobError`](crate::JobError),
-/// a pending [`JobSettled`](crate::JobSettled), a [`Subscription`]); its drop asks the engine
-/// to stop and never waits for it.
+/// What every handle of a manager keeps running: the engine, and the store with its
+/// checkpointer. Dropped with the last handle of any kind ([`Manager`], [`Job`],
+/// [`JobFile`](crate::JobFile), [`JobError`](crate::JobError), a pending
+/// [`JobSettled`](crate::JobSettled), a [`Subscription`]); its drop asks the engine and the
+/// checkpointer to stop without waiting for them, and releases the store at once.
 struct Service {
     engine: Mutex<Option<EngineHandle>>,
+    store: Option<Arc<Store>>,
+    checkpointer: Option<Checkpointer>,
+    /// Records of the store that could not be read when it was opened.
+    unreadable: Vec<UnreadableJob>,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if let Some(engine) = self.engine.get_mut().take() {
+            engine.stop();
+        }
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.stop(false);
+        }
+        // The store's lock is released now, so that the store can be opened again at once.
+        if let Some(store) = &self.store {
+            store.close();
+        }
+    }
+}
+
+/// A record of the store that could not be read when it was opened: it is left in the store as
+/// it is (a later bgcopy may read it), and the other jobs are restored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UnreadableJob {
+    /// The job's id, if the record's key is one.
+    pub id: Option<JobId>,
+    /// Why it could not be read.
+    pub reason: String,
 }
 
 /// The job queue: creates, finds and lists jobs (`IBackgroundCopyManager`), and runs them.
@@ -72,6 +111,46 @@ impl Manager {
         ManagerBuilder::default()
     }
 
+    /// A manager whose jobs live in the durable store in directory `store` (created if
+    /// missing), with the engine running and the defaults otherwise: the same as
+    /// `Manager::builder().store(store).try_build()`. See [`ManagerBuilder::store`] for what is
+    /// kept and what survives.
+    ///
+    /// ```
+    /// use bgcopy::*;
+    /// # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let id = {
+    ///     let manager = Manager::open(dir.path())?;
+    ///     let job = manager.create_job("kept", BgJobType::Download)?;
+    ///     job.set_description("survives an exit")?; // durable once it returns
+    ///     job.get_id()
+    /// }; // the last handle is gone: the store is released
+    /// let manager = Manager::open(dir.path())?;
+    /// assert_eq!(manager.get_job(id)?.get_description(), "survives an exit");
+    /// // One process at a time: a second open fails at once, naming the holder.
+    /// let err = Manager::open(dir.path()).unwrap_err();
+    /// assert_eq!(err.hresult(), 0x8007_0020);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`ManagerBuilder::try_build`].
+    pub fn open(store: impl AsRef<Path>) -> Result<Manager> {
+        Manager::builder().store(store.as_ref()).try_build()
+    }
+
+    /// The directory of this manager's store, if it has one.
+    pub fn store_dir(&self) -> Option<&Path> {
+        self.service.store.as_deref().map(Store::dir)
+    }
+
+    /// The records of the store that could not be read when it was opened (empty without a
+    /// store). They stay in the store untouched.
+    pub fn unreadable_jobs(&self) -> &[UnreadableJob] {
+        &self.service.unreadable
+    }
+
     /// The owner this handle acts as; jobs it creates belong to this owner.
     pub fn owner(&self) -> &str {
         &self.owner
@@ -107,11 +186,12 @@ impl Manager {
 
     /// Stops the engine now, deterministically: every running transfer stops at its next step
     /// and its job goes back to `Queued` (the bytes already written stay), then this waits for
-    /// the engine's threads to end, at most `timeout`. Returns whether they all ended in time (a
-    /// transport blocked in a read without looking at its sink may hold one longer; it ends on
-    /// its own). Jobs keep their state and every handle keeps working, but nothing transfers
-    /// them any more, and manager-wide subscriptions end. A manager without an engine returns
-    /// `true` at once.
+    /// the engine's threads to end, at most `timeout`. With a store, the bytes of every job are
+    /// then checkpointed, so that the next open resumes from all of them. Returns whether the
+    /// engine's threads all ended in time (a transport blocked in a read without looking at its
+    /// sink may hold one longer; it ends on its own). Jobs keep their state and every handle
+    /// keeps working (changes are still recorded), but nothing transfers them any more, and
+    /// manager-wide subscriptions end. A manager without an engine returns `true` at once.
     ///
     /// ```
     /// use bgcopy::*;
@@ -123,13 +203,18 @@ impl Manager {
     pub fn shutdown(&self, timeout: Duration) -> bool {
         let engine = self.service.engine.lock().take();
         self.ctx.hub.close();
-        match engine {
+        let stopped = match engine {
             Some(engine) => {
                 engine.stop();
                 engine.join(timeout)
             }
             None => true,
+        };
+        if let Some(checkpointer) = &self.service.checkpointer {
+            checkpointer.stop(true);
+            checkpoint::checkpoint_all(&self.registry);
         }
+        stopped
     }
 
     /// Test hook: waits until the engine's scheduler has looked at every job once after this
@@ -176,6 +261,11 @@ impl BackgroundCopyManager for Manager {
         let shared = self.registry.create(&self.owner, |id, seq| {
             Ok(Arc::new(JobShared::new(id, seq, display_name, &self.owner, Arc::clone(&self.ctx))))
         })?;
+        if let Err(error) = shared.record() {
+            // Not durable: the job is not created.
+            self.registry.remove(shared.id);
+            return Err(error);
+        }
         Ok(self.handle(shared))
     }
 
@@ -232,6 +322,10 @@ pub struct ManagerBuilder {
     clock: Option<Arc<dyn Clock>>,
     transports: Vec<Arc<dyn Transport>>,
     schemes: Vec<String>,
+    store: Option<PathBuf>,
+    retention: Option<Duration>,
+    checkpoint_interval: Duration,
+    reset_corrupt_store: bool,
 }
 
 impl Default for ManagerBuilder {
@@ -250,6 +344,10 @@ impl Default for ManagerBuilder {
                 Arc::new(crate::transport::HttpTransport::new()),
             ],
             schemes: Vec::new(),
+            store: None,
+            retention: Some(DEFAULT_RETENTION),
+            checkpoint_interval: checkpoint::DEFAULT_INTERVAL,
+            reset_corrupt_store: false,
         }
     }
 }
@@ -331,8 +429,101 @@ impl ManagerBuilder {
         self
     }
 
+    /// Keeps the manager's jobs in the durable store in directory `dir` (a directory that bgcopy
+    /// owns; created if missing). Open it with [`try_build`](Self::try_build) (or
+    /// [`Manager::open`]).
+    ///
+    /// - Every call that changes a job (create, add files, every setter, suspend, resume,
+    ///   cancel, complete, take ownership) is durable when it returns `Ok`: a process killed
+    ///   right after sees it when the store is opened again. If recording fails, the call returns
+    ///   the store's error (the change is made in memory, and recorded with the next one).
+    /// - What the engine reaches is kept too (`Transferred`, `Error`, `TransientError` with its
+    ///   error, count and retry deadlines, each finished file), and the bytes of a transfer are
+    ///   checkpointed at a bounded rate ([`checkpoint_interval`](Self::checkpoint_interval)):
+    ///   transfers only touch their atomic counters, a checkpoint syncs the temporary files and
+    ///   then records what they hold. A file counts as transferred (and its callback fires) once
+    ///   its bytes and its record are on disk.
+    /// - On open every job that was not final comes back with its id, owner, properties, files,
+    ///   error record, error count and times; `Connecting` and `Transferring` come back `Queued`.
+    ///   Each file resumes from its temporary file if that holds the bytes the store recorded
+    ///   (cut to them; the transport then checks the content's validator), and restarts from
+    ///   zero otherwise. A `complete()` or `cancel()` that a crash interrupted is finished.
+    ///   Orphaned temporary files of the store's jobs are removed; nothing else is touched.
+    /// - Jobs untouched for the [`retention`](Self::retention) period (90 days) are cancelled on
+    ///   open, as BITS does.
+    /// - One process at a time: a second open (this process or another) fails at once with
+    ///   [`BgError::StoreLocked`] (`0x80070020`), naming the holder's process id. The store is
+    ///   released when the last handle of the manager and its jobs is gone.
+    /// - A store that cannot be read is [`BgError::StoreCorrupt`] (`BG_E_DATABASE_CORRUPT`), its
+    ///   files left as they are (see [`reset_corrupt_store`](Self::reset_corrupt_store)); a store
+    ///   written by a newer bgcopy is [`BgError::StoreTooNew`]; one record that cannot be read is
+    ///   reported ([`Manager::unreadable_jobs`]) and left as it is, the others restored.
+    ///
+    /// Callbacks (`set_notify_interface`) are not kept: they belong to the process.
+    pub fn store(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.store = Some(dir.into());
+        self
+    }
+
+    /// How long a job of the store may stay untouched (no property or state change) before it is
+    /// cancelled at open (default 90 days; `None`: never).
+    pub fn retention(mut self, retention: Option<Duration>) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// How often the progress of a transferring job is recorded in the store (default 1 s; at
+    /// least 10 ms): on a crash, at most this much of a transfer is done again.
+    pub fn checkpoint_interval(mut self, interval: Duration) -> Self {
+        self.checkpoint_interval = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Whether a store that cannot be read is moved aside (`bgcopy.redb.corrupt-<seconds>`)
+    /// and an empty one started, instead of failing with `BG_E_DATABASE_CORRUPT` (default:
+    /// fail).
+    pub fn reset_corrupt_store(mut self, reset: bool) -> Self {
+        self.reset_corrupt_store = reset;
+        self
+    }
+
+    /// Builds the manager, opening its store if one was set, and starts its engine (unless
+    /// [`without_engine`](Self::without_engine)).
+    ///
+    /// # Errors
+    /// Only with a store: [`BgError::StoreLocked`] (`0x80070020`) while another process, or
+    /// another manager of this one, holds it; [`BgError::StoreCorrupt`]
+    /// (`BG_E_DATABASE_CORRUPT`) if it cannot be read; [`BgError::StoreTooNew`] if a newer
+    /// bgcopy wrote it; [`BgError::Io`] if its directory cannot be created or read. A failed
+    /// open holds nothing.
+    pub fn try_build(self) -> Result<Manager> {
+        let Some(dir) = self.store.clone() else { return Ok(self.assemble(None)) };
+        let options = StoreOptions { reset_corrupt: self.reset_corrupt_store };
+        let store = Arc::new(Store::open(&dir, &options)?);
+        let loaded = store.load()?;
+        let (jobs, _) = recover::recover(&store, loaded.jobs, self.retention, SystemTime::now())?;
+        let unreadable = loaded
+            .unreadable
+            .iter()
+            .map(|u| UnreadableJob { id: u.id(), reason: u.reason.clone() })
+            .collect();
+        Ok(self.assemble(Some(Opened { store, jobs, unreadable })))
+    }
+
     /// Builds the manager and starts its engine (unless [`without_engine`](Self::without_engine)).
+    ///
+    /// # Panics
+    /// If a [`store`](Self::store) was set and cannot be opened: `build()` never ignores one. Use
+    /// [`try_build`](Self::try_build) (or [`Manager::open`]) to get the error instead.
     pub fn build(self) -> Manager {
+        match self.try_build() {
+            Ok(manager) => manager,
+            Err(error) => panic!("the store cannot be opened ({error}); use try_build()"),
+        }
+    }
+
+    /// Wires the registry, the jobs' context, the restored jobs, the engine and the service.
+    fn assemble(self, opened: Option<Opened>) -> Manager {
         let owner: Arc<str> = self.owner.unwrap_or_else(default_owner).into();
         // Without an engine, the caller's own driver serves the BITS schemes.
         let driven = (!self.engine).then(|| ["http".to_owned(), "https".to_owned()]);
@@ -345,7 +536,17 @@ impl ManagerBuilder {
         );
         let registry: Arc<Registry<JobShared>> = Arc::new(Registry::new(self.limits));
         let membership = Arc::downgrade(&registry) as Weak<dyn Membership>;
-        let ctx = Arc::new(JobContext::new(membership, self.files_per_job, schemes));
+        let (store, jobs, unreadable) = match opened {
+            Some(opened) => (Some(opened.store), opened.jobs, opened.unreadable),
+            None => (None, Vec::new(), Vec::new()),
+        };
+        let persist = store.clone().map(|store| store as Arc<dyn Persist>);
+        let ctx = Arc::new(JobContext::new(membership, self.files_per_job, schemes, persist));
+        for snapshot in jobs {
+            let (id, seq, job_owner) = (snapshot.id, snapshot.seq, snapshot.owner.clone());
+            let job = Arc::new(JobShared::restore(snapshot, Arc::clone(&ctx)));
+            registry.restore(id, seq, &job_owner, job);
+        }
         let engine = self.engine.then(|| {
             let settings = EngineSettings {
                 workers: self.workers.unwrap_or_else(default_workers),
@@ -355,11 +556,22 @@ impl ManagerBuilder {
             };
             EngineHandle::start(&registry, settings)
         });
-        let service = Arc::new(Service { engine: Mutex::new(engine) });
+        let checkpointer = store
+            .as_ref()
+            .map(|_| Checkpointer::start(Arc::downgrade(&registry), self.checkpoint_interval));
+        let service =
+            Arc::new(Service { engine: Mutex::new(engine), store, checkpointer, unreadable });
         let dyn_service: Arc<dyn Any + Send + Sync> = Arc::clone(&service) as _;
         ctx.set_service(Arc::downgrade(&dyn_service));
         Manager { registry, ctx, owner, service }
     }
+}
+
+/// A store opened by `try_build`, with what it holds.
+struct Opened {
+    store: Arc<Store>,
+    jobs: Vec<JobSnapshot>,
+    unreadable: Vec<UnreadableJob>,
 }
 
 impl fmt::Debug for ManagerBuilder {
@@ -374,13 +586,19 @@ impl fmt::Debug for ManagerBuilder {
             .field("clock", &self.clock)
             .field("transports", &self.transports)
             .field("schemes", &self.schemes)
+            .field("store", &self.store)
+            .field("retention", &self.retention)
+            .field("checkpoint_interval", &self.checkpoint_interval)
             .finish()
     }
 }
 
 impl fmt::Debug for Service {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Service").field("engine", &self.engine.lock().is_some()).finish()
+        f.debug_struct("Service")
+            .field("engine", &self.engine.lock().is_some())
+            .field("store", &self.store.as_deref().map(Store::dir))
+            .finish()
     }
 }
 

@@ -3,14 +3,16 @@
 
 use super::revoked::Revoked;
 use crate::job::counters::Generation;
+use crate::job::snapshot::RetrySnapshot;
 use crate::job::transitions::JobEvent;
-use crate::job::{ErrorRecord, JobShared};
+use crate::job::{ErrorRecord, JobInner, JobShared};
 use crate::transport::TransferError;
 use crate::{
     BackgroundCopyJob, BgError, BgErrorContext, BgJobState, Job, JobFile, Notification, Result,
 };
 use std::fmt;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 /// An exclusive claim on a job being transferred. Dropping it without [`finish`](Self::finish),
 /// [`fail`](Self::fail) or [`release`](Self::release) releases the job back to `Queued` (if the
@@ -162,6 +164,9 @@ impl JobDriver {
             inner.error =
                 Some(Arc::new(ErrorRecord { context, hresult, file_index, protocol, message }));
             inner.error_count = inner.error_count.saturating_add(1);
+            if retryable {
+                note_retry(&shared, inner);
+            }
             let job = shared.id;
             shared.publish(
                 inner,
@@ -222,6 +227,21 @@ impl fmt::Debug for JobDriver {
             .field("live", &self.is_live())
             .finish()
     }
+}
+
+/// Records the wall-clock deadlines of a transient failure, which must survive a restart: the
+/// next attempt no sooner than the minimum retry delay from now, and the start of the window
+/// without progress (kept from the failure before unless bytes arrived since).
+fn note_retry(shared: &JobShared, inner: &mut JobInner) {
+    let now = SystemTime::now();
+    let bytes = shared.counters.snapshot().bytes_transferred;
+    let quiet_since = match &inner.retry {
+        Some(retry) if inner.quiet_bytes == bytes => retry.quiet_since,
+        _ => now,
+    };
+    inner.quiet_bytes = bytes;
+    let retry_at = now + inner.min_retry_delay;
+    inner.retry = Some(RetrySnapshot { retry_at, quiet_since });
 }
 
 impl From<BgError> for TransferError {

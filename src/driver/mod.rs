@@ -47,5 +47,15 @@ mod revoked;
 mod transfer;
 
 pub use claim::JobDriver;
+
+use crate::job::persist::Recorded;
+use crate::transport::TransferError;
+
+/// A driver step whose record failed reports the store's error as a fatal failure.
+impl<T> Recorded for std::result::Result<T, TransferError> {
+    fn or_store_error(self, stored: crate::Result<()>) -> Self {
+        self.and_then(|value| stored.map(|()| value).map_err(TransferError::from))
+    }
+}
 pub use revoked::Revoked;
 pub use transfer::FileTransfer;

@@ -89,10 +89,14 @@ impl JobDriver {
             if opened.created && counted > 0 {
                 // The earlier attempt's file is gone: start over.
                 shared.counters.restart_file(counters);
+                disk_state.durable_bytes = 0;
+                disk_state.epoch += 1;
             } else if !opened.created && opened.on_disk < counted {
                 // Continue from what is really on disk: never more than was counted.
                 shared.counters.restart_file(counters);
                 shared.counters.add_file_bytes(counters, opened.on_disk);
+                disk_state.durable_bytes = disk_state.durable_bytes.min(opened.on_disk);
+                disk_state.epoch += 1;
             }
             let validator = disk_state.validator.clone();
             let generation = self.generation;

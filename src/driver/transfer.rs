@@ -213,6 +213,12 @@ impl FileTransfer {
                     return Err(mismatch);
                 }
             }
+            // With a store, the file's bytes are on disk before it counts as transferred (and
+            // before its `file_transferred` callback).
+            if self.job.ctx.persist.is_some() && complete {
+                self.temp.sync_data().map_err(|e| Self::local_error(&e))?;
+                crate::faults::point("finish:synced", &self.temp_path);
+            }
             let job = Arc::clone(&self.job);
             let finished = job.change(|inner| {
                 if inner.file_disk[index].expected_sha256 != expected {
@@ -240,7 +246,10 @@ impl FileTransfer {
             ));
         }
         inner.modification_time = SystemTime::now();
-        inner.file_disk[self.file.index].validator = self.validator.clone();
+        let disk = &mut inner.file_disk[self.file.index];
+        disk.validator.clone_from(&self.validator);
+        disk.durable_bytes = self.file.counters.transferred();
+        inner.effects.save = true;
         self.job.post(inner, Callback::FileTransferred(Arc::clone(&self.file)));
         self.job.post(inner, Callback::Modification);
         let job = self.job.id;
@@ -308,11 +317,17 @@ impl TransferSink for FileTransfer {
         self.temp.seek(SeekFrom::Start(0)).map_err(|e| Self::local_error(&e))?;
         self.job.counters.restart_file(&self.file.counters);
         let job = Arc::clone(&self.job);
+        let index = self.file.index;
         job.change(|inner| {
+            // The bytes recorded as on disk belonged to the earlier content.
+            let disk = &mut inner.file_disk[index];
+            disk.durable_bytes = 0;
+            disk.epoch += 1;
+            inner.effects.save = true;
             job.post(inner, Callback::Modification);
             job.publish(inner, Notification::Modified { job: job.id });
-        });
-        Ok(())
+            Ok::<(), TransferError>(())
+        })
     }
 
     fn should_stop(&self) -> bool {

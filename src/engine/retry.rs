@@ -56,19 +56,22 @@ pub(crate) struct Failed {
 
 impl RetryTimers {
     /// Records what a pass sees of a job in `TransientError` at `now` and decides its fate.
-    /// `failed_at` is when the engine's worker failed the job, if it did (else the failure counts
-    /// from `now`, when the pass first sees it).
+    /// `failed_at` is when the failure happened, if known (the engine's worker noted it, or the
+    /// job was restored from a store with its deadlines); else the failure counts from `now`,
+    /// when the pass first sees it. `quiet_since` starts the no-progress window of a job seen for
+    /// the first time (a restored one), else it starts at the failure.
     pub(crate) fn decide(
         &mut self,
         job: Failed,
         failed_at: Option<Duration>,
+        quiet_since: Option<Duration>,
         now: Duration,
     ) -> RetryAction {
         let at = failed_at.map_or(now, |t| t.min(now));
         let timer = self.timers.entry(job.id).or_insert(Timer {
             error_count: job.error_count,
             failed_at: at,
-            quiet_since: at,
+            quiet_since: quiet_since.map_or(at, |t| t.min(at)),
             bytes: job.bytes,
         });
         if timer.error_count != job.error_count {
@@ -107,6 +110,31 @@ impl RetryTimers {
 mod tests {
     use super::*;
 
+    impl RetryTimers {
+        /// `decide` for a job not restored from a store.
+        fn decide_now(
+            &mut self,
+            job: Failed,
+            failed_at: Option<Duration>,
+            now: Duration,
+        ) -> RetryAction {
+            self.decide(job, failed_at, None, now)
+        }
+    }
+
+    #[test]
+    fn a_restored_job_keeps_the_deadlines_it_had_before_the_restart() {
+        let mut timers = RetryTimers::default();
+        // Failed 50 s before the restart (retry delay 60 s); no progress for 280 s (timeout 300).
+        let (now, failed_at, quiet) = (S(1000), S(950), S(720));
+        assert_eq!(
+            timers.decide(failed(1, 0), Some(failed_at), Some(quiet), now),
+            RetryAction::WaitUntil(S(1010))
+        );
+        assert_eq!(timers.decide_now(failed(1, 0), None, S(1010)), RetryAction::Retry);
+        assert_eq!(timers.decide_now(failed(2, 0), None, S(1020)), RetryAction::GiveUp);
+    }
+
     const S: fn(u64) -> Duration = Duration::from_secs;
 
     fn failed(error_count: u32, bytes: u64) -> Failed {
@@ -122,35 +150,35 @@ mod tests {
     #[test]
     fn retry_waits_for_the_minimum_retry_delay_after_each_failure() {
         let mut timers = RetryTimers::default();
-        assert_eq!(timers.decide(failed(1, 0), None, S(0)), RetryAction::WaitUntil(S(60)));
-        assert_eq!(timers.decide(failed(1, 0), None, S(59)), RetryAction::WaitUntil(S(60)));
-        assert_eq!(timers.decide(failed(1, 0), None, S(60)), RetryAction::Retry);
+        assert_eq!(timers.decide_now(failed(1, 0), None, S(0)), RetryAction::WaitUntil(S(60)));
+        assert_eq!(timers.decide_now(failed(1, 0), None, S(59)), RetryAction::WaitUntil(S(60)));
+        assert_eq!(timers.decide_now(failed(1, 0), None, S(60)), RetryAction::Retry);
         // The retry failed again at 70 s: the delay counts from there.
-        assert_eq!(timers.decide(failed(2, 0), None, S(70)), RetryAction::WaitUntil(S(130)));
+        assert_eq!(timers.decide_now(failed(2, 0), None, S(70)), RetryAction::WaitUntil(S(130)));
     }
 
     #[test]
     fn no_progress_timeout_counts_from_the_first_transient_error() {
         let mut timers = RetryTimers::default();
-        timers.decide(failed(1, 0), None, S(0));
+        timers.decide_now(failed(1, 0), None, S(0));
         for (count, at) in [(2, 60), (3, 120), (4, 180), (5, 240)] {
             assert_eq!(
-                timers.decide(failed(count, 0), None, S(at)),
+                timers.decide_now(failed(count, 0), None, S(at)),
                 RetryAction::WaitUntil(S(at + 60))
             );
         }
-        assert_eq!(timers.decide(failed(5, 0), None, S(300)), RetryAction::GiveUp);
+        assert_eq!(timers.decide_now(failed(5, 0), None, S(300)), RetryAction::GiveUp);
     }
 
     #[test]
     fn bytes_arriving_restart_the_no_progress_window() {
         let mut timers = RetryTimers::default();
-        timers.decide(failed(1, 0), None, S(0));
+        timers.decide_now(failed(1, 0), None, S(0));
         // The retry at 250 s moved 10 bytes before failing at 260 s.
-        assert_eq!(timers.decide(failed(2, 10), None, S(260)), RetryAction::WaitUntil(S(320)));
-        assert_eq!(timers.decide(failed(2, 10), None, S(320)), RetryAction::Retry);
-        assert_eq!(timers.decide(failed(3, 10), None, S(330)), RetryAction::WaitUntil(S(390)));
-        assert_eq!(timers.decide(failed(4, 10), None, S(560)), RetryAction::GiveUp);
+        assert_eq!(timers.decide_now(failed(2, 10), None, S(260)), RetryAction::WaitUntil(S(320)));
+        assert_eq!(timers.decide_now(failed(2, 10), None, S(320)), RetryAction::Retry);
+        assert_eq!(timers.decide_now(failed(3, 10), None, S(330)), RetryAction::WaitUntil(S(390)));
+        assert_eq!(timers.decide_now(failed(4, 10), None, S(560)), RetryAction::GiveUp);
     }
 
     #[test]
@@ -158,10 +186,10 @@ mod tests {
         let mut timers = RetryTimers::default();
         // The worker failed the job at 0 s; the scheduler first looks at 100 s (a manual clock was
         // advanced in between): the 60 s retry delay has passed already.
-        assert_eq!(timers.decide(failed(1, 0), Some(S(0)), S(100)), RetryAction::Retry);
+        assert_eq!(timers.decide_now(failed(1, 0), Some(S(0)), S(100)), RetryAction::Retry);
         // A later failure at 150 s seen at 150 s waits its full delay.
         assert_eq!(
-            timers.decide(failed(2, 0), Some(S(150)), S(150)),
+            timers.decide_now(failed(2, 0), Some(S(150)), S(150)),
             RetryAction::WaitUntil(S(210))
         );
     }
@@ -169,10 +197,10 @@ mod tests {
     #[test]
     fn a_forgotten_job_starts_a_fresh_window() {
         let mut timers = RetryTimers::default();
-        timers.decide(failed(1, 0), None, S(0));
+        timers.decide_now(failed(1, 0), None, S(0));
         timers.forget(JobId::from_u128(7));
-        assert_eq!(timers.decide(failed(2, 0), None, S(1000)), RetryAction::WaitUntil(S(1060)));
+        assert_eq!(timers.decide_now(failed(2, 0), None, S(1000)), RetryAction::WaitUntil(S(1060)));
         timers.retain(|_| false);
-        assert_eq!(timers.decide(failed(3, 0), None, S(2000)), RetryAction::WaitUntil(S(2060)));
+        assert_eq!(timers.decide_now(failed(3, 0), None, S(2000)), RetryAction::WaitUntil(S(2060)));
     }
 }

@@ -41,6 +41,16 @@ pub(super) fn schedule(engine: &Engine) {
     }
 }
 
+/// The deadlines a job restored from a store brought (wall clock), on the engine's clock: when
+/// its last failure happened and when its window without progress began.
+fn restored_deadlines(job: &Job, now: Duration) -> (Option<Duration>, Option<Duration>) {
+    let Some((failed, quiet)) = job.retry_deadlines() else { return (None, None) };
+    let wall = std::time::SystemTime::now();
+    let on_clock =
+        |t: std::time::SystemTime| now.saturating_sub(wall.duration_since(t).unwrap_or_default());
+    (Some(on_clock(failed)), Some(on_clock(quiet)))
+}
+
 fn earliest(at: &mut Option<Duration>, candidate: Duration) {
     *at = Some(at.map_or(candidate, |t| t.min(candidate)));
 }
@@ -65,8 +75,11 @@ impl Scheduler {
                         retry_delay: job.get_minimum_retry_delay(),
                         no_progress_timeout: job.get_no_progress_timeout(),
                     };
-                    let failed_at = engine.take_failure(id);
-                    match self.retry.decide(failed, failed_at, now) {
+                    let (failed_at, quiet_since) = match engine.take_failure(id) {
+                        Some(at) => (Some(at), None),
+                        None => restored_deadlines(job, now),
+                    };
+                    match self.retry.decide(failed, failed_at, quiet_since, now) {
                         RetryAction::WaitUntil(at) => earliest(&mut wake_at, at),
                         RetryAction::Retry => {
                             if job.retry_now().is_ok() {

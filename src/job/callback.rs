@@ -1,13 +1,13 @@
 //! The callback interface ([`BackgroundCopyCallback`], the one slot of
-//! `set_notify_interface`) and its delivery: the job queues a [`Callback`] while it holds its
-//! lock, so the queue keeps the order of the changes, and the manager's serial executor delivers
-//! it later. At delivery the job's current callback and flags are read under the lock (cloning the
+//! `set_notify_interface`) and its delivery: the job queues a [`Callback`] in the change's outbox
+//! while it holds its lock, hands it to the manager's serial executor once the change is durable
+//! (in the order of the changes), and the executor delivers it. At delivery the job's current callback and flags are read under the lock (cloning the
 //! `Arc`), the lock is released, and the callback is called: it may call any method of its job. A
 //! panicking callback is caught and does not stop later notifications.
 
 use super::file::FileShared;
 use super::report::ErrorRecord;
-use super::shared::{JobInner, JobShared};
+use super::shared::{JobInner, JobShared, Outgoing};
 use crate::{BgNotify, Job, JobError, JobFile};
 use std::sync::Arc;
 
@@ -89,12 +89,18 @@ impl Callback {
 }
 
 impl JobShared {
-    /// Queues a callback if it can fire now (delivery checks again). Under the job lock.
-    pub(crate) fn post(self: &Arc<Self>, inner: &JobInner, callback: Callback) {
+    /// Queues a callback if it can fire now (delivery checks again), to be handed to the
+    /// executor once the change is durable. Under the job lock.
+    pub(crate) fn post(&self, inner: &mut JobInner, callback: Callback) {
         if inner.callback.is_some() && inner.notify_flags.fires(callback.flag()) {
-            let shared = Arc::clone(self);
-            self.ctx.callbacks.post(move || deliver(&shared, callback));
+            inner.outbox.push(Outgoing::Callback(callback));
         }
+    }
+
+    /// Hands a callback to the manager's executor (in the order of the changes).
+    pub(crate) fn deliver_later(self: &Arc<Self>, callback: Callback) {
+        let shared = Arc::clone(self);
+        self.ctx.callbacks.post(move || deliver(&shared, callback));
     }
 }
 

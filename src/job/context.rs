@@ -1,11 +1,12 @@
 //! [`JobContext`]: what a job knows of the manager it belongs to, without knowing the manager or
 //! the engine: the registry to leave when it becomes final (whose signal wakes the engine), the
 //! files-per-job limit, the URL schemes it accepts, the serial executor that delivers its
-//! callbacks, the event hub of its manager's subscriptions, and the manager's service that public
-//! handles keep running. The manager makes one per manager and hands it to every job.
+//! callbacks, the event hub of its manager's subscriptions, the store its changes are recorded in
+//! (if any), and the manager's service that public handles keep running. The manager makes one per manager and hands it to every job.
 
 use super::hub::EventHub;
 use super::keepalive::Keepalive;
+use super::persist::Persist;
 use super::validate::Schemes;
 use crate::executor::SerialExecutor;
 use crate::registry::Membership;
@@ -24,6 +25,8 @@ pub(crate) struct JobContext {
     pub(crate) callbacks: SerialExecutor,
     /// Subscriptions to every job, and the progress pacer.
     pub(crate) hub: Arc<EventHub>,
+    /// Where the jobs are recorded, if the manager has a store.
+    pub(crate) persist: Option<Arc<dyn Persist>>,
     /// The manager's service, once it runs.
     service: OnceLock<Weak<dyn Any + Send + Sync>>,
 }
@@ -34,9 +37,11 @@ impl JobContext {
         registry: Weak<dyn Membership>,
         max_files: u32,
         schemes: Schemes,
+        persist: Option<Arc<dyn Persist>>,
     ) -> JobContext {
         JobContext {
             registry,
+            persist,
             max_files,
             schemes,
             callbacks: SerialExecutor::new("bgcopy-notifier"),

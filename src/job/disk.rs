@@ -22,6 +22,29 @@ pub(crate) fn temp_path(
     dir.join(format!(".{name}.{tag}-{index}{suffix}.bgcopy.tmp"))
 }
 
+/// Whether `candidate`, a file name in the destination directory of `local_name`, is one of the
+/// names [`temp_path`] gives file `index` of `job` (any attempt): how a store finds the
+/// temporary files of its jobs that no record names (orphans), and touches nothing else.
+pub(crate) fn is_temp_name(
+    candidate: &std::ffi::OsStr,
+    local_name: &Path,
+    job: crate::JobId,
+    index: usize,
+) -> bool {
+    let first = temp_path(local_name, job, index, 0);
+    let Some(first) = first.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return false;
+    };
+    let stem = first.strip_suffix(".bgcopy.tmp").unwrap_or(&first);
+    let candidate = candidate.to_string_lossy();
+    let Some(rest) = candidate.strip_prefix(stem) else { return false };
+    let Some(attempt) = rest.strip_suffix(".bgcopy.tmp") else { return false };
+    attempt.is_empty()
+        || attempt
+            .strip_prefix('-')
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn options() -> OpenOptions {
     let mut options = OpenOptions::new();
     options.read(true).write(true);
@@ -82,5 +105,29 @@ pub(crate) fn remove(temp: &Path) -> io::Result<()> {
     match std::fs::remove_file(temp) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_names_of_a_file_are_recognised_and_nothing_else() {
+        let job = crate::JobId::from_u128(0xABCD_EF01 << 96);
+        let local = Path::new("/d/report.pdf");
+        for attempt in [0, 1, 12] {
+            let name = temp_path(local, job, 3, attempt);
+            assert!(is_temp_name(name.file_name().unwrap(), local, job, 3), "{name:?}");
+        }
+        let other_index = temp_path(local, job, 31, 0);
+        assert!(!is_temp_name(other_index.file_name().unwrap(), local, job, 3));
+        let other_job = temp_path(local, crate::JobId::from_u128(7), 3, 0);
+        assert!(!is_temp_name(other_job.file_name().unwrap(), local, job, 3));
+        for stranger in
+            ["report.pdf", ".report.pdf.abcdef01-3.tmp", ".report.pdf.abcdef01-3-x.bgcopy.tmp"]
+        {
+            assert!(!is_temp_name(std::ffi::OsStr::new(stranger), local, job, 3), "{stranger}");
+        }
     }
 }

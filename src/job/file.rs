@@ -34,6 +34,13 @@ pub(crate) struct FileDisk {
     pub(crate) writer_active: bool,
     /// The SHA-256 the content must have, checked before the file counts as transferred.
     pub(crate) expected_sha256: Option<[u8; 32]>,
+    /// Bytes of the temporary file known to be on disk (synced) and recorded by the store: what
+    /// a restart of the process may resume from. Only the checkpointer and `finish` raise it
+    /// (after a sync); a restart of the file sets it to zero.
+    pub(crate) durable_bytes: u64,
+    /// Bumped when the file restarts from zero, so that a checkpoint that synced the bytes of
+    /// the earlier content never records them for the new one.
+    pub(crate) epoch: u64,
 }
 
 /// A handle on one file of a job (`IBackgroundCopyFile`). Cheap to clone; its progress is live.

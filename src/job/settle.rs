@@ -7,6 +7,7 @@
 use super::disk;
 use super::handle::Job;
 use super::shared::JobInner;
+use super::snapshot::Intent;
 use super::transitions::{transition, JobEvent};
 use crate::{BgError, BgJobState, BgSuccess, Result};
 use std::io;
@@ -37,6 +38,9 @@ impl Job {
             transition(state, event)?;
             self.revoke(inner, state);
             inner.settling = true;
+            // Recorded before any file is touched: a crash half-way is finished on next open.
+            inner.intent = Some(if commit { Intent::Complete } else { Intent::Cancel });
+            inner.effects.save = true;
             let steps = inner
                 .files
                 .iter()
@@ -137,6 +141,8 @@ impl Job {
             if let Some(error) = first_error {
                 // Renamed files stay available; the job waits for another complete() or a
                 // cancel() (spec 3.6).
+                inner.intent = None;
+                inner.effects.save = true;
                 if state != BgJobState::Transferred {
                     let _ = self.shared.apply(inner, JobEvent::Suspend);
                 }

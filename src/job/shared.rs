@@ -14,7 +14,9 @@ use super::counters::JobCounters;
 use super::file::{FileDisk, FileShared};
 use super::hub::Sampled;
 use super::notification::{Notification, Queue};
+use super::persist::Recorded;
 use super::report::ErrorRecord;
+use super::snapshot::{Intent, RetrySnapshot};
 use super::transitions::{transition, JobEvent};
 use super::watch::Watch;
 use crate::sync::Mutex;
@@ -50,6 +52,10 @@ pub(crate) struct JobShared {
     /// Held across the whole of `complete()` or `cancel()` (not the data lock, which they release
     /// for their file work), so that two of them never interleave.
     pub(crate) settle: Mutex<()>,
+    /// Serializes the job's changes from the change itself to its record in the store and its
+    /// notifications (see [`JobShared::change`]): records land in the order of the changes, and
+    /// nothing is announced before it is durable. Taken before the data lock, never after it.
+    pub(crate) serial: Mutex<()>,
 }
 
 /// The cold state of a job, under its lock.
@@ -81,6 +87,28 @@ pub(crate) struct JobInner {
     pub(crate) subscribers: Vec<Weak<Queue>>,
     /// What the change under way needs once the lock is released.
     pub(crate) effects: Effects,
+    /// The callbacks and notifications of the change under way, sent once it is durable.
+    pub(crate) outbox: Vec<Outgoing>,
+    /// While the job retries transient errors: the wall-clock deadlines that must survive a
+    /// restart (the engine's own timers run on its monotonic clock).
+    pub(crate) retry: Option<RetrySnapshot>,
+    /// `bytes_transferred` when the current no-progress window began.
+    pub(crate) quiet_bytes: u64,
+    /// A `complete()` or `cancel()` that has begun its file work (recorded before it, so that a
+    /// crash half-way is finished on the next open).
+    pub(crate) intent: Option<Intent>,
+}
+
+/// A callback or notification waiting for its change to be durable.
+pub(crate) enum Outgoing {
+    /// A BITS callback for the executor.
+    Callback(Callback),
+    /// A notification for the job's and the manager's subscribers.
+    Notify(Notification),
+    /// A progress value for the subscribers that want progress.
+    Progress(BgJobProgress),
+    /// The job is final: its subscriptions end (after what was queued before).
+    EndSubscriptions,
 }
 
 /// The HTTP options of one job (see `options.rs`).
@@ -101,12 +129,21 @@ pub(crate) struct Effects {
     pub(crate) changed: bool,
     /// Scheduling may change: wake the engine.
     pub(crate) wake: bool,
-    /// The job became final: leave the registry.
+    /// The job became final: leave the registry (and the store).
     pub(crate) removed: bool,
+    /// The change must be recorded in the store (if the manager has one).
+    pub(crate) save: bool,
+    /// The change may be recorded lazily (no sync of its own; see `Persist::save_lazy`).
+    pub(crate) save_lazy: bool,
 }
 
 fn transferring(state: BgJobState) -> bool {
     matches!(state, BgJobState::Connecting | BgJobState::Transferring)
+}
+
+/// States a job leaves by itself towards a transfer (none of them needs a record of its own).
+fn moving(state: BgJobState) -> bool {
+    matches!(state, BgJobState::Queued | BgJobState::Connecting | BgJobState::Transferring)
 }
 
 impl JobShared {
@@ -147,21 +184,56 @@ impl JobShared {
                 options: JobOptions::default(),
                 subscribers: Vec::new(),
                 effects: Effects::default(),
+                outbox: Vec::new(),
+                retry: None,
+                quiet_bytes: 0,
+                intent: None,
             }),
             ctx,
             watch: Watch::default(),
             settle: Mutex::new(()),
+            serial: Mutex::new(()),
         }
     }
 
-    /// Runs `change` under the job lock, then does what it left for after the lock (see
-    /// [`Effects`]).
-    pub(crate) fn change<R>(self: &Arc<Self>, change: impl FnOnce(&mut JobInner) -> R) -> R {
-        let (result, effects) = {
+    /// Runs `change` under the job lock, then does what it left for after the lock: records the
+    /// job in the store when the change asked for it (`effects.save`; a failed record turns an
+    /// `Ok` result into the store's error, the change itself stays made), sends its callbacks and
+    /// notifications, leaves the registry, wakes the engine and the waiters. The job's `serial`
+    /// lock is held throughout, so changes are recorded and announced in the order they were
+    /// made, and nothing is announced before it is durable.
+    pub(crate) fn change<R: Recorded>(
+        self: &Arc<Self>,
+        change: impl FnOnce(&mut JobInner) -> R,
+    ) -> R {
+        let _serial = self.serial.lock();
+        let (result, effects, outbox, queues, snapshot) = {
             let mut inner = self.inner.lock();
             let result = change(&mut inner);
-            (result, std::mem::take(&mut inner.effects))
+            let effects = std::mem::take(&mut inner.effects);
+            let outbox = std::mem::take(&mut inner.outbox);
+            let queues: Vec<Arc<Queue>> = if outbox.is_empty() {
+                Vec::new()
+            } else {
+                inner.subscribers.iter().filter_map(Weak::upgrade).collect()
+            };
+            let snapshot = ((effects.save || effects.save_lazy)
+                && !effects.removed
+                && self.ctx.persist.is_some())
+            .then(|| self.snapshot(&inner));
+            (result, effects, outbox, queues, snapshot)
         };
+        let result = match (&self.ctx.persist, snapshot) {
+            (Some(persist), Some(snapshot)) if effects.save => {
+                result.or_store_error(persist.save(&snapshot))
+            }
+            (Some(persist), Some(snapshot)) => result.or_store_error(persist.save_lazy(&snapshot)),
+            (Some(persist), None) if effects.removed => {
+                result.or_store_error(persist.remove(self.id))
+            }
+            _ => result,
+        };
+        self.send(outbox, &queues);
         if effects.removed || effects.wake {
             if let Some(registry) = self.ctx.registry() {
                 if effects.removed {
@@ -174,6 +246,32 @@ impl JobShared {
             self.watch.notify();
         }
         result
+    }
+
+    /// Sends a change's callbacks and notifications (after the change is durable).
+    fn send(self: &Arc<Self>, outbox: Vec<Outgoing>, queues: &[Arc<Queue>]) {
+        for outgoing in outbox {
+            match outgoing {
+                Outgoing::Callback(callback) => self.deliver_later(callback),
+                Outgoing::Notify(notification) => {
+                    for queue in queues {
+                        queue.push(notification.clone());
+                    }
+                    self.ctx.hub.publish(&notification);
+                }
+                Outgoing::Progress(progress) => {
+                    for queue in queues {
+                        queue.push_progress(self.id, progress);
+                    }
+                    self.ctx.hub.publish_progress(self.id, progress);
+                }
+                Outgoing::EndSubscriptions => {
+                    for queue in queues {
+                        queue.close();
+                    }
+                }
+            }
+        }
     }
 
     /// Applies `event` under the lock: checks it against [`transition`], publishes the new state,
@@ -204,6 +302,17 @@ impl JobShared {
             inner.effects.changed = true;
             inner.effects.wake = true;
         }
+        // Moves between Queued, Connecting and Transferring need no sync of their own: a restart
+        // brings them back Queued anyway, and the progress checkpoints record the bytes.
+        if moving(old) && moving(new) && event != JobEvent::Modify {
+            inner.effects.save_lazy = true;
+        } else {
+            inner.effects.save = true;
+        }
+        // The retry deadlines last while the job keeps retrying; a settled job has none.
+        if new.is_settled() {
+            inner.retry = None;
+        }
         if transferring(new) && !transferring(old) {
             let me: Weak<dyn Sampled> = Arc::downgrade(self) as Weak<JobShared>;
             self.ctx.hub.activate(me);
@@ -233,9 +342,8 @@ impl JobShared {
         if new != old {
             self.publish(inner, Notification::StateChanged { job: self.id, state: new });
             if new.is_final() {
-                for queue in inner.subscribers.drain(..).filter_map(|q| q.upgrade()) {
-                    queue.close();
-                }
+                // After the final state change: nothing more can come.
+                inner.outbox.push(Outgoing::EndSubscriptions);
                 inner.effects.removed = true;
             }
         } else if event == JobEvent::Modify {
@@ -244,26 +352,15 @@ impl JobShared {
         Ok(new)
     }
 
-    /// Delivers `notification` to this job's subscribers and the manager's. Under the job lock;
-    /// never blocks on a subscriber.
+    /// Queues `notification` for this job's subscribers and the manager's, to be sent once the
+    /// change is durable. Under the job lock.
     pub(crate) fn publish(&self, inner: &mut JobInner, notification: Notification) {
-        inner.subscribers.retain(|queue| match queue.upgrade() {
-            Some(queue) => {
-                queue.push(notification.clone());
-                true
-            }
-            None => false,
-        });
-        self.ctx.hub.publish(&notification);
+        inner.outbox.push(Outgoing::Notify(notification));
     }
 
     /// Queues the current progress for the subscribers that want progress.
-    fn publish_progress(&self, inner: &JobInner) {
-        let progress = self.counters.snapshot();
-        for queue in inner.subscribers.iter().filter_map(Weak::upgrade) {
-            queue.push_progress(self.id, progress);
-        }
-        self.ctx.hub.publish_progress(self.id, progress);
+    fn publish_progress(&self, inner: &mut JobInner) {
+        inner.outbox.push(Outgoing::Progress(self.counters.snapshot()));
     }
 
     /// Whether a file is left to transfer.

@@ -175,6 +175,20 @@ pub(crate) fn remote_name(name: &str, schemes: &Schemes) -> Result<Protocol> {
     }
 }
 
+/// The protocol of a remote name already accepted once (a job restored from a store): by its
+/// scheme alone, whether or not this manager serves it now (the engine then fails the file).
+pub(crate) fn protocol_of(name: &str) -> Protocol {
+    if is_plain_absolute_path(name) {
+        return Protocol::File;
+    }
+    let scheme = name.split_once(':').map_or("", |(scheme, _)| scheme).to_ascii_lowercase();
+    match scheme.as_str() {
+        "http" | "https" => Protocol::Http,
+        "file" | "" => Protocol::File,
+        _ => Protocol::Custom(scheme),
+    }
+}
+
 /// The rules on a URL path once percent-decoded: no NUL, no wildcard.
 fn decoded_path_rules(raw: &str) -> std::result::Result<(), String> {
     let decoded = percent_decoded(raw);

@@ -13,20 +13,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-/// Whether a job stays in `state` until someone acts: `Transferred`, `Error`, `Suspended` and the
-/// final states. In the others (`Queued`, `Connecting`, `Transferring`, `TransientError`) it
-/// moves on by itself.
-pub(crate) fn is_settled(state: BgJobState) -> bool {
-    matches!(
-        state,
-        BgJobState::Transferred
-            | BgJobState::Error
-            | BgJobState::Suspended
-            | BgJobState::Acknowledged
-            | BgJobState::Cancelled
-    )
-}
-
 impl Job {
     /// Blocks until the job is *settled* (in `Transferred`, `Error`, `Suspended`, `Acknowledged`
     /// or `Cancelled`: a state it does not leave by itself) or `timeout` passes, and returns the
@@ -54,7 +40,7 @@ impl Job {
     pub fn wait(&self, timeout: Duration) -> BgJobState {
         let counters = &self.shared.counters;
         let deadline = Instant::now().checked_add(timeout);
-        self.shared.watch.wait(|| is_settled(counters.state()), deadline);
+        self.shared.watch.wait(|| counters.state().is_settled(), deadline);
         counters.state()
     }
 
@@ -107,7 +93,7 @@ impl Future for JobSettled {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BgJobState> {
         let this = &mut *self;
         let counters = &this.job.counters;
-        if this.job.watch.register(&mut this.key, cx.waker(), || is_settled(counters.state())) {
+        if this.job.watch.register(&mut this.key, cx.waker(), || counters.state().is_settled()) {
             Poll::Ready(counters.state())
         } else {
             Poll::Pending

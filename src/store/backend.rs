@@ -32,6 +32,13 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     /// Stores one record (replacing any under the same key) in one commit.
     fn put(&self, key: Key, value: &[u8]) -> Result<()>;
 
+    /// Stores one record without waiting for the disk: it becomes durable with the next durable
+    /// commit (or [`flush`](Self::flush)), and a crash before that may lose it.
+    fn put_lazy(&self, key: Key, value: &[u8]) -> Result<()>;
+
+    /// Makes every lazy put before it durable (one commit).
+    fn flush(&self) -> Result<()>;
+
     /// Stores several records in one commit: all of them, or none if it fails. A key given twice
     /// keeps the last value.
     fn put_many(&self, records: &[(Key, Vec<u8>)]) -> Result<()>;

@@ -18,13 +18,12 @@
 //!
 //! A failed open holds nothing: the database is closed and the lock released before it returns.
 
-// Nothing calls the store yet: the integration wires it into `Manager::open`.
-#![cfg_attr(not(test), allow(dead_code))]
-
 mod backend;
+pub(crate) mod checkpoint;
 mod codec;
 mod lock;
 mod record;
+pub(crate) mod recover;
 mod redb_file;
 
 #[cfg(test)]
@@ -37,12 +36,13 @@ mod tests;
 pub(crate) use codec::DecodeError;
 pub(crate) use record::FORMAT_VERSION;
 
+use crate::job::persist::Persist;
 use crate::job::snapshot::JobSnapshot;
 use crate::{BgError, JobId, Result};
 use backend::{Backend, RawRecord};
 use codec::Problem;
 use lock::LockFile;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use redb_file::RedbFile;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -97,6 +97,8 @@ pub(crate) struct Store {
     dir: PathBuf,
     /// `None` once closed.
     held: RwLock<Option<Held>>,
+    /// A lazy put happened since the last durable commit (closing then flushes once).
+    lazy_pending: Mutex<bool>,
 }
 
 /// What an open store holds. Fields drop in order: the database closes before the lock goes.
@@ -129,7 +131,8 @@ impl Store {
             }
             other => other?,
         };
-        Ok(Store { dir: dir.to_owned(), held: RwLock::new(Some(Held { backend, _lock: lock })) })
+        let held = RwLock::new(Some(Held { backend, _lock: lock }));
+        Ok(Store { dir: dir.to_owned(), held, lazy_pending: Mutex::new(false) })
     }
 
     /// Every job record: those that decode, in creation order, and those that do not.
@@ -176,7 +179,10 @@ impl Store {
     /// `E_UNEXPECTED` after [`Store::close`].
     pub(crate) fn put(&self, job: &JobSnapshot) -> Result<()> {
         let value = encode(job)?;
-        self.with_backend(|backend| backend.put(record::key(job.id), &value))
+        self.with_backend(|backend| backend.put(record::key(job.id), &value))?;
+        // A durable commit makes every lazy one before it durable too.
+        *self.lazy_pending.lock() = false;
+        Ok(())
     }
 
     /// Stores several jobs in one durable commit: all of them, or none. An empty slice commits
@@ -206,11 +212,28 @@ impl Store {
         self.with_backend(|backend| backend.delete(record::key(id)))
     }
 
-    /// Closes the database and releases the lock, at once (waiting only for calls in progress).
-    /// Every later call fails with `E_UNEXPECTED`; closing twice is harmless. Dropping the store
-    /// does the same.
+    /// Stores one job without waiting for the disk (see [`Backend::put_lazy`]).
+    ///
+    /// # Errors
+    /// As [`Store::put`].
+    pub(crate) fn put_lazy(&self, job: &JobSnapshot) -> Result<()> {
+        let value = encode(job)?;
+        self.with_backend(|backend| backend.put_lazy(record::key(job.id), &value))?;
+        *self.lazy_pending.lock() = true;
+        Ok(())
+    }
+
+    /// Closes the database and releases the lock, at once (waiting only for calls in progress,
+    /// and for one durable commit of what lazy puts left). Every later call fails with
+    /// `E_UNEXPECTED`; closing twice is harmless. Dropping the store does the same.
     pub(crate) fn close(&self) {
-        drop(self.held.write().take());
+        let held = self.held.write().take();
+        if let Some(held) = &held {
+            if std::mem::take(&mut *self.lazy_pending.lock()) {
+                let _ = held.backend.flush();
+            }
+        }
+        drop(held);
     }
 
     /// The store directory.
@@ -226,9 +249,33 @@ impl Store {
     }
 }
 
+/// The job layer records its jobs here (one durable commit per call).
+impl Persist for Store {
+    fn save_lazy(&self, job: &JobSnapshot) -> Result<()> {
+        self.put_lazy(job)
+    }
+
+    fn save(&self, job: &JobSnapshot) -> Result<()> {
+        crate::faults::point("store:before-commit", &self.dir);
+        self.put(job)?;
+        crate::faults::point("store:after-commit", &self.dir);
+        Ok(())
+    }
+
+    fn remove(&self, id: JobId) -> Result<()> {
+        crate::faults::point("store:before-commit", &self.dir);
+        self.delete(id)?;
+        crate::faults::point("store:after-commit", &self.dir);
+        Ok(())
+    }
+}
+
 /// Opens the database file: its metadata is checked on the in-memory copy first, then written
 /// for a new store, and this bgcopy's version recorded.
 fn open_database(dir: &Path, path: &Path) -> Result<Box<dyn Backend>> {
+    if !path.exists() {
+        create_database(path)?;
+    }
     let database = RedbFile::open(path, |copy| check_meta(dir, path, copy))?;
     if database.meta(META_FORMAT)?.is_none() {
         let version = FORMAT_VERSION.to_le_bytes();
@@ -238,6 +285,32 @@ fn open_database(dir: &Path, path: &Path) -> Result<Box<dyn Backend>> {
         database.set_meta(&[(META_WRITER, BGCOPY_VERSION.as_bytes())])?;
     }
     Ok(Box::new(database))
+}
+
+/// Creates a new, empty store database so that a crash half-way leaves no half-made database
+/// under its name: it is made and synced under a temporary name (which a later open replaces),
+/// then renamed into place and the directory synced.
+fn create_database(path: &Path) -> Result<()> {
+    let new = path.with_extension("redb.new");
+    let io = |op, e| BgError::io(op, path, e);
+    match std::fs::remove_file(&new) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io("remove", e)),
+        _ => {}
+    }
+    {
+        let database = RedbFile::open(&new, |_| Ok(()))?;
+        let version = FORMAT_VERSION.to_le_bytes();
+        database
+            .set_meta(&[(META_FORMAT, &version[..]), (META_WRITER, BGCOPY_VERSION.as_bytes())])?;
+    }
+    std::fs::File::open(&new).and_then(|f| f.sync_all()).map_err(|e| io("sync", e))?;
+    crate::faults::point("store:created", &new);
+    std::fs::rename(&new, path).map_err(|e| io("rename", e))?;
+    if let Some(dir) = path.parent() {
+        // Best effort, as for a completed file: some file systems cannot sync a directory.
+        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    }
+    Ok(())
 }
 
 /// Refuses metadata that makes no sense or names a newer format, without writing anything.

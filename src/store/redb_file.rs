@@ -6,7 +6,8 @@
 //! so any bgcopy can read a store's format version before anything else.
 //!
 //! Every write is one transaction committed with [`Durability::Immediate`] (one fsync per commit,
-//! redb's 1-phase commit).
+//! redb's 1-phase commit), but a lazy put ([`Durability::None`]: no fsync), which becomes durable
+//! with the next durable commit, or with the flush when the store is closed.
 //!
 //! # Corruption without changing the file
 //!
@@ -80,8 +81,18 @@ impl RedbFile {
         op: &'static str,
         write: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>,
     ) -> Result<()> {
+        self.commit_with(Durability::Immediate, op, write)
+    }
+
+    /// Runs `write` in one write transaction and commits it with `durability`.
+    fn commit_with(
+        &self,
+        durability: Durability,
+        op: &'static str,
+        write: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>,
+    ) -> Result<()> {
         let mut txn = self.db.begin_write().map_err(|e| fault(&self.path, op, e))?;
-        txn.set_durability(Durability::Immediate).map_err(|e| fault(&self.path, op, e))?;
+        txn.set_durability(durability).map_err(|e| fault(&self.path, op, e))?;
         write(&txn).map_err(|e| fault(&self.path, op, e))?;
         txn.commit().map_err(|e| fault(&self.path, op, e))
     }
@@ -126,6 +137,18 @@ impl Backend for RedbFile {
             txn.open_table(JOBS)?.insert(&key[..], value)?;
             Ok(())
         })
+    }
+
+    fn put_lazy(&self, key: Key, value: &[u8]) -> Result<()> {
+        self.commit_with(Durability::None, "write", |txn| {
+            txn.open_table(JOBS)?.insert(&key[..], value)?;
+            Ok(())
+        })
+    }
+
+    fn flush(&self) -> Result<()> {
+        // An empty durable commit makes the lazy commits before it durable too.
+        self.commit("flush", |_| Ok(()))
     }
 
     fn put_many(&self, records: &[(Key, Vec<u8>)]) -> Result<()> {

@@ -120,6 +120,14 @@ impl Backend for Counting {
         *self.commits.lock() += 1;
         self.inner.put(key, value)
     }
+    fn put_lazy(&self, key: Key, value: &[u8]) -> Result<()> {
+        *self.commits.lock() += 1;
+        self.inner.put_lazy(key, value)
+    }
+    fn flush(&self) -> Result<()> {
+        *self.commits.lock() += 1;
+        self.inner.flush()
+    }
     fn put_many(&self, records: &[(Key, Vec<u8>)]) -> Result<()> {
         *self.commits.lock() += 1;
         self.inner.put_many(records)
@@ -148,6 +156,7 @@ fn put_many_is_one_commit_and_all_or_nothing() {
     let store = Store {
         dir: dir.path().to_owned(),
         held: RwLock::new(Some(Held { backend, _lock: lock })),
+        lazy_pending: parking_lot::Mutex::new(false),
     };
 
     let jobs: Vec<_> = (1..=5).map(sample).collect();
@@ -413,4 +422,14 @@ fn a_database_copied_while_open_recovers_every_commit_as_after_a_crash() {
     drop(store);
     let store = open(crashed.path()).unwrap();
     assert_eq!(store.load().unwrap().jobs, vec![sample(1), sample(3)]);
+}
+
+#[test]
+fn a_lazy_put_becomes_durable_with_the_flush_of_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).unwrap();
+    store.put_lazy(&sample(4)).unwrap();
+    store.close();
+    let store = open(dir.path()).unwrap();
+    assert_eq!(store.load().unwrap().jobs, [sample(4)]);
 }

@@ -69,6 +69,27 @@ impl BgJobState {
         matches!(self, BgJobState::Acknowledged | BgJobState::Cancelled)
     }
 
+    /// Whether a job stays in this state until someone acts (DESIGN 5.1: *settled*):
+    /// `Transferred`, `Error`, `Suspended` and the final states. In the others (`Queued`,
+    /// `Connecting`, `Transferring`, `TransientError`) it moves on by itself. What
+    /// [`Job::wait`](crate::Job::wait) and [`Job::settled`](crate::Job::settled) wait for.
+    ///
+    /// ```
+    /// use bgcopy::BgJobState;
+    /// assert!(BgJobState::Transferred.is_settled());
+    /// assert!(!BgJobState::TransientError.is_settled());
+    /// ```
+    pub const fn is_settled(self) -> bool {
+        matches!(
+            self,
+            BgJobState::Transferred
+                | BgJobState::Error
+                | BgJobState::Suspended
+                | BgJobState::Acknowledged
+                | BgJobState::Cancelled
+        )
+    }
+
     /// `true` for the states in which a transfer is scheduled or running:
     /// `Queued`, `Connecting`, `Transferring` and `TransientError`.
     pub const fn is_active(self) -> bool {

@@ -62,6 +62,8 @@ pub struct Reply {
     pub cut_after: Option<usize>,
     /// After this many bytes of the whole response, wait this long before going on.
     pub stall: Option<(usize, Duration)>,
+    /// Send the response in pieces of this many bytes with this pause after each (a slow link).
+    pub pace: Option<(usize, Duration)>,
 }
 
 impl Reply {
@@ -73,6 +75,7 @@ impl Reply {
             framing: Framing::Length,
             cut_after: None,
             stall: None,
+            pace: None,
         }
     }
 
@@ -98,6 +101,11 @@ impl Reply {
 
     pub fn stall(mut self, after: usize, pause: Duration) -> Reply {
         self.stall = Some((after, pause));
+        self
+    }
+
+    pub fn pace(mut self, piece: usize, pause: Duration) -> Reply {
+        self.pace = Some((piece.max(1), pause));
         self
     }
 
@@ -237,10 +245,16 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
             thread::sleep(pause);
             sent = at;
         }
-        if writer.write_all(&bytes[sent..end]).is_err() {
-            return;
+        let piece = reply.pace.map_or(usize::MAX, |(piece, _)| piece);
+        for chunk in bytes[sent..end].chunks(piece.min(end - sent).max(1)) {
+            if writer.write_all(chunk).is_err() {
+                return;
+            }
+            let _ = writer.flush();
+            if let Some((_, pause)) = reply.pace {
+                thread::sleep(pause);
+            }
         }
-        let _ = writer.flush();
         if close {
             let _ = writer.shutdown(Shutdown::Both);
             return;

@@ -1,0 +1,238 @@
+//! How a job is kept durable (see `persist.rs` for what the store is asked): its snapshot,
+//! taken under the job's lock ([`JobShared::snapshot`]); progress checkpoints
+//! ([`JobShared::checkpoint`]: sync the temporary files, then record the bytes they hold); and
+//! jobs rebuilt from snapshots on open ([`JobShared::restore`]).
+//!
+//! The bytes a record gives for a file are always bytes known to be on disk: the checkpoint
+//! reads the counters, syncs the file, and only then raises the file's `durable_bytes`, which is
+//! what every snapshot records; a restart of the file lowers it to zero at once.
+
+use super::context::JobContext;
+use super::counters::{FileCounters, JobCounters};
+use super::file::{FileDisk, FileShared};
+use super::persist::recorded_bytes;
+use super::report::ErrorRecord;
+use super::shared::{JobInner, JobShared};
+use super::snapshot::{ErrorSnapshot, FileSnapshot, JobSnapshot};
+use super::validate;
+use crate::{BgError, BgJobState, BgNotify, Result};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The state a job is restored in: `Connecting` and `Transferring` come back `Queued`.
+fn restored_state(state: BgJobState) -> BgJobState {
+    match state {
+        BgJobState::Connecting | BgJobState::Transferring => BgJobState::Queued,
+        other => other,
+    }
+}
+
+impl JobShared {
+    /// What the store keeps of this job now. Under the job lock.
+    pub(crate) fn snapshot(&self, inner: &JobInner) -> JobSnapshot {
+        let files = inner
+            .files
+            .iter()
+            .zip(&inner.file_disk)
+            .map(|(file, disk)| FileSnapshot {
+                remote_name: file.remote_name.clone(),
+                local_name: file.local_name.clone(),
+                temp_path: disk.temp_path.clone(),
+                size: file.counters.size(),
+                ranges: if disk.durable_bytes > 0 { vec![(0, disk.durable_bytes)] } else { vec![] },
+                validator: disk.validator.clone(),
+                transferred: file.counters.is_transferred(),
+                completed: file.counters.is_completed(),
+                expected_sha256: disk.expected_sha256,
+            })
+            .collect();
+        let error = inner.error.as_ref().map(|record| ErrorSnapshot {
+            context: record.context,
+            hresult: record.hresult,
+            file_index: record.file_index.and_then(|i| u32::try_from(i).ok()),
+            protocol: record.protocol.clone(),
+            message: record.message.clone(),
+        });
+        JobSnapshot {
+            id: self.id,
+            seq: self.seq,
+            job_type: self.job_type,
+            display_name: inner.display_name.clone(),
+            description: inner.description.clone(),
+            owner: inner.owner.clone(),
+            priority: inner.priority,
+            notify_flags: inner.notify_flags.bits(),
+            min_retry_delay: inner.min_retry_delay,
+            no_progress_timeout: inner.no_progress_timeout,
+            proxy: inner.proxy.clone(),
+            headers: inner.options.headers.clone(),
+            connect_timeout: inner.options.connect_timeout,
+            read_timeout: inner.options.read_timeout,
+            max_connections: 1,
+            max_bytes_per_second: None,
+            state: self.counters.state(),
+            error_count: inner.error_count,
+            error,
+            creation_time: self.creation_time,
+            modification_time: inner.modification_time,
+            transfer_completion_time: inner.transfer_completion_time,
+            retry: inner.retry.clone(),
+            intent: inner.intent,
+            files,
+        }
+    }
+
+    /// Rebuilds a job from its record. The store has already checked each file against its
+    /// temporary file (the snapshot's bytes are on disk, or the file restarts from zero).
+    pub(crate) fn restore(snapshot: JobSnapshot, ctx: Arc<JobContext>) -> JobShared {
+        let counters = JobCounters::new(restored_state(snapshot.state));
+        let mut files = Vec::with_capacity(snapshot.files.len());
+        let mut file_disk = Vec::with_capacity(snapshot.files.len());
+        let mut local_names = HashSet::with_capacity(snapshot.files.len());
+        for (index, file) in snapshot.files.into_iter().enumerate() {
+            let protocol = validate::protocol_of(&file.remote_name);
+            let shared = FileShared {
+                index,
+                remote_name: file.remote_name.clone(),
+                local_name: file.local_name.clone(),
+                protocol,
+                counters: FileCounters::new(index),
+            };
+            counters.add_file();
+            let bytes = recorded_bytes(&file);
+            restore_counters(&counters, &shared.counters, &file, bytes);
+            local_names.insert(validate::normalized(&file.local_name));
+            files.push(Arc::new(shared));
+            file_disk.push(FileDisk {
+                temp_path: file.temp_path,
+                validator: file.validator,
+                writer_active: false,
+                expected_sha256: file.expected_sha256,
+                durable_bytes: if file.transferred { file.size.unwrap_or(bytes) } else { bytes },
+                epoch: 0,
+            });
+        }
+        let shared =
+            JobShared::new(snapshot.id, snapshot.seq, &snapshot.display_name, &snapshot.owner, ctx);
+        let job = JobShared { creation_time: snapshot.creation_time, counters, ..shared };
+        {
+            let mut inner = job.inner.lock();
+            inner.description = snapshot.description;
+            inner.priority = snapshot.priority;
+            inner.notify_flags = BgNotify::from_bits_truncate(snapshot.notify_flags);
+            inner.min_retry_delay = snapshot.min_retry_delay;
+            inner.no_progress_timeout = snapshot.no_progress_timeout;
+            inner.proxy = snapshot.proxy;
+            inner.options.headers = snapshot.headers;
+            inner.options.connect_timeout = snapshot.connect_timeout;
+            inner.options.read_timeout = snapshot.read_timeout;
+            inner.error_count = snapshot.error_count;
+            inner.error = snapshot.error.map(|e| {
+                Arc::new(ErrorRecord {
+                    context: e.context,
+                    hresult: e.hresult,
+                    file_index: e.file_index.map(|i| i as usize),
+                    protocol: e.protocol,
+                    message: e.message,
+                })
+            });
+            inner.modification_time = snapshot.modification_time;
+            inner.transfer_completion_time = snapshot.transfer_completion_time;
+            inner.retry = snapshot.retry;
+            inner.files = files;
+            inner.file_disk = file_disk;
+            inner.local_names = local_names;
+        }
+        job
+    }
+
+    /// Records the job as it is now (a new job), if the manager has a store.
+    ///
+    /// # Errors
+    /// The store's error.
+    pub(crate) fn record(self: &Arc<Self>) -> Result<()> {
+        self.change(|inner| {
+            inner.effects.save = true;
+            Ok(())
+        })
+    }
+
+    /// Records the progress of the files that moved since the last checkpoint: reads their
+    /// counters, syncs their temporary files, then records what was read (see the module docs).
+    /// Returns whether anything was recorded.
+    ///
+    /// # Errors
+    /// The store's error, or the sync's.
+    pub(crate) fn checkpoint(self: &Arc<Self>) -> Result<bool> {
+        let Some(persist) = self.ctx.persist.clone() else { return Ok(false) };
+        let _serial = self.serial.lock();
+        let dirty: Vec<(usize, PathBuf, u64, u64)> = {
+            let inner = self.inner.lock();
+            inner
+                .files
+                .iter()
+                .zip(&inner.file_disk)
+                .filter_map(|(file, disk)| {
+                    let counted = file.counters.transferred();
+                    let temp = disk.temp_path.clone()?;
+                    let moved = !file.counters.is_transferred() && counted != disk.durable_bytes;
+                    moved.then_some((file.index, temp, counted, disk.epoch))
+                })
+                .collect()
+        };
+        if dirty.is_empty() {
+            return Ok(false);
+        }
+        for (_, temp, _, _) in &dirty {
+            sync(temp)?;
+            crate::faults::point("checkpoint:synced", temp);
+        }
+        let snapshot = {
+            let mut inner = self.inner.lock();
+            for (index, temp, counted, epoch) in dirty {
+                let still_there = inner.files[index].counters.transferred() >= counted;
+                let disk = &mut inner.file_disk[index];
+                if disk.epoch == epoch && disk.temp_path.as_ref() == Some(&temp) && still_there {
+                    disk.durable_bytes = counted;
+                }
+            }
+            self.snapshot(&inner)
+        };
+        persist.save(&snapshot)?;
+        Ok(true)
+    }
+}
+
+impl crate::Job {
+    /// For the engine: the wall-clock time of the job's last transient failure and the start of
+    /// its window without progress, while it retries.
+    pub(crate) fn retry_deadlines(&self) -> Option<(std::time::SystemTime, std::time::SystemTime)> {
+        let inner = self.shared.inner.lock();
+        let retry = inner.retry.as_ref()?;
+        let failed = retry.retry_at.checked_sub(inner.min_retry_delay).unwrap_or(retry.retry_at);
+        Some((failed, retry.quiet_since))
+    }
+}
+
+/// Puts a restored file's counters where its record says.
+fn restore_counters(job: &JobCounters, file: &FileCounters, snapshot: &FileSnapshot, bytes: u64) {
+    if let Some(size) = snapshot.size {
+        job.set_file_size(file, Some(size));
+    }
+    if snapshot.transferred {
+        job.add_file_bytes(file, snapshot.size.unwrap_or(bytes));
+        job.finish_file(file);
+        if snapshot.completed {
+            job.mark_completed(file);
+        }
+    } else {
+        job.add_file_bytes(file, bytes);
+    }
+}
+
+/// Syncs a temporary file's data to disk.
+pub(crate) fn sync(temp: &std::path::Path) -> Result<()> {
+    let file = super::disk::open_temp(temp).map_err(|e| BgError::io("sync", temp, e))?;
+    file.sync_data().map_err(|e| BgError::io("sync", temp, e))
+}

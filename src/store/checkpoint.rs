@@ -1,0 +1,85 @@
+//! The checkpointer: a thread that records the progress of a store's jobs at a bounded rate
+//! (once per interval, one durable commit per job whose bytes moved: sync its temporary files,
+//! then record), so that transfer threads only ever touch their atomic counters and a restart
+//! resumes from the bytes of the last checkpoint. It ends when its manager's service does, or
+//! when the registry is gone.
+
+use crate::job::JobShared;
+use crate::registry::Registry;
+use parking_lot::{Condvar, Mutex};
+use std::fmt;
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The default interval between two checkpoints of a job that is transferring.
+pub(crate) const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The running checkpointer; dropping it asks the thread to stop without waiting for it.
+pub(crate) struct Checkpointer {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Checkpointer {
+    /// Starts checkpointing the jobs of `registry` every `interval`.
+    pub(crate) fn start(registry: Weak<Registry<JobShared>>, interval: Duration) -> Checkpointer {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("bgcopy-checkpointer".into())
+            .spawn(move || run(&registry, interval, &flag))
+            .ok();
+        Checkpointer { stop, thread: Mutex::new(thread) }
+    }
+
+    /// Asks the thread to stop; with `wait`, waits until it has.
+    pub(crate) fn stop(&self, wait: bool) {
+        *self.stop.0.lock() = true;
+        self.stop.1.notify_all();
+        if wait {
+            if let Some(thread) = self.thread.lock().take() {
+                if thread.thread().id() != std::thread::current().id() {
+                    let _ = thread.join();
+                }
+            }
+        }
+    }
+}
+
+/// Records the progress of every job of `registry` that moved; a failure is left for the next
+/// round (the record keeps its last bytes, which stay correct).
+pub(crate) fn checkpoint_all(registry: &Registry<JobShared>) {
+    for job in registry.list() {
+        let _ = job.checkpoint();
+    }
+}
+
+fn run(registry: &Weak<Registry<JobShared>>, interval: Duration, stop: &(Mutex<bool>, Condvar)) {
+    loop {
+        let deadline = Instant::now() + interval;
+        {
+            let mut stopped = stop.0.lock();
+            while !*stopped && Instant::now() < deadline {
+                let _ = stop.1.wait_until(&mut stopped, deadline);
+            }
+            if *stopped {
+                return;
+            }
+        }
+        let Some(registry) = registry.upgrade() else { return };
+        checkpoint_all(&registry);
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop(false);
+    }
+}
+
+impl fmt::Debug for Checkpointer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Checkpointer").field("stopped", &*self.stop.0.lock()).finish()
+    }
+}
