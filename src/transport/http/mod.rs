@@ -1,10 +1,13 @@
 //! The `http` transport: `http://` and `https://` on ureq (blocking, rustls, no async runtime).
 //! The rules it follows are documented on [`HttpTransport`]; `range` holds the resume checks,
-//! `proxy` the proxy decision, `client` the requests, redirects and error mapping.
+//! `proxy` the proxy decision, `client` the requests, redirects and error mapping, `date` and
+//! `retry_after` the `Retry-After` header of a `429` or `503`.
 
 mod client;
+mod date;
 mod proxy;
 mod range;
+mod retry_after;
 
 use super::{TransferError, TransferRequest, TransferSink, Transport};
 use crate::{hresult, BackgroundCopyJob, BgErrorContext};
@@ -12,7 +15,7 @@ use client::{body_error, Client, Method};
 use range::{PartialHeaders, Verdict};
 use std::fmt;
 use std::io::Read;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use ureq::http::{HeaderMap, Response};
 use ureq::Body;
 use url::Url;
@@ -79,7 +82,7 @@ const MAX_START_OVERS: u32 = 3;
 ///
 /// | what | HRESULT | context | kind |
 /// |---|---|---|---|
-/// | status ≥ 400 | `0x80190000 + status` | `RemoteFile` | transient for 408, 429, 500, 502, 503, 504; fatal otherwise |
+/// | status ≥ 400 | `0x80190000 + status` | `RemoteFile` | transient for 408, 429, 500, 502, 503, 504; fatal otherwise; a `429` or `503` with a usable `Retry-After` carries its wait as [`TransferError::retry_after`] |
 /// | redirect not followed (https → http, not http(s), no `Location`, past the limit), other unexpected status | `0x80190000 + status` | `RemoteFile` | fatal |
 /// | refused, unreachable, name not found | `BG_E_CONNECT_FAILURE` | `GeneralTransport` | transient |
 /// | connect timeout, stalled read | `ERROR_TIMEOUT` (`0x800705B4`) | `GeneralTransport`, `RemoteFile` in a body | transient |
@@ -87,6 +90,13 @@ const MAX_START_OVERS: u32 = 3;
 /// | malformed response, body longer than announced | `BG_E_INVALID_SERVER_RESPONSE` | `RemoteFile` | transient |
 /// | unusable proxy list or proxy variable | `BG_E_INVALID_PROXY_INFO` | `GeneralTransport` | fatal |
 /// | TLS failure (certificate, handshake) | `DO_E_HTTP_CERT_VALIDATION` | `GeneralTransport` | fatal |
+///
+/// A `Retry-After` (RFC 9110 section 10.2.3) is read on `429` and `503` answers only: a number
+/// of seconds, or an HTTP-date in any of the three formats, counted from the response's `Date`
+/// header when it has one (so a wrong local clock does not matter), else from the system clock.
+/// A date in the past means no wait; a value that is neither form is ignored; a wait longer
+/// than a day is cut to a day. The engine starts the next attempt no sooner than that wait and
+/// no sooner than the job's minimum retry delay.
 ///
 /// # Proxies
 ///
@@ -265,11 +275,22 @@ fn invalid_response(message: impl Into<String>) -> TransferError {
     )
 }
 
-/// A status the transfer has no use for: `≥ 400` as [`TransferError::http_status`], anything
-/// else (an unfollowed 3xx, a 204, ...) fatal with its `0x80190000 + status`.
-fn unexpected(status: u16) -> TransferError {
+/// A status the transfer has no use for: `≥ 400` as [`TransferError::http_status`] (with the
+/// wait a `429` or `503` asks for in its `Retry-After`), anything else (an unfollowed 3xx, a
+/// 204, ...) fatal with its `0x80190000 + status`.
+fn unexpected(status: u16, headers: &HeaderMap) -> TransferError {
     if status >= 400 {
-        TransferError::http_status(status)
+        let error = TransferError::http_status(status);
+        if !matches!(status, 429 | 503) {
+            return error;
+        }
+        let wait = header(headers, "retry-after").and_then(|value| {
+            retry_after::delay(value, header(headers, "date"), SystemTime::now())
+        });
+        match wait {
+            Some(wait) => error.with_retry_after(wait),
+            None => error,
+        }
     } else {
         TransferError::fatal(
             hresult::from_http_status(status),
@@ -301,7 +322,7 @@ fn round(client: &Client<'_>, sink: &mut dyn TransferSink) -> Result<Step, Trans
             return match response.status().as_u16() {
                 200 => take_full(response, sink, false),
                 206 => Err(invalid_response("partial content for a request without Range")),
-                status => Err(unexpected(status)),
+                status => Err(unexpected(status, response.headers())),
             };
         }
     };
@@ -332,7 +353,7 @@ fn round(client: &Client<'_>, sink: &mut dyn TransferSink) -> Result<Step, Trans
             sink.restart()?;
             Ok(Step::StartOver)
         }
-        status => Err(unexpected(status)),
+        status => Err(unexpected(status, response.headers())),
     }
 }
 
@@ -359,7 +380,7 @@ fn confirm_complete(
         return Ok(Step::Done);
     }
     if status >= 400 && !matches!(status, 405 | 501) {
-        return Err(TransferError::http_status(status));
+        return Err(unexpected(status, headers));
     }
     sink.restart()?;
     Ok(Step::StartOver)
@@ -469,15 +490,41 @@ fn read_body(
 mod tests {
     use super::*;
 
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, ureq::http::HeaderValue::from_static(value));
+        }
+        map
+    }
+
     #[test]
     fn unexpected_statuses_map_to_http_hresults() {
-        let e = unexpected(404);
+        let none = HeaderMap::new();
+        let e = unexpected(404, &none);
         assert_eq!(e.hresult(), 0x8019_0194);
         assert!(!e.is_transient());
-        assert!(unexpected(503).is_transient());
-        let e = unexpected(204);
+        assert!(unexpected(503, &none).is_transient());
+        let e = unexpected(204, &none);
         assert_eq!(e.hresult(), 0x8019_00CC);
         assert!(!e.is_transient());
         assert_eq!(e.context(), BgErrorContext::RemoteFile);
+    }
+
+    #[test]
+    fn retry_after_is_kept_only_for_429_and_503() {
+        let asks = headers(&[("retry-after", "7")]);
+        assert_eq!(unexpected(503, &asks).retry_after(), Some(Duration::from_secs(7)));
+        assert_eq!(unexpected(429, &asks).retry_after(), Some(Duration::from_secs(7)));
+        for status in [500, 502, 504, 408, 404, 301] {
+            assert_eq!(unexpected(status, &asks).retry_after(), None, "{status}");
+        }
+        assert_eq!(unexpected(503, &HeaderMap::new()).retry_after(), None);
+        assert_eq!(unexpected(503, &headers(&[("retry-after", "soon")])).retry_after(), None);
+        let dated = headers(&[
+            ("date", "Wed, 02 Jul 2025 10:00:00 GMT"),
+            ("retry-after", "Wed, 02 Jul 2025 10:02:00 GMT"),
+        ]);
+        assert_eq!(unexpected(429, &dated).retry_after(), Some(Duration::from_secs(120)));
     }
 }
