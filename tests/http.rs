@@ -396,6 +396,102 @@ fn server_errors_500_and_503_are_transient() {
 }
 
 #[test]
+fn retry_after_seconds_on_503_give_a_transient_error_that_says_the_wait() {
+    let resource = Resource::new(content(14, 1000), "a");
+    let server = Server::start(move |r| {
+        if r.seq == 0 {
+            Reply::new(503).header("Retry-After", "7")
+        } else {
+            resource.respond(r)
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    let error = attempt(&transport(), &job).unwrap_err();
+    assert!(error.is_transient(), "{error:?}");
+    assert_eq!(error.hresult(), 0x8019_01F7);
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(7)));
+    assert_eq!(job.get_state(), BgJobState::TransientError);
+    job.retry_now().unwrap();
+    attempt(&transport(), &job).unwrap();
+    assert_eq!(completed_content(&job), content(14, 1000));
+}
+
+#[test]
+fn retry_after_date_on_429_counts_from_the_response_date() {
+    // DATE is 2025-07-02 10:00:00 GMT; the local clock is a year or more later and must not
+    // matter: the server's clock is the reference.
+    for (value, wait) in [
+        ("Wed, 02 Jul 2025 10:01:30 GMT", 90),
+        ("Wednesday, 02-Jul-25 10:00:05 GMT", 5),
+        ("Wed Jul  2 10:10:00 2025", 600),
+        ("Tue, 01 Jul 2025 10:00:00 GMT", 0),
+    ] {
+        let server = Server::start(move |_| {
+            Reply::new(429).header("Date", DATE).header("Retry-After", value)
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let (_m, job) = job_for(dir.path(), &server.url("/f"));
+        let error = attempt(&transport(), &job).unwrap_err();
+        assert!(error.is_transient(), "{error:?}");
+        assert_eq!(error.hresult(), 0x8019_01AD);
+        assert_eq!(error.retry_after(), Some(Duration::from_secs(wait)), "{value}");
+        assert_eq!(job.get_state(), BgJobState::TransientError);
+    }
+}
+
+#[test]
+fn retry_after_is_ignored_when_unusable_or_on_other_statuses() {
+    for (status, value) in [(503u16, "soon"), (503, "-1"), (500, "7"), (404, "7")] {
+        let server = Server::start(move |_| Reply::new(status).header("Retry-After", value));
+        let dir = tempfile::tempdir().unwrap();
+        let (_m, job) = job_for(dir.path(), &server.url("/f"));
+        let error = attempt(&transport(), &job).unwrap_err();
+        assert_eq!(error.retry_after(), None, "{status} {value}");
+        assert_eq!(error.hresult(), 0x8019_0000 + u32::from(status));
+    }
+}
+
+#[test]
+fn retry_after_on_the_head_of_a_complete_file_reaches_the_error() {
+    let resource = Resource::new(content(15, 1000), "a");
+    let head_busy = Arc::new(Mutex::new(true));
+    let busy = Arc::clone(&head_busy);
+    let server = Server::start(move |r| {
+        if r.method == "HEAD" && *busy.lock() {
+            return Reply::new(503).header("Retry-After", "42");
+        }
+        resource.respond(r)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    let transport = transport();
+    {
+        // Every byte arrives, then the attempt fails before finishing the file.
+        let driver = job.claim().unwrap();
+        driver.connected().unwrap();
+        let mut sink = driver.open_file(0).unwrap();
+        let file = sink.file();
+        transport.transfer(&TransferRequest::new(&job, &file), &mut sink).unwrap();
+        drop(sink);
+        let cut = TransferError::transient(
+            hresult::BG_E_CONNECTION_CLOSED,
+            BgErrorContext::RemoteFile,
+            "x",
+        );
+        driver.fail(cut, Some(0)).unwrap();
+    }
+    job.retry_now().unwrap();
+    let error = attempt(&transport, &job).unwrap_err();
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(42)));
+    assert!(error.is_transient());
+    *head_busy.lock() = false;
+    job.retry_now().unwrap();
+    attempt(&transport, &job).unwrap();
+    assert_eq!(completed_content(&job), content(15, 1000));
+}
+
+#[test]
 fn other_client_errors_are_fatal() {
     for status in [403u16, 410] {
         let server = Server::start(move |_| Reply::new(status));
