@@ -9,7 +9,7 @@ use bgcopy::*;
 use http_support::*;
 use parking_lot::Mutex;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 fn content(seed: u64, len: usize) -> Vec<u8> {
     Rng::new(seed).bytes(len)
@@ -541,6 +541,88 @@ fn refused_connection_is_transient() {
     assert!(error.is_transient(), "{error:?}");
     assert_eq!(error.hresult(), hresult::BG_E_CONNECT_FAILURE);
     assert_eq!(error_of(&job).2, "http");
+}
+
+#[test]
+fn connect_to_a_host_that_never_answers_fails_transient_at_the_connect_timeout() {
+    let Some(hole) = http_support::blackhole::Blackhole::new() else {
+        eprintln!("skipped: this system refuses connections past a full accept queue");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &hole.url("/f"));
+    let transport =
+        HttpTransport::new().with_timeouts(Duration::from_millis(300), Duration::from_secs(5));
+    let started = Instant::now();
+    let error = attempt(&transport, &job).unwrap_err();
+    assert!(error.is_transient(), "{error:?}");
+    assert_eq!(error.hresult(), hresult::ERROR_TIMEOUT_HR, "{error:?}");
+    assert_eq!(job.get_state(), BgJobState::TransientError);
+    assert_eq!(error_of(&job).0, BgErrorContext::GeneralTransport);
+    // A sanity bound only: one 300 ms connect, not the 15 s default or a hang.
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_jobs_connect_timeout_bounds_a_connect_that_never_answers() {
+    let Some(hole) = http_support::blackhole::Blackhole::new() else {
+        eprintln!("skipped: this system refuses connections past a full accept queue");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &hole.url("/f"));
+    job.set_http_timeouts(Some(Duration::from_millis(300)), None).unwrap();
+    let transport = HttpTransport::new(); // the 15 s default is not what applies
+    let started = Instant::now();
+    let error = attempt(&transport, &job).unwrap_err();
+    assert_eq!((error.hresult(), error.is_transient()), (hresult::ERROR_TIMEOUT_HR, true));
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+#[test]
+fn unresolvable_host_name_is_a_transient_error_within_the_resolve_timeout() {
+    // `.invalid` never resolves (RFC 6761); where no DNS answers at all, the look-up times out.
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), "http://no-such-host.invalid/f");
+    let transport = transport().with_resolve_timeout(Duration::from_secs(2));
+    let started = Instant::now();
+    let error = attempt(&transport, &job).unwrap_err();
+    assert!(error.is_transient(), "{error:?}");
+    assert!(
+        [hresult::BG_E_CONNECT_FAILURE, hresult::ERROR_TIMEOUT_HR].contains(&error.hresult()),
+        "{error:?}"
+    );
+    assert_eq!(job.get_state(), BgJobState::TransientError);
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+#[test]
+fn host_names_are_looked_up_and_every_address_is_tried() {
+    // `localhost` may resolve to ::1 first, where nothing listens: the next address serves.
+    let resource = Resource::new(content(16, 5000), "a");
+    let server = Server::start(move |r| resource.respond(r));
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &format!("http://localhost:{}/f", server.port()));
+    let transport = transport().with_resolve_timeout(Duration::from_secs(2));
+    attempt(&transport, &job).unwrap();
+    assert_eq!(completed_content(&job), content(16, 5000));
+}
+
+#[test]
+fn default_timeouts_are_interactive_resolve_10s_connect_15s_read_120s() {
+    let debug = format!("{:?}", HttpTransport::new());
+    for part in ["resolve_timeout: 10s", "connect_timeout: 15s", "read_timeout: 120s"] {
+        assert!(debug.contains(part), "{debug}");
+    }
+    let debug = format!(
+        "{:?}",
+        HttpTransport::new()
+            .with_timeouts(Duration::from_secs(1), Duration::from_secs(2))
+            .with_resolve_timeout(Duration::ZERO)
+    );
+    for part in ["resolve_timeout: 1ms", "connect_timeout: 1s", "read_timeout: 2s"] {
+        assert!(debug.contains(part), "{debug}");
+    }
 }
 
 #[test]

@@ -5,6 +5,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod blackhole;
+
 use bgcopy::*;
 use parking_lot::Mutex;
 use std::io::{BufRead, BufReader, Write};
