@@ -6,6 +6,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod blackhole;
+pub mod segments;
 
 use bgcopy::*;
 use parking_lot::Mutex;
