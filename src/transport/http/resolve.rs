@@ -162,19 +162,15 @@ impl Resolver {
             let found: Option<Arc<[SocketAddr]>> =
                 (shared.lookup)(&name).ok().filter(|a| !a.is_empty()).map(Arc::from);
             {
+                // The slot is still this look-up's: a running slot is replaced by nothing else.
                 let mut cache = shared.cache();
-                // Only this look-up's slot: `forget` or a full cache may have replaced it.
-                let ours =
-                    matches!(cache.get(&name), Some(Slot::Running(p)) if Arc::ptr_eq(p, &pending));
-                if ours {
-                    match &found {
-                        Some(addresses) => {
-                            let until = Instant::now() + CACHE_TTL;
-                            cache.insert(name, Slot::Ready(Arc::clone(addresses), until));
-                        }
-                        None => {
-                            cache.remove(&name);
-                        }
+                match &found {
+                    Some(addresses) => {
+                        let until = Instant::now() + CACHE_TTL;
+                        cache.insert(name, Slot::Ready(Arc::clone(addresses), until));
+                    }
+                    None => {
+                        cache.remove(&name);
                     }
                 }
             }
