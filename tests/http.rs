@@ -9,7 +9,7 @@ use bgcopy::*;
 use http_support::*;
 use parking_lot::Mutex;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 fn content(seed: u64, len: usize) -> Vec<u8> {
     Rng::new(seed).bytes(len)
@@ -396,6 +396,102 @@ fn server_errors_500_and_503_are_transient() {
 }
 
 #[test]
+fn retry_after_seconds_on_503_give_a_transient_error_that_says_the_wait() {
+    let resource = Resource::new(content(14, 1000), "a");
+    let server = Server::start(move |r| {
+        if r.seq == 0 {
+            Reply::new(503).header("Retry-After", "7")
+        } else {
+            resource.respond(r)
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    let error = attempt(&transport(), &job).unwrap_err();
+    assert!(error.is_transient(), "{error:?}");
+    assert_eq!(error.hresult(), 0x8019_01F7);
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(7)));
+    assert_eq!(job.get_state(), BgJobState::TransientError);
+    job.retry_now().unwrap();
+    attempt(&transport(), &job).unwrap();
+    assert_eq!(completed_content(&job), content(14, 1000));
+}
+
+#[test]
+fn retry_after_date_on_429_counts_from_the_response_date() {
+    // DATE is 2025-07-02 10:00:00 GMT; the local clock is a year or more later and must not
+    // matter: the server's clock is the reference.
+    for (value, wait) in [
+        ("Wed, 02 Jul 2025 10:01:30 GMT", 90),
+        ("Wednesday, 02-Jul-25 10:00:05 GMT", 5),
+        ("Wed Jul  2 10:10:00 2025", 600),
+        ("Tue, 01 Jul 2025 10:00:00 GMT", 0),
+    ] {
+        let server = Server::start(move |_| {
+            Reply::new(429).header("Date", DATE).header("Retry-After", value)
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let (_m, job) = job_for(dir.path(), &server.url("/f"));
+        let error = attempt(&transport(), &job).unwrap_err();
+        assert!(error.is_transient(), "{error:?}");
+        assert_eq!(error.hresult(), 0x8019_01AD);
+        assert_eq!(error.retry_after(), Some(Duration::from_secs(wait)), "{value}");
+        assert_eq!(job.get_state(), BgJobState::TransientError);
+    }
+}
+
+#[test]
+fn retry_after_is_ignored_when_unusable_or_on_other_statuses() {
+    for (status, value) in [(503u16, "soon"), (503, "-1"), (500, "7"), (404, "7")] {
+        let server = Server::start(move |_| Reply::new(status).header("Retry-After", value));
+        let dir = tempfile::tempdir().unwrap();
+        let (_m, job) = job_for(dir.path(), &server.url("/f"));
+        let error = attempt(&transport(), &job).unwrap_err();
+        assert_eq!(error.retry_after(), None, "{status} {value}");
+        assert_eq!(error.hresult(), 0x8019_0000 + u32::from(status));
+    }
+}
+
+#[test]
+fn retry_after_on_the_head_of_a_complete_file_reaches_the_error() {
+    let resource = Resource::new(content(15, 1000), "a");
+    let head_busy = Arc::new(Mutex::new(true));
+    let busy = Arc::clone(&head_busy);
+    let server = Server::start(move |r| {
+        if r.method == "HEAD" && *busy.lock() {
+            return Reply::new(503).header("Retry-After", "42");
+        }
+        resource.respond(r)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    let transport = transport();
+    {
+        // Every byte arrives, then the attempt fails before finishing the file.
+        let driver = job.claim().unwrap();
+        driver.connected().unwrap();
+        let mut sink = driver.open_file(0).unwrap();
+        let file = sink.file();
+        transport.transfer(&TransferRequest::new(&job, &file), &mut sink).unwrap();
+        drop(sink);
+        let cut = TransferError::transient(
+            hresult::BG_E_CONNECTION_CLOSED,
+            BgErrorContext::RemoteFile,
+            "x",
+        );
+        driver.fail(cut, Some(0)).unwrap();
+    }
+    job.retry_now().unwrap();
+    let error = attempt(&transport, &job).unwrap_err();
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(42)));
+    assert!(error.is_transient());
+    *head_busy.lock() = false;
+    job.retry_now().unwrap();
+    attempt(&transport, &job).unwrap();
+    assert_eq!(completed_content(&job), content(15, 1000));
+}
+
+#[test]
 fn other_client_errors_are_fatal() {
     for status in [403u16, 410] {
         let server = Server::start(move |_| Reply::new(status));
@@ -445,6 +541,88 @@ fn refused_connection_is_transient() {
     assert!(error.is_transient(), "{error:?}");
     assert_eq!(error.hresult(), hresult::BG_E_CONNECT_FAILURE);
     assert_eq!(error_of(&job).2, "http");
+}
+
+#[test]
+fn connect_to_a_host_that_never_answers_fails_transient_at_the_connect_timeout() {
+    let Some(hole) = http_support::blackhole::Blackhole::new() else {
+        eprintln!("skipped: this system refuses connections past a full accept queue");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &hole.url("/f"));
+    let transport =
+        HttpTransport::new().with_timeouts(Duration::from_millis(300), Duration::from_secs(5));
+    let started = Instant::now();
+    let error = attempt(&transport, &job).unwrap_err();
+    assert!(error.is_transient(), "{error:?}");
+    assert_eq!(error.hresult(), hresult::ERROR_TIMEOUT_HR, "{error:?}");
+    assert_eq!(job.get_state(), BgJobState::TransientError);
+    assert_eq!(error_of(&job).0, BgErrorContext::GeneralTransport);
+    // A sanity bound only: one 300 ms connect, not the 15 s default or a hang.
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_jobs_connect_timeout_bounds_a_connect_that_never_answers() {
+    let Some(hole) = http_support::blackhole::Blackhole::new() else {
+        eprintln!("skipped: this system refuses connections past a full accept queue");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &hole.url("/f"));
+    job.set_http_timeouts(Some(Duration::from_millis(300)), None).unwrap();
+    let transport = HttpTransport::new(); // the 15 s default is not what applies
+    let started = Instant::now();
+    let error = attempt(&transport, &job).unwrap_err();
+    assert_eq!((error.hresult(), error.is_transient()), (hresult::ERROR_TIMEOUT_HR, true));
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+#[test]
+fn unresolvable_host_name_is_a_transient_error_within_the_resolve_timeout() {
+    // `.invalid` never resolves (RFC 6761); where no DNS answers at all, the look-up times out.
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), "http://no-such-host.invalid/f");
+    let transport = transport().with_resolve_timeout(Duration::from_secs(2));
+    let started = Instant::now();
+    let error = attempt(&transport, &job).unwrap_err();
+    assert!(error.is_transient(), "{error:?}");
+    assert!(
+        [hresult::BG_E_CONNECT_FAILURE, hresult::ERROR_TIMEOUT_HR].contains(&error.hresult()),
+        "{error:?}"
+    );
+    assert_eq!(job.get_state(), BgJobState::TransientError);
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+#[test]
+fn host_names_are_looked_up_and_every_address_is_tried() {
+    // `localhost` may resolve to ::1 first, where nothing listens: the next address serves.
+    let resource = Resource::new(content(16, 5000), "a");
+    let server = Server::start(move |r| resource.respond(r));
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &format!("http://localhost:{}/f", server.port()));
+    let transport = transport().with_resolve_timeout(Duration::from_secs(2));
+    attempt(&transport, &job).unwrap();
+    assert_eq!(completed_content(&job), content(16, 5000));
+}
+
+#[test]
+fn default_timeouts_are_interactive_resolve_10s_connect_15s_read_120s() {
+    let debug = format!("{:?}", HttpTransport::new());
+    for part in ["resolve_timeout: 10s", "connect_timeout: 15s", "read_timeout: 120s"] {
+        assert!(debug.contains(part), "{debug}");
+    }
+    let debug = format!(
+        "{:?}",
+        HttpTransport::new()
+            .with_timeouts(Duration::from_secs(1), Duration::from_secs(2))
+            .with_resolve_timeout(Duration::ZERO)
+    );
+    for part in ["resolve_timeout: 1ms", "connect_timeout: 1s", "read_timeout: 2s"] {
+        assert!(debug.contains(part), "{debug}");
+    }
 }
 
 #[test]

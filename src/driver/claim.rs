@@ -149,7 +149,7 @@ impl JobDriver {
         error: TransferError,
         file_index: Option<usize>,
     ) -> Result<BgJobState, TransferError> {
-        let TransferError::Failed { hresult, context, transient, message } = error else {
+        let TransferError::Failed { hresult, context, transient, message, .. } = error else {
             self.end_claim();
             return Ok(self.job.get_state());
         };

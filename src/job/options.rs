@@ -117,7 +117,7 @@ impl Job {
     }
 
     /// Sets the job's HTTP timeouts: `connect` bounds establishing a connection (TCP and TLS
-    /// set-up, a proxy's tunnel; a name lookup is bounded by the system resolver's own timeouts),
+    /// set-up, a proxy's tunnel; a name look-up has its own bound, `HttpTransport::with_resolve_timeout`),
     /// `read` bounds one read that receives nothing (a stalled server, while waiting for the
     /// response or inside the body). `None` keeps the transport's default (see
     /// `HttpTransport::with_timeouts`). A timeout that fires is a transient failure: the job goes

@@ -1,16 +1,37 @@
 use crate::hresult;
 use crate::{BgError, BgErrorContext};
 use std::io;
+use std::time::Duration;
 
 /// How a transfer ended, when it did not succeed.
+///
+/// Made with [`transient`](Self::transient), [`fatal`](Self::fatal), [`from_io`](Self::from_io)
+/// or [`http_status`](Self::http_status), refined with [`with_retry_after`](Self::with_retry_after),
+/// and read with the accessors:
+///
+/// ```
+/// use bgcopy::hresult;
+/// use bgcopy::transport::TransferError;
+/// use bgcopy::BgErrorContext;
+///
+/// let error = TransferError::transient(
+///     hresult::BG_E_CONNECT_FAILURE,
+///     BgErrorContext::GeneralTransport,
+///     "could not connect",
+/// );
+/// assert!(error.is_transient());
+/// assert_eq!(error.hresult(), hresult::BG_E_CONNECT_FAILURE);
+/// assert_eq!(error.retry_after(), None);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TransferError {
     /// The job was suspended, cancelled or completed while transferring: not a failure.
     #[error("the transfer was stopped")]
     Stopped,
-    /// The transfer failed.
+    /// The transfer failed. Match it with `..`: fields may be added.
     #[error("{message}")]
+    #[non_exhaustive]
     Failed {
         /// The HRESULT of the failure.
         hresult: u32,
@@ -20,18 +41,33 @@ pub enum TransferError {
         transient: bool,
         /// What happened, for people.
         message: String,
+        /// The earliest the next attempt may start, counted from the failure, when the remote
+        /// side said so (an HTTP `Retry-After`); see [`TransferError::retry_after`].
+        retry_after: Option<Duration>,
     },
 }
 
 impl TransferError {
     /// A recoverable failure: the job goes to `TransientError` and is retried.
     pub fn transient(hresult: u32, context: BgErrorContext, message: impl Into<String>) -> Self {
-        TransferError::Failed { hresult, context, transient: true, message: message.into() }
+        TransferError::Failed {
+            hresult,
+            context,
+            transient: true,
+            message: message.into(),
+            retry_after: None,
+        }
     }
 
     /// A fatal failure: the job goes to `Error` and waits for the client.
     pub fn fatal(hresult: u32, context: BgErrorContext, message: impl Into<String>) -> Self {
-        TransferError::Failed { hresult, context, transient: false, message: message.into() }
+        TransferError::Failed {
+            hresult,
+            context,
+            transient: false,
+            message: message.into(),
+            retry_after: None,
+        }
     }
 
     /// Classifies an I/O error (DESIGN section 4): connection refused, reset, aborted or timed
@@ -58,7 +94,7 @@ impl TransferError {
         );
         let hresult = crate::types::error::io_hresult(error);
         let message = error.to_string();
-        TransferError::Failed { hresult, context, transient, message }
+        TransferError::Failed { hresult, context, transient, message, retry_after: None }
     }
 
     /// The failure for an HTTP status of 400 or more: `0x8019_0000 + status`, context
@@ -70,6 +106,45 @@ impl TransferError {
             context: BgErrorContext::RemoteFile,
             transient,
             message: format!("the server answered HTTP {status}"),
+            retry_after: None,
+        }
+    }
+
+    /// Records that the next attempt must not start sooner than `delay` after this failure (an
+    /// HTTP `Retry-After`, a server's back-off hint). The engine waits for the longer of `delay`
+    /// and the job's minimum retry delay
+    /// ([`BackgroundCopyJob::get_minimum_retry_delay`](crate::BackgroundCopyJob::get_minimum_retry_delay))
+    /// before retrying a transient failure; a fatal one is not retried, so there it is only
+    /// information. A second call replaces the first. [`Stopped`](Self::Stopped) is returned
+    /// unchanged: it is not a failure and is never retried.
+    ///
+    /// ```
+    /// use bgcopy::transport::TransferError;
+    /// use std::time::Duration;
+    ///
+    /// let busy = TransferError::http_status(503).with_retry_after(Duration::from_secs(7));
+    /// assert!(busy.is_transient());
+    /// assert_eq!(busy.retry_after(), Some(Duration::from_secs(7)));
+    /// assert_eq!(busy.hresult(), 0x8019_01F7);
+    ///
+    /// let stopped = TransferError::Stopped.with_retry_after(Duration::from_secs(7));
+    /// assert_eq!(stopped.retry_after(), None);
+    /// ```
+    #[must_use]
+    pub fn with_retry_after(mut self, delay: Duration) -> Self {
+        if let TransferError::Failed { retry_after, .. } = &mut self {
+            *retry_after = Some(delay);
+        }
+        self
+    }
+
+    /// The earliest the next attempt may start, counted from this failure, if the remote side
+    /// said (see [`with_retry_after`](Self::with_retry_after)); `None` when it did not, and for
+    /// [`Stopped`](Self::Stopped).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            TransferError::Stopped => None,
+            TransferError::Failed { retry_after, .. } => *retry_after,
         }
     }
 

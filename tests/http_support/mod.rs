@@ -5,6 +5,9 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod blackhole;
+pub mod segments;
+
 use bgcopy::*;
 use parking_lot::Mutex;
 use std::io::{BufRead, BufReader, Write};

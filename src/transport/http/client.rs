@@ -34,6 +34,10 @@ pub(super) struct Client<'a> {
 }
 
 impl Client<'_> {
+    fn resolve_timeout(&self) -> Duration {
+        self.transport.resolve_timeout
+    }
+
     fn connect_timeout(&self) -> Duration {
         self.timeouts.0.unwrap_or(self.transport.connect_timeout)
     }
@@ -119,6 +123,10 @@ impl Client<'_> {
                         if !closed && !unreachable {
                             return Err(error);
                         }
+                        if unreachable {
+                            // The cached addresses may be the reason: look the name up again.
+                            self.transport.resolver.forget();
+                        }
                         last = Some(error);
                         if unreachable {
                             break; // try the next proxy
@@ -155,11 +163,12 @@ impl Client<'_> {
             request =
                 request.header("Range", format!("bytes={offset}-")).header("If-Range", validator);
         }
-        // No resolve timeout: ureq resolves before every request (pooled or not) and would start
-        // a thread each time to bound the lookup; the system resolver bounds it by itself.
+        // The resolve timeout bounds waiting for the transport's resolver (`resolve`), which
+        // answers IP addresses and recent names without a thread or a look-up.
         request
             .config()
             .proxy(proxy)
+            .timeout_resolve(Some(self.resolve_timeout()))
             .timeout_connect(Some(self.connect_timeout()))
             .timeout_per_read(Some(self.read_timeout()))
             .timeout_per_write(Some(self.read_timeout()))

@@ -1,10 +1,15 @@
 //! The `http` transport: `http://` and `https://` on ureq (blocking, rustls, no async runtime).
 //! The rules it follows are documented on [`HttpTransport`]; `range` holds the resume checks,
-//! `proxy` the proxy decision, `client` the requests, redirects and error mapping.
+//! `proxy` the proxy decision, `client` the requests, redirects and error mapping, `date` and
+//! `retry_after` the `Retry-After` header of a `429` or `503`, `resolve` the bounded, cached
+//! name look-up.
 
 mod client;
+mod date;
 mod proxy;
 mod range;
+mod resolve;
+mod retry_after;
 
 use super::{TransferError, TransferRequest, TransferSink, Transport};
 use crate::{hresult, BackgroundCopyJob, BgErrorContext};
@@ -12,13 +17,15 @@ use client::{body_error, Client, Method};
 use range::{PartialHeaders, Verdict};
 use std::fmt;
 use std::io::Read;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use ureq::http::{HeaderMap, Response};
 use ureq::Body;
 use url::Url;
 
-/// Default limit on establishing a connection.
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default limit on looking up a host name.
+const DEFAULT_RESOLVE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default limit on establishing a connection (TCP, then TLS).
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Default limit on one read that receives nothing.
 const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
 /// Default number of redirects followed.
@@ -79,14 +86,21 @@ const MAX_START_OVERS: u32 = 3;
 ///
 /// | what | HRESULT | context | kind |
 /// |---|---|---|---|
-/// | status ≥ 400 | `0x80190000 + status` | `RemoteFile` | transient for 408, 429, 500, 502, 503, 504; fatal otherwise |
+/// | status ≥ 400 | `0x80190000 + status` | `RemoteFile` | transient for 408, 429, 500, 502, 503, 504; fatal otherwise; a `429` or `503` with a usable `Retry-After` carries its wait as [`TransferError::retry_after`] |
 /// | redirect not followed (https → http, not http(s), no `Location`, past the limit), other unexpected status | `0x80190000 + status` | `RemoteFile` | fatal |
 /// | refused, unreachable, name not found | `BG_E_CONNECT_FAILURE` | `GeneralTransport` | transient |
-/// | connect timeout, stalled read | `ERROR_TIMEOUT` (`0x800705B4`) | `GeneralTransport`, `RemoteFile` in a body | transient |
+/// | name look-up timeout, connect timeout, stalled read | `ERROR_TIMEOUT` (`0x800705B4`) | `GeneralTransport`, `RemoteFile` in a body | transient |
 /// | connection cut, body short | `BG_E_CONNECTION_CLOSED` | `GeneralTransport`, `RemoteFile` in a body | transient |
 /// | malformed response, body longer than announced | `BG_E_INVALID_SERVER_RESPONSE` | `RemoteFile` | transient |
 /// | unusable proxy list or proxy variable | `BG_E_INVALID_PROXY_INFO` | `GeneralTransport` | fatal |
 /// | TLS failure (certificate, handshake) | `DO_E_HTTP_CERT_VALIDATION` | `GeneralTransport` | fatal |
+///
+/// A `Retry-After` (RFC 9110 section 10.2.3) is read on `429` and `503` answers only: a number
+/// of seconds, or an HTTP-date in any of the three formats, counted from the response's `Date`
+/// header when it has one (so a wrong local clock does not matter), else from the system clock.
+/// A date in the past means no wait; a value that is neither form is ignored; a wait longer
+/// than a day is cut to a day. The engine starts the next attempt no sooner than that wait and
+/// no sooner than the job's minimum retry delay.
 ///
 /// # Proxies
 ///
@@ -110,6 +124,21 @@ const MAX_START_OVERS: u32 = 3;
 /// HTTP proxies are used through `CONNECT` tunnels (also for `http://` URLs); `socks4://`,
 /// `socks5://` and `https://` proxy URLs work too.
 ///
+/// # Timeouts
+///
+/// Each step of reaching a server has its own bound, so a dead host or a dead DNS server is a
+/// transient error within seconds, retried by the engine, never a hang:
+///
+/// | step | default | set with |
+/// |---|---|---|
+/// | name look-up | 10 s | [`with_resolve_timeout`](Self::with_resolve_timeout) |
+/// | connect (TCP, TLS handshake, proxy tunnel) | 15 s | [`with_timeouts`](Self::with_timeouts), per job [`Job::set_http_timeouts`] |
+/// | a read that receives nothing (head or body) | 120 s | [`with_timeouts`](Self::with_timeouts), per job [`Job::set_http_timeouts`] |
+///
+/// Looked-up addresses are reused for 30 s and dropped when a connection fails; an IP address
+/// in the URL is not looked up; one look-up per name runs at a time, however many workers ask.
+/// (Before 0.2 the connect default was 60 s and look-ups had no bound of their own.)
+///
 /// # Settings
 ///
 /// Per job: the proxy settings above, custom headers ([`Job::set_custom_headers`]) and timeouts
@@ -125,7 +154,9 @@ const MAX_START_OVERS: u32 = 3;
 #[derive(Clone)]
 pub struct HttpTransport {
     agent: ureq::Agent,
+    resolver: resolve::Resolver,
     user_agent: String,
+    resolve_timeout: Duration,
     connect_timeout: Duration,
     read_timeout: Duration,
     max_redirects: u32,
@@ -133,13 +164,17 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    /// A transport with the defaults: connect timeout 60 s, stalled-read timeout 120 s (jobs may
-    /// set their own), at most 10 redirects, `User-Agent: bgcopy/<version>`.
+    /// A transport with the defaults: name look-up timeout 10 s, connect timeout 15 s,
+    /// stalled-read timeout 120 s (jobs may set their own connect and read timeouts), at most 10
+    /// redirects, `User-Agent: bgcopy/<version>`.
     pub fn new() -> HttpTransport {
         let user_agent = format!("bgcopy/{}", env!("CARGO_PKG_VERSION"));
+        let resolver = resolve::Resolver::new();
         HttpTransport {
-            agent: agent(&user_agent),
+            agent: agent(&user_agent, &resolver),
+            resolver,
             user_agent,
+            resolve_timeout: DEFAULT_RESOLVE_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
             max_redirects: DEFAULT_MAX_REDIRECTS,
@@ -148,13 +183,34 @@ impl HttpTransport {
     }
 
     /// Sets the timeouts used for jobs that set none ([`Job::set_http_timeouts`]): `connect`
-    /// bounds establishing a connection, `read` one read that receives nothing. Zero durations
-    /// are raised to one millisecond.
+    /// bounds establishing a connection (TCP connect, TLS handshake, proxy tunnel; default
+    /// 15 s), `read` one read that receives nothing (default 120 s). Zero durations are raised
+    /// to one millisecond. The name look-up before a connection has its own bound,
+    /// [`with_resolve_timeout`](Self::with_resolve_timeout).
     ///
     /// [`Job::set_http_timeouts`]: crate::Job::set_http_timeouts
     pub fn with_timeouts(mut self, connect: Duration, read: Duration) -> HttpTransport {
         self.connect_timeout = connect.max(Duration::from_millis(1));
         self.read_timeout = read.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Sets how long looking up a host name may take (default 10 s; zero is raised to one
+    /// millisecond). A look-up that takes longer fails the attempt with a transient
+    /// `ERROR_TIMEOUT`; it goes on in the background, and its answer, if it comes, serves the
+    /// retry. A proxy's own name is looked up within the connect timeout instead.
+    ///
+    /// ```
+    /// use bgcopy::HttpTransport;
+    /// use std::time::Duration;
+    ///
+    /// let http = HttpTransport::new()
+    ///     .with_resolve_timeout(Duration::from_secs(3))
+    ///     .with_timeouts(Duration::from_secs(5), Duration::from_secs(30));
+    /// assert!(format!("{http:?}").contains("resolve_timeout: 3s"));
+    /// ```
+    pub fn with_resolve_timeout(mut self, resolve: Duration) -> HttpTransport {
+        self.resolve_timeout = resolve.max(Duration::from_millis(1));
         self
     }
 
@@ -167,7 +223,7 @@ impl HttpTransport {
     /// Sets the `User-Agent` header (a job's custom `User-Agent` header still wins).
     pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> HttpTransport {
         self.user_agent = user_agent.into();
-        self.agent = agent(&self.user_agent);
+        self.agent = agent(&self.user_agent, &self.resolver);
         self
     }
 }
@@ -182,6 +238,7 @@ impl fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpTransport")
             .field("user_agent", &self.user_agent)
+            .field("resolve_timeout", &self.resolve_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("max_redirects", &self.max_redirects)
@@ -189,15 +246,16 @@ impl fmt::Debug for HttpTransport {
     }
 }
 
-fn agent(user_agent: &str) -> ureq::Agent {
-    ureq::Agent::config_builder()
+fn agent(user_agent: &str, resolver: &resolve::Resolver) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
         // Statuses, redirects and the proxy are decided here, per request.
         .http_status_as_error(false)
         .max_redirects(0)
         .proxy(None)
         .user_agent(user_agent)
-        .build()
-        .new_agent()
+        .build();
+    let connector = ureq::unversioned::transport::DefaultConnector::default();
+    ureq::Agent::with_parts(config, connector, resolver.clone())
 }
 
 impl Transport for HttpTransport {
@@ -265,11 +323,22 @@ fn invalid_response(message: impl Into<String>) -> TransferError {
     )
 }
 
-/// A status the transfer has no use for: `≥ 400` as [`TransferError::http_status`], anything
-/// else (an unfollowed 3xx, a 204, ...) fatal with its `0x80190000 + status`.
-fn unexpected(status: u16) -> TransferError {
+/// A status the transfer has no use for: `≥ 400` as [`TransferError::http_status`] (with the
+/// wait a `429` or `503` asks for in its `Retry-After`), anything else (an unfollowed 3xx, a
+/// 204, ...) fatal with its `0x80190000 + status`.
+fn unexpected(status: u16, headers: &HeaderMap) -> TransferError {
     if status >= 400 {
-        TransferError::http_status(status)
+        let error = TransferError::http_status(status);
+        if !matches!(status, 429 | 503) {
+            return error;
+        }
+        let wait = header(headers, "retry-after").and_then(|value| {
+            retry_after::delay(value, header(headers, "date"), SystemTime::now())
+        });
+        match wait {
+            Some(wait) => error.with_retry_after(wait),
+            None => error,
+        }
     } else {
         TransferError::fatal(
             hresult::from_http_status(status),
@@ -301,7 +370,7 @@ fn round(client: &Client<'_>, sink: &mut dyn TransferSink) -> Result<Step, Trans
             return match response.status().as_u16() {
                 200 => take_full(response, sink, false),
                 206 => Err(invalid_response("partial content for a request without Range")),
-                status => Err(unexpected(status)),
+                status => Err(unexpected(status, response.headers())),
             };
         }
     };
@@ -332,7 +401,7 @@ fn round(client: &Client<'_>, sink: &mut dyn TransferSink) -> Result<Step, Trans
             sink.restart()?;
             Ok(Step::StartOver)
         }
-        status => Err(unexpected(status)),
+        status => Err(unexpected(status, response.headers())),
     }
 }
 
@@ -359,7 +428,7 @@ fn confirm_complete(
         return Ok(Step::Done);
     }
     if status >= 400 && !matches!(status, 405 | 501) {
-        return Err(TransferError::http_status(status));
+        return Err(unexpected(status, headers));
     }
     sink.restart()?;
     Ok(Step::StartOver)
@@ -469,15 +538,41 @@ fn read_body(
 mod tests {
     use super::*;
 
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, ureq::http::HeaderValue::from_static(value));
+        }
+        map
+    }
+
     #[test]
     fn unexpected_statuses_map_to_http_hresults() {
-        let e = unexpected(404);
+        let none = HeaderMap::new();
+        let e = unexpected(404, &none);
         assert_eq!(e.hresult(), 0x8019_0194);
         assert!(!e.is_transient());
-        assert!(unexpected(503).is_transient());
-        let e = unexpected(204);
+        assert!(unexpected(503, &none).is_transient());
+        let e = unexpected(204, &none);
         assert_eq!(e.hresult(), 0x8019_00CC);
         assert!(!e.is_transient());
         assert_eq!(e.context(), BgErrorContext::RemoteFile);
+    }
+
+    #[test]
+    fn retry_after_is_kept_only_for_429_and_503() {
+        let asks = headers(&[("retry-after", "7")]);
+        assert_eq!(unexpected(503, &asks).retry_after(), Some(Duration::from_secs(7)));
+        assert_eq!(unexpected(429, &asks).retry_after(), Some(Duration::from_secs(7)));
+        for status in [500, 502, 504, 408, 404, 301] {
+            assert_eq!(unexpected(status, &asks).retry_after(), None, "{status}");
+        }
+        assert_eq!(unexpected(503, &HeaderMap::new()).retry_after(), None);
+        assert_eq!(unexpected(503, &headers(&[("retry-after", "soon")])).retry_after(), None);
+        let dated = headers(&[
+            ("date", "Wed, 02 Jul 2025 10:00:00 GMT"),
+            ("retry-after", "Wed, 02 Jul 2025 10:02:00 GMT"),
+        ]);
+        assert_eq!(unexpected(429, &dated).retry_after(), Some(Duration::from_secs(120)));
     }
 }
