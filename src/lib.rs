@@ -64,7 +64,7 @@
 //! | layer | modules |
 //! |---|---|
 //! | mirror types | `types` (the `Bg*` types, `JobId`, `BgError`), [`hresult`] |
-//! | leaf helpers | `sync` (the loom shim), `faults` (test-only fault points), `executor` (a serial task runner), `signal` (a wake-up counter), `registry` (ids to jobs, generic over what it holds), `meter` (rate and ETA), `limit` (token bucket) |
+//! | leaf helpers | `clock` (the injectable monotonic clock of delays and caps), `sync` (the loom shim), `faults` (test-only fault points), `executor` (a serial task runner), `signal` (a wake-up counter), `registry` (ids to jobs, generic over what it holds), `meter` (rate and ETA), `limit` (token bucket) |
 //! | interfaces | `interfaces`: the Windows interfaces as traits |
 //! | job model | `job`: handles, state machine, counters, callbacks, events, waiting; it knows neither the manager nor the engine |
 //! | transport interface | [`transport`]: the [`Transport`] trait, its sink, its errors; the built-in `local` and `http` transports use only the public API |
@@ -88,6 +88,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod clock;
 mod driver;
 mod engine;
 mod executor;
@@ -105,8 +106,8 @@ mod sync;
 pub mod transport;
 mod types;
 
+pub use clock::{Clock, ClockWaker, ManualClock, SystemClock};
 pub use driver::{FileTransfer, JobDriver, Revoked};
-pub use engine::{Clock, ClockWaker, ManualClock, SystemClock};
 pub use interfaces::{
     BackgroundCopyError, BackgroundCopyFile, BackgroundCopyJob, BackgroundCopyManager,
 };
@@ -119,7 +120,10 @@ pub use meter::{Rate, RateMeter};
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use transport::HttpTransport;
-pub use transport::{LocalTransport, TransferError, TransferRequest, TransferSink, Transport};
+pub use transport::{
+    LocalTransport, SegmentSink, SegmentedSink, TransferError, TransferRequest, TransferSink,
+    Transport,
+};
 pub use types::{
     BgError, BgErrorContext, BgFileInfo, BgFileProgress, BgJobPriority, BgJobProgress,
     BgJobProxyUsage, BgJobState, BgJobTimes, BgJobType, BgNotify, BgProxySettings, BgSuccess,

@@ -9,6 +9,7 @@ use crate::engine::{
 use crate::job::persist::Persist;
 use crate::job::snapshot::JobSnapshot;
 use crate::job::{validate, JobContext, JobShared, Keepalive, Schemes};
+use crate::limit::Limiter;
 use crate::registry::{JobLimits, Membership, Registry};
 use crate::store::checkpoint::{self, Checkpointer};
 use crate::store::{recover, Store, StoreOptions};
@@ -322,6 +323,7 @@ pub struct ManagerBuilder {
     clock: Option<Arc<dyn Clock>>,
     transports: Vec<Arc<dyn Transport>>,
     schemes: Vec<String>,
+    max_bytes_per_second: Option<u64>,
     store: Option<PathBuf>,
     retention: Option<Duration>,
     checkpoint_interval: Duration,
@@ -344,6 +346,7 @@ impl Default for ManagerBuilder {
                 Arc::new(crate::transport::HttpTransport::new()),
             ],
             schemes: Vec::new(),
+            max_bytes_per_second: None,
             store: None,
             retention: Some(DEFAULT_RETENTION),
             checkpoint_interval: checkpoint::DEFAULT_INTERVAL,
@@ -426,6 +429,16 @@ impl ManagerBuilder {
     /// serves.
     pub fn scheme(mut self, scheme: &str) -> Self {
         self.schemes.push(scheme.to_ascii_lowercase());
+        self
+    }
+
+    /// Caps all the jobs of the manager together at `limit` body bytes per second (0: no cap,
+    /// the default). Each job's own cap ([`Job::set_max_bytes_per_second`]) applies too. Under
+    /// this cap the jobs that want bytes share by priority: `Foreground` 8, `High` 4, `Normal`
+    /// 2, `Low` 1, and what a job does not use goes to the others. Bursts are at most a quarter
+    /// second's worth.
+    pub fn max_bytes_per_second(mut self, limit: u64) -> Self {
+        self.max_bytes_per_second = (limit > 0).then_some(limit);
         self
     }
 
@@ -541,7 +554,10 @@ impl ManagerBuilder {
             None => (None, Vec::new(), Vec::new()),
         };
         let persist = store.clone().map(|store| store as Arc<dyn Persist>);
-        let ctx = Arc::new(JobContext::new(membership, self.files_per_job, schemes, persist));
+        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock::new()));
+        let limiter = Arc::new(Limiter::new(Arc::clone(&clock), self.max_bytes_per_second));
+        let ctx =
+            Arc::new(JobContext::new(membership, self.files_per_job, schemes, persist, limiter));
         for snapshot in jobs {
             let (id, seq, job_owner) = (snapshot.id, snapshot.seq, snapshot.owner.clone());
             let job = Arc::new(JobShared::restore(snapshot, Arc::clone(&ctx)));
@@ -552,7 +568,7 @@ impl ManagerBuilder {
                 workers: self.workers.unwrap_or_else(default_workers),
                 transports: self.transports,
                 time_slice: self.time_slice,
-                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock::new())),
+                clock,
             };
             EngineHandle::start(&registry, settings)
         });
@@ -586,6 +602,7 @@ impl fmt::Debug for ManagerBuilder {
             .field("clock", &self.clock)
             .field("transports", &self.transports)
             .field("schemes", &self.schemes)
+            .field("max_bytes_per_second", &self.max_bytes_per_second)
             .field("store", &self.store)
             .field("retention", &self.retention)
             .field("checkpoint_interval", &self.checkpoint_interval)

@@ -23,20 +23,28 @@ const CHILD: &str = "BGCOPY_CRASH_CHILD";
 /// Files the server serves, `/f0` .. `/f3`.
 const FILES: usize = 4;
 const FILE_SIZE: usize = 384 * 1024;
+/// The file fetched in segments, `/big`.
+const BIG_SIZE: usize = 6 * 1024 * 1024;
 const PATIENCE: Duration = Duration::from_secs(60);
 
 fn content(index: usize) -> Vec<u8> {
     let mut rng = Rng::new(0xC0FFEE + index as u64);
-    rng.bytes(FILE_SIZE)
+    rng.bytes(if index == BIG { BIG_SIZE } else { FILE_SIZE })
 }
+
+/// The index of `/big` among the resources.
+const BIG: usize = FILES;
 
 /// The server: `/f<i>` with Range and If-Range, slowly (16 KiB every 3 ms per response), so that
 /// kills land in the middle of transfers.
 fn server() -> Server {
     let resources: Vec<Resource> =
-        (0..FILES).map(|i| Resource::new(content(i), &format!("etag-{i}"))).collect();
+        (0..=FILES).map(|i| Resource::new(content(i), &format!("etag-{i}"))).collect();
     Server::start(move |request: &Request| {
-        let index = request.target.strip_prefix("/f").and_then(|n| n.parse::<usize>().ok());
+        let index = match request.target.as_str() {
+            "/big" => Some(BIG),
+            other => other.strip_prefix("/f").and_then(|n| n.parse::<usize>().ok()),
+        };
         match index.and_then(|i| resources.get(i)) {
             Some(resource) => resource.respond(request).pace(16 * 1024, Duration::from_millis(3)),
             None => Reply::new(404),
@@ -70,6 +78,7 @@ fn crash_child() {
         "random" => random_work(&manager, &downloads, &url, seed),
         "complete" => complete_two(&manager, &downloads, &url),
         "cancel" => cancel_after_progress(&manager, &downloads, &url),
+        "segments" => segments(&manager, &downloads, &url),
         other => panic!("unknown scenario {other}"),
     }
     // Wait to be killed (or to reach the fault point), so nothing is closed cleanly.
@@ -153,6 +162,15 @@ fn cancel_after_progress(manager: &Manager, downloads: &Path, url: &str) {
     assert_eq!(job.wait(PATIENCE), BgJobState::Transferred);
     job.cancel().unwrap();
     ack(format!("cancel {}", job.get_id()));
+}
+
+/// One job of one large file over four connections.
+fn segments(manager: &Manager, downloads: &Path, url: &str) {
+    let job = manager.create_job("segments", BgJobType::Download).unwrap();
+    job.add_file(&format!("{url}/big"), &downloads.join("big-f4")).unwrap();
+    job.set_max_connections(4).unwrap();
+    job.resume().unwrap();
+    ack(format!("resume {}", job.get_id()));
 }
 
 // ---- the parent -----------------------------------------------------------------------------
@@ -374,6 +392,43 @@ fn killed_at_random_instants_every_acknowledged_change_survives_and_every_job_fi
     }
     println!("{} kill trials, {killed_mid_transfer} with a job resumed before the kill", trials());
     assert!(killed_mid_transfer > 0);
+}
+
+/// A file fetched over several connections, killed at random instants: the ranges its store
+/// recorded come back (counted, never more than the file), and the file finishes
+/// byte-identical, in segments again.
+#[test]
+fn a_segmented_download_killed_at_random_resumes_and_finishes_identical() {
+    let server = server();
+    let url = server.url("");
+    let mut rng = Rng::new(7);
+    let (mut resumed_with_bytes, mut segmented) = (0, 0);
+    for trial in 0..trials().div_ceil(5) {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, downloads) = (dir.path().join("store"), dir.path().join("downloads"));
+        std::fs::create_dir_all(&downloads).unwrap();
+        let before = server.requests().len();
+        let delay = Duration::from_millis(rng.range(150, 700));
+        let run = run_child("segments", &store, &downloads, &url, trial, Some(delay), None);
+        let name = format!("segments trial {trial} (killed after {delay:?})");
+        let ranged = server.requests()[before..]
+            .iter()
+            .filter(|r| r.target == "/big" && r.header("if-range").is_some())
+            .count();
+        segmented += usize::from(ranged > 0);
+        {
+            let manager = Manager::builder().without_engine().store(&store).try_build().unwrap();
+            for job in manager.enum_all_jobs() {
+                let progress = job.get_progress();
+                assert!(progress.is_consistent(), "{name}: {progress:?}");
+                assert!(progress.bytes_transferred <= BIG_SIZE as u64, "{name}: {progress:?}");
+                resumed_with_bytes += usize::from(progress.bytes_transferred > 0);
+            }
+        }
+        check_and_finish(&store, &downloads, &run, &name);
+    }
+    assert!(segmented > 0, "some trial used several connections before its kill");
+    assert!(resumed_with_bytes > 0, "some trial came back with bytes");
 }
 
 /// A crash at every durability step, each reopened and finished.

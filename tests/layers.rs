@@ -45,6 +45,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("types", 0),
     ("hresult", 0),
     ("sync", 0),
+    ("clock", 0),
     ("faults", 0),
     ("executor", 0),
     ("signal", 0),

@@ -12,7 +12,7 @@ use crate::{
 };
 use std::fmt;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// An exclusive claim on a job being transferred. Dropping it without [`finish`](Self::finish),
 /// [`fail`](Self::fail) or [`release`](Self::release) releases the job back to `Queued` (if the
@@ -140,6 +140,8 @@ impl JobDriver {
     /// The transfer failed: the job goes to `TransientError` (a transient error, while the job's
     /// no-progress timeout is not zero and not shorter than its retry delay) or `Error`; the error
     /// count rises by one and `get_error` reports `error` (with `file_index`'s file and protocol).
+    /// The next attempt comes no sooner than the job's minimum retry delay, nor than the wait the
+    /// error carries ([`TransferError::retry_after`], a server's `Retry-After`).
     /// [`TransferError::Stopped`] is not a failure: it only releases the claim.
     ///
     /// # Errors
@@ -149,6 +151,7 @@ impl JobDriver {
         error: TransferError,
         file_index: Option<usize>,
     ) -> Result<BgJobState, TransferError> {
+        let server_wait = error.retry_after();
         let TransferError::Failed { hresult, context, transient, message, .. } = error else {
             self.end_claim();
             return Ok(self.job.get_state());
@@ -165,7 +168,7 @@ impl JobDriver {
                 Some(Arc::new(ErrorRecord { context, hresult, file_index, protocol, message }));
             inner.error_count = inner.error_count.saturating_add(1);
             if retryable {
-                note_retry(&shared, inner);
+                note_retry(&shared, inner, server_wait);
             }
             let job = shared.id;
             shared.publish(
@@ -230,9 +233,10 @@ impl fmt::Debug for JobDriver {
 }
 
 /// Records the wall-clock deadlines of a transient failure, which must survive a restart: the
-/// next attempt no sooner than the minimum retry delay from now, and the start of the window
-/// without progress (kept from the failure before unless bytes arrived since).
-fn note_retry(shared: &JobShared, inner: &mut JobInner) {
+/// next attempt no sooner than the minimum retry delay from now, nor than the wait the server
+/// asked for (`Retry-After`), and the start of the window without progress (kept from the
+/// failure before unless bytes arrived since).
+fn note_retry(shared: &JobShared, inner: &mut JobInner, server_wait: Option<Duration>) {
     let now = SystemTime::now();
     let bytes = shared.counters.snapshot().bytes_transferred;
     let quiet_since = match &inner.retry {
@@ -240,7 +244,8 @@ fn note_retry(shared: &JobShared, inner: &mut JobInner) {
         _ => now,
     };
     inner.quiet_bytes = bytes;
-    let retry_at = now + inner.min_retry_delay;
+    inner.server_retry_after = server_wait;
+    let retry_at = now + inner.min_retry_delay.max(server_wait.unwrap_or_default());
     inner.retry = Some(RetrySnapshot { retry_at, quiet_since });
 }
 

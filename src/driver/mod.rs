@@ -44,6 +44,7 @@ mod claim;
 mod digest;
 mod open;
 mod revoked;
+mod segmented;
 mod transfer;
 
 pub use claim::JobDriver;

@@ -3,8 +3,8 @@
 //! published under it again.
 
 use super::claim::JobDriver;
-use super::transfer::FileTransfer;
-use crate::job::disk;
+use super::transfer::{self, FileTransfer};
+use crate::job::{disk, ranges};
 use crate::transport::TransferError;
 use crate::{hresult, BgErrorContext};
 use std::fs::File;
@@ -41,7 +41,7 @@ impl JobDriver {
             TransferError::fatal(hresult::E_INVALIDARG, BgErrorContext::GeneralQueueManager, why)
         };
         // Phase one: check and reserve the file for this writer.
-        let (file, known_temp, counted) = shared.change(|inner| {
+        let (file, known_temp, ranges) = shared.change(|inner| {
             self.check_live()?;
             let file = Arc::clone(
                 inner.files.get(index).ok_or_else(|| misuse("no file with that index"))?,
@@ -57,12 +57,13 @@ impl JobDriver {
             shared.counters.pick_stripe(&file.counters, open.map(|(f, _)| &f.counters));
             let disk_state = &mut inner.file_disk[index];
             disk_state.writer_active = true;
-            let counted = file.counters.transferred();
-            Ok((file, disk_state.temp_path.clone(), counted))
+            let ranges = disk_state.on_disk(file.counters.transferred());
+            Ok((file, disk_state.temp_path.clone(), ranges))
         })?;
         // Phase two: the file system, without the lock.
+        let keep = ranges.last().map_or(0, |&(_, end)| end);
         let opened =
-            open_or_create(&file.local_name, known_temp.as_deref(), shared.id, index, counted);
+            open_or_create(&file.local_name, known_temp.as_deref(), shared.id, index, keep);
         // Phase three: publish.
         let (result, orphan) = shared.change(|inner| {
             let disk_state = &mut inner.file_disk[index];
@@ -86,27 +87,35 @@ impl JobDriver {
                 return (Err(TransferError::Stopped), orphan);
             }
             let counters = &file.counters;
-            if opened.created && counted > 0 {
+            let mut ranges = ranges;
+            if opened.created && !ranges.is_empty() {
                 // The earlier attempt's file is gone: start over.
                 shared.counters.restart_file(counters);
-                disk_state.durable_bytes = 0;
-                disk_state.epoch += 1;
-            } else if !opened.created && opened.on_disk < counted {
+                disk_state.forget_bytes();
+                ranges.clear();
+            } else if !opened.created && opened.on_disk < keep {
                 // Continue from what is really on disk: never more than was counted.
+                ranges = ranges::clip(&ranges, opened.on_disk);
                 shared.counters.restart_file(counters);
-                shared.counters.add_file_bytes(counters, opened.on_disk);
-                disk_state.durable_bytes = disk_state.durable_bytes.min(opened.on_disk);
+                shared.counters.add_file_bytes(counters, ranges::total(&ranges));
+                disk_state.durable = ranges::clip(&disk_state.durable, opened.on_disk);
                 disk_state.epoch += 1;
             }
+            disk_state.base.clone_from(&ranges);
             let validator = disk_state.validator.clone();
-            let generation = self.generation;
+            let priority = inner.priority;
+            let opened = transfer::Opened {
+                temp: opened.temp,
+                temp_path: opened.path,
+                validator,
+                priority,
+                ranges,
+            };
             let transfer = FileTransfer::new(
                 Arc::clone(&shared),
                 Arc::clone(&file),
-                generation,
-                opened.temp,
-                opened.path,
-                validator,
+                self.generation,
+                opened,
                 self.job.keep.clone(),
             );
             (Ok(transfer), None)
@@ -125,13 +134,14 @@ fn local_error(e: &io::Error) -> TransferError {
 }
 
 /// Phase two of `open_file`: checks that the destination can be written, then reopens the
-/// earlier attempt's temporary file (cut to the bytes counted) or creates one.
+/// earlier attempt's temporary file (cut to `keep`, the end of the bytes counted) or creates
+/// one.
 fn open_or_create(
     local_name: &Path,
     known: Option<&Path>,
     job: crate::JobId,
     index: usize,
-    counted: u64,
+    keep: u64,
 ) -> Result<Opened, TransferError> {
     crate::faults::point("open:before", local_name);
     if local_name.is_dir() {
@@ -145,7 +155,7 @@ fn open_or_create(
         match disk::open_temp(path) {
             Ok(temp) => {
                 let on_disk = temp.metadata().map_err(|e| local_error(&e))?.len();
-                temp.set_len(on_disk.min(counted)).map_err(|e| local_error(&e))?;
+                temp.set_len(on_disk.min(keep)).map_err(|e| local_error(&e))?;
                 return Ok(Opened { temp, path: path.to_owned(), created: false, on_disk });
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -165,7 +175,7 @@ fn open_or_create(
 }
 
 impl FileTransfer {
-    /// Positions the file's handle at the bytes counted (after `open_file`).
+    /// Positions the file's handle where its writer starts (after `open_file`).
     fn seek_to_offset(&mut self) -> Result<(), TransferError> {
         let offset = self.offset_now();
         self.temp_mut().seek(SeekFrom::Start(offset)).map_err(|e| local_error(&e))?;

@@ -4,30 +4,51 @@
 use super::digest::check_sha256;
 use super::revoked::Revoked;
 use crate::job::counters::Generation;
+use crate::job::ranges;
 use crate::job::{Callback, FileShared, JobInner, JobShared, Keepalive};
-use crate::transport::{TransferError, TransferSink};
-use crate::{hresult, BgErrorContext, JobFile, Notification};
+use crate::limit::Grant;
+use crate::transport::{SegmentedSink, TransferError, TransferSink};
+use crate::{hresult, BgErrorContext, BgJobPriority, JobFile, Notification};
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 /// Kernel-copy chunk between two progress updates and stop checks.
 const COPY_CHUNK: u64 = 8 << 20;
+/// The longest a writer sleeps for bandwidth before it looks at its stop request again.
+const MAX_TOKEN_SLEEP: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// One file of a claimed job, open for writing: the [`TransferSink`] the engine gives transports.
 /// At most one exists per file; it writes to the file's temporary file and counts the bytes.
 #[must_use = "dropping the transfer closes the file; call finish() once its last byte is written"]
 pub struct FileTransfer {
-    job: Arc<JobShared>,
-    file: Arc<FileShared>,
+    pub(super) job: Arc<JobShared>,
+    pub(super) file: Arc<FileShared>,
     generation: Generation,
-    temp: File,
+    pub(super) temp: File,
     temp_path: PathBuf,
     validator: Option<String>,
+    /// The job's priority when the file was opened (its weight under a manager's cap).
+    priority: BgJobPriority,
+    /// Where the next sequential byte goes: the first hole of the file.
+    pos: u64,
+    /// Ranges already on disk past `pos` (from segments of an earlier attempt): written over
+    /// again, but not counted again (see `job/ranges.rs`).
+    ahead: Vec<(u64, u64)>,
     keep: Keepalive,
+}
+
+/// What `open_file` found for a new [`FileTransfer`].
+pub(super) struct Opened {
+    pub(super) temp: File,
+    pub(super) temp_path: PathBuf,
+    pub(super) validator: Option<String>,
+    pub(super) priority: BgJobPriority,
+    /// The ranges of the temporary file that hold bytes (counted already).
+    pub(super) ranges: Vec<(u64, u64)>,
 }
 
 impl FileTransfer {
@@ -35,16 +56,51 @@ impl FileTransfer {
         job: Arc<JobShared>,
         file: Arc<FileShared>,
         generation: Generation,
-        temp: File,
-        temp_path: PathBuf,
-        validator: Option<String>,
+        opened: Opened,
         keep: Keepalive,
     ) -> FileTransfer {
-        FileTransfer { job, file, generation, temp, temp_path, validator, keep }
+        let Opened { temp, temp_path, validator, priority, ranges } = opened;
+        let pos = ranges::first_hole(&ranges);
+        let ahead = ranges.into_iter().filter(|&(start, _)| start > 0).collect();
+        FileTransfer {
+            job,
+            file,
+            generation,
+            temp,
+            temp_path,
+            validator,
+            priority,
+            pos,
+            ahead,
+            keep,
+        }
     }
 
     pub(super) fn offset_now(&self) -> u64 {
-        self.file.counters.transferred()
+        self.pos
+    }
+
+    /// Moves the sequential position past `n` bytes just written at it; returns how many of
+    /// them are new (not in a range already on disk).
+    #[inline]
+    fn advance(&mut self, n: u64) -> u64 {
+        let start = self.pos;
+        self.pos += n;
+        if self.ahead.is_empty() {
+            return n;
+        }
+        let again = ranges::overlap(&self.ahead, start, self.pos);
+        let pos = self.pos;
+        self.ahead.retain(|&(_, end)| end > pos);
+        n - again
+    }
+
+    /// After segments: the sequential writer continues at the first hole of `on_disk`.
+    pub(super) fn reposition(&mut self, on_disk: &[(u64, u64)]) -> Result<(), TransferError> {
+        self.pos = ranges::first_hole(on_disk);
+        self.ahead = on_disk.iter().copied().filter(|&(start, _)| start > 0).collect();
+        self.temp.seek(SeekFrom::Start(self.pos)).map_err(|e| Self::local_error(&e))?;
+        Ok(())
     }
 
     pub(super) fn temp_mut(&mut self) -> &mut File {
@@ -107,11 +163,19 @@ impl FileTransfer {
     #[inline]
     pub fn add_bytes(&mut self, n: u64) -> Result<(), TransferError> {
         self.check_live()?;
-        if self.job.counters.add_file_bytes(&self.file.counters, n) {
-            Ok(())
-        } else {
-            Err(self.refused(n))
+        if self.ahead.is_empty() {
+            if self.job.counters.add_file_bytes(&self.file.counters, n) {
+                self.pos += n;
+                return Ok(());
+            }
+            return Err(self.refused(n));
         }
+        if self.file.counters.size().is_some_and(|size| self.pos + n > size) {
+            return Err(self.overrun(self.pos + n - self.file.counters.size().unwrap_or(0)));
+        }
+        let new = self.advance(n);
+        self.job.counters.add_file_bytes(&self.file.counters, new);
+        Ok(())
     }
 
     /// The error for `n` bytes that [`add_bytes`](Self::add_bytes) refused (off the hot path).
@@ -140,12 +204,11 @@ impl FileTransfer {
             if stop() {
                 return Err(TransferError::Stopped);
             }
-            let remaining = self
-                .file
-                .counters
-                .size()
-                .map(|s| s.saturating_sub(self.file.counters.transferred()));
-            let chunk = remaining.map_or(COPY_CHUNK, |r| r.min(COPY_CHUNK));
+            let remaining = self.file.counters.size().map(|s| s.saturating_sub(self.pos));
+            let mut chunk = remaining.map_or(COPY_CHUNK, |r| r.min(COPY_CHUNK));
+            if chunk > 0 {
+                chunk = self.take_bandwidth(chunk, stop)?;
+            }
             if chunk == 0 {
                 // At the known size: anything more in the source is an overrun.
                 let mut probe = [0u8; 1];
@@ -158,16 +221,115 @@ impl FileTransfer {
             // `io::copy` between two files uses the kernel's copy (copy_file_range on Linux).
             let n = io::copy(&mut Read::by_ref(source).take(chunk), &mut self.temp)
                 .map_err(|e| Self::local_error(&e))?;
+            self.return_bandwidth(chunk - n);
             if n == 0 {
                 return Ok(copied);
             }
-            self.job.counters.add_file_bytes(&self.file.counters, n);
+            let new = self.advance(n);
+            self.job.counters.add_file_bytes(&self.file.counters, new);
             copied += n;
         }
     }
 
+    /// Asks the job's and the manager's bandwidth caps for `want` bytes: `Ok(n)`, `1..=want`
+    /// bytes may go now (they are taken), or `Err(wait)`: ask again after `wait`. Without caps it
+    /// is `Ok(want)` at once (one atomic load). For drivers doing their own, e.g. async, I/O
+    /// (with [`add_bytes`](Self::add_bytes)): they wait the time themselves, on their own timer,
+    /// instead of being put to sleep. [`write`](TransferSink::write) and
+    /// [`copy_from_file`](TransferSink::copy_from_file) ask by themselves.
+    ///
+    /// ```
+    /// use bgcopy::*;
+    /// # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let manager = Manager::builder().without_engine().build();
+    /// let job = manager.create_job("capped", BgJobType::Download)?;
+    /// job.add_file("https://example.com/a.bin", &dir.path().join("a.bin"))?;
+    /// job.set_max_bytes_per_second(Some(4096))?; // bursts of a quarter second: 1024 bytes
+    /// job.resume()?;
+    /// let driver = job.claim()?;
+    /// let transfer = driver.open_file(0)?;
+    /// assert_eq!(transfer.reserve_bandwidth(64 * 1024), Ok(1024));
+    /// assert!(transfer.reserve_bandwidth(64 * 1024).is_err(), "wait for more tokens");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The time to wait before asking again, while the caps have no bytes to give.
+    pub fn reserve_bandwidth(&self, want: u64) -> Result<u64, std::time::Duration> {
+        match self.job.ctx.limiter.grant(self.job.id, self.priority, want) {
+            Grant::Now(n) => Ok(n),
+            Grant::Wait(wait) => Err(wait),
+        }
+    }
+
+    /// Takes up to `want` bytes of bandwidth, sleeping while the caps say wait: woken at once by
+    /// a suspend or cancel (the job's watch), and asking `stop` at least every quarter second.
+    pub(super) fn take_bandwidth(
+        &self,
+        want: u64,
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<u64, TransferError> {
+        loop {
+            match self.reserve_bandwidth(want) {
+                Ok(n) => return Ok(n),
+                Err(wait) => {
+                    let (counters, generation) = (&self.job.counters, self.generation);
+                    let until = Instant::now().checked_add(wait.min(MAX_TOKEN_SLEEP));
+                    self.job.watch.wait(|| !counters.claim_is_live(generation), until);
+                    self.check_live()?;
+                    if stop() {
+                        return Err(TransferError::Stopped);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gives back bandwidth taken but not used (a read shorter than asked).
+    fn return_bandwidth(&self, unused: u64) {
+        self.job.ctx.limiter.refund(self.job.id, unused);
+    }
+
+    /// Writes `data` at the current offset and counts it, within the caps (see
+    /// [`TransferSink::write`]), asking `stop` between pieces while the caps make it wait.
+    ///
+    /// # Errors
+    /// As [`TransferSink::write`]; `Stopped` if `stop` says so.
+    pub fn write_until(
+        &mut self,
+        data: &[u8],
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<(), TransferError> {
+        let mut rest = data;
+        while !rest.is_empty() {
+            let n = self.take_bandwidth(rest.len() as u64, stop)? as usize;
+            self.write_counted(&rest[..n])?;
+            rest = &rest[n..];
+        }
+        Ok(())
+    }
+
+    /// Writes and counts `data`, which the caps already allowed.
     #[inline]
-    fn check_live(&self) -> Result<(), TransferError> {
+    fn write_counted(&mut self, data: &[u8]) -> Result<(), TransferError> {
+        self.check_live()?;
+        let len = data.len() as u64;
+        if let Some(size) = self.file.counters.size() {
+            if self.pos + len > size {
+                return Err(self.overrun(self.pos + len - size));
+            }
+        }
+        self.temp.write_all(data).map_err(|e| Self::local_error(&e))?;
+        let new = self.advance(len);
+        // Cannot fail: the count is at most `pos` (the bytes before it) plus the ranges ahead,
+        // all within the size checked above, and this thread is the only writer.
+        self.job.counters.add_file_bytes(&self.file.counters, new);
+        Ok(())
+    }
+
+    #[inline]
+    pub(super) fn check_live(&self) -> Result<(), TransferError> {
         if self.job.counters.claim_is_live(self.generation) {
             Ok(())
         } else {
@@ -175,7 +337,7 @@ impl FileTransfer {
         }
     }
 
-    fn local_error(e: &io::Error) -> TransferError {
+    pub(super) fn local_error(e: &io::Error) -> TransferError {
         TransferError::from_io(e, BgErrorContext::LocalFile)
     }
 
@@ -248,7 +410,9 @@ impl FileTransfer {
         inner.modification_time = SystemTime::now();
         let disk = &mut inner.file_disk[self.file.index];
         disk.validator.clone_from(&self.validator);
-        disk.durable_bytes = self.file.counters.transferred();
+        let all = self.file.counters.transferred();
+        disk.durable = if all > 0 { vec![(0, all)] } else { Vec::new() };
+        disk.base.clone_from(&disk.durable);
         inner.effects.save = true;
         self.job.post(inner, Callback::FileTransferred(Arc::clone(&self.file)));
         self.job.post(inner, Callback::Modification);
@@ -260,7 +424,7 @@ impl FileTransfer {
 
 impl TransferSink for FileTransfer {
     fn offset(&self) -> u64 {
-        self.file.counters.transferred()
+        self.pos
     }
 
     fn size(&self) -> Option<u64> {
@@ -269,6 +433,15 @@ impl TransferSink for FileTransfer {
 
     fn validator(&self) -> Option<&str> {
         self.validator.as_deref()
+    }
+
+    fn max_connections(&self) -> u32 {
+        self.job.inner.lock().max_connections
+    }
+
+    fn segmented(&mut self) -> Option<Box<dyn SegmentedSink + '_>> {
+        let segmented = self.segmented_until(Box::new(|| false))?;
+        Some(Box::new(segmented))
     }
 
     fn set_validator(&mut self, validator: Option<String>) {
@@ -293,18 +466,7 @@ impl TransferSink for FileTransfer {
 
     #[inline]
     fn write(&mut self, data: &[u8]) -> Result<(), TransferError> {
-        self.check_live()?;
-        let len = data.len() as u64;
-        if let Some(size) = self.file.counters.size() {
-            let have = self.file.counters.transferred();
-            if have + len > size {
-                return Err(self.overrun(have + len - size));
-            }
-        }
-        self.temp.write_all(data).map_err(|e| Self::local_error(&e))?;
-        // Cannot fail: the size check above is the same one, and this thread is the only writer.
-        self.job.counters.add_file_bytes(&self.file.counters, len);
-        Ok(())
+        self.write_until(data, &mut || false)
     }
 
     fn copy_from_file(&mut self, source: &mut File) -> Result<u64, TransferError> {
@@ -315,14 +477,18 @@ impl TransferSink for FileTransfer {
         self.check_live()?;
         self.temp.set_len(0).map_err(|e| Self::local_error(&e))?;
         self.temp.seek(SeekFrom::Start(0)).map_err(|e| Self::local_error(&e))?;
+        self.pos = 0;
+        self.ahead.clear();
+        // The validator named the content those bytes came from.
+        self.validator = None;
         self.job.counters.restart_file(&self.file.counters);
         let job = Arc::clone(&self.job);
         let index = self.file.index;
         job.change(|inner| {
             // The bytes recorded as on disk belonged to the earlier content.
             let disk = &mut inner.file_disk[index];
-            disk.durable_bytes = 0;
-            disk.epoch += 1;
+            disk.forget_bytes();
+            disk.validator = None;
             inner.effects.save = true;
             job.post(inner, Callback::Modification);
             job.publish(inner, Notification::Modified { job: job.id });
@@ -347,7 +513,7 @@ impl fmt::Debug for FileTransfer {
             .field("job", &self.job.id)
             .field("index", &self.file.index)
             .field("temp_path", &self.temp_path)
-            .field("offset", &self.file.counters.transferred())
+            .field("offset", &self.pos)
             .finish()
     }
 }

@@ -7,14 +7,12 @@
 //! - [`worker`]: `workers` threads; each claims the job it is given and moves its files in order
 //!   through the transport of their scheme ([`sink`] reports `Transferring` and honours the
 //!   scheduler's requests to stop, [`stop`]).
-//! - [`clock`]: the monotonic clock every delay is measured on, injectable for tests.
 //!
 //! The engine finds jobs in the manager's registry and waits on the registry's signal; it knows
 //! nothing of the manager. [`EngineHandle::stop`] asks the threads to stop without waiting for
 //! them (running jobs give their worker back, `Queued`); [`EngineHandle::join`] waits for them,
 //! at most a given time.
 
-mod clock;
 mod policy;
 mod retry;
 mod scheduler;
@@ -22,7 +20,7 @@ mod sink;
 mod stop;
 mod worker;
 
-pub use clock::{Clock, ClockWaker, ManualClock, SystemClock};
+pub(crate) use crate::clock::{Clock, SystemClock};
 
 use crate::job::{JobShared, Keepalive};
 use crate::registry::Registry;

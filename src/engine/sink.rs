@@ -10,7 +10,7 @@
 //! stops at once.
 
 use super::stop::{Stop, StopFlag};
-use crate::transport::{TransferError, TransferSink};
+use crate::transport::{SegmentedSink, TransferError, TransferSink};
 use crate::{FileTransfer, JobDriver};
 use std::fs::File;
 
@@ -91,7 +91,8 @@ impl TransferSink for EngineSink<'_> {
     #[inline]
     fn write(&mut self, data: &[u8]) -> Result<(), TransferError> {
         self.step()?;
-        self.transfer.write(data)
+        let (stop, resumable) = (self.stop, self.resumable || self.transfer.validator().is_some());
+        self.transfer.write_until(data, &mut || must_stop(stop, resumable))
     }
 
     fn copy_from_file(&mut self, source: &mut File) -> Result<u64, TransferError> {
@@ -107,6 +108,17 @@ impl TransferSink for EngineSink<'_> {
 
     fn should_stop(&self) -> bool {
         self.must_stop() || self.transfer.should_stop()
+    }
+
+    fn max_connections(&self) -> u32 {
+        self.transfer.max_connections()
+    }
+
+    fn segmented(&mut self) -> Option<Box<dyn SegmentedSink + '_>> {
+        // A segmented file has a validator: it can always be preempted.
+        let stop = self.stop;
+        let segmented = self.transfer.segmented_until(Box::new(move || must_stop(stop, true)))?;
+        Some(Box::new(segmented))
     }
 }
 

@@ -9,6 +9,7 @@ use super::keepalive::Keepalive;
 use super::persist::Persist;
 use super::validate::Schemes;
 use crate::executor::SerialExecutor;
+use crate::limit::Limiter;
 use crate::registry::Membership;
 use std::any::Any;
 use std::fmt;
@@ -27,6 +28,8 @@ pub(crate) struct JobContext {
     pub(crate) hub: Arc<EventHub>,
     /// Where the jobs are recorded, if the manager has a store.
     pub(crate) persist: Option<Arc<dyn Persist>>,
+    /// The bandwidth caps of the jobs and of the manager.
+    pub(crate) limiter: Arc<Limiter>,
     /// The manager's service, once it runs.
     service: OnceLock<Weak<dyn Any + Send + Sync>>,
 }
@@ -38,10 +41,12 @@ impl JobContext {
         max_files: u32,
         schemes: Schemes,
         persist: Option<Arc<dyn Persist>>,
+        limiter: Arc<Limiter>,
     ) -> JobContext {
         JobContext {
             registry,
             persist,
+            limiter,
             max_files,
             schemes,
             callbacks: SerialExecutor::new("bgcopy-notifier"),

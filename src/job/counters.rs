@@ -398,8 +398,22 @@ impl JobCounters {
         }
     }
 
+    /// Counts `n` bytes that one of several writers of one file (its segments, each fetching a
+    /// range of its own) wrote. The ranges are disjoint and within the file's known size (the
+    /// segment table hands each block to one writer), so the file's count never passes its size
+    /// and no byte is counted twice; the size was published before any segment began.
+    #[inline]
+    pub(crate) fn add_segment_bytes(&self, file: &FileCounters, n: u64) {
+        // Release: several writers add; each add publishes the bytes its writer put on disk
+        // before it (protocol step 3: the file's own counter first).
+        file.transferred.fetch_add(n, Ordering::Release);
+        // Release: then the job aggregate, on the file's stripe (step 3).
+        self.stripe(file).fetch_add(n, Ordering::Release);
+    }
+
     /// Restarts a file from zero: its bytes leave the job's count (the one case where progress goes
-    /// back). Returns the bytes removed.
+    /// back). Returns the bytes removed. With its one writer, or once every segment writer of the
+    /// file has stopped.
     pub(crate) fn restart_file(&self, file: &FileCounters) -> u64 {
         // Relaxed: single writer.
         let have = file.transferred.load(Ordering::Relaxed);

@@ -3,13 +3,15 @@
 //! ([`JobShared::checkpoint`]: sync the temporary files, then record the bytes they hold); and
 //! jobs rebuilt from snapshots on open ([`JobShared::restore`]).
 //!
-//! The bytes a record gives for a file are always bytes known to be on disk: the checkpoint
-//! reads the counters, syncs the file, and only then raises the file's `durable_bytes`, which is
-//! what every snapshot records; a restart of the file lowers it to zero at once.
+//! The ranges a record gives for a file are always bytes known to be on disk: the checkpoint
+//! reads which ranges hold bytes (from the counters, or the segment table), syncs the file, and
+//! only then extends the file's `durable` ranges, which are what every snapshot records; a
+//! restart of the file clears them at once.
 
 use super::context::JobContext;
 use super::counters::{FileCounters, JobCounters};
 use super::file::{FileDisk, FileShared};
+use super::limits::MAX_CONNECTIONS;
 use super::persist::recorded_bytes;
 use super::report::ErrorRecord;
 use super::shared::{JobInner, JobShared};
@@ -19,6 +21,11 @@ use crate::{BgError, BgJobState, BgNotify, Result};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// A file whose ranges on disk moved since they were recorded: its index, temporary file,
+/// ranges on disk now, and epoch.
+type Dirty = (usize, PathBuf, Vec<(u64, u64)>, u64);
 
 /// The state a job is restored in: `Connecting` and `Transferring` come back `Queued`.
 fn restored_state(state: BgJobState) -> BgJobState {
@@ -40,7 +47,7 @@ impl JobShared {
                 local_name: file.local_name.clone(),
                 temp_path: disk.temp_path.clone(),
                 size: file.counters.size(),
-                ranges: if disk.durable_bytes > 0 { vec![(0, disk.durable_bytes)] } else { vec![] },
+                ranges: disk.durable.clone(),
                 validator: disk.validator.clone(),
                 transferred: file.counters.is_transferred(),
                 completed: file.counters.is_completed(),
@@ -69,8 +76,8 @@ impl JobShared {
             headers: inner.options.headers.clone(),
             connect_timeout: inner.options.connect_timeout,
             read_timeout: inner.options.read_timeout,
-            max_connections: 1,
-            max_bytes_per_second: None,
+            max_connections: inner.max_connections,
+            max_bytes_per_second: inner.max_bytes_per_second,
             state: self.counters.state(),
             error_count: inner.error_count,
             error,
@@ -102,6 +109,11 @@ impl JobShared {
             counters.add_file();
             let bytes = recorded_bytes(&file);
             restore_counters(&counters, &shared.counters, &file, bytes);
+            let ranges = match (file.transferred, file.size) {
+                (true, Some(size)) if size > 0 => vec![(0, size)],
+                (true, _) => vec![],
+                (false, _) => file.ranges,
+            };
             local_names.insert(validate::normalized(&file.local_name));
             files.push(Arc::new(shared));
             file_disk.push(FileDisk {
@@ -109,7 +121,9 @@ impl JobShared {
                 validator: file.validator,
                 writer_active: false,
                 expected_sha256: file.expected_sha256,
-                durable_bytes: if file.transferred { file.size.unwrap_or(bytes) } else { bytes },
+                durable: ranges.clone(),
+                base: ranges,
+                segments: None,
                 epoch: 0,
             });
         }
@@ -140,6 +154,12 @@ impl JobShared {
             inner.modification_time = snapshot.modification_time;
             inner.transfer_completion_time = snapshot.transfer_completion_time;
             inner.retry = snapshot.retry;
+            inner.max_connections = snapshot.max_connections.clamp(1, MAX_CONNECTIONS);
+            inner.max_bytes_per_second = snapshot.max_bytes_per_second.filter(|cap| *cap > 0);
+            if inner.max_bytes_per_second.is_some() {
+                job.ctx.limiter.set_job_cap(job.id, inner.max_bytes_per_second);
+            }
+            job.ctx.limiter.set_priority(job.id, inner.priority);
             inner.files = files;
             inner.file_disk = file_disk;
             inner.local_names = local_names;
@@ -167,17 +187,19 @@ impl JobShared {
     pub(crate) fn checkpoint(self: &Arc<Self>) -> Result<bool> {
         let Some(persist) = self.ctx.persist.clone() else { return Ok(false) };
         let _serial = self.serial.lock();
-        let dirty: Vec<(usize, PathBuf, u64, u64)> = {
+        let dirty: Vec<Dirty> = {
             let inner = self.inner.lock();
             inner
                 .files
                 .iter()
                 .zip(&inner.file_disk)
                 .filter_map(|(file, disk)| {
-                    let counted = file.counters.transferred();
+                    if file.counters.is_transferred() {
+                        return None;
+                    }
                     let temp = disk.temp_path.clone()?;
-                    let moved = !file.counters.is_transferred() && counted != disk.durable_bytes;
-                    moved.then_some((file.index, temp, counted, disk.epoch))
+                    let on_disk = disk.on_disk(file.counters.transferred());
+                    (on_disk != disk.durable).then_some((file.index, temp, on_disk, disk.epoch))
                 })
                 .collect()
         };
@@ -190,11 +212,12 @@ impl JobShared {
         }
         let snapshot = {
             let mut inner = self.inner.lock();
-            for (index, temp, counted, epoch) in dirty {
-                let still_there = inner.files[index].counters.transferred() >= counted;
+            for (index, temp, on_disk, epoch) in dirty {
                 let disk = &mut inner.file_disk[index];
-                if disk.epoch == epoch && disk.temp_path.as_ref() == Some(&temp) && still_there {
-                    disk.durable_bytes = counted;
+                // Ranges only grow within an epoch (a restart or a cut bumps it), so what was
+                // read before the sync is on disk unless the epoch moved.
+                if disk.epoch == epoch && disk.temp_path.as_ref() == Some(&temp) {
+                    disk.durable = on_disk;
                 }
             }
             self.snapshot(&inner)
@@ -205,13 +228,18 @@ impl JobShared {
 }
 
 impl crate::Job {
-    /// For the engine: the wall-clock time of the job's last transient failure and the start of
-    /// its window without progress, while it retries.
+    /// For the engine: the wall-clock time the job's next attempt may come (the minimum retry
+    /// delay or a server's `Retry-After` after its last transient failure) and the start of its
+    /// window without progress, while it retries.
     pub(crate) fn retry_deadlines(&self) -> Option<(std::time::SystemTime, std::time::SystemTime)> {
         let inner = self.shared.inner.lock();
         let retry = inner.retry.as_ref()?;
-        let failed = retry.retry_at.checked_sub(inner.min_retry_delay).unwrap_or(retry.retry_at);
-        Some((failed, retry.quiet_since))
+        Some((retry.retry_at, retry.quiet_since))
+    }
+
+    /// For the engine: the wait the server asked for with the job's last transient failure.
+    pub(crate) fn server_retry_after(&self) -> Option<Duration> {
+        self.shared.inner.lock().server_retry_after
     }
 }
 

@@ -34,13 +34,37 @@ pub(crate) struct FileDisk {
     pub(crate) writer_active: bool,
     /// The SHA-256 the content must have, checked before the file counts as transferred.
     pub(crate) expected_sha256: Option<[u8; 32]>,
-    /// Bytes of the temporary file known to be on disk (synced) and recorded by the store: what
-    /// a restart of the process may resume from. Only the checkpointer and `finish` raise it
-    /// (after a sync); a restart of the file sets it to zero.
-    pub(crate) durable_bytes: u64,
+    /// Ranges of the temporary file known to be on disk (synced) and recorded by the store: what
+    /// a restart of the process may resume from. Only the checkpointer and `finish` extend them
+    /// (after a sync); a restart of the file clears them.
+    pub(crate) durable: Vec<(u64, u64)>,
+    /// The ranges the temporary file held when its current (or last) writer began: with the
+    /// file's count, where its bytes are now ([`on_disk`](Self::on_disk)).
+    pub(crate) base: Vec<(u64, u64)>,
+    /// The segment table while several connections fetch the file.
+    pub(crate) segments: Option<std::sync::Arc<super::segments::SegmentTable>>,
     /// Bumped when the file restarts from zero, so that a checkpoint that synced the bytes of
     /// the earlier content never records them for the new one.
     pub(crate) epoch: u64,
+}
+
+impl FileDisk {
+    /// The ranges of the temporary file that hold bytes now, given the file's count: the segment
+    /// table's while segments are fetched, else what a single writer from the first hole of
+    /// `base` reached (see [`ranges`](super::ranges)).
+    pub(crate) fn on_disk(&self, counted: u64) -> Vec<(u64, u64)> {
+        match &self.segments {
+            Some(table) => table.on_disk(),
+            None => super::ranges::fill(&self.base, counted),
+        }
+    }
+
+    /// Forgets every byte of the temporary file (it restarts from zero).
+    pub(crate) fn forget_bytes(&mut self) {
+        self.durable.clear();
+        self.base.clear();
+        self.epoch += 1;
+    }
 }
 
 /// A handle on one file of a job (`IBackgroundCopyFile`). Cheap to clone; its progress is live.

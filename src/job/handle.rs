@@ -233,7 +233,9 @@ impl BackgroundCopyJob for Job {
     }
 
     fn set_priority(&self, priority: BgJobPriority) -> Result<()> {
-        self.modify(true, |inner| inner.priority = priority)
+        self.modify(true, |inner| inner.priority = priority)?;
+        self.shared.ctx.limiter.set_priority(self.shared.id, priority);
+        Ok(())
     }
 
     fn get_priority(&self) -> BgJobPriority {

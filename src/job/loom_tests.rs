@@ -207,3 +207,28 @@ fn revoked_claim_is_seen_with_its_state() {
         assert!(!job.claim_is_live(generation));
     });
 }
+
+/// Two segment writers of one file (each its own half) and a reader: the file's count is the
+/// sum, never above the size, and the job total never below what the reader saw before.
+#[test]
+fn two_segment_writers_of_one_file_never_pass_its_size() {
+    loom::model(|| {
+        let (job, files) = job_with_files(1);
+        assert!(job.set_file_size(&files[0], Some(4)));
+        let writers: Vec<_> = (0..2)
+            .map(|_| {
+                let (job, files) = (job.clone(), files.clone());
+                thread::spawn(move || job.add_segment_bytes(&files[0], 2))
+            })
+            .collect();
+        let p = job.snapshot();
+        check(p);
+        assert!(p.bytes_transferred <= 4);
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        assert!(job.finish_file(&files[0]));
+        let p = job.snapshot();
+        assert_eq!((p.bytes_transferred, p.files_transferred), (4, 1));
+    });
+}

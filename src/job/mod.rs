@@ -27,12 +27,15 @@ mod file;
 mod handle;
 mod hub;
 mod keepalive;
+mod limits;
 #[cfg(all(test, loom))]
 mod loom_tests;
 mod notification;
 pub(crate) mod options;
 pub(crate) mod persist;
+pub(crate) mod ranges;
 mod report;
+pub(crate) mod segments;
 mod settle;
 mod shared;
 pub(crate) mod snapshot;

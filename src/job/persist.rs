@@ -58,11 +58,8 @@ impl<T> Recorded for Option<T> {
     }
 }
 
-/// The bytes a file's snapshot says are on disk: the end of its first range (a file written by
-/// one connection has one range from zero).
+/// The bytes a file's snapshot says are on disk: the total of its ranges (one from zero for a
+/// file written by one connection; several, with holes, for one fetched in segments).
 pub(crate) fn recorded_bytes(file: &FileSnapshot) -> u64 {
-    match file.ranges.first() {
-        Some(&(0, end)) => end,
-        _ => 0,
-    }
+    super::ranges::total(&file.ranges)
 }

@@ -83,6 +83,10 @@ pub(crate) struct JobInner {
     pub(crate) settling: bool,
     /// HTTP options: custom headers, timeouts (see `options.rs`).
     pub(crate) options: JobOptions,
+    /// Connections a transport may open per file (1..=16).
+    pub(crate) max_connections: u32,
+    /// The job's own bandwidth cap, bytes per second (`None`: no cap).
+    pub(crate) max_bytes_per_second: Option<u64>,
     /// The queues of this job's subscriptions.
     pub(crate) subscribers: Vec<Weak<Queue>>,
     /// What the change under way needs once the lock is released.
@@ -94,6 +98,8 @@ pub(crate) struct JobInner {
     pub(crate) retry: Option<RetrySnapshot>,
     /// `bytes_transferred` when the current no-progress window began.
     pub(crate) quiet_bytes: u64,
+    /// The wait the server asked for with the last transient failure (`Retry-After`).
+    pub(crate) server_retry_after: Option<Duration>,
     /// A `complete()` or `cancel()` that has begun its file work (recorded before it, so that a
     /// crash half-way is finished on the next open).
     pub(crate) intent: Option<Intent>,
@@ -182,11 +188,14 @@ impl JobShared {
                 claimed: false,
                 settling: false,
                 options: JobOptions::default(),
+                max_connections: 1,
+                max_bytes_per_second: None,
                 subscribers: Vec::new(),
                 effects: Effects::default(),
                 outbox: Vec::new(),
                 retry: None,
                 quiet_bytes: 0,
+                server_retry_after: None,
                 intent: None,
             }),
             ctx,
@@ -238,6 +247,7 @@ impl JobShared {
             if let Some(registry) = self.ctx.registry() {
                 if effects.removed {
                     registry.leave(self.id);
+                    self.ctx.limiter.forget(self.id);
                 }
                 registry.wake();
             }

@@ -3,9 +3,10 @@
 //!
 //! - [`bucket`]: the token bucket, on an injected clock, that says how many bytes may go now or
 //!   how long to wait.
-
-// Nothing outside the tests uses the bucket yet: the engine integration (per-job and manager-wide
-// caps in the transfer loop) will, and this attribute goes away with it.
-#![cfg_attr(not(test), allow(dead_code))]
+//! - [`limiter`]: a manager's caps: each job's and the manager's, with shares by priority.
 
 pub(crate) mod bucket;
+pub(crate) mod limiter;
+
+pub(crate) use bucket::Grant;
+pub(crate) use limiter::Limiter;

@@ -7,7 +7,6 @@
 
 use super::Store;
 use crate::job::disk;
-use crate::job::persist::recorded_bytes;
 use crate::job::snapshot::{FileSnapshot, Intent, JobSnapshot};
 use crate::{BgJobState, Result};
 use std::collections::HashMap;
@@ -141,10 +140,15 @@ fn check_files(job: &mut JobSnapshot, recovery: &mut Recovery, temps: &mut TempN
     changed
 }
 
-/// Keeps a file's temporary file if it holds the bytes its record says are on disk (cut to
-/// them), else starts the file over. Returns whether it started over.
+/// Keeps a file's temporary file if it reaches the ranges its record says are on disk (cut to
+/// the end of the last), else starts the file over. Returns whether it started over.
 fn check_file(file: &mut FileSnapshot) -> bool {
-    let recorded = if file.transferred { file.size.unwrap_or(0) } else { recorded_bytes(file) };
+    // A file in segments may hold several ranges: its temporary file must reach the last one.
+    let recorded = if file.transferred {
+        file.size.unwrap_or(0)
+    } else {
+        file.ranges.last().map_or(0, |&(_, end)| end)
+    };
     let on_disk = file
         .temp_path
         .as_deref()

@@ -128,8 +128,9 @@ pub trait TransferSink {
         }
     }
 
-    /// Starts the file over from zero: truncates the temporary file and removes its bytes from
-    /// the job's count (the server ignored the offset, or the remote content changed).
+    /// Starts the file over from zero: truncates the temporary file, removes its bytes from the
+    /// job's count and forgets its validator (the server ignored the offset, or the remote
+    /// content changed).
     ///
     /// # Errors
     /// `Stopped`, or a `LocalFile` failure if truncating failed.
@@ -137,4 +138,76 @@ pub trait TransferSink {
 
     /// Whether the job was suspended or cancelled (one atomic load): stop promptly if so.
     fn should_stop(&self) -> bool;
+
+    /// The connections the job allows for one file now
+    /// ([`Job::get_max_connections`](crate::Job::get_max_connections)); the default is 1.
+    fn max_connections(&self) -> u32 {
+        1
+    }
+
+    /// Switches the file to segments, for a transport that can fetch ranges of it, over
+    /// several connections at once or one after another: `None` unless the size and a
+    /// validator are known and segments are worth it: the file has several holes (an earlier
+    /// attempt fetched it in segments; each hole is fetched on its own, so nothing already on
+    /// disk is fetched again), or the job allows more than one connection and a hole is large
+    /// enough to split (2 MiB). While the returned value lives, bytes go through its
+    /// [`SegmentSink`]s, not through this sink; once it is dropped,
+    /// [`offset`](Self::offset) is the first byte still missing. The default is `None`: one
+    /// connection, one range.
+    fn segmented(&mut self) -> Option<Box<dyn SegmentedSink + '_>> {
+        None
+    }
+}
+
+/// A file fetched over several connections ([`TransferSink::segmented`]). Each connection asks
+/// for a [`SegmentSink`], fetches its range, and asks again until there is none. Shared by the
+/// connections' threads.
+pub trait SegmentedSink: Sync {
+    /// The range that starts at `offset`, if no connection holds it: for the connection whose
+    /// response already delivers the bytes from there (the request that found the file could
+    /// be segmented).
+    fn segment_at(&self, offset: u64) -> Option<Box<dyn SegmentSink + '_>>;
+
+    /// The next range for a connection that has none: one no connection holds, else the upper
+    /// half of the largest range being fetched (its connection stops where the new one starts).
+    /// `None` when no range is left to hand out, when as many connections as the job allows
+    /// hold one, or once the job stopped.
+    fn next_segment(&self) -> Option<Box<dyn SegmentSink + '_>>;
+
+    /// The connections the job allows now (it can change while the file is fetched).
+    fn max_connections(&self) -> u32;
+
+    /// The connections holding a range now.
+    fn active(&self) -> u32;
+
+    /// Whether every byte of the file is written and counted.
+    fn complete(&self) -> bool;
+
+    /// Makes every connection stop at its next write, with [`TransferError::Stopped`] (the
+    /// content changed, or one connection failed for good): the transport then drops this value
+    /// and decides what comes next (start over, or report the failure).
+    fn abandon(&self);
+
+    /// Whether the job stopped or [`abandon`](Self::abandon) was called: stop promptly if so.
+    fn should_stop(&self) -> bool;
+}
+
+/// One range of a file, held by one connection ([`SegmentedSink`]). Dropping it lets the range
+/// go: another connection continues it from its first byte not yet written.
+pub trait SegmentSink: Send {
+    /// The next byte to write: fetch from here.
+    fn position(&self) -> u64;
+
+    /// Where the range ends now (exclusive): it only moves down, when an idle connection
+    /// takes its upper half.
+    fn end(&self) -> u64;
+
+    /// Writes `data` at [`position`](Self::position), within the bandwidth caps, and counts it.
+    /// Returns how many bytes it took: fewer than `data.len()` when the range ended before
+    /// (split off to another connection): stop reading this response then.
+    ///
+    /// # Errors
+    /// `Stopped` if the job stopped or the file was abandoned; a `LocalFile` failure if the
+    /// write failed.
+    fn write(&mut self, data: &[u8]) -> Result<usize, TransferError>;
 }

@@ -39,6 +39,12 @@ impl Request {
     pub fn range_start(&self) -> Option<u64> {
         self.header("range")?.strip_prefix("bytes=")?.strip_suffix('-')?.parse().ok()
     }
+
+    /// `(first, last)` of a `Range: bytes=first-last` header (bounded; `last` inclusive).
+    pub fn bounded_range(&self) -> Option<(u64, u64)> {
+        let (first, last) = self.header("range")?.strip_prefix("bytes=")?.split_once('-')?;
+        Some((first.parse().ok()?, last.parse().ok()?))
+    }
 }
 
 /// How a response is sent.
@@ -325,10 +331,13 @@ impl Resource {
         self.validators(Reply::new(200)).body(self.content.clone())
     }
 
-    /// The correct answer to `request`.
+    /// The correct answer to `request` (`Range: bytes=N-` or `bytes=N-M`).
     pub fn respond(&self, request: &Request) -> Reply {
         let len = self.content.len() as u64;
-        let Some(start) = request.range_start() else { return self.full() };
+        let bounded = request.bounded_range();
+        let Some(start) = request.range_start().or(bounded.map(|(first, _)| first)) else {
+            return self.full();
+        };
         if let Some(if_range) = request.header("if-range") {
             let matches = Some(if_range) == self.etag.as_deref()
                 || Some(if_range) == self.last_modified.as_deref();
@@ -339,7 +348,19 @@ impl Resource {
         if start >= len {
             return Reply::new(416).header("Content-Range", format!("bytes */{len}"));
         }
-        self.partial(start)
+        match bounded {
+            Some((first, last)) if last >= first => self.partial_range(first, last.min(len - 1)),
+            Some(_) => self.full(),
+            None => self.partial(start),
+        }
+    }
+
+    /// `206` of bytes `first..=last`.
+    pub fn partial_range(&self, first: u64, last: u64) -> Reply {
+        let len = self.content.len() as u64;
+        self.validators(Reply::new(206))
+            .header("Content-Range", format!("bytes {first}-{last}/{len}"))
+            .body(self.content[first as usize..=last as usize].to_vec())
     }
 
     /// `206` from `start` to the end, with a correct `Content-Range`.

@@ -22,6 +22,15 @@ pub(super) enum Method {
 /// Headers that carry credentials: not sent to another origin after a redirect.
 const CREDENTIAL_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie"];
 
+/// The bytes a request asks for: `Range: bytes=first-[last]`, with `If-Range: validator` when
+/// the bytes are to be added to ones from that content.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Ranged<'v> {
+    pub(super) first: u64,
+    pub(super) last: Option<u64>,
+    pub(super) if_range: Option<&'v str>,
+}
+
 /// What one transfer call needs for its requests (read from the job through its public API).
 pub(super) struct Client<'a> {
     pub(super) transport: &'a HttpTransport,
@@ -46,8 +55,8 @@ impl Client<'_> {
         self.timeouts.1.unwrap_or(self.transport.read_timeout)
     }
 
-    /// Sends `method` for the file (with `Range: bytes=offset-` and `If-Range: validator` when
-    /// `range` is given), following redirects, and returns the final response (any status).
+    /// Sends `method` for the file (with `Range` and `If-Range` as `range` says), following
+    /// redirects, and returns the final response (any status).
     ///
     /// # Errors
     /// Connection failures (transient), a redirect that cannot be followed (fatal, the 3xx's
@@ -55,7 +64,7 @@ impl Client<'_> {
     pub(super) fn send(
         &self,
         method: Method,
-        range: Option<(u64, &str)>,
+        range: Option<Ranged<'_>>,
     ) -> Result<Response<Body>, TransferError> {
         let mut url = self.url.clone();
         let mut same_origin = true;
@@ -94,7 +103,7 @@ impl Client<'_> {
         &self,
         method: Method,
         url: &Url,
-        range: Option<(u64, &str)>,
+        range: Option<Ranged<'_>>,
         same_origin: bool,
     ) -> Result<Response<Body>, TransferError> {
         let proxies = match proxy::route(&self.proxy, url, &self.transport.env)? {
@@ -142,7 +151,7 @@ impl Client<'_> {
         &self,
         method: Method,
         url: &Url,
-        range: Option<(u64, &str)>,
+        range: Option<Ranged<'_>>,
         same_origin: bool,
         proxy: Option<ureq::Proxy>,
     ) -> Result<Response<Body>, ureq::Error> {
@@ -159,9 +168,12 @@ impl Client<'_> {
         }
         // Identity only: no transparent decompression, so offsets and counts are wire bytes.
         request = request.header("Accept-Encoding", "identity");
-        if let Some((offset, validator)) = range {
-            request =
-                request.header("Range", format!("bytes={offset}-")).header("If-Range", validator);
+        if let Some(Ranged { first, last, if_range }) = range {
+            let last = last.map(|last| last.to_string()).unwrap_or_default();
+            request = request.header("Range", format!("bytes={first}-{last}"));
+            if let Some(validator) = if_range {
+                request = request.header("If-Range", validator);
+            }
         }
         // The resolve timeout bounds waiting for the transport's resolver (`resolve`), which
         // answers IP addresses and recent names without a thread or a look-up.

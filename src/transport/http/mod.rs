@@ -10,10 +10,11 @@ mod proxy;
 mod range;
 mod resolve;
 mod retry_after;
+mod segments;
 
 use super::{TransferError, TransferRequest, TransferSink, Transport};
 use crate::{hresult, BackgroundCopyJob, BgErrorContext};
-use client::{body_error, Client, Method};
+use client::{body_error, Client, Method, Ranged};
 use range::{PartialHeaders, Verdict};
 use std::fmt;
 use std::io::Read;
@@ -287,11 +288,13 @@ impl Transport for HttpTransport {
             proxy: request.job.get_proxy_settings(),
         };
         let mut start_overs = 0;
+        // Cleared once the server shows it does not serve bounded ranges: one connection then.
+        let mut segments = true;
         loop {
             if sink.should_stop() {
                 return Err(TransferError::Stopped);
             }
-            match round(&client, sink)? {
+            match round(&client, sink, &mut segments)? {
                 Step::Done => return Ok(()),
                 Step::More => {}
                 Step::StartOver => {
@@ -357,18 +360,32 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
 }
 
 /// One request, chosen by what the file already holds.
-fn round(client: &Client<'_>, sink: &mut dyn TransferSink) -> Result<Step, TransferError> {
+fn round(
+    client: &Client<'_>,
+    sink: &mut dyn TransferSink,
+    segments: &mut bool,
+) -> Result<Step, TransferError> {
     let offset = sink.offset();
     let validator = match sink.validator() {
-        Some(v) if offset > 0 => v.to_owned(),
-        _ => {
+        // A validator means bytes of that content may be on disk, from `offset` on or (after
+        // segments) further in: never add to them without `If-Range`.
+        Some(v) => v.to_owned(),
+        None => {
             if offset > 0 {
                 // Bytes from content that cannot be identified: never append to them.
                 sink.restart()?;
             }
-            let response = client.send(Method::Get, None)?;
+            // With more than one connection allowed, ask for a range: a `206` shows the server
+            // can serve segments.
+            let ranged = (*segments && sink.max_connections() > 1).then_some(Ranged {
+                first: 0,
+                last: None,
+                if_range: None,
+            });
+            let response = client.send(Method::Get, ranged)?;
             return match response.status().as_u16() {
                 200 => take_full(response, sink, false),
+                206 if ranged.is_some() => take_first_partial(client, response, sink, segments),
                 206 => Err(invalid_response("partial content for a request without Range")),
                 status => Err(unexpected(status, response.headers())),
             };
@@ -377,9 +394,10 @@ fn round(client: &Client<'_>, sink: &mut dyn TransferSink) -> Result<Step, Trans
     if sink.size() == Some(offset) {
         return confirm_complete(client, sink, offset, &validator);
     }
-    let response = client.send(Method::Get, Some((offset, &validator)))?;
+    let ranged = Ranged { first: offset, last: None, if_range: Some(&validator) };
+    let response = client.send(Method::Get, Some(ranged))?;
     match response.status().as_u16() {
-        206 => take_partial(response, sink, offset, &validator),
+        206 => take_partial(client, response, sink, offset, &validator, segments),
         200 => {
             // The range was ignored or the content changed: start over with this body.
             sink.restart()?;
@@ -462,19 +480,14 @@ fn take_full(
 
 /// A `206` to `Range: bytes=offset-`: appended only if every check passes.
 fn take_partial(
-    mut response: Response<Body>,
+    client: &Client<'_>,
+    response: Response<Body>,
     sink: &mut dyn TransferSink,
     offset: u64,
     validator: &str,
+    segments: &mut bool,
 ) -> Result<Step, TransferError> {
-    let headers = response.headers();
-    let partial = PartialHeaders {
-        content_range: header(headers, "content-range"),
-        content_length: header_u64(headers, "content-length")
-            .filter(|_| !headers.contains_key("transfer-encoding")),
-        etag: header(headers, "etag"),
-        last_modified: header(headers, "last-modified"),
-    };
+    let partial = partial_headers(response.headers());
     match range::judge_partial(&partial, offset, validator, sink.size()) {
         Verdict::StartOver => {
             sink.restart()?;
@@ -484,11 +497,108 @@ fn take_partial(
             if complete.is_some() {
                 sink.set_size(complete)?;
             }
-            read_body(response.body_mut(), sink, Some(len))?;
-            let more = sink.size().is_some_and(|total| sink.offset() < total);
-            Ok(if more { Step::More } else { Step::Done })
+            take_body(client, response, sink, (offset, len), validator, segments)
         }
     }
+}
+
+/// A `206` to the first request of a file allowed several connections (`Range: bytes=0-`, no
+/// `If-Range`): the whole content, or its first part. Its validator, if `If-Range` accepts it,
+/// is what every later request names.
+fn take_first_partial(
+    client: &Client<'_>,
+    response: Response<Body>,
+    sink: &mut dyn TransferSink,
+    segments: &mut bool,
+) -> Result<Step, TransferError> {
+    let headers = response.headers();
+    let partial = partial_headers(headers);
+    let validator = range::validator_of(
+        header(headers, "etag"),
+        header(headers, "last-modified"),
+        header(headers, "date"),
+    );
+    // Judged as a resume from zero against the validator it names itself.
+    let named = validator.as_deref().unwrap_or("");
+    let Verdict::Append { len, complete } = range::judge_partial(&partial, 0, named, None) else {
+        return Err(invalid_response("a 206 to Range: bytes=0- that is not a range from 0"));
+    };
+    if complete.is_none() && len > 0 {
+        // No complete length: the size stays unknown, so the body is read to its end.
+        sink.set_size(None)?;
+    } else {
+        sink.set_size(complete)?;
+    }
+    sink.set_validator(validator.clone());
+    match validator {
+        Some(validator) => take_body(client, response, sink, (0, len), &validator, segments),
+        None => {
+            let mut response = response;
+            read_body(response.body_mut(), sink, Some(len))?;
+            let more = sink.size().is_some_and(|total| sink.offset() < total);
+            // Without a validator the rest cannot be asked for safely: start over then.
+            if more {
+                sink.restart()?;
+                return Ok(Step::StartOver);
+            }
+            Ok(Step::Done)
+        }
+    }
+}
+
+/// The headers a `206` is judged by.
+fn partial_headers(headers: &HeaderMap) -> PartialHeaders<'_> {
+    PartialHeaders {
+        content_range: header(headers, "content-range"),
+        content_length: header_u64(headers, "content-length")
+            .filter(|_| !headers.contains_key("transfer-encoding")),
+        etag: header(headers, "etag"),
+        last_modified: header(headers, "last-modified"),
+    }
+}
+
+/// The body of a validated `206` (`len` bytes from `offset`): in segments when the sink can
+/// segment the file (several connections allowed, or several holes) and the server serves
+/// bounded ranges (`segments`), else on this one.
+fn take_body(
+    client: &Client<'_>,
+    mut response: Response<Body>,
+    sink: &mut dyn TransferSink,
+    (offset, len): (u64, u64),
+    validator: &str,
+    segments: &mut bool,
+) -> Result<Step, TransferError> {
+    if let (true, Some(size)) = (*segments, sink.size()) {
+        let fetched = match sink.segmented() {
+            Some(file) => {
+                Ok(segments::fetch(client, &*file, response, offset, len, validator, size))
+            }
+            None => Err(response),
+        };
+        match fetched {
+            Ok(fetched) => {
+                return match fetched? {
+                    segments::Fetched::Complete => Ok(Step::Done),
+                    segments::Fetched::Incomplete => Ok(Step::More),
+                    segments::Fetched::Unsupported => {
+                        // Same content, but no bounded ranges: the rest on one connection.
+                        *segments = false;
+                        Ok(Step::More)
+                    }
+                    segments::Fetched::Changed => {
+                        // Once: the next round asks afresh (the restart forgot the validator)
+                        // and takes the new one.
+                        sink.restart()?;
+                        Ok(Step::StartOver)
+                    }
+                };
+            }
+            Err(unused) => response = unused,
+        }
+    }
+    read_body(response.body_mut(), sink, Some(len))?;
+    let more = sink.size().is_some_and(|total| sink.offset() < total);
+    Ok(if more { Step::More } else { Step::Done })
 }
 
 /// Copies a body into the sink: exactly `expected` bytes when that is known (fewer is a cut

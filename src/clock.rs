@@ -1,5 +1,6 @@
 //! The monotonic clock the engine reads for retry delays, no-progress timeouts and time slices,
-//! injectable so that tests can move time by hand instead of waiting for minutes.
+//! and the bandwidth caps for their tokens; injectable so that tests can move time by hand
+//! instead of waiting for minutes.
 
 use parking_lot::Mutex;
 use std::fmt;
