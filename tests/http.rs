@@ -979,3 +979,36 @@ fn engine_reports_not_found_as_a_fatal_error() {
     );
     assert_eq!(job.get_error().unwrap().get_file().unwrap().get_remote_name(), server.url("/gone"));
 }
+
+/// Issue 10: a `503` with `Retry-After` holds the next attempt back for as long as it says
+/// (measured on the engine's clock), even with a shorter minimum retry delay; a wait shorter
+/// than the minimum delay does not shorten it.
+#[test]
+fn engine_waits_as_long_as_retry_after_says_and_at_least_the_minimum_delay() {
+    for (retry_after, min_delay, early, due) in [(30u64, 5u64, 20u64, 31u64), (2, 10, 5, 11)] {
+        let body = content(23, 50_000);
+        let server = segments::SegmentServer::with("/f", body.clone());
+        server.set_retry_after(1, retry_after.to_string());
+        let clock = Arc::new(ManualClock::new());
+        let manager =
+            Manager::builder().clock(clock.clone()).transport(Arc::new(transport())).build();
+        let dir = tempfile::tempdir().unwrap();
+        let job = manager.create_job("retry-after", BgJobType::Download).unwrap();
+        job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).unwrap();
+        job.set_minimum_retry_delay(Duration::from_secs(min_delay)).unwrap();
+        job.add_file(&server.url("/f"), &dir.path().join("out.bin")).unwrap();
+        job.resume().unwrap();
+        assert_eq!(wait_for(&job, &[BgJobState::TransientError]), BgJobState::TransientError);
+        assert_eq!(job.get_error().unwrap().get_error().1, 0x8019_01F7, "HTTP 503");
+        clock.advance(Duration::from_secs(early));
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(job.get_state(), BgJobState::TransientError, "{retry_after} s not over yet");
+        assert_eq!(server.requests().len(), 1);
+        clock.advance(Duration::from_secs(due - early));
+        assert_eq!(
+            wait_for(&job, &[BgJobState::Transferred, BgJobState::Error]),
+            BgJobState::Transferred
+        );
+        assert_eq!(completed_content(&job), body);
+    }
+}

@@ -41,14 +41,16 @@ pub(super) fn schedule(engine: &Engine) {
     }
 }
 
-/// The deadlines a job restored from a store brought (wall clock), on the engine's clock: when
-/// its last failure happened and when its window without progress began.
-fn restored_deadlines(job: &Job, now: Duration) -> (Option<Duration>, Option<Duration>) {
-    let Some((failed, quiet)) = job.retry_deadlines() else { return (None, None) };
+/// The job's retry deadlines (wall clock, kept across restarts) on the engine's clock: when its
+/// next attempt may come, and when its window without progress began.
+fn job_deadlines(job: &Job, now: Duration) -> (Option<Duration>, Option<Duration>) {
+    let Some((retry_at, quiet)) = job.retry_deadlines() else { return (None, None) };
     let wall = std::time::SystemTime::now();
-    let on_clock =
-        |t: std::time::SystemTime| now.saturating_sub(wall.duration_since(t).unwrap_or_default());
-    (Some(on_clock(failed)), Some(on_clock(quiet)))
+    let on_clock = |t: std::time::SystemTime| match t.duration_since(wall) {
+        Ok(ahead) => now.saturating_add(ahead),
+        Err(behind) => now.saturating_sub(behind.duration()),
+    };
+    (Some(on_clock(retry_at)), Some(on_clock(quiet)))
 }
 
 fn earliest(at: &mut Option<Duration>, candidate: Duration) {
@@ -68,16 +70,23 @@ impl Scheduler {
             match job.get_state() {
                 BgJobState::Queued => queued.push(job),
                 BgJobState::TransientError => {
+                    // The next attempt no sooner than the minimum retry delay, nor than the
+                    // wait the server asked for with the last failure (Retry-After).
+                    let asked = job.server_retry_after().unwrap_or_default();
                     let failed = Failed {
                         id,
                         error_count: job.get_error_count(),
                         bytes: job.get_progress().bytes_transferred,
-                        retry_delay: job.get_minimum_retry_delay(),
+                        retry_delay: job.get_minimum_retry_delay().max(asked),
                         no_progress_timeout: job.get_no_progress_timeout(),
                     };
-                    let (failed_at, quiet_since) = match engine.take_failure(id) {
-                        Some(at) => (Some(at), None),
-                        None => restored_deadlines(job, now),
+                    let (retry_at, quiet_since) = job_deadlines(job, now);
+                    let failed_at = match engine.take_failure(id) {
+                        // Failed by a worker: the delay counts from then.
+                        Some(at) => Some(at),
+                        // Restored from a store (or failed by a driver of its own): its recorded
+                        // deadline is the next attempt.
+                        None => retry_at.map(|at| at.saturating_sub(failed.retry_delay)),
                     };
                     match self.retry.decide(failed, failed_at, quiet_since, now) {
                         RetryAction::WaitUntil(at) => earliest(&mut wake_at, at),
