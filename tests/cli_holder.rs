@@ -74,7 +74,8 @@ fn while_serve_holds_the_store_readers_answer_and_changes_exit_4_naming_it() {
 #[test]
 fn while_a_transfer_holds_the_store_list_shows_its_view() {
     let cli = Cli::new();
-    let server = server(content(3 << 20, 22), PACE);
+    // Long enough (about 20 s) to be still running when the test is done with it.
+    let server = server(content(16 << 20, 22), PACE);
     let mut transfer = cli.spawn(&["transfer", &server.url("/file"), "out.bin"]);
     let id = transfer.line();
     let pid = transfer.pid().to_string();
@@ -159,7 +160,8 @@ fn monitor_prints_plain_lines_and_ends_when_stdin_closes() {
 #[test]
 fn monitor_shows_a_transfer_with_its_rate_and_ends_on_ctrl_c() {
     let cli = Cli::new();
-    let server = server(content(4 << 20, 24), PACE);
+    // Long enough (about 20 s) to be still running when the test is done with it.
+    let server = server(content(16 << 20, 24), PACE);
     let mut transfer = cli.spawn(&["transfer", &server.url("/file"), "out.bin"]);
     let id = transfer.line();
     // Stdin stays open (a pipe): a monitor whose stdin is at its end stops after one view.

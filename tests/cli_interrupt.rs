@@ -59,16 +59,25 @@ fn sigkill_leaves_the_job_to_recovery_and_the_same_transfer_continues_it() {
     let data = content(4 << 20, 12);
     let server = server(data.clone(), PACE);
     let url = server.url("/file");
-    let (mut transfer, id) = started(&cli, &url);
-    // Bytes are checkpointed every second: let one checkpoint see some.
-    std::thread::sleep(Duration::from_millis(1500));
-    transfer.kill();
-    assert_eq!(transfer.wait(), None, "killed by the signal");
-
-    // The lock went with the process: the store opens; the snapshot it left is not used.
-    let info = cli.info(&id);
-    assert_eq!(info["state"], "Queued", "Transferring comes back Queued: {info}");
-    assert!(info["bytes_transferred"].as_u64().unwrap() > 0, "{info}");
+    let mut job = None;
+    // A kill keeps the bytes of the last checkpoint (one a second). A kill before the first one
+    // keeps none, and the next try starts from zero: try again until one kept some.
+    for _ in 0..5 {
+        let (mut transfer, id) = started(&cli, &url);
+        assert!(job.as_ref().is_none_or(|job| job == &id), "the same job every time");
+        std::thread::sleep(Duration::from_millis(1500));
+        transfer.kill();
+        assert_eq!(transfer.wait(), None, "killed by the signal");
+        // The lock went with the process: the store opens; the view it left is not used.
+        let info = cli.info(&id);
+        assert_eq!(info["state"], "Queued", "Transferring comes back Queued: {info}");
+        job = Some(id);
+        if info["bytes_transferred"].as_u64().unwrap() > 0 {
+            break;
+        }
+    }
+    let id = job.unwrap();
+    assert!(cli.info(&id)["bytes_transferred"].as_u64().unwrap() > 0, "no checkpoint in 5 tries");
 
     let again = cli.run(&["transfer", &url, "out.bin"]).expect(0);
     assert_eq!(again.stdout.trim(), id);
