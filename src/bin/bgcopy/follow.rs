@@ -66,7 +66,7 @@ pub(crate) fn follow(job: &Job, then: Then, events: &Events) -> Outcome {
                     }
                 }
                 Some(Event::Interrupted) => {
-                    progress.finish();
+                    progress.clear();
                     return interrupt(job, then);
                 }
                 Some(Event::Ended) => {
@@ -128,9 +128,7 @@ fn interrupt(job: &Job, then: Then) -> Outcome {
         Then::Complete => "run the same transfer again",
         Then::Stay => "run this again",
     };
-    eprintln!(
-        "bgcopy: interrupted: job {id} is {:?} with {bytes} bytes kept; {again}, or `bgcopy resume {id} --wait`, to continue",
-        job.get_state()
-    );
+    eprintln!("bgcopy: interrupted: job {id} is {:?}, {bytes} bytes kept", job.get_state());
+    eprintln!("bgcopy: to continue, {again}, or: bgcopy resume {id} --wait");
     Err(Failure::Interrupted)
 }

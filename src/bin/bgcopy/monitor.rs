@@ -162,16 +162,15 @@ fn table(dir: &Path, frame: &Frame, rates: &[Rate]) -> String {
             }
             None => format!("[{:^20}]", "?"),
         };
-        let state = format!("{:?}", summary.state);
+        // Two lines a job, each within 80 columns.
+        let _ = writeln!(out, "{} {:?} {:?}", summary.id, summary.state, summary.display_name);
         let _ = writeln!(
             out,
-            "{} {state:<14} {bar} {}  {}  {}/{} files  {:?}",
-            summary.id,
+            "    {bar} {}  {}  {}/{} files",
             text::bytes(&progress),
             text::rate(rate),
             summary.files_transferred,
             summary.files_total,
-            summary.display_name
         );
         if let Some(error) = &job.error {
             let _ = writeln!(out, "    {} {}", error.hresult_hex, error.description);

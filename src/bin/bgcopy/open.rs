@@ -19,7 +19,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// How long a verb waits for a holder that publishes no view to let go of the store.
-pub(crate) const PATIENCE: Duration = Duration::from_secs(2);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(5);
 /// How long a shutdown may wait for the engine's threads.
 const SHUTDOWN: Duration = Duration::from_secs(10);
 /// How long it waits between two tries (a bounded back-off: the lock has no wake-up to wait on).

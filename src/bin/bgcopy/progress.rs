@@ -40,7 +40,8 @@ impl Progress {
     pub(crate) fn new(job: &Job) -> Progress {
         let style = if std::io::stderr().is_terminal() {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            bar.set_prefix(job.get_display_name());
+            let name: String = job.get_display_name().chars().take(20).collect();
+            bar.set_prefix(name);
             Style::Bar(bar, None)
         } else {
             Style::Lines(None)
@@ -102,6 +103,14 @@ impl Progress {
         }
     }
 
+    /// Stops drawing and clears the bar (the message that follows says where the job is).
+    pub(crate) fn clear(&mut self) {
+        match &self.style {
+            Style::Bar(bar, _) => bar.finish_and_clear(),
+            Style::Lines(_) => {}
+        }
+    }
+
     /// Draws the figures: a bar always, a plain line if `now` (a state change) or one is due.
     fn draw(&mut self, now: bool) {
         let rate = self.meter.rate(Instant::now());
@@ -131,7 +140,7 @@ fn draw_bar(
     let total = figures.total();
     if *known != Some(total.is_some()) {
         let template = match total {
-            Some(_) => "{prefix:.bold} [{bar:30.cyan/blue}] {msg}",
+            Some(_) => "{prefix:.bold} [{bar:20.cyan/blue}] {msg}",
             None => "{prefix:.bold} {spinner} {msg}",
         };
         if let Ok(style) = ProgressStyle::with_template(template) {
@@ -144,6 +153,13 @@ fn draw_bar(
         None => bar.unset_length(),
     }
     bar.set_position(figures.bytes_transferred);
-    let files = format!("{}/{} files", figures.files_transferred, figures.files_total);
-    bar.set_message(format!("{}  {}  {files}  {state:?}", text::bytes(figures), text::rate(rate)));
+    // Short enough for 80 columns: a line that wraps (an echoed ^C) cannot be redrawn in place.
+    let mut message = format!("{}  {}", text::bytes(figures), text::rate(rate));
+    if figures.files_total > 1 {
+        message.push_str(&format!("  {}/{} files", figures.files_transferred, figures.files_total));
+    }
+    if state != BgJobState::Transferring {
+        message.push_str(&format!("  {state:?}"));
+    }
+    bar.set_message(message);
 }

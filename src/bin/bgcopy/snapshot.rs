@@ -82,6 +82,7 @@ impl Publisher {
     /// It reads only snapshots (`get_progress()`, the file list): the transfers do nothing for
     /// it.
     pub(crate) fn start(manager: &Manager, dir: &Path) -> Publisher {
+        remove_leftovers(dir);
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let mut last = write(dir, jobs_of(manager));
         let thread = {
@@ -128,6 +129,19 @@ impl Publisher {
 impl Drop for Publisher {
     fn drop(&mut self) {
         self.halt();
+    }
+}
+
+/// Removes the temporary files of earlier holders killed while writing (this process holds the
+/// store, so no other one is writing).
+fn remove_leftovers(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&format!("{FILE}.")) && name.ends_with(".tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 

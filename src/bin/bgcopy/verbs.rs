@@ -64,7 +64,9 @@ pub(crate) fn change(dir: &Path, id: JobId, change: Change) -> Outcome {
         Change::Resume => eprintln!(
             "bgcopy: job {id} is queued; `bgcopy serve` transfers it (or `bgcopy resume {id} --wait`)"
         ),
-        _ => eprintln!("bgcopy: job {id} is {:?}", job.get_state()),
+        Change::Complete => eprintln!("bgcopy: job {id} complete: the files are in place"),
+        Change::Cancel => eprintln!("bgcopy: job {id} cancelled"),
+        Change::Suspend => eprintln!("bgcopy: job {id} suspended"),
     }
     Ok(())
 }
@@ -85,12 +87,8 @@ pub(crate) fn list(dir: &Path, as_json: bool) -> Outcome {
     for job in &jobs {
         let files = format!("{}/{}", job.files_transferred, job.files_total);
         let state = format!("{:?}", job.state);
-        println!(
-            "{}  {state:<14}  {files:>7} files  {}  {:?}",
-            job.id,
-            text::bytes(&figures(job)),
-            job.display_name
-        );
+        let bytes = text::bytes(&figures(job));
+        println!("{} {state:<14} {files:>5} {bytes:<25} {:?}", job.id, job.display_name);
     }
     eprintln!("bgcopy: {} job(s)", jobs.len());
     Ok(())
