@@ -98,6 +98,25 @@ fn resume_wait_transfers_and_complete_puts_the_file_in_place() {
 }
 
 #[test]
+fn the_same_transfer_completes_a_job_already_transferred_without_fetching_it_again() {
+    let cli = Cli::new();
+    let data = content(50_000, 6);
+    let server = server(data.clone(), None);
+    let url = server.url("/file");
+    let id = cli.create("transferred first");
+    cli.run(&["addfile", &id, &url, "out.bin"]).expect(0);
+    cli.run(&["resume", &id, "--wait"]).expect(0);
+    let requests = server.requests().len();
+    let done = cli.run(&["transfer", &url, "out.bin"]).expect(0);
+    assert_eq!(done.stdout.trim(), id);
+    assert_eq!(server.requests().len(), requests, "nothing fetched again");
+    assert_eq!(read(&cli.path("out.bin")), data);
+    // Another destination is another transfer.
+    let other = cli.run(&["transfer", &url, "other.bin"]).expect(0);
+    assert_ne!(other.stdout.trim(), id);
+}
+
+#[test]
 fn resume_without_wait_queues_suspend_and_cancel_change_the_state() {
     let cli = Cli::new();
     let id = cli.create("changed");

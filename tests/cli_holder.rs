@@ -180,3 +180,19 @@ fn monitor_shows_a_transfer_with_its_rate_and_ends_on_ctrl_c() {
     transfer.interrupt();
     assert_eq!(transfer.wait(), Some(130));
 }
+
+#[test]
+fn monitor_ends_when_its_stdout_closes() {
+    let cli = Cli::new();
+    cli.create("watched");
+    let mut command = cli.command(&["monitor"]);
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = command.spawn().expect("spawn monitor");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(first.starts_with("view=store"), "{first}");
+    drop(stdout); // the next view cannot be written
+    wait_until("monitor to exit", || child.try_wait().unwrap().is_some());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
