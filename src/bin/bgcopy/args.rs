@@ -63,9 +63,11 @@ pub(crate) struct Cli {
 /// The verbs.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Verb {
-    /// Downloads URL to DEST (pairs of them): creates a job, adds the files, resumes it, waits
-    /// and completes it. Prints only the job id on stdout. The same command again (same URLs
-    /// and DESTs, in order) continues the unfinished job that has exactly those files.
+    /// Downloads each URL to its DEST: create, add, resume, wait, complete.
+    ///
+    /// Prints only the job id on stdout. The same command again (same URLs and DESTs, in
+    /// order) continues the unfinished job that has exactly those files, e.g. after Ctrl-C,
+    /// which suspends the job and keeps its bytes.
     Transfer {
         /// URL DEST pairs; a relative DEST is taken from the current directory
         #[arg(value_names = ["URL", "DEST"], num_args = 2.., required = true)]
@@ -128,8 +130,10 @@ pub(crate) enum Verb {
         #[arg(long)]
         json: bool,
     },
-    /// A live view of every job: state, bytes, rate, ETA, errors. Ends on Ctrl-C, or when
-    /// stdout closes or (if it is not a terminal) stdin does.
+    /// A live view of every job: state, bytes, rate, ETA, errors.
+    ///
+    /// Redrawn on a terminal; plain lines on stdout otherwise. Ends on Ctrl-C, when stdout
+    /// closes, or when stdin, if it is not a terminal, reaches its end.
     Monitor,
     /// Holds the store and transfers its queued jobs until Ctrl-C.
     Serve,
