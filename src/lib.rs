@@ -85,6 +85,9 @@
 //!   every transport.
 //! - `stream` (off by default): [`Subscription`] implements `futures_core::Stream`. Without it,
 //!   [`Subscription::recv`] and [`Subscription::poll_recv`] serve async code just as well.
+//! - `cli` (off by default): builds the `bgcopy` command (`src/bin/bgcopy`), the verbs of
+//!   `bitsadmin` on the durable store (see the README); turns on `http`. Its dependencies are
+//!   optional, so the library alone never compiles them.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

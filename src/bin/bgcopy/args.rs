@@ -1,0 +1,178 @@
+//! The command line: the verbs of `bitsadmin` (DESIGN 5.4), parsed with clap's derive API.
+//! Usage errors (an unknown verb, a malformed job id, an odd number of `URL DEST` words) exit
+//! with 2, through clap.
+
+use bgcopy::JobId;
+use clap::{CommandFactory, Parser, Subcommand};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// The JSON schema of `list --json` and `info --json`, shown by `bgcopy list --help` and
+/// `bgcopy info --help` (the README has the same text).
+const JSON_HELP: &str = "\
+JSON output (--json), a stable schema:
+  list --json prints one array of job objects; info ID --json prints one job object with
+  `files` and `error` added. Fields may be added in later versions; none is removed or renamed.
+
+  job object:
+    id                 string   the job id in braces, as bgcopy prints it: \"{5CE34C0D-...}\"
+    display_name       string
+    state              string   the BgJobState name: Queued, Connecting, Transferring,
+                                Suspended, Error, TransientError, Transferred, Acknowledged,
+                                Cancelled
+    bytes_total        number   or null while any file's size is unknown
+    bytes_transferred  number
+    files_total        number
+    files_transferred  number
+  info only:
+    files              array of {remote: string, local: string, bytes_total: number or null,
+                       bytes_transferred: number, completed: bool}, in the order added
+    error              null, or {context: string (BgErrorContext name, e.g. \"RemoteFile\"),
+                       hresult: number, hresult_hex: string (\"0x80190194\"),
+                       description: string, message: string}
+
+  While another process holds the store, the output is that process's published view (a note
+  on stderr says so); the schema is the same.";
+
+/// The exit codes, shown by `bgcopy --help`.
+const EXIT_HELP: &str = "\
+Exit codes:
+  0    done
+  1    an operation was refused (its HRESULT and description on stderr), or the job ended in
+       Error
+  2    command-line usage
+  3    no such job
+  4    the store is held by another process (its process id on stderr)
+  130  interrupted (Ctrl-C); an interrupted transfer is suspended, its bytes kept";
+
+/// bgcopy: background file transfers (the job model of Windows BITS) from the command line.
+///
+/// Jobs live in a durable store and survive an exit, a crash and a reboot. Data goes to
+/// stdout; progress and messages go to stderr.
+#[derive(Debug, Parser)]
+#[command(name = "bgcopy", version, after_long_help = EXIT_HELP)]
+pub(crate) struct Cli {
+    /// The store directory [default: $BGCOPY_STORE, else the user's state directory]
+    #[arg(long, global = true, value_name = "DIR", env = "BGCOPY_STORE", hide_env = true)]
+    pub(crate) store: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub(crate) verb: Verb,
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Verb {
+    /// Downloads each URL to its DEST: create, add, resume, wait, complete.
+    ///
+    /// Prints only the job id on stdout. The same command again (same URLs and DESTs, in
+    /// order) continues the unfinished job that has exactly those files, e.g. after Ctrl-C,
+    /// which suspends the job and keeps its bytes.
+    Transfer {
+        /// URL DEST pairs; a relative DEST is taken from the current directory
+        #[arg(value_names = ["URL", "DEST"], num_args = 2.., required = true)]
+        pairs: Vec<OsString>,
+        /// The new job's display name [default: the first DEST's file name]
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Creates a suspended job and prints its id, alone, on stdout.
+    Create {
+        /// The job's display name
+        name: String,
+    },
+    /// Adds a file to a job.
+    Addfile {
+        /// The job
+        id: JobId,
+        /// What to download (http://, https://, file:// or an absolute path)
+        url: String,
+        /// Where to put it; a relative DEST is taken from the current directory
+        dest: PathBuf,
+    },
+    /// Queues a job for transfer (`bgcopy serve`, or --wait, transfers it).
+    Resume {
+        /// The job
+        id: JobId,
+        /// Transfers it in this process, showing progress, until it is transferred (not
+        /// completed: `bgcopy complete ID` makes the files visible)
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Suspends a job.
+    Suspend {
+        /// The job
+        id: JobId,
+    },
+    /// Cancels a job and deletes its temporary files.
+    Cancel {
+        /// The job
+        id: JobId,
+    },
+    /// Completes a transferred job: its files appear under their names.
+    Complete {
+        /// The job
+        id: JobId,
+    },
+    /// Lists the jobs that are not final (every owner's).
+    #[command(after_long_help = JSON_HELP)]
+    List {
+        /// Prints one JSON array (schema below)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Shows one job: its state, progress, files and error.
+    #[command(after_long_help = JSON_HELP)]
+    Info {
+        /// The job
+        id: JobId,
+        /// Prints one JSON object (schema below)
+        #[arg(long)]
+        json: bool,
+    },
+    /// A live view of every job: state, bytes, rate, ETA, errors.
+    ///
+    /// Redrawn on a terminal; plain lines on stdout otherwise. Ends on Ctrl-C, when stdout
+    /// closes, or when stdin, if it is not a terminal, reaches its end.
+    Monitor,
+    /// Holds the store and transfers its queued jobs until Ctrl-C.
+    Serve,
+}
+
+/// One `URL DEST` pair of `transfer`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pair {
+    pub(crate) url: String,
+    pub(crate) dest: PathBuf,
+}
+
+impl Cli {
+    /// The parsed command line; prints the usage error and exits with 2 (or prints the help
+    /// and exits with 0) when it cannot be parsed.
+    pub(crate) fn parse_or_exit() -> Cli {
+        Cli::parse()
+    }
+}
+
+/// `transfer`'s words as pairs; exits with 2 (usage) for an odd count or a URL that is not
+/// UTF-8.
+pub(crate) fn pairs(words: Vec<OsString>) -> Vec<Pair> {
+    if !words.len().is_multiple_of(2) {
+        usage_error("URL and DEST come in pairs: every URL needs its DEST");
+    }
+    words
+        .chunks(2)
+        .map(|pair| {
+            let url = pair[0].to_str().map(str::to_owned);
+            let url = url.unwrap_or_else(|| usage_error("a URL must be valid UTF-8"));
+            Pair { url, dest: PathBuf::from(&pair[1]) }
+        })
+        .collect()
+}
+
+/// Prints a usage error of `transfer` the way clap prints its own, and exits with 2.
+fn usage_error(message: &str) -> ! {
+    let mut command = Cli::command();
+    let transfer = command.find_subcommand_mut("transfer").cloned();
+    transfer.unwrap_or(command).error(clap::error::ErrorKind::WrongNumberOfValues, message).exit()
+}

@@ -1,0 +1,74 @@
+//! `bgcopy`: the verbs of `bitsadmin` on bgcopy's durable store (DESIGN 5.4; cargo feature
+//! `cli`).
+//!
+//! ```text
+//! bgcopy [--store DIR] transfer URL DEST [URL DEST]... [--name NAME]
+//! bgcopy [--store DIR] create NAME | addfile ID URL DEST
+//! bgcopy [--store DIR] resume ID [--wait] | suspend ID | cancel ID | complete ID
+//! bgcopy [--store DIR] list [--json] | info ID [--json] | monitor | serve
+//! ```
+//!
+//! Data goes to stdout, progress and messages to stderr. Exit codes: 0 done; 1 refused (the
+//! HRESULT on stderr) or the job ended in `Error`; 2 usage; 3 no such job; 4 the store is held
+//! by another process; 130 interrupted.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `args.rs` | the command line (clap), the help texts with the JSON schema and exit codes |
+//! | `location.rs` | where the store is by default |
+//! | `open.rs` | opening the store when another process may hold it; holding it for a transfer |
+//! | `snapshot.rs` | the view a holder publishes for other processes |
+//! | `json.rs` | the stable JSON records of `list`, `info` and the snapshot |
+//! | `events.rs` | the one queue a waiting verb sleeps on: notifications, Ctrl-C, end of stdin |
+//! | `follow.rs` | following a job to the end for `transfer` and `resume --wait` |
+//! | `progress.rs` | a followed job's progress bar or plain lines, with rate and ETA |
+//! | `text.rs` | how figures read, plain and human |
+//! | `failure.rs` | why a verb failed: exit codes and messages |
+//! | `transfer.rs`, `verbs.rs`, `monitor.rs`, `serve.rs` | the verbs |
+
+mod args;
+mod events;
+mod failure;
+mod follow;
+mod json;
+mod location;
+mod monitor;
+mod open;
+mod progress;
+mod serve;
+mod snapshot;
+mod text;
+mod transfer;
+mod verbs;
+
+use args::{Cli, Verb};
+use failure::Outcome;
+use std::process::ExitCode;
+use verbs::Change;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse_or_exit();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(),
+    }
+}
+
+fn run(cli: Cli) -> Outcome {
+    let dir = location::store_dir(cli.store)?;
+    let dir = dir.as_path();
+    match cli.verb {
+        Verb::Transfer { pairs, name } => transfer::transfer(dir, args::pairs(pairs), name),
+        Verb::Create { name } => verbs::create(dir, &name),
+        Verb::Addfile { id, url, dest } => verbs::addfile(dir, id, &url, &dest),
+        Verb::Resume { id, wait: true } => verbs::resume_and_wait(dir, id),
+        Verb::Resume { id, wait: false } => verbs::change(dir, id, Change::Resume),
+        Verb::Suspend { id } => verbs::change(dir, id, Change::Suspend),
+        Verb::Cancel { id } => verbs::change(dir, id, Change::Cancel),
+        Verb::Complete { id } => verbs::change(dir, id, Change::Complete),
+        Verb::List { json } => verbs::list(dir, json),
+        Verb::Info { id, json } => verbs::info(dir, id, json),
+        Verb::Monitor => monitor::monitor(dir),
+        Verb::Serve => serve::serve(dir),
+    }
+}

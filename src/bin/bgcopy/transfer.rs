@@ -1,0 +1,73 @@
+//! `transfer URL DEST [URL DEST]... [--name NAME]`: create a job (or continue the same one),
+//! add the files, resume, wait, complete. Prints only the job id on stdout, at once, so that a
+//! script knows it even if the transfer is interrupted.
+
+use crate::args::Pair;
+use crate::events::Events;
+use crate::failure::{Failure, Outcome};
+use crate::follow::{follow, Then};
+use crate::location::absolute;
+use crate::open;
+use bgcopy::{
+    BackgroundCopyFile, BackgroundCopyJob, BackgroundCopyManager, BgFileInfo, BgJobType, Job,
+    Manager,
+};
+use std::io::Write;
+use std::path::Path;
+
+/// `transfer`.
+pub(crate) fn transfer(dir: &Path, pairs: Vec<Pair>, name: Option<String>) -> Outcome {
+    let mut files = Vec::with_capacity(pairs.len());
+    for pair in pairs {
+        files.push(BgFileInfo::new(pair.url, absolute(&pair.dest)?));
+    }
+    let events = Events::with_interrupts();
+    open::hold(dir, |manager| {
+        let job = match same_job(manager, &files) {
+            Some(job) => {
+                let (state, bytes) = (job.get_state(), job.get_progress().bytes_transferred);
+                eprintln!(
+                    "bgcopy: continuing job {} ({state:?}, {bytes} bytes kept)",
+                    job.get_id()
+                );
+                job
+            }
+            None => create(manager, &files, name)?,
+        };
+        let mut stdout = std::io::stdout().lock();
+        // A closed stdout does not stop the transfer: the id is also in the messages.
+        let _ = writeln!(stdout, "{}", job.get_id()).and_then(|()| stdout.flush());
+        drop(stdout);
+        follow(&job, Then::Complete, &events)
+    })
+}
+
+/// The job that is not final and has exactly `files` (remote and local names, in order).
+/// Any such job: the one a Ctrl-C suspended, the one a crash left `Queued`, one that failed.
+fn same_job(manager: &Manager, files: &[BgFileInfo]) -> Option<Job> {
+    manager.enum_all_jobs().into_iter().filter(|job| !job.get_state().is_final()).find(|job| {
+        let have = job.enum_files();
+        have.len() == files.len()
+            && have.iter().zip(files).all(|(have, want)| {
+                have.get_remote_name() == want.remote_name
+                    && have.get_local_name() == want.local_name
+            })
+    })
+}
+
+/// A new job named `name` (by default the first destination's file name) with `files`; nothing
+/// is left behind if the files are refused.
+fn create(manager: &Manager, files: &[BgFileInfo], name: Option<String>) -> Result<Job, Failure> {
+    let name = name.unwrap_or_else(|| {
+        let first = files.first().and_then(|f| f.local_name.file_name());
+        first.map_or_else(|| "bgcopy transfer".to_owned(), |n| n.to_string_lossy().into_owned())
+    });
+    let job = manager
+        .create_job(&name, BgJobType::Download)
+        .map_err(|e| Failure::of("create the job", None, e))?;
+    if let Err(error) = job.add_file_set(files) {
+        let _ = job.cancel();
+        return Err(Failure::of("add the files", None, error));
+    }
+    Ok(job)
+}

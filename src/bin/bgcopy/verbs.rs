@@ -1,0 +1,151 @@
+//! The verbs that act once: `create`, `addfile`, `resume` (with `--wait`: `follow.rs`),
+//! `suspend`, `cancel`, `complete`, and the readers `list` and `info`. The changing verbs open
+//! the store without the engine (they only record); readers show the holder's view when another
+//! process holds the store.
+
+use crate::events::Events;
+use crate::failure::{Code, Failure, Outcome};
+use crate::follow::{follow, Then};
+use crate::json::{self, JobInfo, JobSummary};
+use crate::location::absolute;
+use crate::open::{self, Engine, View};
+use crate::{snapshot, text};
+use bgcopy::{
+    BackgroundCopyJob, BackgroundCopyManager, BgJobProgress, BgJobType, BgSuccess, Job, JobId,
+    Manager,
+};
+use std::path::Path;
+
+/// What `suspend`, `cancel`, `complete` and `resume` do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    Suspend,
+    Cancel,
+    Complete,
+    Resume,
+}
+
+/// `create NAME`: prints the new job's id, alone, on stdout.
+pub(crate) fn create(dir: &Path, name: &str) -> Outcome {
+    let manager = open::for_change(dir, Engine::Off)?;
+    let job = manager
+        .create_job(name, BgJobType::Download)
+        .map_err(|e| Failure::of(format!("create job {name:?}"), None, e))?;
+    println!("{}", job.get_id());
+    Ok(())
+}
+
+/// `addfile ID URL DEST`.
+pub(crate) fn addfile(dir: &Path, id: JobId, url: &str, dest: &Path) -> Outcome {
+    let dest = absolute(dest)?;
+    let manager = open::for_change(dir, Engine::Off)?;
+    let job = find(&manager, id)?;
+    job.add_file(url, &dest)
+        .map_err(|e| Failure::of(format!("add {url} to job {id}"), Some(id), e))?;
+    eprintln!("bgcopy: added {url} -> {} to job {id}", dest.display());
+    Ok(())
+}
+
+/// `suspend ID`, `cancel ID`, `complete ID`, `resume ID`.
+pub(crate) fn change(dir: &Path, id: JobId, change: Change) -> Outcome {
+    let manager = open::for_change(dir, Engine::Off)?;
+    let job = find(&manager, id)?;
+    let refused = |doing: &str, e| Failure::of(format!("{doing} job {id}"), Some(id), e);
+    let success = match change {
+        Change::Suspend => job.suspend().map(|()| BgSuccess::Ok).map_err(|e| refused("suspend", e)),
+        Change::Resume => job.resume().map(|()| BgSuccess::Ok).map_err(|e| refused("resume", e)),
+        Change::Cancel => job.cancel().map_err(|e| refused("cancel", e)),
+        Change::Complete => job.complete().map_err(|e| refused("complete", e)),
+    }?;
+    if success != BgSuccess::Ok {
+        eprintln!("bgcopy: {}", Code(success.hresult()));
+    }
+    match change {
+        Change::Resume => eprintln!(
+            "bgcopy: job {id} is queued; `bgcopy serve` transfers it (or `bgcopy resume {id} --wait`)"
+        ),
+        Change::Complete => eprintln!("bgcopy: job {id} complete: the files are in place"),
+        Change::Cancel => eprintln!("bgcopy: job {id} cancelled"),
+        Change::Suspend => eprintln!("bgcopy: job {id} suspended"),
+    }
+    Ok(())
+}
+
+/// `resume ID --wait`: transfers the job in this process, showing its progress.
+pub(crate) fn resume_and_wait(dir: &Path, id: JobId) -> Outcome {
+    let events = Events::with_interrupts();
+    open::hold(dir, |manager| follow(&find(manager, id)?, Then::Stay, &events))
+}
+
+/// `list [--json]`.
+pub(crate) fn list(dir: &Path, as_json: bool) -> Outcome {
+    let jobs: Vec<JobSummary> = read_jobs(dir)?.into_iter().map(|job| job.summary).collect();
+    if as_json {
+        println!("{}", json::to_text(&jobs));
+        return Ok(());
+    }
+    for job in &jobs {
+        let files = format!("{}/{}", job.files_transferred, job.files_total);
+        let state = format!("{:?}", job.state);
+        let bytes = text::bytes(&figures(job));
+        println!("{} {state:<14} {files:>5} {bytes:<25} {:?}", job.id, job.display_name);
+    }
+    eprintln!("bgcopy: {} job(s)", jobs.len());
+    Ok(())
+}
+
+/// `info ID [--json]`.
+pub(crate) fn info(dir: &Path, id: JobId, as_json: bool) -> Outcome {
+    let wanted = id.to_string();
+    let job = read_jobs(dir)?.into_iter().find(|job| job.summary.id == wanted);
+    let job = job.ok_or(Failure::NoSuchJob { id })?;
+    if as_json {
+        println!("{}", json::to_text(&job));
+        return Ok(());
+    }
+    let summary = &job.summary;
+    println!("id       {}", summary.id);
+    println!("name     {}", summary.display_name);
+    println!("state    {:?}", summary.state);
+    println!("bytes    {}", text::bytes(&figures(summary)));
+    println!("files    {} / {}", summary.files_transferred, summary.files_total);
+    for (index, file) in job.files.iter().enumerate() {
+        let total = file.bytes_total.map_or_else(|| "?".to_owned(), |t| t.to_string());
+        let done = if file.completed { ", completed" } else { "" };
+        println!("file {index}   {}", file.remote);
+        println!("         -> {} ({} / {total} bytes{done})", file.local, file.bytes_transferred);
+    }
+    if let Some(error) = &job.error {
+        println!("error    {} {} ({})", error.hresult_hex, error.description, error.context_name());
+        if !error.message.is_empty() {
+            println!("         {}", error.message);
+        }
+    }
+    Ok(())
+}
+
+/// Every job that is not final: read from the store, or from its holder's view.
+fn read_jobs(dir: &Path) -> Result<Vec<JobInfo>, Failure> {
+    match open::for_reading(dir, open::PATIENCE)? {
+        View::Direct(manager) => Ok(snapshot::jobs_of(&manager)),
+        View::Holder(snapshot) => {
+            open::say_holder(&snapshot);
+            Ok(snapshot.jobs)
+        }
+    }
+}
+
+/// The job `id` of `manager` (exit 3 if there is none).
+pub(crate) fn find(manager: &Manager, id: JobId) -> Result<Job, Failure> {
+    manager.get_job(id).map_err(|e| Failure::of(format!("find job {id}"), Some(id), e))
+}
+
+/// A summary's figures as the library's type, for the text forms.
+pub(crate) fn figures(job: &JobSummary) -> BgJobProgress {
+    BgJobProgress {
+        bytes_total: job.bytes_total.unwrap_or(bgcopy::BG_SIZE_UNKNOWN),
+        bytes_transferred: job.bytes_transferred,
+        files_total: job.files_total,
+        files_transferred: job.files_transferred,
+    }
+}
