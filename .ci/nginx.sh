@@ -9,6 +9,8 @@
 #   large.bin           64 MiB of random bytes
 #   small/NNN.bin       200 files of 16 KiB
 #   SHA256SUMS          sha256sum of every file above (paths relative to www/)
+#   huge.bin, cap.bin   1 GiB and 40 MiB of random bytes, only with BGCOPY_NGINX_HUGE=1
+#                       (benches/segments.rs)
 #
 # Idempotent: files are generated once, a running server is reused. Installs nginx with apt-get
 # when it is missing. Listens on 127.0.0.1 only ($BGCOPY_NGINX_PORT, default 18080); no gzip.
@@ -36,7 +38,24 @@ if [ "${1:-start}" = stop ]; then
   exit 0
 fi
 
+# The 1 GiB file of benches/segments.rs, on request (CI does not need it).
+huge() {
+  if [ "${BGCOPY_NGINX_HUGE:-0}" = 1 ] && [ ! -s "$dir/www/huge.bin" ]; then
+    say "generating $dir/www/huge.bin (1 GiB)"
+    mkdir -p "$dir/www"
+    head -c $((1024 * 1024 * 1024)) /dev/urandom > "$dir/www/huge.bin.tmp"
+    chmod a+r "$dir/www/huge.bin.tmp"
+    mv "$dir/www/huge.bin.tmp" "$dir/www/huge.bin"
+  fi
+  if [ "${BGCOPY_NGINX_HUGE:-0}" = 1 ] && [ ! -s "$dir/www/cap.bin" ]; then
+    head -c $((40 * 1024 * 1024)) /dev/urandom > "$dir/www/cap.bin.tmp"
+    chmod a+r "$dir/www/cap.bin.tmp"
+    mv "$dir/www/cap.bin.tmp" "$dir/www/cap.bin"
+  fi
+}
+
 if running; then
+  huge
   echo "$url"
   exit 0
 fi
@@ -64,6 +83,7 @@ if [ ! -s "$dir/www/SHA256SUMS" ]; then
   (cd "$dir/www" && sha256sum large.bin small/*.bin > SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
   chmod -R a+rX "$dir/www"
 fi
+huge
 
 user_line=""
 if [ "$(id -u)" = 0 ]; then user_line="user root;"; fi

@@ -3,9 +3,13 @@
 # ratios against the targets of BENCHMARKS.md as a Markdown table (medians from criterion's
 # target/criterion/<group>/<bench>/new/estimates.json, memory from the scale bench's output).
 #
-#   bash scripts/bench.sh                 # everything (about 4 minutes on 2 cores, 2 GiB of disk)
+#   bash scripts/bench.sh                 # everything (about 12 minutes on 2 cores, 4 GiB of disk)
 #   BENCHES="progress scale" bash scripts/bench.sh   # a subset (the other rows read "-")
 #   bash scripts/bench.sh --report        # only print the table again from the last run
+#
+# The HTTP benches (`http`, `segments`, in the default set) install curl and aria2 with apt-get
+# when they are missing, and start nginx on loopback with the 1 GiB file (.ci/nginx.sh with
+# BGCOPY_NGINX_HUGE=1); their figures follow the table.
 #
 # Only this script's groups are cleared before a run, so every figure in the table comes from the
 # same run. Run it on a quiet machine (see `uptime`): the ratios are taken within one run, but a
@@ -15,6 +19,8 @@ cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
 crit="$target/criterion"
 log="$target/bench-report.log"
+benches=${BENCHES:-progress scale copy store http segments}
+http_log="$target/bench-http.log"
 groups="update_1_writer update_2_writers writer_polled read_idle read_with_writer read_whole_struct copy scale_10000_jobs store_calls store_open"
 
 machine() {
@@ -30,11 +36,30 @@ if [[ "${1:-}" != "--report" ]]; then
   machine > "$target/bench-machine.txt"
   for group in $groups; do rm -rf "${crit:?}/$group"; done
   args=()
-  for bench in ${BENCHES:-progress scale copy store}; do args+=(--bench "$bench"); done
-  cargo bench "${args[@]}" 2>&1 | tee "$log"
+  http_args=()
+  for bench in $benches; do
+    case $bench in
+      http | segments) http_args+=(--bench "$bench") ;;
+      *) args+=(--bench "$bench") ;;
+    esac
+  done
+  rm -rf "${crit:?}/http_large_64MiB" "${crit:?}/http_small_200x16KiB"
+  if ((${#args[@]})); then cargo bench "${args[@]}" 2>&1 | tee "$log"; else : > "$log"; fi
+  if ((${#http_args[@]})); then
+    for tool in curl aria2c; do
+      command -v "$tool" >/dev/null || {
+        package=$tool; [[ $tool == aria2c ]] && package=aria2
+        apt-get install -y -qq "$package" >/dev/null 2>&1 ||
+          { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "$package" >/dev/null 2>&1; } || true
+      }
+    done
+    BGCOPY_NGINX_URL="$(BGCOPY_NGINX_HUGE=1 bash .ci/nginx.sh)"
+    export BGCOPY_NGINX_URL
+    cargo bench --features http "${http_args[@]}" 2>&1 | tee "$http_log"
+  fi
   # fsyncs per changing call on a store: the store bench binary makes N calls under strace, once
   # with 0 and once with 1000, and the difference is divided by 1000 (installs strace if needed).
-  if [[ " ${BENCHES:-progress scale copy store} " == *" store "* ]]; then
+  if [[ " $benches " == *" store "* ]]; then
     command -v strace >/dev/null || { apt-get install -y -qq strace >/dev/null 2>&1 || true; }
     bin=$(ls -t "$target"/release/deps/store-* 2>/dev/null | grep -v '\.d$' | head -1)
     if command -v strace >/dev/null && [[ -n "$bin" ]]; then
@@ -160,3 +185,13 @@ awk -v p="$plain" -v s="$stored_copy" -v fp="$(fmt "$plain")" -v fs="$(fmt "$sto
   r = p / s
   printf "| local copy, 1 GiB, with a store (speed vs without) | %s | without %s | %.3fx | >= 0.95x | %s |\n", fs, fp, r, (r >= 0.95) ? "yes" : "**no**" }'
 echo "| create 10 000 jobs, add 10 files to each | $(fmt "$(median scale_10000_jobs/create_with_10_files_each)") | | | | |"
+
+if [[ -s "$http_log" ]]; then
+  echo
+  echo "## HTTP against curl and aria2c (benches/http.rs, criterion medians)"
+  echo
+  grep -E '^  http_' "$http_log" | sed 's/^  /- /' || true
+  echo
+  echo "## Several connections and caps (benches/segments.rs, interleaved rounds)"
+  grep -E '^(\||capped|nginx|cap:)' "$http_log" | grep -v 'round [0-9]' | sed -E 's/^(capped \(|nginx 1 GiB)/\n\1/' || true
+fi

@@ -274,3 +274,33 @@ fn the_store_comes_from_bgcopy_store_without_the_option() {
     command.env("BGCOPY_STORE", cli.store());
     assert_eq!(cli_support::finish(command).expect(0).json(), Value::Array(vec![]));
 }
+
+#[test]
+fn transfer_takes_connections_and_a_cap_and_info_shows_them() {
+    let cli = Cli::new();
+    let data = content(3 * 1024 * 1024, 9);
+    let server = server(data.clone(), None);
+    let done = cli.run(&["transfer", &server.url("/file"), "big.bin", "-x", "4"]).expect(0);
+    assert_eq!(read(&cli.path("big.bin")), data);
+    let ranged = server.requests().iter().filter(|r| r.header("if-range").is_some()).count();
+    assert!(ranged >= 2, "segments: {} requests", server.requests().len());
+    assert!(is_job_id(done.stdout.trim()));
+
+    let id = cli.run(&["create", "capped"]).expect(0).stdout.trim().to_owned();
+    cli.run(&["addfile", &id, &server.url("/file"), "c.bin"]).expect(0);
+    let info = cli.run(&["info", &id, "--json"]).expect(0).json();
+    assert_eq!(
+        (info["max_connections"].clone(), info["max_bytes_per_second"].clone()),
+        (1.into(), Value::Null)
+    );
+    for bad in [
+        vec!["-x", "0"],
+        vec!["-x", "17"],
+        vec!["--max-bytes-per-second", "0"],
+        vec!["--max-bytes-per-second", "4T"],
+    ] {
+        let mut args = vec!["transfer", "http://127.0.0.1:1/file", "x.bin"];
+        args.extend(bad.iter().copied());
+        cli.run(&args).expect(2);
+    }
+}

@@ -419,3 +419,31 @@ fn a_server_that_ignores_bounded_ranges_gets_one_connection_without_a_restart() 
     assert!(last.range_start().is_some() && last.header("if-range").is_some(), "{last:?}");
     assert_eq!(completed_content(&job), body);
 }
+
+#[test]
+fn connections_raised_while_one_connection_runs_join_at_the_next_check() {
+    let body = content(41, 24 * MIB);
+    let server = SegmentServer::with("/f", body.clone());
+    server.set_bandwidth_per_connection(Some(8 * MIB as u64));
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = segmented_job(&server, dir.path(), 1);
+    let raising = {
+        let job = job.clone();
+        thread::spawn(move || {
+            while job.get_progress().bytes_transferred < 2 * MIB as u64 {
+                thread::sleep(Duration::from_millis(2));
+            }
+            job.set_max_connections(4).unwrap();
+        })
+    };
+    let sampler = Sampler::start(&job, false);
+    let results = attempts(&transport(), &job, 1);
+    sampler.finish();
+    raising.join().unwrap();
+    assert!(results[0].is_ok(), "{results:?}");
+    let requests = gets(&server);
+    assert_eq!(requests[0].range, None, "one connection at first: a plain GET");
+    assert!(server.max_concurrent_responses() >= 3, "{requests:#?}");
+    assert!(requests[1..].iter().all(|r| r.if_range.is_some()), "{requests:#?}");
+    assert_eq!(completed_content(&job), body);
+}

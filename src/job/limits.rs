@@ -15,7 +15,8 @@ impl Job {
     /// more than one, the `http` transport fetches a file of 2 MiB or more in segments of at
     /// least 1 MiB where the server allows a validated range resume (a known size, a strong
     /// validator, and `206` with an exact `Content-Range`), else over one connection. A running
-    /// transfer uses the new count at its next split.
+    /// transfer takes a new count at its next split: segments hand out the next range within
+    /// the new count, and a file on one connection switches to segments within 8 MiB.
     ///
     /// ```
     /// use bgcopy::*;

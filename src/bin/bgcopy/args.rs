@@ -30,6 +30,8 @@ JSON output (--json), a stable schema:
     error              null, or {context: string (BgErrorContext name, e.g. \"RemoteFile\"),
                        hresult: number, hresult_hex: string (\"0x80190194\"),
                        description: string, message: string}
+    max_connections    number   connections per file, 1 to 16
+    max_bytes_per_second  number or null (no cap): the job's own bandwidth cap
 
   While another process holds the store, the output is that process's published view (a note
   on stderr says so); the schema is the same.";
@@ -75,6 +77,14 @@ pub(crate) enum Verb {
         /// The new job's display name [default: the first DEST's file name]
         #[arg(long)]
         name: Option<String>,
+        /// Connections per file, 1 to 16 (segments where the server allows a validated range
+        /// resume) [default: 1, or what the continued job has]
+        #[arg(long, short = 'x', value_parser = clap::value_parser!(u32).range(1..=16))]
+        connections: Option<u32>,
+        /// The job's bandwidth cap in bytes per second; K, M, G (powers of 1024) may follow
+        /// the number [default: no cap, or what the continued job has]
+        #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+        max_bytes_per_second: Option<u64>,
     },
     /// Creates a suspended job and prints its id, alone, on stdout.
     Create {
@@ -154,6 +164,28 @@ impl Cli {
     }
 }
 
+/// A rate such as `500000`, `512K`, `4M` or `1G` (powers of 1024), above zero.
+fn parse_rate(text: &str) -> Result<u64, String> {
+    let (digits, scale) = match text.trim().char_indices().last() {
+        Some((at, unit)) if unit.is_ascii_alphabetic() => {
+            let scale = match unit.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                _ => return Err(format!("{text:?}: the unit is K, M or G")),
+            };
+            (&text.trim()[..at], scale)
+        }
+        _ => (text.trim(), 1),
+    };
+    let number: u64 = digits.parse().map_err(|_| format!("{text:?} is not a rate"))?;
+    match number.checked_mul(scale) {
+        Some(0) => Err("a cap of 0 bytes per second: leave the option out for no cap".into()),
+        Some(rate) => Ok(rate),
+        None => Err(format!("{text:?} is too large")),
+    }
+}
+
 /// `transfer`'s words as pairs; exits with 2 (usage) for an odd count or a URL that is not
 /// UTF-8.
 pub(crate) fn pairs(words: Vec<OsString>) -> Vec<Pair> {
@@ -175,4 +207,20 @@ fn usage_error(message: &str) -> ! {
     let mut command = Cli::command();
     let transfer = command.find_subcommand_mut("transfer").cloned();
     transfer.unwrap_or(command).error(clap::error::ErrorKind::WrongNumberOfValues, message).exit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_rate;
+
+    #[test]
+    fn rates_take_binary_suffixes_and_refuse_zero_and_overflow() {
+        assert_eq!(parse_rate("500000"), Ok(500_000));
+        assert_eq!(parse_rate("512K"), Ok(512 * 1024));
+        assert_eq!(parse_rate("4m"), Ok(4 << 20));
+        assert_eq!(parse_rate("1G"), Ok(1 << 30));
+        for bad in ["0", "0M", "", "M", "4T", "-1", "1.5M", "99999999999999999999G"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -31,6 +31,16 @@ pub(crate) struct JobInfo {
     pub(crate) files: Vec<FileInfo>,
     /// `None` (`null`) unless the job is in `Error` or `TransientError`.
     pub(crate) error: Option<ErrorInfo>,
+    /// Connections per file the job allows (1 to 16).
+    #[serde(default = "one")]
+    pub(crate) max_connections: u32,
+    /// The job's own cap in bytes per second; `None` (`null`): no cap.
+    #[serde(default)]
+    pub(crate) max_bytes_per_second: Option<u64>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// One file of a job.
@@ -107,7 +117,13 @@ impl JobInfo {
                 message: error.message().to_owned(),
             }
         });
-        JobInfo { summary, files, error }
+        JobInfo {
+            summary,
+            files,
+            error,
+            max_connections: job.get_max_connections(),
+            max_bytes_per_second: job.get_max_bytes_per_second(),
+        }
     }
 }
 

@@ -58,7 +58,10 @@ fn run(cli: Cli) -> Outcome {
     let dir = location::store_dir(cli.store)?;
     let dir = dir.as_path();
     match cli.verb {
-        Verb::Transfer { pairs, name } => transfer::transfer(dir, args::pairs(pairs), name),
+        Verb::Transfer { pairs, name, connections, max_bytes_per_second } => {
+            let limits = transfer::Limits { connections, max_bytes_per_second };
+            transfer::transfer(dir, args::pairs(pairs), name, limits)
+        }
         Verb::Create { name } => verbs::create(dir, &name),
         Verb::Addfile { id, url, dest } => verbs::addfile(dir, id, &url, &dest),
         Verb::Resume { id, wait: true } => verbs::resume_and_wait(dir, id),

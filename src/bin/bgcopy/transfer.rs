@@ -1,5 +1,6 @@
-//! `transfer URL DEST [URL DEST]... [--name NAME]`: create a job (or continue the same one),
-//! add the files, resume, wait, complete. Prints only the job id on stdout, at once, so that a
+//! `transfer URL DEST [URL DEST]... [--name NAME] [-x N] [--max-bytes-per-second RATE]`:
+//! create a job (or continue the same one), add the files, set its connections and cap, resume,
+//! wait, complete. Prints only the job id on stdout, at once, so that a
 //! script knows it even if the transfer is interrupted.
 
 use crate::args::Pair;
@@ -15,8 +16,20 @@ use bgcopy::{
 use std::io::Write;
 use std::path::Path;
 
+/// The connections and the cap asked for on the command line (`None`: leave the job's).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Limits {
+    pub(crate) connections: Option<u32>,
+    pub(crate) max_bytes_per_second: Option<u64>,
+}
+
 /// `transfer`.
-pub(crate) fn transfer(dir: &Path, pairs: Vec<Pair>, name: Option<String>) -> Outcome {
+pub(crate) fn transfer(
+    dir: &Path,
+    pairs: Vec<Pair>,
+    name: Option<String>,
+    limits: Limits,
+) -> Outcome {
     let mut files = Vec::with_capacity(pairs.len());
     for pair in pairs {
         files.push(BgFileInfo::new(pair.url, absolute(&pair.dest)?));
@@ -34,6 +47,14 @@ pub(crate) fn transfer(dir: &Path, pairs: Vec<Pair>, name: Option<String>) -> Ou
             }
             None => create(manager, &files, name)?,
         };
+        if let Some(connections) = limits.connections {
+            job.set_max_connections(connections)
+                .map_err(|e| Failure::of("set the connections", Some(job.get_id()), e))?;
+        }
+        if let Some(rate) = limits.max_bytes_per_second {
+            job.set_max_bytes_per_second(Some(rate))
+                .map_err(|e| Failure::of("set the bandwidth cap", Some(job.get_id()), e))?;
+        }
         let mut stdout = std::io::stdout().lock();
         // A closed stdout does not stop the transfer: the id is also in the messages.
         let _ = writeln!(stdout, "{}", job.get_id()).and_then(|()| stdout.flush());

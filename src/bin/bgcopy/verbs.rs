@@ -109,6 +109,8 @@ pub(crate) fn info(dir: &Path, id: JobId, as_json: bool) -> Outcome {
     println!("state    {:?}", summary.state);
     println!("bytes    {}", text::bytes(&figures(summary)));
     println!("files    {} / {}", summary.files_transferred, summary.files_total);
+    let cap = job.max_bytes_per_second.map_or_else(|| "no cap".to_owned(), |c| format!("{c} B/s"));
+    println!("limits   {} connection(s) per file, {cap}", job.max_connections);
     for (index, file) in job.files.iter().enumerate() {
         let total = file.bytes_total.map_or_else(|| "?".to_owned(), |t| t.to_string());
         let done = if file.completed { ", completed" } else { "" };

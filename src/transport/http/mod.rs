@@ -33,6 +33,11 @@ const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
 const DEFAULT_MAX_REDIRECTS: u32 = 10;
 /// Bytes read from a body per write to the file.
 const BUFFER: usize = 1024 * 1024;
+/// How often a body read on one connection looks whether the job now allows more.
+const UPGRADE_CHECK: u64 = 8 * 1024 * 1024;
+/// Half the bytes that must be left for a switch to segments to be worth it (segments of at
+/// least 1 MiB, two of them).
+const UPGRADE_MIN_LEFT: u64 = 1024 * 1024;
 /// Restarts from zero one transfer call makes before it gives up on a server whose answers keep
 /// contradicting each other (the next attempt starts fresh).
 const MAX_START_OVERS: u32 = 3;
@@ -384,7 +389,7 @@ fn round(
             });
             let response = client.send(Method::Get, ranged)?;
             return match response.status().as_u16() {
-                200 => take_full(response, sink, false),
+                200 => take_full(response, sink, false, *segments),
                 206 if ranged.is_some() => take_first_partial(client, response, sink, segments),
                 206 => Err(invalid_response("partial content for a request without Range")),
                 status => Err(unexpected(status, response.headers())),
@@ -401,7 +406,7 @@ fn round(
         200 => {
             // The range was ignored or the content changed: start over with this body.
             sink.restart()?;
-            take_full(response, sink, true)
+            take_full(response, sink, true, *segments)
         }
         416 => {
             let headers = response.headers();
@@ -457,6 +462,7 @@ fn take_full(
     mut response: Response<Body>,
     sink: &mut dyn TransferSink,
     ranged: bool,
+    segments: bool,
 ) -> Result<Step, TransferError> {
     let headers = response.headers();
     let length = response.body().content_length();
@@ -472,10 +478,13 @@ fn take_full(
         header(headers, "last-modified"),
         header(headers, "date"),
     );
+    let upgrade = segments && validator.is_some() && length.is_some();
     sink.set_size(length)?;
     sink.set_validator(validator);
-    read_body(response.body_mut(), sink, length)?;
-    Ok(Step::Done)
+    match read_body(response.body_mut(), sink, length, upgrade)? {
+        BodyEnd::Whole => Ok(Step::Done),
+        BodyEnd::ForSegments => Ok(Step::More),
+    }
 }
 
 /// A `206` to `Range: bytes=offset-`: appended only if every check passes.
@@ -534,7 +543,7 @@ fn take_first_partial(
         Some(validator) => take_body(client, response, sink, (0, len), &validator, segments),
         None => {
             let mut response = response;
-            read_body(response.body_mut(), sink, Some(len))?;
+            read_body(response.body_mut(), sink, Some(len), false)?;
             let more = sink.size().is_some_and(|total| sink.offset() < total);
             // Without a validator the rest cannot be asked for safely: start over then.
             if more {
@@ -596,18 +605,33 @@ fn take_body(
             Err(unused) => response = unused,
         }
     }
-    read_body(response.body_mut(), sink, Some(len))?;
+    read_body(response.body_mut(), sink, Some(len), *segments)?;
     let more = sink.size().is_some_and(|total| sink.offset() < total);
     Ok(if more { Step::More } else { Step::Done })
 }
 
+/// How [`read_body`] ended.
+enum BodyEnd {
+    /// The whole body is in the sink.
+    Whole,
+    /// The job now allows more than one connection: the body was left, the next round asks
+    /// for the rest in segments.
+    ForSegments,
+}
+
 /// Copies a body into the sink: exactly `expected` bytes when that is known (fewer is a cut
-/// connection, more is refused unwritten), else everything until the body ends.
+/// connection, more is refused unwritten), else everything until the body ends. With
+/// `upgrade`, it looks every [`UPGRADE_CHECK`] bytes whether the job's connection count rose
+/// above one (a running transfer takes a new count at its next split: this is one), and
+/// then leaves the rest of the body to segments.
 fn read_body(
     body: &mut Body,
     sink: &mut dyn TransferSink,
     expected: Option<u64>,
-) -> Result<(), TransferError> {
+    upgrade: bool,
+) -> Result<BodyEnd, TransferError> {
+    let upgrade = upgrade && sink.max_connections() == 1;
+    let mut next_check = UPGRADE_CHECK;
     let mut reader = body.as_reader();
     // Small bodies get a small buffer: many small files should not each zero a large one.
     let capacity =
@@ -633,6 +657,13 @@ fn read_body(
         }
         sink.write(chunk)?;
         received += n as u64;
+        if upgrade && received >= next_check {
+            next_check = received + UPGRADE_CHECK;
+            let left = expected.map_or(0, |e| e - received);
+            if left >= 2 * UPGRADE_MIN_LEFT && sink.max_connections() > 1 {
+                return Ok(BodyEnd::ForSegments);
+            }
+        }
     }
     match expected {
         Some(expected) if received < expected => Err(TransferError::transient(
@@ -640,7 +671,7 @@ fn read_body(
             BgErrorContext::RemoteFile,
             format!("the body ended after {received} of {expected} bytes"),
         )),
-        _ => Ok(()),
+        _ => Ok(BodyEnd::Whole),
     }
 }
 
