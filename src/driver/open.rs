@@ -98,10 +98,11 @@ impl JobDriver {
                 ranges = ranges::clip(&ranges, opened.on_disk);
                 shared.counters.restart_file(counters);
                 shared.counters.add_file_bytes(counters, ranges::total(&ranges));
-                disk_state.durable = ranges::clip(&disk_state.durable, opened.on_disk);
+                let durable = ranges::clip(&disk_state.durable(), opened.on_disk);
+                disk_state.set_durable(durable);
                 disk_state.epoch += 1;
             }
-            disk_state.base.clone_from(&ranges);
+            disk_state.set_base(ranges.clone());
             let validator = disk_state.validator.clone();
             let priority = inner.priority;
             let opened = transfer::Opened {

@@ -47,7 +47,7 @@ impl FileTransfer {
                 return None;
             }
             let table = Arc::new(SegmentTable::new(size, &on_disk, pieces)?);
-            disk.segments = Some(Arc::clone(&table));
+            disk.set_segments(Some(Arc::clone(&table)));
             table
         };
         Some(Segmented { transfer: self, table, stop })
@@ -125,8 +125,8 @@ impl Drop for Segmented<'_> {
         {
             let mut inner = self.transfer.job.inner.lock();
             let disk = &mut inner.file_disk[self.transfer.file.index];
-            disk.base.clone_from(&on_disk);
-            disk.segments = None;
+            disk.set_base(on_disk.clone());
+            disk.set_segments(None);
         }
         // A failed seek shows at the next sequential write, which fails the same way.
         let _ = self.transfer.reposition(&on_disk);

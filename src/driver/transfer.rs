@@ -33,7 +33,8 @@ pub struct FileTransfer {
     validator: Option<String>,
     /// The job's priority when the file was opened (its weight under a manager's cap).
     priority: BgJobPriority,
-    /// Where the next sequential byte goes: the first hole of the file.
+    /// Where the next sequential byte goes (the first hole of the file), while `ahead` is not
+    /// empty; without ranges ahead it is the file's count, and this field is not kept.
     pos: u64,
     /// Ranges already on disk past `pos` (from segments of an earlier attempt): written over
     /// again, but not counted again (see `job/ranges.rs`).
@@ -77,18 +78,29 @@ impl FileTransfer {
     }
 
     pub(super) fn offset_now(&self) -> u64 {
-        self.pos
+        self.position()
+    }
+
+    /// Where the next sequential byte goes: every byte before it is on disk and counted unless
+    /// ranges lie ahead.
+    #[inline]
+    fn position(&self) -> u64 {
+        if self.ahead.is_empty() {
+            self.file.counters.transferred()
+        } else {
+            self.pos
+        }
     }
 
     /// Moves the sequential position past `n` bytes just written at it; returns how many of
     /// them are new (not in a range already on disk).
     #[inline]
     fn advance(&mut self, n: u64) -> u64 {
-        let start = self.pos;
-        self.pos += n;
         if self.ahead.is_empty() {
             return n;
         }
+        let start = self.pos;
+        self.pos += n;
         let again = ranges::overlap(&self.ahead, start, self.pos);
         let pos = self.pos;
         self.ahead.retain(|&(_, end)| end > pos);
@@ -163,15 +175,25 @@ impl FileTransfer {
     #[inline]
     pub fn add_bytes(&mut self, n: u64) -> Result<(), TransferError> {
         self.check_live()?;
-        if self.ahead.is_empty() {
-            if self.job.counters.add_file_bytes(&self.file.counters, n) {
-                self.pos += n;
-                return Ok(());
-            }
-            return Err(self.refused(n));
+        if !self.ahead.is_empty() {
+            return self.add_bytes_over_ranges(n);
         }
-        if self.file.counters.size().is_some_and(|size| self.pos + n > size) {
-            return Err(self.overrun(self.pos + n - self.file.counters.size().unwrap_or(0)));
+        if self.job.counters.add_file_bytes(&self.file.counters, n) {
+            Ok(())
+        } else {
+            Err(self.refused(n))
+        }
+    }
+
+    /// [`add_bytes`](Self::add_bytes) for a file with ranges on disk ahead of its position
+    /// (off the hot path): only the bytes that fill holes are counted.
+    #[cold]
+    #[inline(never)]
+    fn add_bytes_over_ranges(&mut self, n: u64) -> Result<(), TransferError> {
+        if let Some(size) = self.file.counters.size() {
+            if self.pos + n > size {
+                return Err(self.overrun(self.pos + n - size));
+            }
         }
         let new = self.advance(n);
         self.job.counters.add_file_bytes(&self.file.counters, new);
@@ -204,7 +226,7 @@ impl FileTransfer {
             if stop() {
                 return Err(TransferError::Stopped);
             }
-            let remaining = self.file.counters.size().map(|s| s.saturating_sub(self.pos));
+            let remaining = self.file.counters.size().map(|s| s.saturating_sub(self.position()));
             let mut chunk = remaining.map_or(COPY_CHUNK, |r| r.min(COPY_CHUNK));
             if chunk > 0 {
                 chunk = self.take_bandwidth(chunk, stop)?;
@@ -316,8 +338,9 @@ impl FileTransfer {
         self.check_live()?;
         let len = data.len() as u64;
         if let Some(size) = self.file.counters.size() {
-            if self.pos + len > size {
-                return Err(self.overrun(self.pos + len - size));
+            let pos = self.position();
+            if pos + len > size {
+                return Err(self.overrun(pos + len - size));
             }
         }
         self.temp.write_all(data).map_err(|e| Self::local_error(&e))?;
@@ -364,7 +387,8 @@ impl FileTransfer {
             self.file.counters.size().is_none_or(|s| s == self.file.counters.transferred());
         loop {
             // Hash without the job lock (it can take a while); recheck the digest under it.
-            let expected = self.job.inner.lock().file_disk[index].expected_sha256;
+            let expected =
+                self.job.inner.lock().file_disk[index].expected_sha256.as_deref().copied();
             if let (Some(expected), true, false) =
                 (expected, complete, self.file.counters.is_transferred())
             {
@@ -383,7 +407,7 @@ impl FileTransfer {
             }
             let job = Arc::clone(&self.job);
             let finished = job.change(|inner| {
-                if inner.file_disk[index].expected_sha256 != expected {
+                if inner.file_disk[index].expected_sha256.as_deref().copied() != expected {
                     return None; // the digest changed while hashing: check again
                 }
                 Some(self.finish_locked(inner))
@@ -411,8 +435,8 @@ impl FileTransfer {
         let disk = &mut inner.file_disk[self.file.index];
         disk.validator.clone_from(&self.validator);
         let all = self.file.counters.transferred();
-        disk.durable = if all > 0 { vec![(0, all)] } else { Vec::new() };
-        disk.base.clone_from(&disk.durable);
+        disk.set_base(Vec::new());
+        disk.set_durable(if all > 0 { vec![(0, all)] } else { Vec::new() });
         inner.effects.save = true;
         self.job.post(inner, Callback::FileTransferred(Arc::clone(&self.file)));
         self.job.post(inner, Callback::Modification);
@@ -424,7 +448,7 @@ impl FileTransfer {
 
 impl TransferSink for FileTransfer {
     fn offset(&self) -> u64 {
-        self.pos
+        self.position()
     }
 
     fn size(&self) -> Option<u64> {
@@ -513,7 +537,7 @@ impl fmt::Debug for FileTransfer {
             .field("job", &self.job.id)
             .field("index", &self.file.index)
             .field("temp_path", &self.temp_path)
-            .field("offset", &self.pos)
+            .field("offset", &self.position())
             .finish()
     }
 }

@@ -47,11 +47,11 @@ impl JobShared {
                 local_name: file.local_name.clone(),
                 temp_path: disk.temp_path.clone(),
                 size: file.counters.size(),
-                ranges: disk.durable.clone(),
+                ranges: disk.durable(),
                 validator: disk.validator.clone(),
                 transferred: file.counters.is_transferred(),
                 completed: file.counters.is_completed(),
-                expected_sha256: disk.expected_sha256,
+                expected_sha256: disk.expected_sha256.as_deref().copied(),
             })
             .collect();
         let error = inner.error.as_ref().map(|record| ErrorSnapshot {
@@ -116,16 +116,13 @@ impl JobShared {
             };
             local_names.insert(validate::normalized(&file.local_name));
             files.push(Arc::new(shared));
-            file_disk.push(FileDisk {
-                temp_path: file.temp_path,
-                validator: file.validator,
-                writer_active: false,
-                expected_sha256: file.expected_sha256,
-                durable: ranges.clone(),
-                base: ranges,
-                segments: None,
-                epoch: 0,
-            });
+            let mut disk = FileDisk::default();
+            disk.temp_path = file.temp_path;
+            disk.validator = file.validator;
+            disk.expected_sha256 = file.expected_sha256.map(Box::new);
+            disk.set_durable(ranges.clone());
+            disk.set_base(ranges);
+            file_disk.push(disk);
         }
         let shared =
             JobShared::new(snapshot.id, snapshot.seq, &snapshot.display_name, &snapshot.owner, ctx);
@@ -199,7 +196,7 @@ impl JobShared {
                     }
                     let temp = disk.temp_path.clone()?;
                     let on_disk = disk.on_disk(file.counters.transferred());
-                    (on_disk != disk.durable).then_some((file.index, temp, on_disk, disk.epoch))
+                    (on_disk != disk.durable()).then_some((file.index, temp, on_disk, disk.epoch))
                 })
                 .collect()
         };
@@ -217,7 +214,7 @@ impl JobShared {
                 // Ranges only grow within an epoch (a restart or a cut bumps it), so what was
                 // read before the sync is on disk unless the epoch moved.
                 if disk.epoch == epoch && disk.temp_path.as_ref() == Some(&temp) {
-                    disk.durable = on_disk;
+                    disk.set_durable(on_disk);
                 }
             }
             self.snapshot(&inner)

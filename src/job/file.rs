@@ -32,37 +32,125 @@ pub(crate) struct FileDisk {
     pub(crate) validator: Option<String>,
     /// A driver holds this file's [`FileTransfer`](crate::FileTransfer).
     pub(crate) writer_active: bool,
-    /// The SHA-256 the content must have, checked before the file counts as transferred.
-    pub(crate) expected_sha256: Option<[u8; 32]>,
-    /// Ranges of the temporary file known to be on disk (synced) and recorded by the store: what
-    /// a restart of the process may resume from. Only the checkpointer and `finish` extend them
-    /// (after a sync); a restart of the file clears them.
-    pub(crate) durable: Vec<(u64, u64)>,
-    /// The ranges the temporary file held when its current (or last) writer began: with the
-    /// file's count, where its bytes are now ([`on_disk`](Self::on_disk)).
-    pub(crate) base: Vec<(u64, u64)>,
-    /// The segment table while several connections fetch the file.
-    pub(crate) segments: Option<std::sync::Arc<super::segments::SegmentTable>>,
+    /// The SHA-256 the content must have, checked before the file counts as transferred (boxed:
+    /// most files have none, and every file pays for the field).
+    pub(crate) expected_sha256: Option<Box<[u8; 32]>>,
+    /// The end of the bytes known to be on disk (synced) and recorded by the store, while they
+    /// are one range from zero and the file has no [`Holes`] (the common case, kept inline).
+    durable_end: u64,
+    /// The ranges of a file fetched in segments: `None` while it is one range from zero.
+    holes: Option<Box<Holes>>,
     /// Bumped when the file restarts from zero, so that a checkpoint that synced the bytes of
     /// the earlier content never records them for the new one.
     pub(crate) epoch: u64,
 }
 
+/// The ranges of a file with holes, or being fetched in segments (see [`FileDisk`]).
+#[derive(Debug, Default)]
+struct Holes {
+    /// Ranges known to be on disk (synced) and recorded by the store: what a restart of the
+    /// process may resume from. Only the checkpointer and `finish` extend them (after a sync);
+    /// a restart of the file clears them.
+    durable: Vec<(u64, u64)>,
+    /// The ranges the temporary file held when its current (or last) writer began: with the
+    /// file's count, where its bytes are now ([`FileDisk::on_disk`]). Empty means the count is
+    /// one range from zero.
+    base: Vec<(u64, u64)>,
+    /// The segment table while several connections fetch the file.
+    segments: Option<std::sync::Arc<super::segments::SegmentTable>>,
+}
+
+/// `[(0, end)]`, or nothing for 0.
+fn prefix(end: u64) -> Vec<(u64, u64)> {
+    if end > 0 {
+        vec![(0, end)]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The end of `ranges` if they are one range from zero (or none).
+fn prefix_end(ranges: &[(u64, u64)]) -> Option<u64> {
+    match ranges {
+        [] => Some(0),
+        [(0, end)] => Some(*end),
+        _ => None,
+    }
+}
+
 impl FileDisk {
     /// The ranges of the temporary file that hold bytes now, given the file's count: the segment
-    /// table's while segments are fetched, else what a single writer from the first hole of
-    /// `base` reached (see [`ranges`](super::ranges)).
+    /// table's while segments are fetched, else what a single writer from the first hole of the
+    /// base ranges reached (see [`ranges`](super::ranges)).
     pub(crate) fn on_disk(&self, counted: u64) -> Vec<(u64, u64)> {
-        match &self.segments {
-            Some(table) => table.on_disk(),
-            None => super::ranges::fill(&self.base, counted),
+        match self.holes.as_deref() {
+            Some(Holes { segments: Some(table), .. }) => table.on_disk(),
+            Some(holes) => super::ranges::fill(&holes.base, counted),
+            None => prefix(counted),
+        }
+    }
+
+    /// The ranges on disk that the store records.
+    pub(crate) fn durable(&self) -> Vec<(u64, u64)> {
+        match &self.holes {
+            Some(holes) => holes.durable.clone(),
+            None => prefix(self.durable_end),
+        }
+    }
+
+    /// Sets the ranges the store records (they are on disk, synced).
+    pub(crate) fn set_durable(&mut self, ranges: Vec<(u64, u64)>) {
+        match (&mut self.holes, prefix_end(&ranges)) {
+            (None, Some(end)) => self.durable_end = end,
+            _ => self.holes_mut().durable = ranges,
+        }
+        self.tidy();
+    }
+
+    /// Sets the ranges the temporary file holds as a writer begins (or after segments).
+    pub(crate) fn set_base(&mut self, ranges: Vec<(u64, u64)>) {
+        match (&mut self.holes, prefix_end(&ranges)) {
+            (None, Some(_)) => {}
+            _ => self.holes_mut().base = ranges,
+        }
+        self.tidy();
+    }
+
+    /// Installs (or with `None` removes) the segment table of a file being fetched in segments.
+    pub(crate) fn set_segments(
+        &mut self,
+        table: Option<std::sync::Arc<super::segments::SegmentTable>>,
+    ) {
+        if table.is_some() || self.holes.is_some() {
+            self.holes_mut().segments = table;
+        }
+        self.tidy();
+    }
+
+    fn holes_mut(&mut self) -> &mut Holes {
+        let durable_end = self.durable_end;
+        self.holes.get_or_insert_with(|| {
+            Box::new(Holes { durable: prefix(durable_end), ..Holes::default() })
+        })
+    }
+
+    /// Back to the inline form once the file is one range from zero again.
+    fn tidy(&mut self) {
+        if let Some(holes) = &self.holes {
+            let base_is_prefix = prefix_end(&holes.base).is_some();
+            if let (Some(end), true, None) =
+                (prefix_end(&holes.durable), base_is_prefix, &holes.segments)
+            {
+                self.durable_end = end;
+                self.holes = None;
+            }
         }
     }
 
     /// Forgets every byte of the temporary file (it restarts from zero).
     pub(crate) fn forget_bytes(&mut self) {
-        self.durable.clear();
-        self.base.clear();
+        self.durable_end = 0;
+        self.holes = None;
         self.epoch += 1;
     }
 }

@@ -166,7 +166,7 @@ impl JobFile {
                     message: "the file is already transferred".to_owned(),
                 });
             }
-            inner.file_disk[self.file.index].expected_sha256 = digest;
+            inner.file_disk[self.file.index].expected_sha256 = digest.map(Box::new);
             self.job.apply(inner, JobEvent::Modify)?;
             Ok(())
         })
@@ -201,7 +201,7 @@ impl JobFile {
 
     /// The SHA-256 digest the file must have, if one was set.
     pub fn get_expected_sha256(&self) -> Option<[u8; 32]> {
-        self.job.inner.lock().file_disk[self.file.index].expected_sha256
+        self.job.inner.lock().file_disk[self.file.index].expected_sha256.as_deref().copied()
     }
 }
 
