@@ -4,6 +4,9 @@
 //! and slowest shown. Every output is fsynced inside its timing on every side: bgcopy's
 //! `complete()` syncs and renames its file, a tool's file is synced after the tool exits.
 //!
+//! A round that is not counted comes first (the server's file is read into the page cache,
+//! which otherwise the first contender of the first round pays for).
+//!
 //! 1. `capped`: the loopback segment server (`tests/http_support/segments.rs`) with a token
 //!    bucket per connection (4 MiB/s), one 32 MiB file: bgcopy on 4 connections against bgcopy
 //!    on 1 (target ≥ 3x) and against `aria2c -x4 -s4` (target: at least as fast).
@@ -18,6 +21,10 @@
 //! cargo bench --features http --bench segments                 # all three, 5 rounds
 //! BGCOPY_BENCH_ROUNDS=7 BGCOPY_SEGMENT_BENCHES=capped cargo bench --features http --bench segments
 //! ```
+//!
+//! `BGCOPY_BENCH_NO_SYNC=1` measures as issue 10's first run did: no tool output synced, and
+//! bgcopy timed to `Transferred` only (its `complete()` outside the timing), to show what the
+//! unsynced writes of one contender do to the next.
 //!
 //! `scripts/bench.sh` runs it with the others. Without `BGCOPY_NGINX_URL` (or without
 //! `huge.bin` on that server) the nginx workloads print a skip line; without `aria2c` or `curl`
@@ -76,6 +83,11 @@ fn bgcopy_once(
     let state = job.wait(Duration::from_secs(600));
     assert_eq!(state, BgJobState::Transferred, "{:?}", job.get_error().map(|e| e.get_error()));
     let transferred = start.elapsed();
+    if no_sync() {
+        // Not synced: the temporary file goes with its dirty pages, as a tool's unsynced output.
+        job.cancel().expect("cancel");
+        return Timing { total: transferred, complete: None };
+    }
     if job.get_error_count() > 0 {
         // Shown, not hidden: a retried attempt is part of the time.
         eprintln!(
@@ -103,10 +115,19 @@ fn tool_once(program: &str, args: &[&str], url: &str, dir: &Path) -> Timing {
     let status = command.status().expect("spawn");
     assert!(status.success(), "{program} failed: {status}");
     let exited = start.elapsed();
+    if no_sync() {
+        remove(&out);
+        return Timing { total: exited, complete: None };
+    }
     File::open(&out).and_then(|f| f.sync_all()).expect("sync the tool's output");
     let total = start.elapsed();
     remove(&out);
     Timing { total, complete: Some(total - exited) }
+}
+
+/// `BGCOPY_BENCH_NO_SYNC=1`: nothing synced inside the timings (see the module docs).
+fn no_sync() -> bool {
+    std::env::var("BGCOPY_BENCH_NO_SYNC").is_ok_and(|v| v == "1")
 }
 
 fn remove(out: &Path) {
@@ -143,6 +164,13 @@ fn aria2(connections: u32) -> Vec<String> {
 fn rounds(name: &str, url: &str, contenders: &[Contender<'_>], rounds: usize) -> Vec<Vec<Timing>> {
     let dir = scratch(name);
     let mut timings = vec![Vec::new(); contenders.len()];
+    // One round not counted: the server's file into the page cache (read cold from disk, a
+    // 1 GiB file took 1.1 s longer here: the first contender of the first round paid it),
+    // connections and threads warm.
+    for (label, run) in contenders {
+        let timing = run(url, &dir);
+        eprintln!("{name} warm-up: {label}: {:.3} s (not counted)", timing.total.as_secs_f64());
+    }
     for round in 0..rounds {
         for (i, (label, run)) in contenders.iter().enumerate() {
             let timing = run(url, &dir);
