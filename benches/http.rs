@@ -12,6 +12,9 @@
 //!
 //! Without `BGCOPY_NGINX_URL` the bench prints a skip line and exits.
 
+#[path = "support/tools.rs"]
+mod tools;
+
 use bgcopy::*;
 use criterion::{Criterion, Throughput};
 use parking_lot::Mutex;
@@ -21,6 +24,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tools::installed;
 
 const LARGE: &str = "large.bin";
 const LARGE_BYTES: u64 = 64 * 1024 * 1024;
@@ -79,15 +83,6 @@ fn tool_once(program: &str, args: &[String], dir: &Path) -> Duration {
         let _ = std::fs::remove_file(entry.path());
     }
     elapsed
-}
-
-fn installed(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
 }
 
 /// The contenders for one workload: name → one timed run.

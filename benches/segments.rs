@@ -33,6 +33,9 @@
 #[path = "../tests/http_support/segments.rs"]
 mod segments;
 
+#[path = "support/tools.rs"]
+mod tools;
+
 use bgcopy::*;
 use segments::SegmentServer;
 use std::fs::File;
@@ -40,6 +43,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tools::installed;
 
 const MIB: u64 = 1 << 20;
 const CAPPED_BYTES: u64 = 32 * MIB;
@@ -133,15 +137,6 @@ fn no_sync() -> bool {
 fn remove(out: &Path) {
     let _ = std::fs::remove_file(out);
     let _ = std::fs::remove_file(out.with_extension("bin.aria2"));
-}
-
-fn installed(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
 }
 
 const ARIA2: &[&str] = &[

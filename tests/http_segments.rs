@@ -228,15 +228,24 @@ fn connections_cut_at_random_are_retried_and_the_result_is_exact() {
     }
 }
 
-/// Suspends `job` once `bytes` of it are counted.
-fn suspend_at(job: &Job, bytes: u64) -> thread::JoinHandle<()> {
+/// Runs `act` on `job` (from another thread) once `bytes` of it are counted.
+fn at_bytes(
+    job: &Job,
+    bytes: u64,
+    act: impl FnOnce(&Job) + Send + 'static,
+) -> thread::JoinHandle<()> {
     let job = job.clone();
     thread::spawn(move || {
         while job.get_progress().bytes_transferred < bytes {
             thread::sleep(Duration::from_millis(2));
         }
-        job.suspend().unwrap();
+        act(&job);
     })
+}
+
+/// Suspends `job` once `bytes` of it are counted.
+fn suspend_at(job: &Job, bytes: u64) -> thread::JoinHandle<()> {
+    at_bytes(job, bytes, |job| job.suspend().unwrap())
 }
 
 #[test]
@@ -340,20 +349,12 @@ fn the_connection_count_is_never_exceeded_and_a_lower_one_applies_at_the_next_ra
     server.set_bandwidth_per_connection(Some(4 * MIB as u64));
     let dir = tempfile::tempdir().unwrap();
     let (_m, job) = segmented_job(&server, dir.path(), 3);
-    let lowering = {
-        let job = job.clone();
-        thread::spawn(move || {
-            while job.get_progress().bytes_transferred < 4 * MIB as u64 {
-                thread::sleep(Duration::from_millis(2));
-            }
-            job.set_max_connections(1).unwrap();
-        })
-    };
+    let lowering = at_bytes(&job, 4 * MIB as u64, |job| job.set_max_connections(1).unwrap());
     assert!(attempts(&transport(), &job, 1)[0].is_ok());
     lowering.join().unwrap();
     assert!(server.max_concurrent_responses() <= 3);
-    // After the change, no new range request starts while another connection still runs:
-    // each connection finishes its range, and the last one takes what is left.
+    // (That no range is handed out beyond the new count is checked on the sink itself:
+    // tests/limits.rs, a_lowered_connection_count_holds_back_the_next_range.)
     assert_eq!(completed_content(&job), body);
 }
 
@@ -427,15 +428,7 @@ fn connections_raised_while_one_connection_runs_join_at_the_next_check() {
     server.set_bandwidth_per_connection(Some(8 * MIB as u64));
     let dir = tempfile::tempdir().unwrap();
     let (_m, job) = segmented_job(&server, dir.path(), 1);
-    let raising = {
-        let job = job.clone();
-        thread::spawn(move || {
-            while job.get_progress().bytes_transferred < 2 * MIB as u64 {
-                thread::sleep(Duration::from_millis(2));
-            }
-            job.set_max_connections(4).unwrap();
-        })
-    };
+    let raising = at_bytes(&job, 2 * MIB as u64, |job| job.set_max_connections(4).unwrap());
     let sampler = Sampler::start(&job, false);
     let results = attempts(&transport(), &job, 1);
     sampler.finish();

@@ -243,3 +243,33 @@ fn removing_the_cap_releases_a_waiting_transfer() {
     let result = blocked_writer_released_by(|job| job.set_max_bytes_per_second(None).unwrap());
     assert!(result.is_ok(), "{result:?}");
 }
+
+#[test]
+fn a_lowered_connection_count_holds_back_the_next_range() {
+    let manager = Manager::builder().without_engine().build();
+    let dir = tempfile::tempdir().unwrap();
+    let job = job_in(&manager, dir.path(), "segments");
+    job.set_max_connections(3).unwrap();
+    job.resume().unwrap();
+    let driver = job.claim().unwrap();
+    let mut transfer = driver.open_file(0).unwrap();
+    transfer.set_size(Some(8 << 20)).unwrap();
+    transfer.set_validator(Some("\"v1\"".to_owned()));
+    let segmented = transfer.segmented().expect("size, validator and 3 connections");
+    let first = segmented.segment_at(0).expect("the range from 0");
+    let second = segmented.next_segment().expect("a second connection");
+    let third = segmented.next_segment().expect("a third");
+    assert!(segmented.next_segment().is_none(), "three at most");
+    assert_eq!(segmented.active(), 3);
+    job.set_max_connections(1).unwrap();
+    drop(third);
+    assert!(segmented.next_segment().is_none(), "two still run: none for a third");
+    drop(second);
+    assert!(segmented.next_segment().is_none(), "one still runs");
+    drop(first);
+    let next = segmented.next_segment().expect("alone now: the next range");
+    assert_eq!(segmented.active(), 1);
+    assert!(next.end() > next.position());
+    // Ranges are disjoint and cover the file: nothing was written, so nothing is complete.
+    assert!(!segmented.complete());
+}
