@@ -12,7 +12,7 @@ use http_support::{attempt, attempts, completed_content, job_for, transport, Rng
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const MIB: usize = 1 << 20;
 
@@ -438,5 +438,55 @@ fn connections_raised_while_one_connection_runs_join_at_the_next_check() {
     assert_eq!(requests[0].range, None, "one connection at first: a plain GET");
     assert!(server.max_concurrent_responses() >= 3, "{requests:#?}");
     assert!(requests[1..].iter().all(|r| r.if_range.is_some()), "{requests:#?}");
+    assert_eq!(completed_content(&job), body);
+}
+
+#[test]
+fn an_idle_connection_takes_over_half_of_a_slow_connections_range() {
+    let body = content(42, 8 * MIB);
+    let server = SegmentServer::with("/f", body.clone());
+    // The first connection (the range from 0, the first half of the file) is slow; the other
+    // one is not capped, so it is done with its half long before and then idle.
+    server.set_bandwidth_of_connection(0, Some(256 * 1024));
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = segmented_job(&server, dir.path(), 2);
+    let half = 4 * MIB as u64;
+    // A range starting inside the slow connection's half, asked on another connection.
+    let taken_over = |gets: &[Logged]| {
+        let slow = gets.first()?.connection;
+        gets.iter()
+            .find(|r| r.connection != slow && r.planned.start > 0 && r.planned.start < half)
+            .cloned()
+    };
+    let sampler = Sampler::start(&job, false);
+    let (results, takeover) = thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            // Once the take-over is seen, the slow connection is let go (so the test does not
+            // wait 16 s for it); without one, when the file is done or after a minute.
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let seen = loop {
+                if let Some(found) = taken_over(&gets(&server)) {
+                    break Some(found);
+                }
+                let done = job.get_progress().bytes_transferred == body.len() as u64;
+                if done || Instant::now() > deadline {
+                    break None;
+                }
+                thread::sleep(Duration::from_millis(10));
+            };
+            server.set_bandwidth_of_connection(0, None);
+            seen
+        });
+        let results = attempts(&transport(), &job, 1);
+        (results, watcher.join().unwrap())
+    });
+    sampler.finish();
+    assert!(results[0].is_ok(), "{results:?}");
+    let requests = gets(&server);
+    assert_eq!(requests[0].connection, 0, "the slowed connection carried the first range");
+    let takeover = takeover.unwrap_or_else(|| panic!("no take-over: {requests:#?}"));
+    assert_eq!(takeover.status, 206, "{takeover:?}");
+    assert!(takeover.if_range.is_some(), "{takeover:?}");
+    assert_eq!(job.get_progress().bytes_transferred, body.len() as u64);
     assert_eq!(completed_content(&job), body);
 }

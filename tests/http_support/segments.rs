@@ -25,6 +25,8 @@
 //! The knobs (all `&self`, any time):
 //! - [`set_bandwidth_per_connection`](SegmentServer::set_bandwidth_per_connection): a token
 //!   bucket per connection (burst 50 ms), so `N` connections get `N` times the bandwidth.
+//! - [`set_bandwidth_of_connection`](SegmentServer::set_bandwidth_of_connection): a cap of one
+//!   connection (by its number) in place of the common one: one slow connection among fast ones.
 //! - [`set_cuts`](SegmentServer::set_cuts): with a probability per response, close the
 //!   connection after a random number of body bytes (seeded, so a run can be repeated).
 //! - [`set_ignore_range`](SegmentServer::set_ignore_range): always `200` with the whole body.
@@ -135,6 +137,8 @@ struct State {
     stopped: bool,
     resources: HashMap<String, Resource>,
     bandwidth: Option<u64>,
+    /// Caps of single connections, by connection number, in place of `bandwidth`.
+    bandwidth_of: HashMap<usize, u64>,
     cut_probability: f64,
     rng: Option<Rng>,
     ignore_range: bool,
@@ -255,6 +259,17 @@ impl SegmentServer {
     /// follow within 50 ms.
     pub fn set_bandwidth_per_connection(&self, bytes_per_second: Option<u64>) {
         self.shared.state.lock().bandwidth = bytes_per_second;
+    }
+
+    /// Caps connection number `connection` (in order of acceptance, from 0, as in the log) at
+    /// `bytes_per_second` instead of the common cap (`None`: the common cap again); a response
+    /// under way follows within 50 ms.
+    pub fn set_bandwidth_of_connection(&self, connection: usize, bytes_per_second: Option<u64>) {
+        let mut state = self.shared.state.lock();
+        match bytes_per_second {
+            Some(rate) => state.bandwidth_of.insert(connection, rate),
+            None => state.bandwidth_of.remove(&connection),
+        };
     }
 
     /// Cuts each response that has a body with `probability` (0 stops cutting), after a random
@@ -412,7 +427,10 @@ impl Shared {
             let plan = self.plan(&head, connection);
             let answer = &plan.answer;
             let body = &answer.body[answer.range.start as usize..answer.range.end as usize];
-            let rate = || self.state.lock().bandwidth;
+            let rate = || {
+                let state = self.state.lock();
+                state.bandwidth_of.get(&connection).copied().or(state.bandwidth)
+            };
             let sent = |n| self.record(plan.seq, |logged| logged.body_sent += n);
             let result = writer.write_all(&plan.head).and_then(|()| {
                 wire::write_body(
