@@ -402,7 +402,9 @@ impl FileTransfer {
             // With a store, the file's bytes are on disk before it counts as transferred (and
             // before its `file_transferred` callback).
             if self.job.ctx.persist.is_some() && complete {
-                self.temp.sync_data().map_err(|e| Self::local_error(&e))?;
+                // `sync_all`, not `sync_data`: then `complete()`'s fsync finds nothing left to write
+                // (not even the modification time), as the same cost is paid once here.
+                self.temp.sync_all().map_err(|e| Self::local_error(&e))?;
                 crate::faults::point("finish:synced", &self.temp_path);
             }
             let job = Arc::clone(&self.job);

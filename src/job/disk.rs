@@ -77,27 +77,44 @@ pub(crate) fn open_temp(path: &Path) -> io::Result<File> {
 /// Makes a finished temporary file visible under its local name: fsync the data, rename atomically
 /// (replacing an existing file, as Windows does), fsync the directory so the rename is durable.
 pub(crate) fn commit(temp: &Path, local_name: &Path) -> io::Result<()> {
+    publish(temp, local_name)?;
+    sync_dirs([local_name]);
+    Ok(())
+}
+
+/// [`commit`] without the directory fsync: the file is in place, atomically and with its data
+/// synced, but the rename is durable only after [`sync_dirs`] of its name. `complete()` renames
+/// every file first and then syncs each directory once, not once per file.
+pub(crate) fn publish(temp: &Path, local_name: &Path) -> io::Result<()> {
     crate::faults::point("commit:before-sync", temp);
     open_temp(temp)?.sync_all()?;
     crate::faults::point("commit:before-rename", temp);
     std::fs::rename(temp, local_name)?;
-    sync_dir(local_name);
     crate::faults::point("commit:renamed", local_name);
     Ok(())
 }
 
+/// Fsyncs the directory of each of `names` once (a directory named twice is synced once), so
+/// that renames into them are durable.
+pub(crate) fn sync_dirs<'a>(names: impl IntoIterator<Item = &'a Path>) {
+    let mut dirs: Vec<&Path> = names.into_iter().filter_map(Path::parent).collect();
+    dirs.sort_unstable();
+    dirs.dedup();
+    for dir in dirs {
+        sync_dir(dir);
+    }
+}
+
 #[cfg(unix)]
-fn sync_dir(path: &Path) {
+fn sync_dir(dir: &Path) {
     // Best effort: a directory fsync can fail on some file systems without harming the rename.
-    if let Some(dir) = path.parent() {
-        if let Ok(dir) = File::open(dir) {
-            let _ = dir.sync_all();
-        }
+    if let Ok(dir) = File::open(dir) {
+        let _ = dir.sync_all();
     }
 }
 
 #[cfg(not(unix))]
-fn sync_dir(_path: &Path) {}
+fn sync_dir(_dir: &Path) {}
 
 /// Deletes a temporary file; one that is already gone counts as deleted.
 pub(crate) fn remove(temp: &Path) -> io::Result<()> {

@@ -2,7 +2,8 @@
 //! rename, directory fsync; deletions) is done without it, and the result is published under it
 //! again. Meanwhile getters answer, and no driver can claim the job (`settling`); the job's
 //! `settle` lock keeps two of these calls from interleaving. Files still appear only on
-//! `complete()`, each atomically and fsynced first (`disk::commit`).
+//! `complete()`, each atomically and fsynced first (`disk::publish`), and their directories are
+//! fsynced once all are renamed, before `complete()` returns.
 
 use super::disk;
 use super::handle::Job;
@@ -97,13 +98,19 @@ impl Job {
     pub(crate) fn settle_complete(&self) -> Result<BgSuccess> {
         let _one_at_a_time = self.shared.settle.lock();
         let (state, steps) = self.plan(JobEvent::Complete, true)?;
+        let mut renamed = Vec::new();
         let done: Vec<(Step, Result<()>)> = steps
             .into_iter()
             .map(|step| {
                 let local_name = self.lock().files[step.index].local_name.clone();
                 let result = match (&step.temp, step.commit) {
-                    (Some(temp), true) => disk::commit(temp, &local_name)
-                        .map_err(|e| BgError::io("rename", temp.clone(), e)),
+                    (Some(temp), true) => match disk::publish(temp, &local_name) {
+                        Ok(()) => {
+                            renamed.push(local_name);
+                            Ok(())
+                        }
+                        Err(e) => Err(BgError::io("rename", temp.clone(), e)),
+                    },
                     // A transferred file whose temporary file is gone cannot be made visible.
                     (None, true) => Err(BgError::io(
                         "rename",
@@ -118,6 +125,9 @@ impl Job {
                 (step, result)
             })
             .collect();
+        // The renames are durable before the result is published (and before a store records
+        // the job as acknowledged).
+        disk::sync_dirs(renamed.iter().map(PathBuf::as_path));
         let (result, leftovers) = self.shared.change(|inner| {
             inner.settling = false;
             let (mut partial, mut undeleted, mut first_error) = (false, false, None);
