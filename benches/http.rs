@@ -3,7 +3,9 @@
 //! (64 MiB) and for many small files (200 × 16 KiB, one job / one curl process, connections
 //! reused). Each tool writes to the same directory; bgcopy is timed from `resume()` to the
 //! `job_transferred` callback (every byte in its temporary file, as curl's exit means every byte
-//! written), the tools from spawn to exit. At the end the medians and the ratios are printed.
+//! written), the tools from spawn to exit. bgcopy with and without a durable store is also timed
+//! to the end of `complete()` (the files in place and synced on both sides: the download done, as
+//! `benches/copy.rs` times a local copy). At the end the medians and the ratios are printed.
 //!
 //! ```text
 //! export BGCOPY_NGINX_URL="$(bash .ci/nginx.sh)"
@@ -42,8 +44,17 @@ impl BackgroundCopyCallback for Transferred {
     }
 }
 
-/// Runs one job of `urls` into `dir` and returns the time from `resume()` to `Transferred`.
-fn bgcopy_once(manager: &Manager, urls: &[String], dir: &Path) -> Duration {
+/// Where a bgcopy timing ends.
+#[derive(Clone, Copy)]
+enum Until {
+    /// The `job_transferred` callback: every byte in the temporary files.
+    Transferred,
+    /// `complete()` returned: the files under their names, synced.
+    Complete,
+}
+
+/// Runs one job of `urls` into `dir` and returns the time from `resume()` to `until`.
+fn bgcopy_once(manager: &Manager, urls: &[String], dir: &Path, until: Until) -> Duration {
     let job = manager.create_job("bench", BgJobType::Download).expect("job");
     job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).expect("proxy");
     let files: Vec<BgFileInfo> = urls
@@ -63,9 +74,21 @@ fn bgcopy_once(manager: &Manager, urls: &[String], dir: &Path) -> Duration {
             job.get_error().map(|e| e.get_error())
         )
     });
-    let elapsed = start.elapsed();
-    job.cancel().expect("cancel"); // deletes the temporary files, outside the timing
-    elapsed
+    match until {
+        Until::Transferred => {
+            let elapsed = start.elapsed();
+            job.cancel().expect("cancel"); // deletes the temporary files, outside the timing
+            elapsed
+        }
+        Until::Complete => {
+            assert_eq!(job.complete().expect("complete"), BgSuccess::Ok);
+            let elapsed = start.elapsed();
+            for file in &files {
+                std::fs::remove_file(&file.local_name).expect("a completed file");
+            }
+            elapsed
+        }
+    }
 }
 
 fn tool_once(program: &str, args: &[String], dir: &Path) -> Duration {
@@ -95,9 +118,15 @@ fn contenders<'a>(
     dir: &'a Path,
 ) -> Vec<(&'static str, Runner<'a>)> {
     let mut list: Vec<(&'static str, Runner<'a>)> = vec![
-        ("bgcopy_job", Box::new(move || bgcopy_once(manager, urls, dir))),
+        ("bgcopy_job", Box::new(move || bgcopy_once(manager, urls, dir, Until::Transferred))),
         // The same with a durable store: every call recorded, each file synced before it counts.
-        ("bgcopy_job_store", Box::new(move || bgcopy_once(stored, urls, dir))),
+        ("bgcopy_job_store", Box::new(move || bgcopy_once(stored, urls, dir, Until::Transferred))),
+        // Both to the end of `complete()`: every file synced and in place on both sides.
+        ("bgcopy_job_complete", Box::new(move || bgcopy_once(manager, urls, dir, Until::Complete))),
+        (
+            "bgcopy_job_store_complete",
+            Box::new(move || bgcopy_once(stored, urls, dir, Until::Complete)),
+        ),
     ];
     if installed("curl") {
         // One process, the URLs in sequence on a reused connection, like the job.
@@ -193,11 +222,19 @@ fn main() {
     }
     for workload in ["http_large_64MiB", "http_small_200x16KiB"] {
         let Some(ours) = medians.get(&format!("{workload}/bgcopy_job")) else { continue };
-        if let Some(stored) = medians.get(&format!("{workload}/bgcopy_job_store")) {
-            println!(
-                "  {workload}: speed with a store / without = {:.3}",
-                ours.as_secs_f64() / stored.as_secs_f64()
-            );
+        for (until, without, with) in [
+            ("Transferred", "bgcopy_job", "bgcopy_job_store"),
+            ("complete()", "bgcopy_job_complete", "bgcopy_job_store_complete"),
+        ] {
+            let without = medians.get(&format!("{workload}/{without}"));
+            if let (Some(without), Some(with)) =
+                (without, medians.get(&format!("{workload}/{with}")))
+            {
+                println!(
+                    "  {workload}: speed with a store / without, to {until} = {:.3}",
+                    without.as_secs_f64() / with.as_secs_f64()
+                );
+            }
         }
         for tool in ["curl", "aria2c"] {
             if let Some(theirs) = medians.get(&format!("{workload}/{tool}")) {
