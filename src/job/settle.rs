@@ -18,6 +18,8 @@ use std::path::PathBuf;
 struct Step {
     index: usize,
     temp: Option<PathBuf>,
+    /// The file's local name (read with the plan, under the lock).
+    local_name: PathBuf,
     /// Rename it into place (`complete()` of a transferred file), else delete it.
     commit: bool,
 }
@@ -50,6 +52,7 @@ impl Job {
                 .map(|(file, disk)| Step {
                     index: file.index,
                     temp: disk.temp_path.clone(),
+                    local_name: file.local_name.clone(),
                     commit: commit && file.counters.is_transferred(),
                 })
                 .collect();
@@ -98,23 +101,16 @@ impl Job {
     pub(crate) fn settle_complete(&self) -> Result<BgSuccess> {
         let _one_at_a_time = self.shared.settle.lock();
         let (state, steps) = self.plan(JobEvent::Complete, true)?;
-        let mut renamed = Vec::new();
         let done: Vec<(Step, Result<()>)> = steps
             .into_iter()
             .map(|step| {
-                let local_name = self.lock().files[step.index].local_name.clone();
                 let result = match (&step.temp, step.commit) {
-                    (Some(temp), true) => match disk::publish(temp, &local_name) {
-                        Ok(()) => {
-                            renamed.push(local_name);
-                            Ok(())
-                        }
-                        Err(e) => Err(BgError::io("rename", temp.clone(), e)),
-                    },
+                    (Some(temp), true) => disk::publish(temp, &step.local_name)
+                        .map_err(|e| BgError::io("rename", temp.clone(), e)),
                     // A transferred file whose temporary file is gone cannot be made visible.
                     (None, true) => Err(BgError::io(
                         "rename",
-                        local_name,
+                        step.local_name.clone(),
                         io::Error::new(io::ErrorKind::NotFound, "temporary file missing"),
                     )),
                     (Some(temp), false) => {
@@ -127,7 +123,8 @@ impl Job {
             .collect();
         // The renames are durable before the result is published (and before a store records
         // the job as acknowledged).
-        disk::sync_dirs(renamed.iter().map(PathBuf::as_path));
+        let renamed = done.iter().filter(|(step, result)| step.commit && result.is_ok());
+        disk::sync_dirs(renamed.map(|(step, _)| step.local_name.as_path()));
         let (result, leftovers) = self.shared.change(|inner| {
             inner.settling = false;
             let (mut partial, mut undeleted, mut first_error) = (false, false, None);
