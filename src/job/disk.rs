@@ -77,17 +77,24 @@ pub(crate) fn open_temp(path: &Path) -> io::Result<File> {
 /// Makes a finished temporary file visible under its local name: fsync the data, rename atomically
 /// (replacing an existing file, as Windows does), fsync the directory so the rename is durable.
 pub(crate) fn commit(temp: &Path, local_name: &Path) -> io::Result<()> {
-    publish(temp, local_name)?;
+    publish(temp, local_name, false)?;
     sync_dirs([local_name]);
     Ok(())
 }
 
 /// [`commit`] without the directory fsync: the file is in place, atomically and with its data
-/// synced, but the rename is durable only after [`sync_dirs`] of its name. `complete()` renames
-/// every file first and then syncs each directory once, not once per file.
-pub(crate) fn publish(temp: &Path, local_name: &Path) -> io::Result<()> {
+/// synced (by this call, unless `synced` says it already is), but the rename is durable only
+/// after [`sync_dirs`] of its name. `complete()` renames every file first and then syncs each
+/// directory once, not once per file.
+pub(crate) fn publish(temp: &Path, local_name: &Path, synced: bool) -> io::Result<()> {
     crate::faults::point("commit:before-sync", temp);
-    open_temp(temp)?.sync_all()?;
+    // Opened even when synced: `open_temp` refuses a temporary file that is not a regular file.
+    // Closed before the rename (Windows does not rename an open file).
+    let file = open_temp(temp)?;
+    if !synced {
+        file.sync_all()?;
+    }
+    drop(file);
     crate::faults::point("commit:before-rename", temp);
     std::fs::rename(temp, local_name)?;
     crate::faults::point("commit:renamed", local_name);

@@ -2,8 +2,9 @@
 //! rename, directory fsync; deletions) is done without it, and the result is published under it
 //! again. Meanwhile getters answer, and no driver can claim the job (`settling`); the job's
 //! `settle` lock keeps two of these calls from interleaving. Files still appear only on
-//! `complete()`, each atomically and fsynced first (`disk::publish`), and their directories are
-//! fsynced once all are renamed, before `complete()` returns.
+//! `complete()`, each atomically and fsynced first (`disk::publish`; with a store, that was done
+//! when the file was transferred), and their directories are fsynced once all are renamed,
+//! before `complete()` returns.
 
 use super::disk;
 use super::handle::Job;
@@ -22,6 +23,9 @@ struct Step {
     local_name: PathBuf,
     /// Rename it into place (`complete()` of a transferred file), else delete it.
     commit: bool,
+    /// Its data is already synced: with a store, a file counts as transferred only once its
+    /// temporary file is synced (`FileTransfer::finish`), so `complete()` need not sync it again.
+    synced: bool,
 }
 
 impl Job {
@@ -44,6 +48,7 @@ impl Job {
             // Recorded before any file is touched: a crash half-way is finished on next open.
             inner.intent = Some(if commit { Intent::Complete } else { Intent::Cancel });
             inner.effects.save = true;
+            let stored = self.shared.ctx.persist.is_some();
             let steps = inner
                 .files
                 .iter()
@@ -54,6 +59,7 @@ impl Job {
                     temp: disk.temp_path.clone(),
                     local_name: file.local_name.clone(),
                     commit: commit && file.counters.is_transferred(),
+                    synced: stored && file.counters.is_transferred(),
                 })
                 .collect();
             Ok((state, steps))
@@ -105,7 +111,7 @@ impl Job {
             .into_iter()
             .map(|step| {
                 let result = match (&step.temp, step.commit) {
-                    (Some(temp), true) => disk::publish(temp, &step.local_name)
+                    (Some(temp), true) => disk::publish(temp, &step.local_name, step.synced)
                         .map_err(|e| BgError::io("rename", temp.clone(), e)),
                     // A transferred file whose temporary file is gone cannot be made visible.
                     (None, true) => Err(BgError::io(
