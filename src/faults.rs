@@ -69,3 +69,48 @@ pub fn set_hook(hook: impl Fn(&str, &Path) + Send + Sync + 'static) {
 pub fn clear_hook() {
     *HOOK.write() = None;
 }
+
+#[cfg(feature = "_test-hooks")]
+type Failure = Arc<dyn Fn(&str, &Path) -> Option<std::io::Error> + Send + Sync>;
+
+#[cfg(feature = "_test-hooks")]
+static FAILURE: RwLock<Option<Failure>> = RwLock::new(None);
+
+/// Reaches failure point `name` while working on `path`: the error a test asked for with
+/// [`set_failure`], as if the disk had returned it (for faults a real file system cannot be
+/// made to produce on cue, such as the n-th commit of a store failing; the same tests run on a
+/// really full disk too).
+///
+/// # Errors
+/// The error the failure hook returns for this point, if any.
+#[cfg(feature = "_test-hooks")]
+pub(crate) fn fail(name: &'static str, path: &Path) -> std::io::Result<()> {
+    let hook = FAILURE.read().clone();
+    match hook.and_then(|hook| hook(name, path)) {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// Reaches failure point `name`: nothing, without the `_test-hooks` feature.
+///
+/// # Errors
+/// Never.
+#[cfg(not(feature = "_test-hooks"))]
+#[inline(always)]
+pub(crate) fn fail(_name: &'static str, _path: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Makes every failure point ask `hook` whether to fail, and with which error (replacing the
+/// hook set before).
+#[cfg(feature = "_test-hooks")]
+pub fn set_failure(hook: impl Fn(&str, &Path) -> Option<std::io::Error> + Send + Sync + 'static) {
+    *FAILURE.write() = Some(Arc::new(hook));
+}
+
+/// Removes the failure hook.
+#[cfg(feature = "_test-hooks")]
+pub fn clear_failure() {
+    *FAILURE.write() = None;
+}

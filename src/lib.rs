@@ -136,7 +136,10 @@ pub use types::{
 /// Test hooks: not part of the API (internal feature `_test-hooks`).
 #[cfg(feature = "_test-hooks")]
 #[doc(hidden)]
-pub use faults::{clear_hook as __clear_fault_hook, set_hook as __set_fault_hook};
+pub use faults::{
+    clear_failure as __clear_failure_hook, clear_hook as __clear_fault_hook,
+    set_failure as __set_failure_hook, set_hook as __set_fault_hook,
+};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

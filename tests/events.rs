@@ -12,7 +12,7 @@ use async_support::block_on;
 use bgcopy::*;
 use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::*;
 use BgJobState::*;
 
@@ -152,19 +152,17 @@ fn engine_engine_slow(size: u64) -> engine_support::SlowTransport {
     engine_support::SlowTransport { size, pause: Duration::ZERO }
 }
 
-#[test]
-fn progress_comes_at_the_pace_of_the_subscription_never_per_chunk() {
+/// Runs a job of 512 pieces of 64 KiB, 2 ms apart (a second or more of transfer), with one
+/// subscription paced at `interval`; returns the progress values it received.
+fn paced_progress(interval: Duration) -> Vec<BgJobProgress> {
     let dir = tempfile::tempdir().unwrap();
-    // About one second of transfer: 512 pieces of 64 KiB, 2 ms apart.
     let slow =
         Arc::new(engine_support::SlowTransport { size: 32 << 20, pause: Duration::from_millis(2) });
     let manager = Manager::builder().transport(slow).build();
     let job = manager.create_job("paced", BgJobType::Download).unwrap();
     job.add_file("slow://host/x", &dir.path().join("x.bin")).unwrap();
-    let interval = Duration::from_millis(100);
     let mut events = job.subscribe().with_progress_interval(Some(interval));
     job.resume().unwrap();
-    let start = Instant::now();
     let mut values = Vec::new();
     for event in events.by_ref() {
         match event {
@@ -176,17 +174,63 @@ fn progress_comes_at_the_pace_of_the_subscription_never_per_chunk() {
             _ => {}
         }
     }
-    let elapsed = start.elapsed();
-    let most = (elapsed.as_millis() / interval.as_millis()) as usize + 2;
-    assert!(values.len() >= 2, "progress while transferring: {values:?}");
-    assert!(values.len() <= most, "{} progress events in {elapsed:?}", values.len());
-    assert!(values.windows(2).all(|w| w[0] != w[1]), "each value is new: {values:?}");
     let bytes: Vec<u64> = values.iter().map(|p| p.bytes_transferred).collect();
+    assert!(values.windows(2).all(|w| w[0] != w[1]), "each value is new: {values:?}");
     assert!(bytes.windows(2).all(|w| w[0] <= w[1]), "never backwards: {bytes:?}");
     assert_eq!(
         values.last().map(|p| (p.bytes_transferred, p.files_transferred)),
         Some((32 << 20, 1))
     );
+    values
+}
+
+// Pacing is checked by counting, never against the clock: a loaded machine only makes the
+// transfer slower, which can neither add events to a subscription paced once an hour nor take
+// away the events of a transfer that lasts at least 512 pauses of 2 ms.
+
+#[test]
+fn progress_is_never_per_chunk() {
+    // Paced once an hour: the figures at each state change out of `Connecting` and out of
+    // `Transferring`, and the pacer's first sample, however slow the machine; 512 chunks would
+    // be 512 events.
+    let values = paced_progress(Duration::from_secs(3600));
+    assert!(values.len() <= 3, "{} progress events for 512 chunks: {values:?}", values.len());
+}
+
+#[test]
+fn progress_comes_at_the_pace_of_the_subscription_while_the_job_transfers() {
+    // The transfer lasts at least a second (512 pauses of 2 ms); paced every 20 ms, a
+    // subscription sees the count rise several times while it runs, not only at its end.
+    let values = paced_progress(Duration::from_millis(20));
+    let during = values.iter().filter(|p| p.files_transferred == 0).count();
+    assert!(during >= 2, "progress while transferring: {values:?}");
+}
+
+#[test]
+fn a_progress_interval_of_duration_max_means_never_and_kills_no_thread() {
+    // `Duration::MAX` once panicked in the pacer thread, which then gave no subscription of the
+    // manager any progress again.
+    let dir = tempfile::tempdir().unwrap();
+    let slow =
+        Arc::new(engine_support::SlowTransport { size: 4 << 20, pause: Duration::from_millis(2) });
+    let manager = Manager::builder().transport(slow).build();
+    let job = manager.create_job("never", BgJobType::Download).unwrap();
+    job.add_file("slow://host/x", &dir.path().join("x.bin")).unwrap();
+    let never = job.subscribe().with_progress_interval(Some(Duration::MAX));
+    let mut paced = job.subscribe().with_progress_interval(Some(Duration::from_millis(5)));
+    job.resume().unwrap();
+    let mut during = 0;
+    for event in paced.by_ref() {
+        match event {
+            Notification::Progress { progress, .. } if progress.files_transferred == 0 => {
+                during += 1;
+            }
+            Notification::StateChanged { state: Transferred, .. } => break,
+            _ => {}
+        }
+    }
+    assert!(during >= 1, "the other subscription still gets progress");
+    drop(never);
 }
 
 #[test]

@@ -220,7 +220,9 @@ fn blocked_writer_released_by(act: impl FnOnce(&Job)) -> Result<(), TransferErro
     let acted = Instant::now();
     act(&job);
     let result = writer.join().unwrap();
-    assert!(acted.elapsed() < Duration::from_secs(1), "released in {:?}", acted.elapsed());
+    // Far from what a busy machine can add, and far below the minute the writer would wait for
+    // its tokens if nothing woke it (64 bytes at 1 byte per second).
+    assert!(acted.elapsed() < Duration::from_secs(30), "released in {:?}", acted.elapsed());
     result
 }
 

@@ -39,7 +39,7 @@ impl Job {
             }
             self.shared.apply(inner, JobEvent::Claim)?;
             inner.claimed = true;
-            Ok(self.shared.counters.generation())
+            Ok(self.shared.generation_in(inner))
         })?;
         Ok(JobDriver { job: self.clone(), generation, done: false })
     }
@@ -49,7 +49,14 @@ impl Job {
     /// # Errors
     /// [`BgError::InvalidState`] unless the job is in `TransientError`.
     pub fn retry_now(&self) -> Result<()> {
-        self.shared.change(|inner| self.shared.apply(inner, JobEvent::Retry)).map(drop)
+        self.shared
+            .change(|inner| {
+                // Best effort: a restart brings the job back to the queue whatever its record
+                // says, so a full disk must not keep it waiting.
+                inner.effects.best_effort = true;
+                self.shared.apply(inner, JobEvent::Retry)
+            })
+            .map(drop)
     }
 
     /// Gives up on a job in `TransientError` whose no-progress timeout has passed (`→ Error`, the
@@ -119,11 +126,16 @@ impl JobDriver {
     ///
     /// # Errors
     /// `Stopped` if the claim was revoked; a fatal failure if a file is not transferred yet.
+    ///
+    /// `Transferred` is announced only once it is recorded: if the store cannot record it (its
+    /// disk is full), the job goes to `TransientError` with the store's error instead and is
+    /// tried again after its minimum retry delay; this returns that error.
     pub fn finish(mut self) -> Result<(), TransferError> {
         let shared = Arc::clone(&self.job.shared);
-        shared.change(|inner| {
+        let mut made = false;
+        let result = shared.change(|inner| {
             self.check_live()?;
-            if inner.files.iter().any(|f| !f.counters.is_transferred()) {
+            if JobShared::has_work(inner) {
                 return Err(TransferError::fatal(
                     crate::hresult::E_UNEXPECTED,
                     BgErrorContext::GeneralQueueManager,
@@ -132,9 +144,21 @@ impl JobDriver {
             }
             shared.apply(inner, JobEvent::Transferred).map_err(|_| TransferError::Stopped)?;
             inner.claimed = false;
-            self.done = true;
+            made = true;
             Ok(())
-        })
+        });
+        match result {
+            Ok(()) => {
+                self.done = true;
+                Ok(())
+            }
+            Err(error) if made && self.is_live() => {
+                // Not recorded: a transient failure instead (recorded if the store can).
+                let _ = self.fail(error.clone(), None);
+                Err(error)
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// The transfer failed: the job goes to `TransientError` (a transient error, while the job's
@@ -157,8 +181,35 @@ impl JobDriver {
             return Ok(self.job.get_state());
         };
         let shared = Arc::clone(&self.job.shared);
-        shared.change(|inner| {
+        let failure = Failure { hresult, context, transient, message, server_wait, file_index };
+        match self.record_failure(&shared, &failure, false) {
+            Ok(state) => Ok(state),
+            Err(TransferError::Failed { hresult, context, message, .. }) if self.is_live() => {
+                // The store cannot record the failure (its disk is full): a transient failure
+                // with the store's error, applied whatever the disk says, so the job waits its
+                // retry delay and tries again once there is space.
+                let store =
+                    Failure { hresult, context, transient: true, message, server_wait, file_index };
+                self.record_failure(&shared, &store, true)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The change of [`fail`](Self::fail); with `best_effort`, applied even if it cannot be
+    /// recorded.
+    fn record_failure(
+        &mut self,
+        shared: &Arc<JobShared>,
+        failure: &Failure,
+        best_effort: bool,
+    ) -> Result<BgJobState, TransferError> {
+        let Failure { hresult, context, transient, ref message, server_wait, file_index } =
+            *failure;
+        let message = message.clone();
+        let state = shared.change(|inner| {
             self.check_live()?;
+            inner.effects.best_effort = best_effort;
             let retryable = transient
                 && !inner.no_progress_timeout.is_zero()
                 && inner.min_retry_delay <= inner.no_progress_timeout;
@@ -168,7 +219,7 @@ impl JobDriver {
                 Some(Arc::new(ErrorRecord { context, hresult, file_index, protocol, message }));
             inner.error_count = inner.error_count.saturating_add(1);
             if retryable {
-                note_retry(&shared, inner, server_wait);
+                note_retry(shared, inner, server_wait);
             }
             let job = shared.id;
             shared.publish(
@@ -178,9 +229,10 @@ impl JobDriver {
             let event = if retryable { JobEvent::TransientFailure } else { JobEvent::FatalFailure };
             let state = shared.apply(inner, event).map_err(|_| TransferError::Stopped)?;
             inner.claimed = false;
-            self.done = true;
-            Ok(state)
-        })
+            Ok::<_, TransferError>(state)
+        })?;
+        self.done = true;
+        Ok(state)
     }
 
     /// Gives the job back unfinished (`→ Queued`), for example at the end of a time slice.
@@ -206,6 +258,8 @@ impl JobDriver {
         }
         self.done = true;
         self.job.shared.change(|inner| {
+            // The claim ends in memory whatever the disk says: no flag outlives its driver.
+            inner.effects.best_effort = true;
             inner.claimed = false;
             if self.is_live() {
                 let _ = self.job.shared.apply(inner, JobEvent::Yield);
@@ -232,6 +286,16 @@ impl fmt::Debug for JobDriver {
     }
 }
 
+/// A failure as [`JobDriver::fail`] records it.
+struct Failure {
+    hresult: u32,
+    context: BgErrorContext,
+    transient: bool,
+    message: String,
+    server_wait: Option<Duration>,
+    file_index: Option<usize>,
+}
+
 /// Records the wall-clock deadlines of a transient failure, which must survive a restart: the
 /// next attempt no sooner than the minimum retry delay from now, nor than the wait the server
 /// asked for (`Retry-After`), and the start of the window without progress (kept from the
@@ -245,19 +309,50 @@ fn note_retry(shared: &JobShared, inner: &mut JobInner, server_wait: Option<Dura
     };
     inner.quiet_bytes = bytes;
     inner.server_retry_after = server_wait;
-    let retry_at = now + inner.min_retry_delay.max(server_wait.unwrap_or_default());
+    let delay = inner.min_retry_delay.max(server_wait.unwrap_or_default());
+    // Checked: a delay too long for the clock means "not before the end of time", never a
+    // panic (DESIGN 6.1: `Duration::MAX` means never).
+    let retry_at = now.checked_add(delay).unwrap_or_else(far_future);
     inner.retry = Some(RetrySnapshot { retry_at, quiet_since });
 }
 
+/// The latest wall-clock time this process can represent far ahead: "never" for a deadline.
+pub(crate) fn far_future() -> SystemTime {
+    // About 100 000 years, then less until it fits: `SystemTime`'s range differs by platform.
+    let mut ahead = Duration::from_secs(100_000 * 365 * 24 * 3600);
+    loop {
+        if let Some(time) = SystemTime::now().checked_add(ahead) {
+            return time;
+        }
+        ahead /= 2;
+    }
+}
+
 impl From<BgError> for TransferError {
+    /// A driver step refused by the job (`Stopped`), or a record the store could not write: a
+    /// transient `LocalFile` failure when the disk failed (full, an I/O error; DESIGN 6.1: the
+    /// job retries and finishes once space is back), fatal otherwise.
     fn from(error: BgError) -> TransferError {
         match error {
             BgError::InvalidState { .. } | BgError::Claimed => TransferError::Stopped,
+            BgError::Io { .. } => TransferError::transient(
+                error.hresult(),
+                BgErrorContext::LocalFile,
+                format!("the store cannot record the change: {}", describe(&error)),
+            ),
             other => TransferError::fatal(
                 other.hresult(),
                 BgErrorContext::GeneralQueueManager,
                 other.to_string(),
             ),
         }
+    }
+}
+
+/// An error with its source, in one line.
+fn describe(error: &BgError) -> String {
+    match std::error::Error::source(error) {
+        Some(source) => format!("{error}: {source}"),
+        None => error.to_string(),
     }
 }

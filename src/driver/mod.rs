@@ -52,7 +52,8 @@ pub use claim::JobDriver;
 use crate::job::persist::Recorded;
 use crate::transport::TransferError;
 
-/// A driver step whose record failed reports the store's error as a fatal failure.
+/// A driver step whose record failed reports the store's error: a transient `LocalFile` failure
+/// when the store's disk failed (see `From<BgError> for TransferError`).
 impl<T> Recorded for std::result::Result<T, TransferError> {
     fn or_store_error(self, stored: crate::Result<()>) -> Self {
         self.and_then(|value| stored.map(|()| value).map_err(TransferError::from))

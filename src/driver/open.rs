@@ -76,6 +76,7 @@ impl JobDriver {
             };
             if opened.created {
                 disk_state.temp_path = Some(opened.path.clone());
+                disk_state.entry_synced = false;
             }
             if !self.is_live() {
                 disk_state.writer_active = false;

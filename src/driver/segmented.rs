@@ -35,6 +35,8 @@ impl FileTransfer {
         }
         let job = Arc::clone(&self.job);
         let table = {
+            // Every writer of the cold state holds `serial` (see `JobShared::change`).
+            let _serial = job.serial.lock();
             let mut inner = job.inner.lock();
             let pieces = inner.max_connections;
             let disk = &mut inner.file_disk[self.file.index];
@@ -123,6 +125,7 @@ impl Drop for Segmented<'_> {
     fn drop(&mut self) {
         let on_disk = self.table.on_disk();
         {
+            let _serial = self.transfer.job.serial.lock();
             let mut inner = self.transfer.job.inner.lock();
             let disk = &mut inner.file_disk[self.transfer.file.index];
             disk.set_base(on_disk.clone());

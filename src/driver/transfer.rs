@@ -190,9 +190,10 @@ impl FileTransfer {
     #[cold]
     #[inline(never)]
     fn add_bytes_over_ranges(&mut self, n: u64) -> Result<(), TransferError> {
+        let end = self.pos.checked_add(n).ok_or_else(|| self.overrun(n))?;
         if let Some(size) = self.file.counters.size() {
-            if self.pos + n > size {
-                return Err(self.overrun(self.pos + n - size));
+            if end > size {
+                return Err(self.overrun(end - size));
             }
         }
         let new = self.advance(n);
@@ -338,9 +339,9 @@ impl FileTransfer {
         self.check_live()?;
         let len = data.len() as u64;
         if let Some(size) = self.file.counters.size() {
-            let pos = self.position();
-            if pos + len > size {
-                return Err(self.overrun(pos + len - size));
+            let end = self.position().saturating_add(len);
+            if end > size {
+                return Err(self.overrun(end - size));
             }
         }
         self.temp.write_all(data).map_err(|e| Self::local_error(&e))?;
@@ -423,16 +424,18 @@ impl FileTransfer {
     /// The end of [`finish`](Self::finish), under the job lock.
     fn finish_locked(&self, inner: &mut JobInner) -> Result<(), TransferError> {
         self.check_live()?;
-        if self.file.counters.is_transferred() {
+        if JobShared::transferred_in(inner, self.file.index) {
             return Ok(());
         }
-        if !self.job.counters.finish_file(&self.file.counters) {
+        if !self.file.counters.is_complete() {
             return Err(TransferError::transient(
                 hresult::BG_E_CONNECTION_CLOSED,
                 BgErrorContext::RemoteFile,
                 format!("{:?} ended before its announced size", self.file.remote_name),
             ));
         }
+        // Counted as transferred once recorded (DESIGN 6.1).
+        inner.pending.finished.push(self.file.index);
         inner.modification_time = SystemTime::now();
         let disk = &mut inner.file_disk[self.file.index];
         disk.validator.clone_from(&self.validator);
@@ -472,6 +475,8 @@ impl TransferSink for FileTransfer {
 
     fn set_validator(&mut self, validator: Option<String>) {
         self.validator.clone_from(&validator);
+        // Every writer of the cold state holds `serial` (see `JobShared::change`).
+        let _serial = self.job.serial.lock();
         self.job.inner.lock().file_disk[self.file.index].validator = validator;
     }
 
@@ -511,6 +516,10 @@ impl TransferSink for FileTransfer {
         let job = Arc::clone(&self.job);
         let index = self.file.index;
         job.change(|inner| {
+            // Applied whatever the disk says: the bytes are gone already. A record that still
+            // names them is harmless: on the next open, the short temporary file restarts the
+            // file from zero.
+            inner.effects.best_effort = true;
             // The bytes recorded as on disk belonged to the earlier content.
             let disk = &mut inner.file_disk[index];
             disk.forget_bytes();
@@ -529,6 +538,9 @@ impl TransferSink for FileTransfer {
 
 impl Drop for FileTransfer {
     fn drop(&mut self) {
+        // Every writer of the cold state holds `serial` (see `JobShared::change`); a transfer is
+        // never dropped while its thread holds it.
+        let _serial = self.job.serial.lock();
         self.job.inner.lock().file_disk[self.file.index].writer_active = false;
     }
 }

@@ -156,6 +156,13 @@ impl JobCounters {
         Generation(self.state_word.load(Ordering::Acquire) >> 8)
     }
 
+    /// The claim generation once `new_generations` more have started (see
+    /// [`set_state`](Self::set_state)). Under the job lock, so the word cannot move meanwhile.
+    pub(crate) fn generation_after(&self, new_generations: u64) -> Generation {
+        // Relaxed: under the job lock, which orders this load after the last store.
+        Generation((self.state_word.load(Ordering::Relaxed) >> 8).wrapping_add(new_generations))
+    }
+
     /// Whether a claim made at `generation` is still the live one, and the job still in a
     /// transferring state. One load: cheap enough for every chunk.
     #[inline]
@@ -166,13 +173,14 @@ impl JobCounters {
             && matches!(decode_state(word), BgJobState::Connecting | BgJobState::Transferring)
     }
 
-    /// Sets the state; with `new_generation` also starts a new claim generation (revoking any
-    /// driver's claim). Call only under the job lock: the word has a single writer at a time.
-    pub(crate) fn set_state(&self, state: BgJobState, new_generation: bool) -> Generation {
+    /// Sets the state, and starts `new_generations` new claim generations (any of them revokes
+    /// the claim of a driver). Call only under the job lock: the word has a single writer at a
+    /// time.
+    pub(crate) fn set_state(&self, state: BgJobState, new_generations: u64) -> Generation {
         // Relaxed: writers are serialized by the job lock, which orders this load after the
         // previous store.
         let old = self.state_word.load(Ordering::Relaxed);
-        let generation = (old >> 8) + u64::from(new_generation);
+        let generation = (old >> 8).wrapping_add(new_generations);
         // Release: publishes the transition (and the cold state written before it) to the
         // lock-free readers of `state`.
         self.state_word.store(generation << 8 | state as u64, Ordering::Release);
@@ -510,6 +518,12 @@ impl FileCounters {
         let total = self.total.load(Ordering::Acquire);
         (total != BG_SIZE_UNKNOWN).then_some(total)
     }
+
+    /// Whether [`JobCounters::finish_file`] would accept the file now: every byte of a known
+    /// size is there (an unknown size is whatever arrived). For the file's writer.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.size().is_none_or(|size| size == self.transferred())
+    }
 }
 
 /// The high half of a packed word.
@@ -706,11 +720,11 @@ mod tests {
     #[test]
     fn state_word_revokes_claims() {
         let c = JobCounters::new(BgJobState::Queued);
-        let g = c.set_state(BgJobState::Connecting, true);
+        let g = c.set_state(BgJobState::Connecting, 1);
         assert!(c.claim_is_live(g));
-        c.set_state(BgJobState::Transferring, false);
+        c.set_state(BgJobState::Transferring, 0);
         assert!(c.claim_is_live(g));
-        c.set_state(BgJobState::Suspended, true);
+        c.set_state(BgJobState::Suspended, 1);
         assert!(!c.claim_is_live(g));
         assert_eq!(c.state(), BgJobState::Suspended);
     }

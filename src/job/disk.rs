@@ -78,8 +78,7 @@ pub(crate) fn open_temp(path: &Path) -> io::Result<File> {
 /// (replacing an existing file, as Windows does), fsync the directory so the rename is durable.
 pub(crate) fn commit(temp: &Path, local_name: &Path) -> io::Result<()> {
     publish(temp, local_name, false)?;
-    sync_dirs([local_name]);
-    Ok(())
+    sync_dirs([local_name])
 }
 
 /// [`commit`] without the directory fsync: the file is in place, atomically and with its data
@@ -102,26 +101,32 @@ pub(crate) fn publish(temp: &Path, local_name: &Path, synced: bool) -> io::Resul
 }
 
 /// Fsyncs the directory of each of `names` once (a directory named twice is synced once), so
-/// that renames into them are durable.
-pub(crate) fn sync_dirs<'a>(names: impl IntoIterator<Item = &'a Path>) {
+/// that the names created or renamed into them are durable.
+///
+/// # Errors
+/// The first directory that cannot be opened or synced: a rename whose durability is unknown is
+/// an error, not a silent success (DESIGN 6.1). On Windows a directory cannot be synced this
+/// way: there this does nothing (see the README's platform table).
+pub(crate) fn sync_dirs<'a>(names: impl IntoIterator<Item = &'a Path>) -> io::Result<()> {
     let mut dirs: Vec<&Path> = names.into_iter().filter_map(Path::parent).collect();
     dirs.sort_unstable();
     dirs.dedup();
     for dir in dirs {
-        sync_dir(dir);
+        sync_dir(dir)?;
+        crate::faults::point("dir:synced", dir);
     }
+    Ok(())
 }
 
 #[cfg(unix)]
-fn sync_dir(dir: &Path) {
-    // Best effort: a directory fsync can fail on some file systems without harming the rename.
-    if let Ok(dir) = File::open(dir) {
-        let _ = dir.sync_all();
-    }
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
 }
 
 #[cfg(not(unix))]
-fn sync_dir(_dir: &Path) {}
+fn sync_dir(_dir: &Path) -> io::Result<()> {
+    Ok(())
+}
 
 /// Deletes a temporary file; one that is already gone counts as deleted.
 pub(crate) fn remove(temp: &Path) -> io::Result<()> {

@@ -23,9 +23,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A file whose ranges on disk moved since they were recorded: its index, temporary file,
-/// ranges on disk now, and epoch.
-type Dirty = (usize, PathBuf, Vec<(u64, u64)>, u64);
+/// A file whose ranges on disk moved since they were recorded, or whose temporary file's name
+/// is not known to be durable yet.
+struct Dirty {
+    index: usize,
+    temp: PathBuf,
+    /// The ranges on disk when it was read.
+    on_disk: Vec<(u64, u64)>,
+    epoch: u64,
+    entry_synced: bool,
+}
 
 /// The state a job is restored in: `Connecting` and `Transferring` come back `Queued`.
 fn restored_state(state: BgJobState) -> BgJobState {
@@ -36,7 +43,8 @@ fn restored_state(state: BgJobState) -> BgJobState {
 }
 
 impl JobShared {
-    /// What the store keeps of this job now. Under the job lock.
+    /// What the store keeps of this job once the change under way (if any) is published: the
+    /// draft's cold state and its pending hot state. Under the job lock.
     pub(crate) fn snapshot(&self, inner: &JobInner) -> JobSnapshot {
         let files = inner
             .files
@@ -49,8 +57,8 @@ impl JobShared {
                 size: file.counters.size(),
                 ranges: disk.durable(),
                 validator: disk.validator.clone(),
-                transferred: file.counters.is_transferred(),
-                completed: file.counters.is_completed(),
+                transferred: JobShared::transferred_in(inner, file.index),
+                completed: JobShared::completed_in(inner, file.index),
                 expected_sha256: disk.expected_sha256.as_deref().copied(),
             })
             .collect();
@@ -78,7 +86,7 @@ impl JobShared {
             read_timeout: inner.options.read_timeout,
             max_connections: inner.max_connections,
             max_bytes_per_second: inner.max_bytes_per_second,
-            state: self.counters.state(),
+            state: self.state_in(inner),
             error_count: inner.error_count,
             error,
             creation_time: self.creation_time,
@@ -176,14 +184,15 @@ impl JobShared {
     }
 
     /// Records the progress of the files that moved since the last checkpoint: reads their
-    /// counters, syncs their temporary files, then records what was read (see the module docs).
-    /// Returns whether anything was recorded.
+    /// counters, syncs their temporary files (and, the first time, the directory entry of each),
+    /// then records what was read (see the module docs). The syncs hold no lock of the job, so
+    /// a `suspend()` never waits behind a large file's fsync; only the record takes the job's
+    /// `serial` lock. Returns whether anything was recorded.
     ///
     /// # Errors
     /// The store's error, or the sync's.
     pub(crate) fn checkpoint(self: &Arc<Self>) -> Result<bool> {
         let Some(persist) = self.ctx.persist.clone() else { return Ok(false) };
-        let _serial = self.serial.lock();
         let dirty: Vec<Dirty> = {
             let inner = self.inner.lock();
             inner
@@ -196,25 +205,38 @@ impl JobShared {
                     }
                     let temp = disk.temp_path.clone()?;
                     let on_disk = disk.on_disk(file.counters.transferred());
-                    (on_disk != disk.durable()).then_some((file.index, temp, on_disk, disk.epoch))
+                    (on_disk != disk.durable() || !disk.entry_synced).then_some(Dirty {
+                        index: file.index,
+                        temp,
+                        on_disk,
+                        epoch: disk.epoch,
+                        entry_synced: disk.entry_synced,
+                    })
                 })
                 .collect()
         };
         if dirty.is_empty() {
             return Ok(false);
         }
-        for (_, temp, _, _) in &dirty {
-            sync(temp)?;
-            crate::faults::point("checkpoint:synced", temp);
+        for file in &dirty {
+            sync(&file.temp)?;
+            if !file.entry_synced {
+                // The record will name this file: its name must survive a power loss too.
+                super::disk::sync_dirs([file.temp.as_path()])
+                    .map_err(|e| BgError::io("sync the directory of", file.temp.clone(), e))?;
+            }
+            crate::faults::point("checkpoint:synced", &file.temp);
         }
+        let _serial = self.serial.lock();
         let snapshot = {
             let mut inner = self.inner.lock();
-            for (index, temp, on_disk, epoch) in dirty {
-                let disk = &mut inner.file_disk[index];
+            for file in dirty {
+                let disk = &mut inner.file_disk[file.index];
                 // Ranges only grow within an epoch (a restart or a cut bumps it), so what was
                 // read before the sync is on disk unless the epoch moved.
-                if disk.epoch == epoch && disk.temp_path.as_ref() == Some(&temp) {
-                    disk.set_durable(on_disk);
+                if disk.epoch == file.epoch && disk.temp_path.as_ref() == Some(&file.temp) {
+                    disk.set_durable(file.on_disk);
+                    disk.entry_synced = true;
                 }
             }
             self.snapshot(&inner)

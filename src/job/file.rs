@@ -24,7 +24,7 @@ pub(crate) struct FileShared {
 }
 
 /// The mutable, cold part of a file's record, under the job lock.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct FileDisk {
     /// Its temporary file, once one was created.
     pub(crate) temp_path: Option<PathBuf>,
@@ -43,10 +43,13 @@ pub(crate) struct FileDisk {
     /// Bumped when the file restarts from zero, so that a checkpoint that synced the bytes of
     /// the earlier content never records them for the new one.
     pub(crate) epoch: u64,
+    /// The directory entry of `temp_path` is known to be durable (its directory was synced
+    /// since the file was created): a record may name it.
+    pub(crate) entry_synced: bool,
 }
 
 /// The ranges of a file with holes, or being fetched in segments (see [`FileDisk`]).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Holes {
     /// Ranges known to be on disk (synced) and recorded by the store: what a restart of the
     /// process may resume from. Only the checkpointer and `finish` extend them (after a sync);

@@ -85,6 +85,8 @@ impl Job {
             Some(self.shared.id),
             self.keep.clone(),
         );
+        // Every writer of the cold state holds `serial` (see `JobShared::change`).
+        let _serial = self.shared.serial.lock();
         let mut inner = self.lock();
         if self.shared.counters.state().is_final() {
             queue.close();
@@ -134,7 +136,8 @@ impl BackgroundCopyJob for Job {
                     counters: FileCounters::new(index),
                 }));
                 inner.file_disk.push(FileDisk::default());
-                self.shared.counters.add_file();
+                // Counted once the change is recorded.
+                inner.pending.files_added += 1;
             }
             inner.local_names.extend(names);
             self.shared.apply(inner, JobEvent::Modify)?;

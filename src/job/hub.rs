@@ -41,7 +41,9 @@ struct HubState {
 struct Paced {
     queue: Weak<Queue>,
     scope: Option<JobId>,
-    due: Instant,
+    /// When the subscription next gets progress; `None`: never again (an interval so long that
+    /// the instant it ends cannot be represented, such as `Duration::MAX`).
+    due: Option<Instant>,
 }
 
 impl EventHub {
@@ -65,7 +67,7 @@ impl EventHub {
     pub(crate) fn add_paced(self: &Arc<Self>, queue: &Arc<Queue>, scope: Option<JobId>) {
         let mut state = self.state.lock();
         state.paced.retain(|p| p.queue.strong_count() > 0);
-        state.paced.push(Paced { queue: Arc::downgrade(queue), scope, due: Instant::now() });
+        state.paced.push(Paced { queue: Arc::downgrade(queue), scope, due: Some(Instant::now()) });
         if !state.pacer_started && !state.closed {
             let hub = Arc::clone(self);
             state.pacer_started = std::thread::Builder::new()
@@ -139,15 +141,19 @@ impl EventHub {
                 for paced in &mut state.paced {
                     let Some(queue) = paced.queue.upgrade() else { continue };
                     let Some(interval) = queue.progress_interval() else { continue };
-                    if paced.due <= now {
+                    if paced.due.is_some_and(|due| due <= now) {
                         for (job, progress) in &samples {
                             if paced.scope.is_none_or(|scope| scope == *job) {
                                 queue.push_progress(*job, *progress);
                             }
                         }
-                        paced.due = now + interval;
+                        // Checked: `Duration::MAX` means "never again", not a panic that would
+                        // end this thread and every subscription's progress with it.
+                        paced.due = now.checked_add(interval);
                     }
-                    next = Some(next.map_or(paced.due, |at| at.min(paced.due)));
+                    if let Some(due) = paced.due {
+                        next = Some(next.map_or(due, |at| at.min(due)));
+                    }
                 }
             }
             match next {

@@ -193,11 +193,11 @@ fn shrinking_a_size_never_shows_bytes_above_total() {
 fn revoked_claim_is_seen_with_its_state() {
     loom::model(|| {
         let job = Arc::new(JobCounters::new(BgJobState::Queued));
-        let generation = job.set_state(BgJobState::Connecting, true);
+        let generation = job.set_state(BgJobState::Connecting, 1);
         let control = {
             let job = job.clone();
             thread::spawn(move || {
-                job.set_state(BgJobState::Suspended, true);
+                job.set_state(BgJobState::Suspended, 1);
             })
         };
         if !job.claim_is_live(generation) {

@@ -52,9 +52,10 @@ impl Recorded for () {
     fn or_store_error(self, _stored: Result<()>) -> Self {}
 }
 
-impl<T> Recorded for Option<T> {
-    fn or_store_error(self, _stored: Result<()>) -> Self {
-        self
+/// `None` made no change (nothing to record); `Some` carries the change's result.
+impl<T: Recorded> Recorded for Option<T> {
+    fn or_store_error(self, stored: Result<()>) -> Self {
+        self.map(|result| result.or_store_error(stored))
     }
 }
 

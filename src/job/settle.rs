@@ -8,7 +8,7 @@
 
 use super::disk;
 use super::handle::Job;
-use super::shared::JobInner;
+use super::shared::{JobInner, JobShared};
 use super::snapshot::Intent;
 use super::transitions::{transition, JobEvent};
 use crate::{BgError, BgJobState, BgSuccess, Result};
@@ -30,20 +30,46 @@ struct Step {
 
 impl Job {
     /// Stops the job's driver, if one runs: the state stays, the claim generation moves on.
-    fn revoke(&self, inner: &mut JobInner, state: BgJobState) {
+    fn revoke(inner: &mut JobInner, state: BgJobState) {
         if matches!(state, BgJobState::Connecting | BgJobState::Transferring) {
-            self.shared.counters.set_state(state, true);
+            inner.pending.state = Some(state);
+            inner.pending.generations += 1;
             inner.effects.changed = true;
         }
+    }
+
+    /// After a last step whose record failed (the store's disk is full, say): the file work
+    /// done stays known in memory, no flag stays set, and a job whose driver the plan stopped
+    /// goes back to the queue. The intent recorded by the plan stays, so the next open finishes
+    /// the call if no later call does; the same call can simply be made again.
+    fn settle_failed(&self, done: &[(usize, Option<PathBuf>, bool)]) {
+        self.shared.change(|inner| {
+            inner.settling = false;
+            for &(index, ref temp, completed) in done {
+                if completed {
+                    inner.pending.completed.push(index);
+                }
+                if inner.file_disk[index].temp_path == *temp {
+                    inner.file_disk[index].temp_path = None;
+                }
+            }
+            let state = self.shared.state_in(inner);
+            if matches!(state, BgJobState::Connecting | BgJobState::Transferring) {
+                let _ = self.shared.apply(inner, JobEvent::Yield);
+            }
+            // In memory only: what is on disk is already what the store will find.
+            inner.effects.save = false;
+            inner.effects.save_lazy = false;
+        });
     }
 
     /// Phase one of both calls: checks `event`, stops any driver, blocks new claims, and lists
     /// the temporary files of the files not yet completed.
     fn plan(&self, event: JobEvent, commit: bool) -> Result<(BgJobState, Vec<Step>)> {
         self.shared.change(|inner| {
-            let state = self.shared.counters.state();
+            let state = self.shared.state_in(inner);
             transition(state, event)?;
-            self.revoke(inner, state);
+            Self::revoke(inner, state);
             inner.settling = true;
             // Recorded before any file is touched: a crash half-way is finished on next open.
             inner.intent = Some(if commit { Intent::Complete } else { Intent::Cancel });
@@ -53,13 +79,13 @@ impl Job {
                 .files
                 .iter()
                 .zip(&inner.file_disk)
-                .filter(|(file, _)| !file.counters.is_completed())
+                .filter(|(file, _)| !JobShared::completed_in(inner, file.index))
                 .map(|(file, disk)| Step {
                     index: file.index,
                     temp: disk.temp_path.clone(),
                     local_name: file.local_name.clone(),
-                    commit: commit && file.counters.is_transferred(),
-                    synced: stored && file.counters.is_transferred(),
+                    commit: commit && JobShared::transferred_in(inner, file.index),
+                    synced: stored && JobShared::transferred_in(inner, file.index),
                 })
                 .collect();
             Ok((state, steps))
@@ -81,6 +107,11 @@ impl Job {
                 (step, result)
             })
             .collect();
+        let deleted: Vec<(usize, Option<PathBuf>, bool)> = removed
+            .iter()
+            .filter(|(_, result)| result.is_ok())
+            .map(|(step, _)| (step.index, step.temp.clone(), false))
+            .collect();
         let (result, leftovers) = self.shared.change(|inner| {
             inner.settling = false;
             let mut undeleted = false;
@@ -98,6 +129,11 @@ impl Job {
             let result = self.shared.apply(inner, JobEvent::Cancel).map(|_| outcome);
             (result, Self::leftovers(inner))
         });
+        if self.shared.inner.lock().settling {
+            // The last step's record failed: nothing of it was applied.
+            self.settle_failed(&deleted);
+            return result;
+        }
         for temp in leftovers {
             let _ = disk::remove(&temp);
         }
@@ -128,9 +164,20 @@ impl Job {
             })
             .collect();
         // The renames are durable before the result is published (and before a store records
-        // the job as acknowledged).
+        // the job as acknowledged): a directory that cannot be synced fails the call.
         let renamed = done.iter().filter(|(step, result)| step.commit && result.is_ok());
-        disk::sync_dirs(renamed.map(|(step, _)| step.local_name.as_path()));
+        let synced = disk::sync_dirs(renamed.map(|(step, _)| step.local_name.as_path()));
+        let settled: Vec<(usize, Option<PathBuf>, bool)> = done
+            .iter()
+            .filter(|(_, result)| result.is_ok())
+            .map(|(step, _)| (step.index, step.temp.clone(), step.commit))
+            .collect();
+        if let Err(error) = synced {
+            self.settle_failed(&settled);
+            let dir = done.iter().find_map(|(step, _)| step.local_name.parent());
+            let dir = dir.map(PathBuf::from).unwrap_or_default();
+            return Err(BgError::io("sync the directory", dir, error));
+        }
         let (result, leftovers) = self.shared.change(|inner| {
             inner.settling = false;
             let (mut partial, mut undeleted, mut first_error) = (false, false, None);
@@ -139,7 +186,7 @@ impl Job {
                 match result {
                     Ok(()) => {
                         if step.commit {
-                            self.shared.counters.mark_completed(&inner.files[step.index].counters);
+                            inner.pending.completed.push(step.index);
                         }
                         if inner.file_disk[step.index].temp_path == step.temp {
                             inner.file_disk[step.index].temp_path = None;
@@ -171,6 +218,11 @@ impl Job {
             let result = self.shared.apply(inner, JobEvent::Complete).map(|_| outcome);
             (result, Self::leftovers(inner))
         });
+        if self.shared.inner.lock().settling {
+            // The last step's record failed: nothing of it was applied.
+            self.settle_failed(&settled);
+            return result;
+        }
         for temp in leftovers {
             let _ = disk::remove(&temp);
         }

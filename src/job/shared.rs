@@ -2,15 +2,23 @@
 //! in atomics; cold state ([`JobInner`]: names, files, settings, error record, times) under one
 //! `parking_lot` lock per job.
 //!
-//! Every change goes through [`JobShared::change`]: the closure runs under the lock, checks the
-//! event against [`transition`](super::transition) through [`JobShared::apply`], and records what
-//! must happen once the lock is released ([`Effects`]: leave the registry, wake the engine,
-//! wake waiters). Callbacks and subscriber notifications are queued under the lock, so their
-//! order is the order of the changes; they are delivered elsewhere, never under the lock.
+//! Every change goes through [`JobShared::change`], in three steps (DESIGN 6.1): **record**,
+//! **apply**, **announce**. The closure makes the change on a *draft* of the cold state and
+//! leaves the hot state's part of it ([`Pending`]: the state word, file counts) for later; the
+//! draft's snapshot is recorded in the store; only once that is durable does the draft replace
+//! the job's cold state and the pending hot changes become visible, and only then are the
+//! change's callbacks and notifications sent ([`Effects`]: leave the registry, wake the engine,
+//! wake waiters). A change whose record fails leaves the job exactly as it was: no getter,
+//! event or engine step ever sees it, and no flag of it stays set. Callbacks and subscriber
+//! notifications are queued with the draft, so their order is the order of the changes; they
+//! are delivered elsewhere, never under the lock.
+//!
+//! Every writer of the cold state holds the job's `serial` lock, so a draft can replace the
+//! state it was made from without losing anyone's write.
 
 use super::callback::Callback;
 use super::context::JobContext;
-use super::counters::JobCounters;
+use super::counters::{Generation, JobCounters};
 use super::file::{FileDisk, FileShared};
 use super::hub::Sampled;
 use super::notification::{Notification, Queue};
@@ -93,6 +101,8 @@ pub(crate) struct JobInner {
     pub(crate) effects: Effects,
     /// The callbacks and notifications of the change under way, sent once it is durable.
     pub(crate) outbox: Vec<Outgoing>,
+    /// The hot-state part of the change under way, published once it is durable.
+    pub(crate) pending: Pending,
     /// While the job retries transient errors: the wall-clock deadlines that must survive a
     /// restart (the engine's own timers run on its monotonic clock).
     pub(crate) retry: Option<RetrySnapshot>,
@@ -103,6 +113,43 @@ pub(crate) struct JobInner {
     /// A `complete()` or `cancel()` that has begun its file work (recorded before it, so that a
     /// crash half-way is finished on the next open).
     pub(crate) intent: Option<Intent>,
+}
+
+impl JobInner {
+    /// A copy to make a change on (see [`JobShared::change`]): every field, but nothing queued.
+    fn draft(&self) -> JobInner {
+        JobInner {
+            display_name: self.display_name.clone(),
+            description: self.description.clone(),
+            priority: self.priority,
+            notify_flags: self.notify_flags,
+            callback: self.callback.clone(),
+            min_retry_delay: self.min_retry_delay,
+            no_progress_timeout: self.no_progress_timeout,
+            proxy: self.proxy.clone(),
+            owner: self.owner.clone(),
+            error_count: self.error_count,
+            error: self.error.clone(),
+            modification_time: self.modification_time,
+            transfer_completion_time: self.transfer_completion_time,
+            files: self.files.clone(),
+            file_disk: self.file_disk.clone(),
+            local_names: self.local_names.clone(),
+            claimed: self.claimed,
+            settling: self.settling,
+            options: self.options.clone(),
+            max_connections: self.max_connections,
+            max_bytes_per_second: self.max_bytes_per_second,
+            subscribers: self.subscribers.clone(),
+            effects: Effects::default(),
+            outbox: Vec::new(),
+            pending: Pending::default(),
+            retry: self.retry.clone(),
+            quiet_bytes: self.quiet_bytes,
+            server_retry_after: self.server_retry_after,
+            intent: self.intent,
+        }
+    }
 }
 
 /// A callback or notification waiting for its change to be durable.
@@ -128,6 +175,23 @@ pub(crate) struct JobOptions {
     pub(crate) read_timeout: Option<Duration>,
 }
 
+/// The hot-state part of a change (the lock-free readers' view), made visible only once the
+/// change is recorded (see [`JobShared::change`]). Inside the change, [`JobShared::state_in`]
+/// and [`JobShared::generation_in`] see it already.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Pending {
+    /// The state the change moves the job to (`None`: unchanged).
+    pub(crate) state: Option<BgJobState>,
+    /// Claim generations the change starts (each revokes the claim before it).
+    pub(crate) generations: u64,
+    /// Files the change adds (the last ones of the draft's list).
+    pub(crate) files_added: usize,
+    /// Files that count as transferred once the change is published (their indices).
+    pub(crate) finished: Vec<usize>,
+    /// Files that `complete()` made visible (their indices).
+    pub(crate) completed: Vec<usize>,
+}
+
 /// What a change needs after the job lock is released (see [`JobShared::change`]).
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Effects {
@@ -139,8 +203,15 @@ pub(crate) struct Effects {
     pub(crate) removed: bool,
     /// The change must be recorded in the store (if the manager has one).
     pub(crate) save: bool,
-    /// The change may be recorded lazily (no sync of its own; see `Persist::save_lazy`).
+    /// The change may be recorded lazily (no sync of its own; see `Persist::save_lazy`). Best
+    /// effort: a lazy record that fails does not undo the change (a restart brings such a job
+    /// back `Queued` whatever its record says).
     pub(crate) save_lazy: bool,
+    /// The job started transferring: the pacer samples it (once the state is published).
+    pub(crate) activate: bool,
+    /// Apply the change even if its record fails (the engine's own moves that must happen in
+    /// memory whatever the disk says: a transient failure, a file restarted from zero).
+    pub(crate) best_effort: bool,
 }
 
 fn transferring(state: BgJobState) -> bool {
@@ -193,6 +264,7 @@ impl JobShared {
                 subscribers: Vec::new(),
                 effects: Effects::default(),
                 outbox: Vec::new(),
+                pending: Pending::default(),
                 retry: None,
                 quiet_bytes: 0,
                 server_retry_after: None,
@@ -205,43 +277,78 @@ impl JobShared {
         }
     }
 
-    /// Runs `change` under the job lock, then does what it left for after the lock: records the
-    /// job in the store when the change asked for it (`effects.save`; a failed record turns an
-    /// `Ok` result into the store's error, the change itself stays made), sends its callbacks and
-    /// notifications, leaves the registry, wakes the engine and the waiters. The job's `serial`
-    /// lock is held throughout, so changes are recorded and announced in the order they were
-    /// made, and nothing is announced before it is durable.
+    /// Makes a change: record, apply, announce (see the module docs).
+    ///
+    /// `change` runs on a draft of the job's cold state, under the job lock (which only orders
+    /// the few hot-state writes that are not part of the change: stripes and sizes). If the
+    /// change asks for a record (`effects.save`, or `effects.removed` for a job that became
+    /// final), the draft's snapshot is recorded; when that fails, the draft is dropped and an
+    /// `Ok` result becomes the store's error ([`Recorded`]), unless the change is
+    /// `best_effort`. Then the draft replaces the cold state and [`Pending`] is published,
+    /// under the lock; then callbacks and notifications go out, the registry and the engine
+    /// hear of it, and waiters wake. The `serial` lock is held throughout, so changes are
+    /// recorded, applied and announced in the order they were made.
     pub(crate) fn change<R: Recorded>(
         self: &Arc<Self>,
         change: impl FnOnce(&mut JobInner) -> R,
     ) -> R {
-        let _serial = self.serial.lock();
-        let (result, effects, outbox, queues, snapshot) = {
-            let mut inner = self.inner.lock();
-            let result = change(&mut inner);
-            let effects = std::mem::take(&mut inner.effects);
-            let outbox = std::mem::take(&mut inner.outbox);
-            let queues: Vec<Arc<Queue>> = if outbox.is_empty() {
-                Vec::new()
-            } else {
-                inner.subscribers.iter().filter_map(Weak::upgrade).collect()
+        let (result, stored) = {
+            let _serial = self.serial.lock();
+            let (result, mut draft) = {
+                let inner = self.inner.lock();
+                let mut draft = inner.draft();
+                let result = change(&mut draft);
+                (result, draft)
             };
-            let snapshot = ((effects.save || effects.save_lazy)
-                && !effects.removed
-                && self.ctx.persist.is_some())
-            .then(|| self.snapshot(&inner));
-            (result, effects, outbox, queues, snapshot)
-        };
-        let result = match (&self.ctx.persist, snapshot) {
-            (Some(persist), Some(snapshot)) if effects.save => {
-                result.or_store_error(persist.save(&snapshot))
+            let effects = std::mem::take(&mut draft.effects);
+            let stored = self.record_draft(&draft, effects);
+            if stored.is_ok() || effects.best_effort {
+                self.publish_draft(draft, effects);
+                (result, Ok(()))
+            } else {
+                (result, stored)
             }
-            (Some(persist), Some(snapshot)) => result.or_store_error(persist.save_lazy(&snapshot)),
-            (Some(persist), None) if effects.removed => {
-                result.or_store_error(persist.remove(self.id))
-            }
-            _ => result,
         };
+        // Outside `serial`: a result dropped here (a transfer whose change was not recorded)
+        // may take it again.
+        result.or_store_error(stored)
+    }
+
+    /// Step one of [`change`](Self::change): records the draft, if the change asks for it.
+    fn record_draft(&self, draft: &JobInner, effects: Effects) -> Result<()> {
+        let Some(persist) = &self.ctx.persist else { return Ok(()) };
+        if effects.removed {
+            return persist.remove(self.id);
+        }
+        if effects.save {
+            return persist.save(&self.snapshot(draft));
+        }
+        if effects.save_lazy {
+            // Best effort, by design: see `Effects::save_lazy`.
+            let _ = persist.save_lazy(&self.snapshot(draft));
+        }
+        Ok(())
+    }
+
+    /// Steps two and three of [`change`](Self::change): the draft becomes the job's state, its
+    /// pending hot changes are published, and the change is announced.
+    fn publish_draft(self: &Arc<Self>, mut draft: JobInner, effects: Effects) {
+        let outbox = std::mem::take(&mut draft.outbox);
+        let pending = std::mem::take(&mut draft.pending);
+        let queues: Vec<Arc<Queue>> = if outbox.is_empty() {
+            Vec::new()
+        } else {
+            draft.subscribers.iter().filter_map(Weak::upgrade).collect()
+        };
+        {
+            let mut inner = self.inner.lock();
+            *inner = draft;
+            self.publish_pending(&inner, pending);
+        }
+        if effects.activate {
+            let me: Weak<dyn Sampled> = Arc::downgrade(self) as Weak<JobShared>;
+            self.ctx.hub.activate(me);
+        }
         self.send(outbox, &queues);
         if effects.removed || effects.wake {
             if let Some(registry) = self.ctx.registry() {
@@ -255,7 +362,49 @@ impl JobShared {
         if effects.changed {
             self.watch.notify();
         }
-        result
+    }
+
+    /// Publishes a recorded change's hot part to the lock-free readers, under the job lock: new
+    /// files, finished and completed files, then the state word (whose `Release` store
+    /// publishes the rest).
+    fn publish_pending(&self, inner: &JobInner, pending: Pending) {
+        for _ in 0..pending.files_added {
+            self.counters.add_file();
+        }
+        for index in pending.finished {
+            // Checked by the change (`FileTransfer::finish`): every byte of the file is there,
+            // and its transfer is the only writer of its counters.
+            let finished = self.counters.finish_file(&inner.files[index].counters);
+            debug_assert!(finished, "file {index} finished with bytes missing");
+        }
+        for index in pending.completed {
+            self.counters.mark_completed(&inner.files[index].counters);
+        }
+        if pending.state.is_some() || pending.generations > 0 {
+            let state = pending.state.unwrap_or_else(|| self.counters.state());
+            self.counters.set_state(state, pending.generations);
+        }
+    }
+
+    /// The job's state as the change under way leaves it (the published state until the
+    /// change moves it).
+    pub(crate) fn state_in(&self, inner: &JobInner) -> BgJobState {
+        inner.pending.state.unwrap_or_else(|| self.counters.state())
+    }
+
+    /// The claim generation as the change under way leaves it.
+    pub(crate) fn generation_in(&self, inner: &JobInner) -> Generation {
+        self.counters.generation_after(inner.pending.generations)
+    }
+
+    /// Whether file `index` counts as transferred once the change under way is published.
+    pub(crate) fn transferred_in(inner: &JobInner, index: usize) -> bool {
+        inner.files[index].counters.is_transferred() || inner.pending.finished.contains(&index)
+    }
+
+    /// Whether file `index` is completed once the change under way is published.
+    pub(crate) fn completed_in(inner: &JobInner, index: usize) -> bool {
+        inner.files[index].counters.is_completed() || inner.pending.completed.contains(&index)
     }
 
     /// Sends a change's callbacks and notifications (after the change is durable).
@@ -294,7 +443,7 @@ impl JobShared {
         inner: &mut JobInner,
         event: JobEvent,
     ) -> Result<BgJobState> {
-        let old = self.counters.state();
+        let old = self.state_in(inner);
         let new = transition(old, event)?;
         // A claim starts a generation; leaving Connecting/Transferring ends it.
         let bump = event == JobEvent::Claim || (transferring(old) && !transferring(new));
@@ -308,7 +457,8 @@ impl JobShared {
             self.publish_progress(inner);
         }
         if new != old || bump {
-            self.counters.set_state(new, bump);
+            inner.pending.state = Some(new);
+            inner.pending.generations += u64::from(bump);
             inner.effects.changed = true;
             inner.effects.wake = true;
         }
@@ -324,8 +474,8 @@ impl JobShared {
             inner.retry = None;
         }
         if transferring(new) && !transferring(old) {
-            let me: Weak<dyn Sampled> = Arc::downgrade(self) as Weak<JobShared>;
-            self.ctx.hub.activate(me);
+            // Once published: the pacer drops a job it finds not transferring.
+            inner.effects.activate = true;
         }
         match new {
             BgJobState::Transferred if old != new => {
@@ -375,7 +525,7 @@ impl JobShared {
 
     /// Whether a file is left to transfer.
     pub(crate) fn has_work(inner: &JobInner) -> bool {
-        inner.files.iter().any(|f| !f.counters.is_transferred())
+        (0..inner.files.len()).any(|index| !Self::transferred_in(inner, index))
     }
 }
 

@@ -37,10 +37,43 @@ impl Job {
     /// job.complete()?;
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Failing fast
+    ///
+    /// A job whose server is down retries by itself (`TransientError`) until its no-progress
+    /// timeout (14 days by default, as in BITS) passes, so `wait(Duration::MAX)` on a dead host
+    /// waits that long. To hear of the first failure instead, wait for `TransientError` too with
+    /// [`wait_until`](Job::wait_until), or set a short
+    /// [`set_no_progress_timeout`](crate::BackgroundCopyJob::set_no_progress_timeout) (0 makes
+    /// every error final).
     pub fn wait(&self, timeout: Duration) -> BgJobState {
+        self.wait_until(timeout, BgJobState::is_settled)
+    }
+
+    /// Blocks until the job's state satisfies `until` or `timeout` passes, and returns the state
+    /// then; like [`wait`](Job::wait), which is `wait_until(timeout, BgJobState::is_settled)`,
+    /// it sleeps until the job changes. `Duration::MAX` waits for as long as it takes.
+    ///
+    /// ```
+    /// use bgcopy::*;
+    /// use std::time::Duration;
+    /// # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let manager = Manager::new();
+    /// let job = manager.create_job("fail fast", BgJobType::Download)?;
+    /// // A source that does not exist yet: a transient error, retried by itself.
+    /// job.add_file(dir.path().join("not yet").to_str().unwrap(), &dir.path().join("b"))?;
+    /// job.resume()?;
+    /// let state = job.wait_until(Duration::from_secs(60), |state| {
+    ///     state.is_settled() || state == BgJobState::TransientError
+    /// });
+    /// assert!(matches!(state, BgJobState::TransientError | BgJobState::Error));
+    /// # Ok(()) }
+    /// ```
+    pub fn wait_until(&self, timeout: Duration, until: impl Fn(BgJobState) -> bool) -> BgJobState {
         let counters = &self.shared.counters;
         let deadline = Instant::now().checked_add(timeout);
-        self.shared.watch.wait(|| counters.state().is_settled(), deadline);
+        self.shared.watch.wait(|| until(counters.state()), deadline);
         counters.state()
     }
 

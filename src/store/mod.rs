@@ -252,11 +252,13 @@ impl Store {
 /// The job layer records its jobs here (one durable commit per call).
 impl Persist for Store {
     fn save_lazy(&self, job: &JobSnapshot) -> Result<()> {
+        self.injected_failure()?;
         self.put_lazy(job)
     }
 
     fn save(&self, job: &JobSnapshot) -> Result<()> {
         crate::faults::point("store:before-commit", &self.dir);
+        self.injected_failure()?;
         self.put(job)?;
         crate::faults::point("store:after-commit", &self.dir);
         Ok(())
@@ -264,9 +266,18 @@ impl Persist for Store {
 
     fn remove(&self, id: JobId) -> Result<()> {
         crate::faults::point("store:before-commit", &self.dir);
+        self.injected_failure()?;
         self.delete(id)?;
         crate::faults::point("store:after-commit", &self.dir);
         Ok(())
+    }
+}
+
+impl Store {
+    /// A commit failure a test asked for (see `faults::fail`); never without test hooks.
+    fn injected_failure(&self) -> Result<()> {
+        crate::faults::fail("store:commit", &self.dir)
+            .map_err(|e| BgError::io("write", self.dir.join(DB_FILE), e))
     }
 }
 

@@ -23,6 +23,7 @@
 
 use super::backend::{Backend, Key, RawRecord};
 use crate::{hresult, BgError, Result};
+use parking_lot::RwLock;
 use redb::backends::InMemoryBackend;
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, StorageBackend,
@@ -41,10 +42,18 @@ const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
 const CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 /// A redb database file holding a store.
+///
+/// After an I/O error (a full disk), redb refuses every later call until the database is
+/// opened again ("previous I/O error"): the database is then closed, and the next call opens it
+/// again (redb repairs what the failed commit left), so that the store works again once the
+/// disk does, with no restart of the process (DESIGN 6.1).
 #[derive(Debug)]
 pub(crate) struct RedbFile {
-    db: Database,
+    /// `None` after an I/O error, until the next call opens the file again.
+    db: RwLock<Option<Database>>,
     path: PathBuf,
+    /// Whether the database can be opened again from `path` (not an in-memory copy).
+    reopenable: bool,
 }
 
 impl RedbFile {
@@ -72,7 +81,47 @@ impl RedbFile {
             .set_cache_size(CACHE_BYTES)
             .create(path)
             .map_err(|e| fault(path, "open", e))?;
-        Ok(RedbFile { db, path: path.to_owned() })
+        Ok(RedbFile { db: RwLock::new(Some(db)), path: path.to_owned(), reopenable: true })
+    }
+
+    /// Runs `call` on the database, opening it again first if an I/O error closed it. An I/O
+    /// error of `call` closes it (see the type's docs).
+    fn with_db<T>(
+        &self,
+        op: &'static str,
+        call: impl FnOnce(&Database) -> Result<T, redb::Error>,
+    ) -> Result<T> {
+        if self.db.read().is_none() {
+            self.reopen(op)?;
+        }
+        let result = {
+            let db = self.db.read();
+            let db = db.as_ref().ok_or_else(|| BgError::io(op, &self.path, closed()))?;
+            call(db)
+        };
+        match result {
+            Ok(value) => Ok(value),
+            Err(error) => {
+                if self.reopenable && matches!(error, redb::Error::Io(_) | redb::Error::PreviousIo)
+                {
+                    *self.db.write() = None;
+                }
+                Err(fault(&self.path, op, error))
+            }
+        }
+    }
+
+    /// Opens the database file again after an I/O error closed it.
+    fn reopen(&self, op: &'static str) -> Result<()> {
+        let mut db = self.db.write();
+        if db.is_none() && self.reopenable {
+            let opened = Database::builder()
+                .set_cache_size(CACHE_BYTES)
+                .create(&self.path)
+                .map_err(|e| fault(&self.path, op, e))?;
+            *db = Some(opened);
+        }
+        Ok(())
     }
 
     /// Runs `write` in one write transaction and commits it durably.
@@ -91,10 +140,12 @@ impl RedbFile {
         op: &'static str,
         write: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>,
     ) -> Result<()> {
-        let mut txn = self.db.begin_write().map_err(|e| fault(&self.path, op, e))?;
-        txn.set_durability(durability).map_err(|e| fault(&self.path, op, e))?;
-        write(&txn).map_err(|e| fault(&self.path, op, e))?;
-        txn.commit().map_err(|e| fault(&self.path, op, e))
+        self.with_db(op, |db| {
+            let mut txn = db.begin_write()?;
+            txn.set_durability(durability)?;
+            write(&txn)?;
+            Ok(txn.commit()?)
+        })
     }
 
     /// Runs `read` on the table `table` in a read transaction; a table that does not exist yet
@@ -106,12 +157,14 @@ impl RedbFile {
         absent: T,
         read: impl FnOnce(&redb::ReadOnlyTable<K, V>) -> Result<T, redb::Error>,
     ) -> Result<T> {
-        let txn = self.db.begin_read().map_err(|e| fault(&self.path, op, e))?;
-        match txn.open_table(table) {
-            Ok(table) => read(&table).map_err(|e| fault(&self.path, op, e)),
-            Err(TableError::TableDoesNotExist(_)) => Ok(absent),
-            Err(e) => Err(fault(&self.path, op, e)),
-        }
+        self.with_db(op, |db| {
+            let txn = db.begin_read()?;
+            match txn.open_table(table) {
+                Ok(table) => read(&table),
+                Err(TableError::TableDoesNotExist(_)) => Ok(absent),
+                Err(e) => Err(e.into()),
+            }
+        })
     }
 }
 
@@ -208,7 +261,11 @@ fn check_copy(
             }
         }
         drop(txn);
-        Ok(inspect(&RedbFile { db, path: path.to_owned() }))
+        Ok(inspect(&RedbFile {
+            db: RwLock::new(Some(db)),
+            path: path.to_owned(),
+            reopenable: false,
+        }))
     }));
     match outcome {
         Ok(Ok(inspected)) => inspected,
@@ -216,6 +273,11 @@ fn check_copy(
         Ok(Err(e)) => Err(corrupt(path, e.to_string())),
         Err(_) => Err(corrupt(path, "the database could not be checked".to_owned())),
     }
+}
+
+/// The error of a call while the database is closed and cannot be opened again.
+fn closed() -> std::io::Error {
+    std::io::Error::other("the database is closed after an I/O error")
 }
 
 fn corrupt(path: &Path, reason: String) -> BgError {

@@ -91,6 +91,9 @@ impl TransferError {
                 | NetworkUnreachable
                 | NetworkDown
                 | AddrNotAvailable
+                // A full disk (DESIGN 6.1): the job keeps its bytes and finishes once space is back.
+                | StorageFull
+                | QuotaExceeded
         );
         let hresult = crate::types::error::io_hresult(error);
         let message = error.to_string();
