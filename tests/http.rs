@@ -1012,3 +1012,71 @@ fn engine_waits_as_long_as_retry_after_says_and_at_least_the_minimum_delay() {
         assert_eq!(completed_content(&job), body);
     }
 }
+
+/// R14: a `206` to a resume with `If-Range: <etag>` must repeat that ETag (RFC 9110 15.3.7); one
+/// that leaves it out may come from a server that ignored `If-Range`, and is not appended.
+#[test]
+fn a_partial_response_without_the_etag_it_resumes_is_not_appended() {
+    let old = content(40, 80_000);
+    let new = content(41, 80_000);
+    let v1 = Resource::new(old, "v1");
+    let v2 = Resource::new(new.clone(), "v2");
+    let mut anonymous = v2.clone();
+    anonymous.etag = None;
+    let server = Server::start(move |r| match (r.seq, r.range_start()) {
+        (0, _) => v1.full().cut_after(30_000),
+        // Ignores If-Range: a range of the new content, without its ETag.
+        (_, Some(start)) => anonymous.partial(start),
+        (_, None) => v2.full(),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    attempts(&transport(), &job, 5);
+    let requests = server.requests();
+    assert_eq!(requests[1].header("if-range"), Some("\"v1\""));
+    assert_eq!(requests[2].range_start(), None, "started over after the 206 without ETag");
+    assert_eq!(completed_content(&job), new);
+}
+
+/// R14: a server that ignores `Accept-Encoding: identity` is refused with a fatal error; its
+/// coded bytes are never stored as the file.
+#[test]
+fn a_content_encoding_other_than_identity_is_a_fatal_error() {
+    for (status, coding) in [(200, "gzip"), (200, "br"), (206, "GZIP")] {
+        let body = content(42, 5000);
+        let served = body.clone();
+        let server = Server::start(move |r| {
+            let reply = match (status, r.range_start()) {
+                (206, Some(0)) => Reply::new(206)
+                    .header("Content-Range", format!("bytes 0-4999/{}", served.len()))
+                    .header("ETag", "\"e\""),
+                _ => Reply::new(200),
+            };
+            reply.header("Content-Encoding", coding).body(served.clone())
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let (_m, job) = job_for(dir.path(), &server.url("/f"));
+        if status == 206 {
+            job.set_max_connections(2).unwrap();
+        }
+        let error = attempt(&transport(), &job).unwrap_err();
+        assert!(!error.is_transient(), "{coding}: {error:?}");
+        assert_eq!(job.get_state(), BgJobState::Error, "{coding}");
+        assert_eq!(
+            error_of(&job),
+            (BgErrorContext::RemoteFile, hresult::BG_E_INVALID_SERVER_RESPONSE, "http".into())
+        );
+        assert!(format!("{error:?}").contains(coding), "{error:?}");
+        assert_eq!(job.get_progress().bytes_transferred, 0, "{coding}: no coded byte stored");
+    }
+    // `identity` is what was asked for: accepted.
+    let body = content(43, 5000);
+    let served = body.clone();
+    let server = Server::start(move |_| {
+        Reply::new(200).header("Content-Encoding", "identity").body(served.clone())
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    attempt(&transport(), &job).unwrap();
+    assert_eq!(completed_content(&job), body);
+}

@@ -15,7 +15,7 @@ mod segments;
 use super::{TransferError, TransferRequest, TransferSink, Transport};
 use crate::{hresult, BackgroundCopyJob, BgErrorContext};
 use client::{body_error, Client, Method, Ranged};
-use range::{PartialHeaders, Verdict};
+use range::{Check, PartialHeaders, Validators, Verdict};
 use std::fmt;
 use std::io::Read;
 use std::time::{Duration, SystemTime};
@@ -65,7 +65,9 @@ const MAX_START_OVERS: u32 = 3;
 /// # What it guarantees
 ///
 /// - **Exact bytes.** Requests say `Accept-Encoding: identity` and nothing is decompressed, so
-///   offsets, sizes and counts are the bytes on the wire, the bytes in the file.
+///   offsets, sizes and counts are the bytes on the wire, the bytes in the file. A response with
+///   any other `Content-Encoding` (a server that ignores the request) is refused with a fatal
+///   `BG_E_INVALID_SERVER_RESPONSE`: its bytes are never stored.
 /// - **Size.** From `Content-Length` (or the complete length of a `Content-Range`); a chunked or
 ///   length-less body leaves the size unknown (`BG_SIZE_UNKNOWN`) until its end, when the bytes
 ///   received become it. A `HEAD` is sent only to confirm a file that already holds all its
@@ -73,10 +75,14 @@ const MAX_START_OVERS: u32 = 3;
 /// - **Resume, never corrupt.** A file that holds bytes from an earlier attempt is continued with
 ///   `Range: bytes=N-` and `If-Range` carrying the validator of the content those bytes came from:
 ///   its strong `ETag`, else its `Last-Modified` date when that is strong enough for `If-Range`
-///   (the response's `Date` names a later second). The answer is appended only if it is a `206`
-///   whose `Content-Range` is one range starting exactly at `N`, agreeing with `Content-Length`
-///   and with the size known before, and whose `ETag`/`Last-Modified` (when sent) is the one asked
-///   for. A `200` (the range was ignored, or the content changed) restarts the file from zero,
+///   (the response's `Date`, compared as a time, is at least one second later: RFC 9110 section
+///   8.8.2.2). The answer is appended only if it is a `206` whose `Content-Range` is one range
+///   starting exactly at `N`, agreeing with `Content-Length` and with the size known before,
+///   that repeats the `ETag` asked for (RFC 9110 section 15.3.7: one that leaves it out may come
+///   from a server that ignored `If-Range`), and whose `Last-Modified`, when sent with a date
+///   asked for, names the same second. Only the validator a request sent is checked: the first
+///   `206` of a file allowed several connections answers a request without `If-Range`. A `200`
+///   (the range was ignored, or the content changed) restarts the file from zero,
 ///   its bytes leaving the job's count, and takes the new body; so does a `416`, a `206` that
 ///   fails a check, a `200` whose `Content-Range` is not the whole body, and a file without a
 ///   validator (weak ETags do not count), which is never resumed.
@@ -98,6 +104,7 @@ const MAX_START_OVERS: u32 = 3;
 /// | name look-up timeout, connect timeout, stalled read | `ERROR_TIMEOUT` (`0x800705B4`) | `GeneralTransport`, `RemoteFile` in a body | transient |
 /// | connection cut, body short | `BG_E_CONNECTION_CLOSED` | `GeneralTransport`, `RemoteFile` in a body | transient |
 /// | malformed response, body longer than announced | `BG_E_INVALID_SERVER_RESPONSE` | `RemoteFile` | transient |
+/// | body with a `Content-Encoding` other than `identity` | `BG_E_INVALID_SERVER_RESPONSE` | `RemoteFile` | fatal |
 /// | unusable proxy list or proxy variable | `BG_E_INVALID_PROXY_INFO` | `GeneralTransport` | fatal |
 /// | TLS failure (certificate, handshake) | `DO_E_HTTP_CERT_VALIDATION` | `GeneralTransport` | fatal |
 ///
@@ -331,6 +338,42 @@ fn invalid_response(message: impl Into<String>) -> TransferError {
     )
 }
 
+/// A body in a coding (`Content-Encoding`) from a server that ignored `Accept-Encoding:
+/// identity`. Fatal: the server will send it coded again on every retry, so retrying would only
+/// hold the job until its no-progress timeout; as BITS does with a server it cannot use, the job
+/// goes to `Error` with a reason, and a `resume()` tries again once the server is fixed.
+fn coded(coding: &str) -> TransferError {
+    TransferError::fatal(
+        hresult::BG_E_INVALID_SERVER_RESPONSE,
+        BgErrorContext::RemoteFile,
+        format!(
+            "the server sent the file with Content-Encoding: {coding}, though the request \
+             accepted only identity; coded bytes are not the file's"
+        ),
+    )
+}
+
+/// The validator to resume with from a response that answered no `If-Range` ([`range::check`]
+/// with nothing sent), or the error for a coded body.
+fn fresh_validator(validators: &Validators<'_>) -> Result<Option<String>, TransferError> {
+    match range::check(None, validators) {
+        Check::Same(validator) => Ok(validator),
+        Check::Coded(coding) => Err(coded(&coding)),
+        // Nothing was sent, so nothing can be contradicted.
+        Check::Changed => Ok(None),
+    }
+}
+
+/// The headers [`range::check`] reads.
+fn validators(headers: &HeaderMap) -> Validators<'_> {
+    Validators {
+        etag: header(headers, "etag"),
+        last_modified: header(headers, "last-modified"),
+        date: header(headers, "date"),
+        content_encoding: header(headers, "content-encoding"),
+    }
+}
+
 /// A status the transfer has no use for: `≥ 400` as [`TransferError::http_status`] (with the
 /// wait a `429` or `503` asks for in its `Retry-After`), anything else (an unfollowed 3xx, a
 /// 204, ...) fatal with its `0x80190000 + status`.
@@ -404,7 +447,9 @@ fn round(
     match response.status().as_u16() {
         206 => take_partial(client, response, sink, offset, &validator, segments),
         200 => {
-            // The range was ignored or the content changed: start over with this body.
+            // The range was ignored or the content changed: start over with this body (a coded
+            // one is refused before the bytes held are given up).
+            fresh_validator(&validators(response.headers()))?;
             sink.restart()?;
             take_full(response, sink, true, *segments)
         }
@@ -412,9 +457,8 @@ fn round(
             let headers = response.headers();
             let partial = PartialHeaders {
                 content_range: header(headers, "content-range"),
-                etag: header(headers, "etag"),
-                last_modified: header(headers, "last-modified"),
                 content_length: None,
+                validators: validators(headers),
             };
             if range::unsatisfied_at_end(&partial, offset, &validator, sink.size()) {
                 // The range starts at the end: every byte is already here.
@@ -465,6 +509,7 @@ fn take_full(
     segments: bool,
 ) -> Result<Step, TransferError> {
     let headers = response.headers();
+    let validator = fresh_validator(&validators(headers))?;
     let length = response.body().content_length();
     if !range::full_body_range_ok(header(headers, "content-range"), length) {
         if ranged {
@@ -473,11 +518,6 @@ fn take_full(
         }
         return Err(invalid_response("a 200 whose Content-Range is not the whole body"));
     }
-    let validator = range::validator_of(
-        header(headers, "etag"),
-        header(headers, "last-modified"),
-        header(headers, "date"),
-    );
     let upgrade = segments && validator.is_some() && length.is_some();
     sink.set_size(length)?;
     sink.set_validator(validator);
@@ -497,7 +537,8 @@ fn take_partial(
     segments: &mut bool,
 ) -> Result<Step, TransferError> {
     let partial = partial_headers(response.headers());
-    match range::judge_partial(&partial, offset, validator, sink.size()) {
+    match range::judge_partial(&partial, offset, Some(validator), sink.size()) {
+        Verdict::Refuse(coding) => Err(coded(&coding)),
         Verdict::StartOver => {
             sink.restart()?;
             Ok(Step::StartOver)
@@ -520,17 +561,15 @@ fn take_first_partial(
     sink: &mut dyn TransferSink,
     segments: &mut bool,
 ) -> Result<Step, TransferError> {
-    let headers = response.headers();
-    let partial = partial_headers(headers);
-    let validator = range::validator_of(
-        header(headers, "etag"),
-        header(headers, "last-modified"),
-        header(headers, "date"),
-    );
-    // Judged as a resume from zero against the validator it names itself.
-    let named = validator.as_deref().unwrap_or("");
-    let Verdict::Append { len, complete } = range::judge_partial(&partial, 0, named, None) else {
-        return Err(invalid_response("a 206 to Range: bytes=0- that is not a range from 0"));
+    let partial = partial_headers(response.headers());
+    let validator = fresh_validator(&partial.validators)?;
+    // Judged as a resume from zero; no `If-Range` was sent, so only its range is checked (R3).
+    let (len, complete) = match range::judge_partial(&partial, 0, None, None) {
+        Verdict::Append { len, complete } => (len, complete),
+        Verdict::Refuse(coding) => return Err(coded(&coding)),
+        Verdict::StartOver => {
+            return Err(invalid_response("a 206 to Range: bytes=0- that is not a range from 0"))
+        }
     };
     if complete.is_none() && len > 0 {
         // No complete length: the size stays unknown, so the body is read to its end.
@@ -561,8 +600,7 @@ fn partial_headers(headers: &HeaderMap) -> PartialHeaders<'_> {
         content_range: header(headers, "content-range"),
         content_length: header_u64(headers, "content-length")
             .filter(|_| !headers.contains_key("transfer-encoding")),
-        etag: header(headers, "etag"),
-        last_modified: header(headers, "last-modified"),
+        validators: validators(headers),
     }
 }
 
