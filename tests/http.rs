@@ -794,7 +794,8 @@ fn credentials_are_not_sent_to_another_origin_after_a_redirect() {
     attempt(&transport(), &job).unwrap();
     assert_eq!(origin.requests()[0].header("authorization"), Some("Bearer t"));
     let moved = &target.requests()[0];
-    assert_eq!((moved.header("authorization"), moved.header("x-keep")), (None, Some("1")));
+    // No custom header at all crosses origins (R14), not only the credential ones.
+    assert_eq!((moved.header("authorization"), moved.header("x-keep")), (None, None));
 }
 
 #[test]
@@ -1078,5 +1079,41 @@ fn a_content_encoding_other_than_identity_is_a_fatal_error() {
     let dir = tempfile::tempdir().unwrap();
     let (_m, job) = job_for(dir.path(), &server.url("/f"));
     attempt(&transport(), &job).unwrap();
+    assert_eq!(completed_content(&job), body);
+}
+
+/// R14: no custom header (credentials or not) follows a redirect to another origin.
+#[test]
+fn custom_headers_never_follow_a_redirect_to_another_origin() {
+    let body = content(44, 3000);
+    let resource = Resource::new(body.clone(), "a");
+    let target = Server::start(move |r| resource.respond(r));
+    let location = target.url("/moved");
+    // A redirect on the same origin first (headers kept), then to the other origin.
+    let first = Server::start(move |r| match r.target.as_str() {
+        "/f" => Reply::new(302).header("Location", "/local"),
+        _ => Reply::new(302).header("Location", location.clone()),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &first.url("/f"));
+    job.set_custom_headers(&[
+        ("X-Api-Key", "secret"),
+        ("Authorization", "Bearer t"),
+        ("Proxy-Authorization", "Basic x"),
+        ("Cookie", "c=1"),
+    ])
+    .unwrap();
+    attempt(&transport(), &job).unwrap();
+    for sent in &first.requests()[..2] {
+        assert_eq!(sent.header("x-api-key"), Some("secret"), "same origin: sent");
+    }
+    let requests = target.requests();
+    assert!(!requests.is_empty());
+    for request in &requests {
+        for name in ["x-api-key", "authorization", "proxy-authorization", "cookie"] {
+            assert_eq!(request.header(name), None, "{name} reached the other origin");
+        }
+        assert!(request.headers.iter().all(|(_, v)| !v.contains("secret")), "{request:?}");
+    }
     assert_eq!(completed_content(&job), body);
 }

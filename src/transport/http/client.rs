@@ -1,6 +1,7 @@
 //! One HTTP exchange on ureq: the request with the job's headers, proxy and timeouts; redirects
-//! followed by hand (so https → http can be refused, the proxy re-decided per host and
-//! credentials kept from other origins); and ureq's errors mapped to [`TransferError`]s.
+//! followed by hand (so https → http can be refused, the proxy re-decided per host and the
+//! job's custom headers kept from other origins); and ureq's errors mapped to
+//! [`TransferError`]s.
 
 use super::proxy::{self, Route};
 use super::HttpTransport;
@@ -18,9 +19,6 @@ pub(super) enum Method {
     Get,
     Head,
 }
-
-/// Headers that carry credentials: not sent to another origin after a redirect.
-const CREDENTIAL_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie"];
 
 /// The bytes a request asks for: `Range: bytes=first-[last]`, with `If-Range: validator` when
 /// the bytes are to be added to ones from that content.
@@ -160,10 +158,10 @@ impl Client<'_> {
             Method::Get => agent.get(url.as_str()),
             Method::Head => agent.head(url.as_str()),
         };
-        for (name, value) in &self.headers {
-            if !same_origin && CREDENTIAL_HEADERS.iter().any(|c| c.eq_ignore_ascii_case(name)) {
-                continue;
-            }
+        // Custom headers go to the job's origin only: any of them may be a secret (an API key
+        // has no standard name), so none follows a redirect to another scheme, host or port.
+        let custom: &[(String, String)] = if same_origin { &self.headers } else { &[] };
+        for (name, value) in custom {
             request = request.header(name.as_str(), value.as_bytes());
         }
         // Identity only: no transparent decompression, so offsets and counts are wire bytes.

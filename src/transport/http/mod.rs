@@ -156,8 +156,10 @@ const MAX_START_OVERS: u32 = 3;
 ///
 /// Per job: the proxy settings above, custom headers ([`Job::set_custom_headers`]) and timeouts
 /// ([`Job::set_http_timeouts`]). Per transport: the default timeouts, the redirect limit and the
-/// `User-Agent` (the `with_` methods). Custom `Authorization`, `Proxy-Authorization` and `Cookie`
-/// headers are not sent to another origin after a redirect.
+/// `User-Agent` (the `with_` methods). Custom headers are sent to the URL's origin only: after a
+/// redirect to another origin (scheme, host or port) none of them is sent, whatever its name
+/// (an API key in `X-Api-Key` is as secret as an `Authorization`), and they are not sent again
+/// if a later redirect comes back.
 ///
 /// [`Job::set_custom_headers`]: crate::Job::set_custom_headers
 /// [`Job::set_http_timeouts`]: crate::Job::set_http_timeouts
