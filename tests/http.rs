@@ -1117,3 +1117,23 @@ fn custom_headers_never_follow_a_redirect_to_another_origin() {
     }
     assert_eq!(completed_content(&job), body);
 }
+
+/// R14: conditional headers would turn a download into a `304` or `412`, and `Range` or
+/// `If-Range` would break resuming: the transport owns them, so a job cannot set them.
+#[test]
+fn conditional_and_range_headers_are_reserved() {
+    let manager = Manager::builder().without_engine().build();
+    let job = manager.create_job("h", BgJobType::Download).unwrap();
+    for name in [
+        "If-None-Match",
+        "if-modified-since",
+        "If-Match",
+        "IF-UNMODIFIED-SINCE",
+        "If-Range",
+        "Range",
+    ] {
+        let error = job.set_custom_headers(&[("X-Ok", "1"), (name, "\"x\"")]).unwrap_err();
+        assert_eq!(error.hresult(), hresult::E_INVALIDARG, "{name}");
+        assert!(job.get_custom_headers().is_empty(), "{name}");
+    }
+}

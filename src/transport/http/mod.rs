@@ -159,7 +159,10 @@ const MAX_START_OVERS: u32 = 3;
 /// `User-Agent` (the `with_` methods). Custom headers are sent to the URL's origin only: after a
 /// redirect to another origin (scheme, host or port) none of them is sent, whatever its name
 /// (an API key in `X-Api-Key` is as secret as an `Authorization`), and they are not sent again
-/// if a later redirect comes back.
+/// if a later redirect comes back. The headers the transport manages cannot be set as custom
+/// headers (`E_INVALIDARG`): `Range`, `If-Range` and the other conditional headers
+/// (`If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`, so that no `304` or
+/// `412` can answer a download), `Accept-Encoding`, `Host`, framing and connection headers.
 ///
 /// [`Job::set_custom_headers`]: crate::Job::set_custom_headers
 /// [`Job::set_http_timeouts`]: crate::Job::set_http_timeouts
