@@ -1137,3 +1137,99 @@ fn conditional_and_range_headers_are_reserved() {
         assert!(job.get_custom_headers().is_empty(), "{name}");
     }
 }
+
+/// A loopback TLS server with a fresh self-signed certificate for `localhost` and `127.0.0.1`
+/// (rustls over a std `TcpStream`): it completes the handshake if the client accepts the
+/// certificate and answers `200 ok`. Returns its port.
+fn self_signed_tls_server() -> u16 {
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+    let certified = rcgen::generate_simple_self_signed(names).expect("certificate");
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .expect("server config");
+    let config = Arc::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(tcp) = stream else { continue };
+            let _ = tcp.set_read_timeout(Some(Duration::from_secs(10)));
+            let Ok(connection) = rustls::ServerConnection::new(Arc::clone(&config)) else {
+                continue;
+            };
+            let mut tls = rustls::StreamOwned::new(connection, tcp);
+            let mut buf = [0u8; 4096];
+            // The client refuses the certificate: the read fails and the connection is dropped.
+            if std::io::Read::read(&mut tls, &mut buf).is_ok() {
+                let reply = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                let _ = std::io::Write::write_all(&mut tls, reply);
+            }
+        }
+    });
+    port
+}
+
+/// A plain-HTTP listener that answers anything, a TLS `ClientHello` too, with a `400` and
+/// closes, as web servers do. Returns its port.
+fn plain_http_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut tcp) = stream else { continue };
+            let _ = tcp.set_read_timeout(Some(Duration::from_secs(10)));
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut tcp, &mut buf);
+            let reply =
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+            let _ = std::io::Write::write_all(&mut tcp, reply);
+            // Close gently: wait for the client to go, so that no reset overtakes the answer.
+            let _ = tcp.shutdown(std::net::Shutdown::Write);
+            while std::io::Read::read(&mut tcp, &mut buf).is_ok_and(|n| n > 0) {}
+        }
+    });
+    port
+}
+
+/// A certificate no root vouches for: fatal `DO_E_HTTP_CERT_VALIDATION` (retrying will not
+/// make it trusted), context `RemoteFile`, with a readable reason.
+#[test]
+fn an_untrusted_certificate_is_a_fatal_certificate_error() {
+    let port = self_signed_tls_server();
+    for host in ["localhost", "127.0.0.1"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (_m, job) = job_for(dir.path(), &format!("https://{host}:{port}/f"));
+        let error = attempt(&transport(), &job).unwrap_err();
+        assert!(!error.is_transient(), "{error:?}");
+        assert_eq!(job.get_state(), BgJobState::Error);
+        assert_eq!(
+            error_of(&job),
+            (BgErrorContext::RemoteFile, hresult::DO_E_HTTP_CERT_VALIDATION, "http".into())
+        );
+        let TransferError::Failed { message, .. } = &error else { panic!("{error:?}") };
+        assert!(message.starts_with("the server's certificate is not trusted: "), "{message}");
+    }
+}
+
+/// `https://` to a port that speaks plain HTTP: the handshake fails, a fatal
+/// `DO_E_HTTP_CERT_VALIDATION` in context `RemoteFile` that says what happened.
+#[test]
+fn https_to_a_plain_http_port_is_a_fatal_tls_error() {
+    let port = plain_http_port();
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &format!("https://127.0.0.1:{port}/f"));
+    let error = attempt(&transport(), &job).unwrap_err();
+    assert!(!error.is_transient(), "{error:?}");
+    assert_eq!(
+        error_of(&job),
+        (BgErrorContext::RemoteFile, hresult::DO_E_HTTP_CERT_VALIDATION, "http".into())
+    );
+    let TransferError::Failed { message, .. } = &error else { panic!("{error:?}") };
+    assert!(message.contains("TLS handshake"), "{message}");
+}
