@@ -4,6 +4,8 @@
 //! attempt and its outcome is visible.
 
 mod http_support;
+#[path = "http_support/tls.rs"]
+mod tls;
 
 use bgcopy::*;
 use http_support::*;
@@ -1138,43 +1140,6 @@ fn conditional_and_range_headers_are_reserved() {
     }
 }
 
-/// A loopback TLS server with a fresh self-signed certificate for `localhost` and `127.0.0.1`
-/// (rustls over a std `TcpStream`): it completes the handshake if the client accepts the
-/// certificate and answers `200 ok`. Returns its port.
-fn self_signed_tls_server() -> u16 {
-    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-    let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
-    let certified = rcgen::generate_simple_self_signed(names).expect("certificate");
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![certified.cert.der().clone()], key)
-        .expect("server config");
-    let config = Arc::new(config);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(tcp) = stream else { continue };
-            let _ = tcp.set_read_timeout(Some(Duration::from_secs(10)));
-            let Ok(connection) = rustls::ServerConnection::new(Arc::clone(&config)) else {
-                continue;
-            };
-            let mut tls = rustls::StreamOwned::new(connection, tcp);
-            let mut buf = [0u8; 4096];
-            // The client refuses the certificate: the read fails and the connection is dropped.
-            if std::io::Read::read(&mut tls, &mut buf).is_ok() {
-                let reply = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-                let _ = std::io::Write::write_all(&mut tls, reply);
-            }
-        }
-    });
-    port
-}
-
 /// A plain-HTTP listener that answers anything, a TLS `ClientHello` too, with a `400` and
 /// closes, as web servers do. Returns its port.
 fn plain_http_port() -> u16 {
@@ -1201,7 +1166,7 @@ fn plain_http_port() -> u16 {
 /// make it trusted), context `RemoteFile`, with a readable reason.
 #[test]
 fn an_untrusted_certificate_is_a_fatal_certificate_error() {
-    let port = self_signed_tls_server();
+    let port = tls::SelfSigned::start().port;
     for host in ["localhost", "127.0.0.1"] {
         let dir = tempfile::tempdir().unwrap();
         let (_m, job) = job_for(dir.path(), &format!("https://{host}:{port}/f"));

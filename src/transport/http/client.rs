@@ -146,6 +146,10 @@ impl Client<'_> {
         Err(last.unwrap_or_else(|| unreachable_error(url)))
     }
 
+    /// One request, with the platform verifier's agent unless it could not start; if it cannot
+    /// start now (ureq reports a rustls error from setting TLS up, before any byte is sent: no
+    /// root certificates in the system store), the request is sent again with the bundled roots,
+    /// which serve every later request too.
     fn request(
         &self,
         method: Method,
@@ -154,7 +158,26 @@ impl Client<'_> {
         same_origin: bool,
         proxy: Option<ureq::Proxy>,
     ) -> Result<Response<Body>, ureq::Error> {
-        let agent = &self.transport.agent;
+        let (agent, platform) = self.transport.agent();
+        match self.request_with(agent, method, url, range, same_origin, proxy.clone()) {
+            Err(ureq::Error::Rustls(_)) if platform => {
+                self.transport.platform_verifier_failed();
+                let (agent, _) = self.transport.agent();
+                self.request_with(agent, method, url, range, same_origin, proxy)
+            }
+            other => other,
+        }
+    }
+
+    fn request_with(
+        &self,
+        agent: &ureq::Agent,
+        method: Method,
+        url: &Url,
+        range: Option<Ranged<'_>>,
+        same_origin: bool,
+        proxy: Option<ureq::Proxy>,
+    ) -> Result<Response<Body>, ureq::Error> {
         let mut request = match method {
             Method::Get => agent.get(url.as_str()),
             Method::Head => agent.head(url.as_str()),

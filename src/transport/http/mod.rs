@@ -18,8 +18,11 @@ use client::{body_error, Client, Method, Ranged};
 use range::{Check, PartialHeaders, Validators, Verdict};
 use std::fmt;
 use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use ureq::http::{HeaderMap, Response};
+use ureq::tls::{RootCerts, TlsConfig};
 use ureq::Body;
 use url::Url;
 
@@ -91,6 +94,29 @@ const MAX_START_OVERS: u32 = 3;
 ///   not written. A body cut short is a transient `BG_E_CONNECTION_CLOSED`; the retry resumes.
 ///   (A body framed only by the connection closing, with no length anywhere, cannot be told from
 ///   one cut short: set an expected digest with [`JobFile::set_expected_sha256`] for those.)
+///
+/// # Trusted certificates
+///
+/// `https://` servers (and `https://` proxies) must present a certificate that the platform's
+/// verifier accepts ([rustls-platform-verifier]), so the certificates the machine's users and
+/// administrators trust are trusted here too (a company's own root, a TLS-inspecting proxy's):
+/// - **Windows**: the system's certificate verification (CryptoAPI) with the Windows trust
+///   store, the roots deployed by group policy and Windows' automatic root updates; revocation
+///   as Windows checks it.
+/// - **macOS and iOS**: the Security framework with the Keychain's trust settings.
+/// - **Android**: the platform's `X509TrustManager` (its system and user certificates).
+/// - **Linux and the BSDs**: the system bundle that `openssl` uses (the distribution's
+///   `ca-certificates`, with what the administrator added), or the files that `SSL_CERT_FILE`
+///   and `SSL_CERT_DIR` name when set, checked by webpki.
+///
+/// When the system store yields no certificate at all (a minimal container without
+/// `ca-certificates`), the platform verifier cannot start: the transport then trusts the
+/// bundled web roots instead (Mozilla's list, [webpki-roots]), from then on. (The two are not
+/// combined: a system store that exists is trusted as it is, as other programs on the machine
+/// trust it.)
+///
+/// [rustls-platform-verifier]: https://docs.rs/rustls-platform-verifier
+/// [webpki-roots]: https://docs.rs/webpki-roots
 ///
 /// # Errors
 ///
@@ -172,7 +198,13 @@ const MAX_START_OVERS: u32 = 3;
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 #[derive(Clone)]
 pub struct HttpTransport {
+    /// Verifies certificates with the platform verifier (the system's trust store).
     agent: ureq::Agent,
+    /// Verifies certificates against the bundled web roots: for when the platform verifier
+    /// cannot start (no root certificates in the system store).
+    bundled_agent: ureq::Agent,
+    /// Set once the platform verifier failed to start; shared by clones.
+    platform_unusable: Arc<AtomicBool>,
     resolver: resolve::Resolver,
     user_agent: String,
     resolve_timeout: Duration,
@@ -190,7 +222,9 @@ impl HttpTransport {
         let user_agent = format!("bgcopy/{}", env!("CARGO_PKG_VERSION"));
         let resolver = resolve::Resolver::new();
         HttpTransport {
-            agent: agent(&user_agent, &resolver),
+            agent: agent(&user_agent, &resolver, RootCerts::PlatformVerifier),
+            bundled_agent: agent(&user_agent, &resolver, RootCerts::WebPki),
+            platform_unusable: Arc::new(AtomicBool::new(false)),
             resolver,
             user_agent,
             resolve_timeout: DEFAULT_RESOLVE_TIMEOUT,
@@ -242,7 +276,8 @@ impl HttpTransport {
     /// Sets the `User-Agent` header (a job's custom `User-Agent` header still wins).
     pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> HttpTransport {
         self.user_agent = user_agent.into();
-        self.agent = agent(&self.user_agent, &self.resolver);
+        self.agent = agent(&self.user_agent, &self.resolver, RootCerts::PlatformVerifier);
+        self.bundled_agent = agent(&self.user_agent, &self.resolver, RootCerts::WebPki);
         self
     }
 }
@@ -265,16 +300,33 @@ impl fmt::Debug for HttpTransport {
     }
 }
 
-fn agent(user_agent: &str, resolver: &resolve::Resolver) -> ureq::Agent {
+fn agent(user_agent: &str, resolver: &resolve::Resolver, roots: RootCerts) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         // Statuses, redirects and the proxy are decided here, per request.
         .http_status_as_error(false)
         .max_redirects(0)
         .proxy(None)
         .user_agent(user_agent)
+        .tls_config(TlsConfig::builder().root_certs(roots).build())
         .build();
     let connector = ureq::unversioned::transport::DefaultConnector::default();
     ureq::Agent::with_parts(config, connector, resolver.clone())
+}
+
+impl HttpTransport {
+    /// The agent for the next request: the platform verifier's, unless it could not start.
+    fn agent(&self) -> (&ureq::Agent, bool) {
+        if self.platform_unusable.load(Ordering::Relaxed) {
+            (&self.bundled_agent, false)
+        } else {
+            (&self.agent, true)
+        }
+    }
+
+    /// The platform verifier could not start: the bundled roots serve from now on.
+    fn platform_verifier_failed(&self) {
+        self.platform_unusable.store(true, Ordering::Relaxed);
+    }
 }
 
 impl Transport for HttpTransport {
