@@ -544,8 +544,7 @@ fn confirm_complete(
     if status == 200
         && range::head_confirms(
             validator,
-            header(headers, "etag"),
-            header(headers, "last-modified"),
+            &validators(headers),
             header_u64(headers, "content-length"),
             held,
         )

@@ -222,20 +222,19 @@ pub(crate) fn validator_of(
 }
 
 /// Whether a `HEAD` answer shows the same content a finished-looking temporary file came from:
-/// its validator is the stored one and its length is the bytes held.
+/// it names the stored validator itself (an ETag, or a `Last-Modified` date: leaving it out
+/// confirms nothing), [`check`] finds it the same, and its length is the bytes held.
 pub(crate) fn head_confirms(
     validator: &str,
-    etag: Option<&str>,
-    last_modified: Option<&str>,
+    response: &Validators<'_>,
     content_length: Option<u64>,
     held: u64,
 ) -> bool {
-    let same = if is_etag(validator) {
-        etag.is_some_and(|e| e.trim() == validator)
-    } else {
-        last_modified.is_some_and(|d| d.trim() == validator)
-    };
-    same && content_length == Some(held)
+    let named =
+        if is_etag(validator) { response.etag.is_some() } else { response.last_modified.is_some() };
+    named
+        && check(Some(validator), response) == Check::Same(Some(validator.to_owned()))
+        && content_length == Some(held)
 }
 
 /// A `Content-Range` on a `200` (some servers send one): it must describe the whole body, from
@@ -461,10 +460,18 @@ mod tests {
 
     #[test]
     fn head_confirms_same_validator_and_length() {
-        assert!(head_confirms("\"x\"", Some("\"x\""), None, Some(10), 10));
-        assert!(!head_confirms("\"x\"", Some("\"y\""), None, Some(10), 10));
-        assert!(!head_confirms("\"x\"", Some("\"x\""), None, Some(11), 10));
-        assert!(!head_confirms("\"x\"", None, None, Some(10), 10));
+        let x = Some("\"x\"");
+        assert!(head_confirms("\"x\"", &response(x, None), Some(10), 10));
+        assert!(!head_confirms("\"x\"", &response(Some("\"y\""), None), Some(10), 10));
+        assert!(!head_confirms("\"x\"", &response(x, None), Some(11), 10));
+        assert!(!head_confirms("\"x\"", &response(None, None), Some(10), 10));
+        // A date: the same second, in any of the three formats; left out, nothing is confirmed.
+        let rfc850 = Some("Tuesday, 01-Jul-25 10:00:00 GMT");
+        assert!(head_confirms(LM, &response(None, rfc850), Some(10), 10));
+        assert!(!head_confirms(LM, &response(x, None), Some(10), 10));
+        let mut coded = response(x, None);
+        coded.content_encoding = Some("gzip");
+        assert!(!head_confirms("\"x\"", &coded, Some(10), 10));
     }
 
     #[test]
