@@ -100,14 +100,17 @@ const MAX_START_OVERS: u32 = 3;
 /// `https://` servers (and `https://` proxies) must present a certificate that the platform's
 /// verifier accepts ([rustls-platform-verifier]), so the certificates the machine's users and
 /// administrators trust are trusted here too (a company's own root, a TLS-inspecting proxy's):
-/// - **Windows**: the system's certificate verification (CryptoAPI) with the Windows trust
-///   store, the roots deployed by group policy and Windows' automatic root updates; revocation
-///   as Windows checks it.
-/// - **macOS and iOS**: the Security framework with the Keychain's trust settings.
-/// - **Android**: the platform's `X509TrustManager` (its system and user certificates).
+/// - **Windows**: the Windows API's certificate verification with the Windows certificate store
+///   (with the roots an administrator or group policy deployed); the server certificate's
+///   revocation is checked.
+/// - **macOS and iOS**: the Security framework with the system roots and the Keychain's
+///   certificates and trust settings; revocation is checked.
+/// - **Android**: the platform's trust manager (system and user certificates; revocation from
+///   Android 7).
 /// - **Linux and the BSDs**: the system bundle that `openssl` uses (the distribution's
-///   `ca-certificates`, with what the administrator added), or the files that `SSL_CERT_FILE`
-///   and `SSL_CERT_DIR` name when set, checked by webpki.
+///   `ca-certificates`, with what the administrator added), or only the files that
+///   `SSL_CERT_FILE` and `SSL_CERT_DIR` name when either is set, checked by webpki; no
+///   revocation check.
 ///
 /// When the system store yields no certificate at all (a minimal container without
 /// `ca-certificates`), the platform verifier cannot start: the transport then trusts the
