@@ -4,6 +4,8 @@
 //! attempt and its outcome is visible.
 
 mod http_support;
+#[path = "http_support/tls.rs"]
+mod tls;
 
 use bgcopy::*;
 use http_support::*;
@@ -794,7 +796,8 @@ fn credentials_are_not_sent_to_another_origin_after_a_redirect() {
     attempt(&transport(), &job).unwrap();
     assert_eq!(origin.requests()[0].header("authorization"), Some("Bearer t"));
     let moved = &target.requests()[0];
-    assert_eq!((moved.header("authorization"), moved.header("x-keep")), (None, Some("1")));
+    // No custom header at all crosses origins (R14), not only the credential ones.
+    assert_eq!((moved.header("authorization"), moved.header("x-keep")), (None, None));
 }
 
 #[test]
@@ -1011,4 +1014,187 @@ fn engine_waits_as_long_as_retry_after_says_and_at_least_the_minimum_delay() {
         );
         assert_eq!(completed_content(&job), body);
     }
+}
+
+/// R14: a `206` to a resume with `If-Range: <etag>` must repeat that ETag (RFC 9110 15.3.7); one
+/// that leaves it out may come from a server that ignored `If-Range`, and is not appended.
+#[test]
+fn a_partial_response_without_the_etag_it_resumes_is_not_appended() {
+    let old = content(40, 80_000);
+    let new = content(41, 80_000);
+    let v1 = Resource::new(old, "v1");
+    let v2 = Resource::new(new.clone(), "v2");
+    let mut anonymous = v2.clone();
+    anonymous.etag = None;
+    let server = Server::start(move |r| match (r.seq, r.range_start()) {
+        (0, _) => v1.full().cut_after(30_000),
+        // Ignores If-Range: a range of the new content, without its ETag.
+        (_, Some(start)) => anonymous.partial(start),
+        (_, None) => v2.full(),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    attempts(&transport(), &job, 5);
+    let requests = server.requests();
+    assert_eq!(requests[1].header("if-range"), Some("\"v1\""));
+    assert_eq!(requests[2].range_start(), None, "started over after the 206 without ETag");
+    assert_eq!(completed_content(&job), new);
+}
+
+/// R14: a server that ignores `Accept-Encoding: identity` is refused with a fatal error; its
+/// coded bytes are never stored as the file.
+#[test]
+fn a_content_encoding_other_than_identity_is_a_fatal_error() {
+    for (status, coding) in [(200, "gzip"), (200, "br"), (206, "GZIP")] {
+        let body = content(42, 5000);
+        let served = body.clone();
+        let server = Server::start(move |r| {
+            let reply = match (status, r.range_start()) {
+                (206, Some(0)) => Reply::new(206)
+                    .header("Content-Range", format!("bytes 0-4999/{}", served.len()))
+                    .header("ETag", "\"e\""),
+                _ => Reply::new(200),
+            };
+            reply.header("Content-Encoding", coding).body(served.clone())
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let (_m, job) = job_for(dir.path(), &server.url("/f"));
+        if status == 206 {
+            job.set_max_connections(2).unwrap();
+        }
+        let error = attempt(&transport(), &job).unwrap_err();
+        assert!(!error.is_transient(), "{coding}: {error:?}");
+        assert_eq!(job.get_state(), BgJobState::Error, "{coding}");
+        assert_eq!(
+            error_of(&job),
+            (BgErrorContext::RemoteFile, hresult::BG_E_INVALID_SERVER_RESPONSE, "http".into())
+        );
+        assert!(format!("{error:?}").contains(coding), "{error:?}");
+        assert_eq!(job.get_progress().bytes_transferred, 0, "{coding}: no coded byte stored");
+    }
+    // `identity` is what was asked for: accepted.
+    let body = content(43, 5000);
+    let served = body.clone();
+    let server = Server::start(move |_| {
+        Reply::new(200).header("Content-Encoding", "identity").body(served.clone())
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    attempt(&transport(), &job).unwrap();
+    assert_eq!(completed_content(&job), body);
+}
+
+/// R14: no custom header (credentials or not) follows a redirect to another origin.
+#[test]
+fn custom_headers_never_follow_a_redirect_to_another_origin() {
+    let body = content(44, 3000);
+    let resource = Resource::new(body.clone(), "a");
+    let target = Server::start(move |r| resource.respond(r));
+    let location = target.url("/moved");
+    // A redirect on the same origin first (headers kept), then to the other origin.
+    let first = Server::start(move |r| match r.target.as_str() {
+        "/f" => Reply::new(302).header("Location", "/local"),
+        _ => Reply::new(302).header("Location", location.clone()),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &first.url("/f"));
+    job.set_custom_headers(&[
+        ("X-Api-Key", "secret"),
+        ("Authorization", "Bearer t"),
+        ("Proxy-Authorization", "Basic x"),
+        ("Cookie", "c=1"),
+    ])
+    .unwrap();
+    attempt(&transport(), &job).unwrap();
+    for sent in &first.requests()[..2] {
+        assert_eq!(sent.header("x-api-key"), Some("secret"), "same origin: sent");
+    }
+    let requests = target.requests();
+    assert!(!requests.is_empty());
+    for request in &requests {
+        for name in ["x-api-key", "authorization", "proxy-authorization", "cookie"] {
+            assert_eq!(request.header(name), None, "{name} reached the other origin");
+        }
+        assert!(request.headers.iter().all(|(_, v)| !v.contains("secret")), "{request:?}");
+    }
+    assert_eq!(completed_content(&job), body);
+}
+
+/// R14: conditional headers would turn a download into a `304` or `412`, and `Range` or
+/// `If-Range` would break resuming: the transport owns them, so a job cannot set them.
+#[test]
+fn conditional_and_range_headers_are_reserved() {
+    let manager = Manager::builder().without_engine().build();
+    let job = manager.create_job("h", BgJobType::Download).unwrap();
+    for name in [
+        "If-None-Match",
+        "if-modified-since",
+        "If-Match",
+        "IF-UNMODIFIED-SINCE",
+        "If-Range",
+        "Range",
+    ] {
+        let error = job.set_custom_headers(&[("X-Ok", "1"), (name, "\"x\"")]).unwrap_err();
+        assert_eq!(error.hresult(), hresult::E_INVALIDARG, "{name}");
+        assert!(job.get_custom_headers().is_empty(), "{name}");
+    }
+}
+
+/// A plain-HTTP listener that answers anything, a TLS `ClientHello` too, with a `400` and
+/// closes, as web servers do. Returns its port.
+fn plain_http_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut tcp) = stream else { continue };
+            let _ = tcp.set_read_timeout(Some(Duration::from_secs(10)));
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut tcp, &mut buf);
+            let reply =
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+            let _ = std::io::Write::write_all(&mut tcp, reply);
+            // Close gently: wait for the client to go, so that no reset overtakes the answer.
+            let _ = tcp.shutdown(std::net::Shutdown::Write);
+            while std::io::Read::read(&mut tcp, &mut buf).is_ok_and(|n| n > 0) {}
+        }
+    });
+    port
+}
+
+/// A certificate no root vouches for: fatal `DO_E_HTTP_CERT_VALIDATION` (retrying will not
+/// make it trusted), context `RemoteFile`, with a readable reason.
+#[test]
+fn an_untrusted_certificate_is_a_fatal_certificate_error() {
+    let port = tls::SelfSigned::start().port;
+    for host in ["localhost", "127.0.0.1"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (_m, job) = job_for(dir.path(), &format!("https://{host}:{port}/f"));
+        let error = attempt(&transport(), &job).unwrap_err();
+        assert!(!error.is_transient(), "{error:?}");
+        assert_eq!(job.get_state(), BgJobState::Error);
+        assert_eq!(
+            error_of(&job),
+            (BgErrorContext::RemoteFile, hresult::DO_E_HTTP_CERT_VALIDATION, "http".into())
+        );
+        let TransferError::Failed { message, .. } = &error else { panic!("{error:?}") };
+        assert!(message.starts_with("the server's certificate is not trusted: "), "{message}");
+    }
+}
+
+/// `https://` to a port that speaks plain HTTP: the handshake fails, a fatal
+/// `DO_E_HTTP_CERT_VALIDATION` in context `RemoteFile` that says what happened.
+#[test]
+fn https_to_a_plain_http_port_is_a_fatal_tls_error() {
+    let port = plain_http_port();
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &format!("https://127.0.0.1:{port}/f"));
+    let error = attempt(&transport(), &job).unwrap_err();
+    assert!(!error.is_transient(), "{error:?}");
+    assert_eq!(
+        error_of(&job),
+        (BgErrorContext::RemoteFile, hresult::DO_E_HTTP_CERT_VALIDATION, "http".into())
+    );
+    let TransferError::Failed { message, .. } = &error else { panic!("{error:?}") };
+    assert!(message.contains("TLS handshake"), "{message}");
 }

@@ -490,3 +490,42 @@ fn an_idle_connection_takes_over_half_of_a_slow_connections_range() {
     assert_eq!(job.get_progress().bytes_transferred, body.len() as u64);
     assert_eq!(completed_content(&job), body);
 }
+
+/// R3: a server whose `206` to `Range: bytes=0-` carries `Last-Modified` but no `ETag` and no
+/// `Date` (or a `Date` in the same second) has no validator `If-Range` may use: the first
+/// answer holds the whole file and is taken on that one connection, not judged against a
+/// validator that was never sent.
+#[test]
+fn a_206_with_only_a_weak_last_modified_is_taken_on_one_connection() {
+    use http_support::{Reply, Server};
+    const LM: &str = "Tue, 01 Jul 2025 10:00:00 GMT";
+    for date in [None, Some(LM), Some("Tuesday, 01-Jul-25 10:00:00 GMT")] {
+        let body = content(21, 3 * MIB + 17);
+        let served = body.clone();
+        let server = Server::start(move |request| {
+            let len = served.len();
+            let mut reply = match request.range_start() {
+                Some(0) => Reply::new(206)
+                    .header("Content-Range", format!("bytes 0-{}/{len}", len - 1))
+                    .body(served.clone()),
+                Some(_) => Reply::new(416).header("Content-Range", format!("bytes */{len}")),
+                None => Reply::new(200).body(served.clone()),
+            };
+            reply = reply.header("Last-Modified", LM);
+            if let Some(date) = date {
+                reply = reply.header("Date", date);
+            }
+            reply
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let (_m, job) = job_for(dir.path(), &server.url("/f"));
+        job.set_max_connections(2).unwrap();
+        let results = attempts(&transport(), &job, 3);
+        assert!(results[0].is_ok(), "{date:?}: {results:?}");
+        assert_eq!(job.get_state(), BgJobState::Transferred, "{date:?}");
+        let requests = server.requests();
+        assert_eq!(requests.len(), 1, "{date:?}: {requests:#?}");
+        assert_eq!(requests[0].header("if-range"), None);
+        assert_eq!(completed_content(&job), body, "{date:?}");
+    }
+}

@@ -42,7 +42,12 @@ fn check_header(name: &str, value: &str) -> Result<()> {
     if name.is_empty() || !name.bytes().all(is_token_char) {
         return Err(BgError::InvalidArgument(format!("{name:?} is not a valid header name")));
     }
-    if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+    // Conditional headers are the transport's too: `If-None-Match` or `If-Modified-Since` would
+    // turn a download into a `304` with no body, `If-Match` or `If-Unmodified-Since` into a
+    // `412`, and any of them would fight the transport's own `If-Range` when it resumes.
+    const CONDITIONAL: &[&str] =
+        &["if-match", "if-modified-since", "if-none-match", "if-unmodified-since"];
+    if RESERVED_HEADERS.iter().chain(CONDITIONAL).any(|r| r.eq_ignore_ascii_case(name)) {
         return Err(BgError::InvalidArgument(format!(
             "the header {name:?} is managed by the transport"
         )));

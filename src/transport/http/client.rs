@@ -1,6 +1,7 @@
 //! One HTTP exchange on ureq: the request with the job's headers, proxy and timeouts; redirects
-//! followed by hand (so https → http can be refused, the proxy re-decided per host and
-//! credentials kept from other origins); and ureq's errors mapped to [`TransferError`]s.
+//! followed by hand (so https → http can be refused, the proxy re-decided per host and the
+//! job's custom headers kept from other origins); and ureq's errors mapped to
+//! [`TransferError`]s.
 
 use super::proxy::{self, Route};
 use super::HttpTransport;
@@ -18,9 +19,6 @@ pub(super) enum Method {
     Get,
     Head,
 }
-
-/// Headers that carry credentials: not sent to another origin after a redirect.
-const CREDENTIAL_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie"];
 
 /// The bytes a request asks for: `Range: bytes=first-[last]`, with `If-Range: validator` when
 /// the bytes are to be added to ones from that content.
@@ -122,13 +120,14 @@ impl Client<'_> {
                 })?),
                 None => None,
             };
+            let tls = speaks_tls(url, proxy.as_ref());
             for _ in 0..2 {
                 match self.request(method, url, range, same_origin, proxy.clone()) {
                     Ok(response) => return Ok(response),
                     Err(e) => {
                         let closed = matches!(&e, ureq::Error::Io(io) if closed_early(io));
                         let unreachable = is_connect_failure(&e);
-                        let error = request_error(e);
+                        let error = request_error(e, tls);
                         if !closed && !unreachable {
                             return Err(error);
                         }
@@ -147,6 +146,10 @@ impl Client<'_> {
         Err(last.unwrap_or_else(|| unreachable_error(url)))
     }
 
+    /// One request, with the platform verifier's agent unless it could not start; if it cannot
+    /// start now (ureq reports a rustls error from setting TLS up, before any byte is sent: no
+    /// root certificates in the system store), the request is sent again with the bundled roots,
+    /// which serve every later request too.
     fn request(
         &self,
         method: Method,
@@ -155,15 +158,34 @@ impl Client<'_> {
         same_origin: bool,
         proxy: Option<ureq::Proxy>,
     ) -> Result<Response<Body>, ureq::Error> {
-        let agent = &self.transport.agent;
+        let (agent, platform) = self.transport.agent();
+        match self.request_with(agent, method, url, range, same_origin, proxy.clone()) {
+            Err(ureq::Error::Rustls(_)) if platform => {
+                self.transport.platform_verifier_failed();
+                let (agent, _) = self.transport.agent();
+                self.request_with(agent, method, url, range, same_origin, proxy)
+            }
+            other => other,
+        }
+    }
+
+    fn request_with(
+        &self,
+        agent: &ureq::Agent,
+        method: Method,
+        url: &Url,
+        range: Option<Ranged<'_>>,
+        same_origin: bool,
+        proxy: Option<ureq::Proxy>,
+    ) -> Result<Response<Body>, ureq::Error> {
         let mut request = match method {
             Method::Get => agent.get(url.as_str()),
             Method::Head => agent.head(url.as_str()),
         };
-        for (name, value) in &self.headers {
-            if !same_origin && CREDENTIAL_HEADERS.iter().any(|c| c.eq_ignore_ascii_case(name)) {
-                continue;
-            }
+        // Custom headers go to the job's origin only: any of them may be a secret (an API key
+        // has no standard name), so none follows a redirect to another scheme, host or port.
+        let custom: &[(String, String)] = if same_origin { &self.headers } else { &[] };
+        for (name, value) in custom {
             request = request.header(name.as_str(), value.as_bytes());
         }
         // Identity only: no transparent decompression, so offsets and counts are wire bytes.
@@ -233,12 +255,65 @@ fn is_connect_failure(error: &ureq::Error) -> bool {
     }
 }
 
-/// Maps a failure to send a request or receive its response head.
-pub(super) fn request_error(error: ureq::Error) -> TransferError {
+/// Whether a request to `url` through `proxy` runs a TLS handshake whose failures rustls reports
+/// as `InvalidData` I/O errors: to an `https` URL or an `https` proxy. Not through a SOCKS
+/// proxy, whose own protocol errors are `InvalidData` too (those keep the generic mapping).
+fn speaks_tls(url: &Url, proxy: Option<&ureq::Proxy>) -> bool {
+    use ureq::ProxyProtocol as P;
+    let protocol = proxy.map(ureq::Proxy::protocol);
+    let socks = matches!(protocol, Some(P::Socks4 | P::Socks4A | P::Socks5 | P::Socks5h));
+    (url.scheme() == "https" || protocol == Some(P::Https)) && !socks
+}
+
+/// A TLS failure: the certificate not trusted (no root vouches for it, expired, for another
+/// name, ...) or the handshake failed (the port does not speak TLS, no common protocol, ...).
+/// `DO_E_HTTP_CERT_VALIDATION` as the crate's docs promise, context `RemoteFile` (it is the
+/// server's certificate or the server's answer), and fatal: a certificate that is not trusted
+/// will not become trusted by retrying, and a port that does not speak TLS will not start to;
+/// the job stops in `Error` with the reason until someone fixes the server, the URL or the
+/// trust store and resumes it.
+fn tls_error(reason: &str) -> TransferError {
+    let message = match reason.strip_prefix("invalid peer certificate: ") {
+        Some(why) => format!("the server's certificate is not trusted: {}", certificate_words(why)),
+        None if reason.contains("InvalidContentType") => format!(
+            "the TLS handshake with the server failed: it did not answer in TLS (a plain-HTTP \
+             port?): {reason}"
+        ),
+        None => format!("the TLS handshake with the server failed: {reason}"),
+    };
+    TransferError::fatal(hresult::DO_E_HTTP_CERT_VALIDATION, BgErrorContext::RemoteFile, message)
+}
+
+/// rustls's name for why a certificate was refused, in words, the name kept in parentheses.
+fn certificate_words(why: &str) -> String {
+    let words = [
+        ("UnknownIssuer", "no trusted authority signed it (self-signed, or a private CA)"),
+        ("Expired", "it has expired"),
+        ("NotValidYet", "it is not valid yet"),
+        ("NotValidForName", "it is for another name than the URL's host"),
+        ("Revoked", "it was revoked"),
+        ("BadSignature", "its signature is wrong"),
+        ("BadEncoding", "it is malformed"),
+    ];
+    match words.iter().find(|(name, _)| why.starts_with(name)) {
+        Some((_, words)) => format!("{words} ({why})"),
+        None => why.to_owned(),
+    }
+}
+
+/// Maps a failure to send a request or receive its response head; `tls` says whether the
+/// connection runs a TLS handshake ([`speaks_tls`]), so that rustls's errors, which reach here
+/// as `InvalidData` I/O errors carrying the rustls error, are told apart.
+pub(super) fn request_error(error: ureq::Error, tls: bool) -> TransferError {
     use ureq::Error as E;
     let transport = BgErrorContext::GeneralTransport;
     let message = error.to_string();
     match error {
+        E::Io(e) if tls && e.kind() == io::ErrorKind::InvalidData => {
+            // The rustls error itself, without the I/O wrapping.
+            let reason = e.get_ref().map_or_else(|| e.to_string(), ToString::to_string);
+            tls_error(&reason)
+        }
         E::Timeout(phase) => TransferError::transient(
             hresult::ERROR_TIMEOUT_HR,
             transport,
@@ -342,16 +417,51 @@ mod tests {
 
     #[test]
     fn connection_failures_map_to_transient_connect_failure() {
-        let e = request_error(ureq::Error::ConnectionFailed);
+        let e = request_error(ureq::Error::ConnectionFailed, false);
         assert_eq!((e.hresult(), e.is_transient()), (hresult::BG_E_CONNECT_FAILURE, true));
-        let e = request_error(ureq::Error::Io(io::ErrorKind::ConnectionReset.into()));
+        let e = request_error(ureq::Error::Io(io::ErrorKind::ConnectionReset.into()), true);
         assert_eq!((e.hresult(), e.is_transient()), (hresult::BG_E_CONNECTION_CLOSED, true));
-        let e = request_error(ureq::Error::Timeout(ureq::Timeout::Connect));
+        let e = request_error(ureq::Error::Timeout(ureq::Timeout::Connect), false);
         assert_eq!((e.hresult(), e.is_transient()), (hresult::ERROR_TIMEOUT_HR, true));
-        let e = request_error(ureq::Error::InvalidProxyUrl);
+        let e = request_error(ureq::Error::InvalidProxyUrl, false);
         assert_eq!((e.hresult(), e.is_transient()), (hresult::BG_E_INVALID_PROXY_INFO, false));
-        let e = request_error(ureq::Error::Tls("bad certificate"));
+        let e = request_error(ureq::Error::Tls("bad certificate"), true);
         assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn tls_failures_are_fatal_certificate_errors_with_a_readable_reason() {
+        let rustls = |text: &str| {
+            ureq::Error::Io(io::Error::new(io::ErrorKind::InvalidData, text.to_owned()))
+        };
+        let e = request_error(rustls("invalid peer certificate: UnknownIssuer"), true);
+        assert_eq!(
+            (e.hresult(), e.is_transient(), e.context()),
+            (hresult::DO_E_HTTP_CERT_VALIDATION, false, BgErrorContext::RemoteFile)
+        );
+        let TransferError::Failed { message, .. } = &e else { panic!("{e:?}") };
+        assert_eq!(
+            message,
+            "the server's certificate is not trusted: no trusted authority signed it \
+             (self-signed, or a private CA) (UnknownIssuer)"
+        );
+        let e = request_error(rustls("received corrupt message of type InvalidContentType"), true);
+        let TransferError::Failed { message, .. } = &e else { panic!("{e:?}") };
+        assert!(message.starts_with("the TLS handshake with the server failed: "), "{message}");
+        assert!(message.contains("plain-HTTP"), "{message}");
+        // Without TLS (plain http, or through SOCKS), `InvalidData` is not read as TLS.
+        let e = request_error(rustls("SOCKS5 reply: bad version"), false);
+        assert_ne!(e.hresult(), hresult::DO_E_HTTP_CERT_VALIDATION);
+    }
+
+    #[test]
+    fn tls_is_spoken_to_https_urls_and_https_proxies_not_through_socks() {
+        let proxy = |uri: &str| ureq::Proxy::new(uri).unwrap();
+        assert!(speaks_tls(&url("https://a.example/f"), None));
+        assert!(!speaks_tls(&url("http://a.example/f"), None));
+        assert!(speaks_tls(&url("https://a.example/f"), Some(&proxy("http://p:3128"))));
+        assert!(speaks_tls(&url("http://a.example/f"), Some(&proxy("https://p:3128"))));
+        assert!(!speaks_tls(&url("https://a.example/f"), Some(&proxy("socks5://p:1080"))));
     }
 
     #[test]

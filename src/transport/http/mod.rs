@@ -15,11 +15,14 @@ mod segments;
 use super::{TransferError, TransferRequest, TransferSink, Transport};
 use crate::{hresult, BackgroundCopyJob, BgErrorContext};
 use client::{body_error, Client, Method, Ranged};
-use range::{PartialHeaders, Verdict};
+use range::{Check, PartialHeaders, Validators, Verdict};
 use std::fmt;
 use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use ureq::http::{HeaderMap, Response};
+use ureq::tls::{RootCerts, TlsConfig};
 use ureq::Body;
 use url::Url;
 
@@ -65,7 +68,9 @@ const MAX_START_OVERS: u32 = 3;
 /// # What it guarantees
 ///
 /// - **Exact bytes.** Requests say `Accept-Encoding: identity` and nothing is decompressed, so
-///   offsets, sizes and counts are the bytes on the wire, the bytes in the file.
+///   offsets, sizes and counts are the bytes on the wire, the bytes in the file. A response with
+///   any other `Content-Encoding` (a server that ignores the request) is refused with a fatal
+///   `BG_E_INVALID_SERVER_RESPONSE`: its bytes are never stored.
 /// - **Size.** From `Content-Length` (or the complete length of a `Content-Range`); a chunked or
 ///   length-less body leaves the size unknown (`BG_SIZE_UNKNOWN`) until its end, when the bytes
 ///   received become it. A `HEAD` is sent only to confirm a file that already holds all its
@@ -73,10 +78,14 @@ const MAX_START_OVERS: u32 = 3;
 /// - **Resume, never corrupt.** A file that holds bytes from an earlier attempt is continued with
 ///   `Range: bytes=N-` and `If-Range` carrying the validator of the content those bytes came from:
 ///   its strong `ETag`, else its `Last-Modified` date when that is strong enough for `If-Range`
-///   (the response's `Date` names a later second). The answer is appended only if it is a `206`
-///   whose `Content-Range` is one range starting exactly at `N`, agreeing with `Content-Length`
-///   and with the size known before, and whose `ETag`/`Last-Modified` (when sent) is the one asked
-///   for. A `200` (the range was ignored, or the content changed) restarts the file from zero,
+///   (the response's `Date`, compared as a time, is at least one second later: RFC 9110 section
+///   8.8.2.2). The answer is appended only if it is a `206` whose `Content-Range` is one range
+///   starting exactly at `N`, agreeing with `Content-Length` and with the size known before,
+///   that repeats the `ETag` asked for (RFC 9110 section 15.3.7: one that leaves it out may come
+///   from a server that ignored `If-Range`), and whose `Last-Modified`, when sent with a date
+///   asked for, names the same second. Only the validator a request sent is checked: the first
+///   `206` of a file allowed several connections answers a request without `If-Range`. A `200`
+///   (the range was ignored, or the content changed) restarts the file from zero,
 ///   its bytes leaving the job's count, and takes the new body; so does a `416`, a `206` that
 ///   fails a check, a `200` whose `Content-Range` is not the whole body, and a file without a
 ///   validator (weak ETags do not count), which is never resumed.
@@ -85,6 +94,32 @@ const MAX_START_OVERS: u32 = 3;
 ///   not written. A body cut short is a transient `BG_E_CONNECTION_CLOSED`; the retry resumes.
 ///   (A body framed only by the connection closing, with no length anywhere, cannot be told from
 ///   one cut short: set an expected digest with [`JobFile::set_expected_sha256`] for those.)
+///
+/// # Trusted certificates
+///
+/// `https://` servers (and `https://` proxies) must present a certificate that the platform's
+/// verifier accepts ([rustls-platform-verifier]), so the certificates the machine's users and
+/// administrators trust are trusted here too (a company's own root, a TLS-inspecting proxy's):
+/// - **Windows**: the Windows API's certificate verification with the Windows certificate store
+///   (with the roots an administrator or group policy deployed); the server certificate's
+///   revocation is checked.
+/// - **macOS and iOS**: the Security framework with the system roots and the Keychain's
+///   certificates and trust settings; revocation is checked.
+/// - **Android**: the platform's trust manager (system and user certificates; revocation from
+///   Android 7).
+/// - **Linux and the BSDs**: the system bundle that `openssl` uses (the distribution's
+///   `ca-certificates`, with what the administrator added), or only the files that
+///   `SSL_CERT_FILE` and `SSL_CERT_DIR` name when either is set, checked by webpki; no
+///   revocation check.
+///
+/// When the system store yields no certificate at all (a minimal container without
+/// `ca-certificates`), the platform verifier cannot start: the transport then trusts the
+/// bundled web roots instead (Mozilla's list, [webpki-roots]), from then on. (The two are not
+/// combined: a system store that exists is trusted as it is, as other programs on the machine
+/// trust it.)
+///
+/// [rustls-platform-verifier]: https://docs.rs/rustls-platform-verifier
+/// [webpki-roots]: https://docs.rs/webpki-roots
 ///
 /// # Errors
 ///
@@ -98,8 +133,10 @@ const MAX_START_OVERS: u32 = 3;
 /// | name look-up timeout, connect timeout, stalled read | `ERROR_TIMEOUT` (`0x800705B4`) | `GeneralTransport`, `RemoteFile` in a body | transient |
 /// | connection cut, body short | `BG_E_CONNECTION_CLOSED` | `GeneralTransport`, `RemoteFile` in a body | transient |
 /// | malformed response, body longer than announced | `BG_E_INVALID_SERVER_RESPONSE` | `RemoteFile` | transient |
+/// | body with a `Content-Encoding` other than `identity` | `BG_E_INVALID_SERVER_RESPONSE` | `RemoteFile` | fatal |
 /// | unusable proxy list or proxy variable | `BG_E_INVALID_PROXY_INFO` | `GeneralTransport` | fatal |
-/// | TLS failure (certificate, handshake) | `DO_E_HTTP_CERT_VALIDATION` | `GeneralTransport` | fatal |
+/// | TLS failure: the server's certificate is not trusted, or the handshake failed (such as `https://` to a port that speaks plain HTTP) | `DO_E_HTTP_CERT_VALIDATION` | `RemoteFile` | fatal: retrying will not make a certificate trusted; the reason says which (`the server's certificate is not trusted: ...`) |
+/// | TLS set-up failure on this machine (no usable root certificates) | `DO_E_HTTP_CERT_VALIDATION` | `GeneralTransport` | fatal |
 ///
 /// A `Retry-After` (RFC 9110 section 10.2.3) is read on `429` and `503` answers only: a number
 /// of seconds, or an HTTP-date in any of the three formats, counted from the response's `Date`
@@ -149,8 +186,13 @@ const MAX_START_OVERS: u32 = 3;
 ///
 /// Per job: the proxy settings above, custom headers ([`Job::set_custom_headers`]) and timeouts
 /// ([`Job::set_http_timeouts`]). Per transport: the default timeouts, the redirect limit and the
-/// `User-Agent` (the `with_` methods). Custom `Authorization`, `Proxy-Authorization` and `Cookie`
-/// headers are not sent to another origin after a redirect.
+/// `User-Agent` (the `with_` methods). Custom headers are sent to the URL's origin only: after a
+/// redirect to another origin (scheme, host or port) none of them is sent, whatever its name
+/// (an API key in `X-Api-Key` is as secret as an `Authorization`), and they are not sent again
+/// if a later redirect comes back. The headers the transport manages cannot be set as custom
+/// headers (`E_INVALIDARG`): `Range`, `If-Range` and the other conditional headers
+/// (`If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`, so that no `304` or
+/// `412` can answer a download), `Accept-Encoding`, `Host`, framing and connection headers.
 ///
 /// [`Job::set_custom_headers`]: crate::Job::set_custom_headers
 /// [`Job::set_http_timeouts`]: crate::Job::set_http_timeouts
@@ -159,7 +201,13 @@ const MAX_START_OVERS: u32 = 3;
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 #[derive(Clone)]
 pub struct HttpTransport {
+    /// Verifies certificates with the platform verifier (the system's trust store).
     agent: ureq::Agent,
+    /// Verifies certificates against the bundled web roots: for when the platform verifier
+    /// cannot start (no root certificates in the system store).
+    bundled_agent: ureq::Agent,
+    /// Set once the platform verifier failed to start; shared by clones.
+    platform_unusable: Arc<AtomicBool>,
     resolver: resolve::Resolver,
     user_agent: String,
     resolve_timeout: Duration,
@@ -177,7 +225,9 @@ impl HttpTransport {
         let user_agent = format!("bgcopy/{}", env!("CARGO_PKG_VERSION"));
         let resolver = resolve::Resolver::new();
         HttpTransport {
-            agent: agent(&user_agent, &resolver),
+            agent: agent(&user_agent, &resolver, RootCerts::PlatformVerifier),
+            bundled_agent: agent(&user_agent, &resolver, RootCerts::WebPki),
+            platform_unusable: Arc::new(AtomicBool::new(false)),
             resolver,
             user_agent,
             resolve_timeout: DEFAULT_RESOLVE_TIMEOUT,
@@ -229,7 +279,8 @@ impl HttpTransport {
     /// Sets the `User-Agent` header (a job's custom `User-Agent` header still wins).
     pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> HttpTransport {
         self.user_agent = user_agent.into();
-        self.agent = agent(&self.user_agent, &self.resolver);
+        self.agent = agent(&self.user_agent, &self.resolver, RootCerts::PlatformVerifier);
+        self.bundled_agent = agent(&self.user_agent, &self.resolver, RootCerts::WebPki);
         self
     }
 }
@@ -252,16 +303,33 @@ impl fmt::Debug for HttpTransport {
     }
 }
 
-fn agent(user_agent: &str, resolver: &resolve::Resolver) -> ureq::Agent {
+fn agent(user_agent: &str, resolver: &resolve::Resolver, roots: RootCerts) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         // Statuses, redirects and the proxy are decided here, per request.
         .http_status_as_error(false)
         .max_redirects(0)
         .proxy(None)
         .user_agent(user_agent)
+        .tls_config(TlsConfig::builder().root_certs(roots).build())
         .build();
     let connector = ureq::unversioned::transport::DefaultConnector::default();
     ureq::Agent::with_parts(config, connector, resolver.clone())
+}
+
+impl HttpTransport {
+    /// The agent for the next request: the platform verifier's, unless it could not start.
+    fn agent(&self) -> (&ureq::Agent, bool) {
+        if self.platform_unusable.load(Ordering::Relaxed) {
+            (&self.bundled_agent, false)
+        } else {
+            (&self.agent, true)
+        }
+    }
+
+    /// The platform verifier could not start: the bundled roots serve from now on.
+    fn platform_verifier_failed(&self) {
+        self.platform_unusable.store(true, Ordering::Relaxed);
+    }
 }
 
 impl Transport for HttpTransport {
@@ -329,6 +397,42 @@ fn invalid_response(message: impl Into<String>) -> TransferError {
         BgErrorContext::RemoteFile,
         message,
     )
+}
+
+/// A body in a coding (`Content-Encoding`) from a server that ignored `Accept-Encoding:
+/// identity`. Fatal: the server will send it coded again on every retry, so retrying would only
+/// hold the job until its no-progress timeout; as BITS does with a server it cannot use, the job
+/// goes to `Error` with a reason, and a `resume()` tries again once the server is fixed.
+fn coded(coding: &str) -> TransferError {
+    TransferError::fatal(
+        hresult::BG_E_INVALID_SERVER_RESPONSE,
+        BgErrorContext::RemoteFile,
+        format!(
+            "the server sent the file with Content-Encoding: {coding}, though the request \
+             accepted only identity; coded bytes are not the file's"
+        ),
+    )
+}
+
+/// The validator to resume with from a response that answered no `If-Range` ([`range::check`]
+/// with nothing sent), or the error for a coded body.
+fn fresh_validator(validators: &Validators<'_>) -> Result<Option<String>, TransferError> {
+    match range::check(None, validators) {
+        Check::Same(validator) => Ok(validator),
+        Check::Coded(coding) => Err(coded(&coding)),
+        // Nothing was sent, so nothing can be contradicted.
+        Check::Changed => Ok(None),
+    }
+}
+
+/// The headers [`range::check`] reads.
+fn validators(headers: &HeaderMap) -> Validators<'_> {
+    Validators {
+        etag: header(headers, "etag"),
+        last_modified: header(headers, "last-modified"),
+        date: header(headers, "date"),
+        content_encoding: header(headers, "content-encoding"),
+    }
 }
 
 /// A status the transfer has no use for: `≥ 400` as [`TransferError::http_status`] (with the
@@ -404,7 +508,9 @@ fn round(
     match response.status().as_u16() {
         206 => take_partial(client, response, sink, offset, &validator, segments),
         200 => {
-            // The range was ignored or the content changed: start over with this body.
+            // The range was ignored or the content changed: start over with this body (a coded
+            // one is refused before the bytes held are given up).
+            fresh_validator(&validators(response.headers()))?;
             sink.restart()?;
             take_full(response, sink, true, *segments)
         }
@@ -412,9 +518,8 @@ fn round(
             let headers = response.headers();
             let partial = PartialHeaders {
                 content_range: header(headers, "content-range"),
-                etag: header(headers, "etag"),
-                last_modified: header(headers, "last-modified"),
                 content_length: None,
+                validators: validators(headers),
             };
             if range::unsatisfied_at_end(&partial, offset, &validator, sink.size()) {
                 // The range starts at the end: every byte is already here.
@@ -442,8 +547,7 @@ fn confirm_complete(
     if status == 200
         && range::head_confirms(
             validator,
-            header(headers, "etag"),
-            header(headers, "last-modified"),
+            &validators(headers),
             header_u64(headers, "content-length"),
             held,
         )
@@ -465,6 +569,7 @@ fn take_full(
     segments: bool,
 ) -> Result<Step, TransferError> {
     let headers = response.headers();
+    let validator = fresh_validator(&validators(headers))?;
     let length = response.body().content_length();
     if !range::full_body_range_ok(header(headers, "content-range"), length) {
         if ranged {
@@ -473,11 +578,6 @@ fn take_full(
         }
         return Err(invalid_response("a 200 whose Content-Range is not the whole body"));
     }
-    let validator = range::validator_of(
-        header(headers, "etag"),
-        header(headers, "last-modified"),
-        header(headers, "date"),
-    );
     let upgrade = segments && validator.is_some() && length.is_some();
     sink.set_size(length)?;
     sink.set_validator(validator);
@@ -497,7 +597,8 @@ fn take_partial(
     segments: &mut bool,
 ) -> Result<Step, TransferError> {
     let partial = partial_headers(response.headers());
-    match range::judge_partial(&partial, offset, validator, sink.size()) {
+    match range::judge_partial(&partial, offset, Some(validator), sink.size()) {
+        Verdict::Refuse(coding) => Err(coded(&coding)),
         Verdict::StartOver => {
             sink.restart()?;
             Ok(Step::StartOver)
@@ -520,17 +621,15 @@ fn take_first_partial(
     sink: &mut dyn TransferSink,
     segments: &mut bool,
 ) -> Result<Step, TransferError> {
-    let headers = response.headers();
-    let partial = partial_headers(headers);
-    let validator = range::validator_of(
-        header(headers, "etag"),
-        header(headers, "last-modified"),
-        header(headers, "date"),
-    );
-    // Judged as a resume from zero against the validator it names itself.
-    let named = validator.as_deref().unwrap_or("");
-    let Verdict::Append { len, complete } = range::judge_partial(&partial, 0, named, None) else {
-        return Err(invalid_response("a 206 to Range: bytes=0- that is not a range from 0"));
+    let partial = partial_headers(response.headers());
+    let validator = fresh_validator(&partial.validators)?;
+    // Judged as a resume from zero; no `If-Range` was sent, so only its range is checked (R3).
+    let (len, complete) = match range::judge_partial(&partial, 0, None, None) {
+        Verdict::Append { len, complete } => (len, complete),
+        Verdict::Refuse(coding) => return Err(coded(&coding)),
+        Verdict::StartOver => {
+            return Err(invalid_response("a 206 to Range: bytes=0- that is not a range from 0"))
+        }
     };
     if complete.is_none() && len > 0 {
         // No complete length: the size stays unknown, so the body is read to its end.
@@ -561,8 +660,7 @@ fn partial_headers(headers: &HeaderMap) -> PartialHeaders<'_> {
         content_range: header(headers, "content-range"),
         content_length: header_u64(headers, "content-length")
             .filter(|_| !headers.contains_key("transfer-encoding")),
-        etag: header(headers, "etag"),
-        last_modified: header(headers, "last-modified"),
+        validators: validators(headers),
     }
 }
 

@@ -15,7 +15,7 @@
 
 use super::client::{body_error, Client, Method, Ranged};
 use super::range::{self, Verdict};
-use super::{header, header_u64, unexpected};
+use super::{coded, fresh_validator, partial_headers, unexpected, validators};
 use crate::hresult;
 use crate::transport::{SegmentSink, SegmentedSink, TransferError};
 use crate::BgErrorContext;
@@ -199,26 +199,17 @@ impl<'c> Crew<'c> {
         let headers = response.headers();
         match response.status().as_u16() {
             206 => {
-                let partial = range::PartialHeaders {
-                    content_range: header(headers, "content-range"),
-                    content_length: header_u64(headers, "content-length")
-                        .filter(|_| !headers.contains_key("transfer-encoding")),
-                    etag: header(headers, "etag"),
-                    last_modified: header(headers, "last-modified"),
-                };
-                match range::judge_partial(&partial, first, self.validator, Some(self.size)) {
+                let partial = partial_headers(headers);
+                match range::judge_partial(&partial, first, Some(self.validator), Some(self.size)) {
                     Verdict::Append { len, .. } => Ok(read_into(response, segment, len)?),
                     Verdict::StartOver => Err(Failure::Changed),
+                    Verdict::Refuse(coding) => Err(Failure::Error(coded(&coding))),
                 }
             }
             // `If-Range` did not match, or the server ignored the range: the whole body. With
             // the validator of the bytes written, it is the same content.
             200 => {
-                let now = range::validator_of(
-                    header(headers, "etag"),
-                    header(headers, "last-modified"),
-                    header(headers, "date"),
-                );
+                let now = fresh_validator(&validators(headers)).map_err(Failure::Error)?;
                 if now.as_deref() == Some(self.validator) {
                     Err(Failure::Unsupported)
                 } else {
