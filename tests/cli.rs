@@ -304,3 +304,48 @@ fn transfer_takes_connections_and_a_cap_and_info_shows_them() {
         cli.run(&args).expect(2);
     }
 }
+
+/// What a command must not say when its reader left: Rust's panic message, or an error.
+fn assert_no_panic(stderr: &str) {
+    assert!(!stderr.contains("panicked"), "a panic on stderr:\n{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "an error on stderr:\n{stderr}");
+}
+
+#[test]
+fn list_exits_0_quietly_when_its_reader_left() {
+    let cli = Cli::new();
+    cli.create("one");
+    cli.create("two");
+    for args in [&["list"][..], &["list", "--json"]] {
+        let done = cli.run_with_closed_stdout(args);
+        assert_no_panic(&done.stderr);
+        assert_eq!(done.stderr, "", "{args:?}: nothing on stderr, like `list | head -1`");
+        done.expect(0);
+    }
+}
+
+#[test]
+fn info_exits_0_quietly_when_its_reader_left() {
+    let cli = Cli::new();
+    let id = cli.create("one");
+    for args in [&["info", &id][..], &["info", &id, "--json"]] {
+        let done = cli.run_with_closed_stdout(args);
+        assert_no_panic(&done.stderr);
+        assert_eq!(done.stderr, "", "{args:?}");
+        done.expect(0);
+    }
+}
+
+#[test]
+fn create_with_its_reader_gone_says_the_id_on_stderr_and_the_job_exists() {
+    let cli = Cli::new();
+    let done = cli.run_with_closed_stdout(&["create", "unread"]);
+    assert_no_panic(&done.stderr);
+    assert!(!done.stderr.contains("cannot"), "the job was created:\n{}", done.stderr);
+    let done = done.expect(0);
+    let list = cli.run(&["list", "--json"]).expect(0).json();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["display_name"], "unread");
+    let id = list[0]["id"].as_str().unwrap();
+    assert!(done.stderr.contains(id), "the id is not lost: {}", done.stderr);
+}

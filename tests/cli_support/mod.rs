@@ -112,6 +112,17 @@ impl Cli {
         Running::start(self.command(args))
     }
 
+    /// Runs `bgcopy ARGS` to the end with stdout a pipe whose read end is closed before the
+    /// command writes: the reader left (as `bgcopy list | head -1` does once `head` has its
+    /// line). `Done::stdout` is empty.
+    pub fn run_with_closed_stdout(&self, args: &[&str]) -> Done {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let mut command = self.command(args);
+        command.stdout(writer);
+        finish(command)
+    }
+
     /// `create NAME`; returns the id.
     pub fn create(&self, name: &str) -> String {
         self.run(&["create", name]).expect(0).stdout.trim().to_owned()

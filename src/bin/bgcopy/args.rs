@@ -45,7 +45,8 @@ Exit codes:
   2    command-line usage
   3    no such job
   4    the store is held by another process (its process id on stderr)
-  130  interrupted (Ctrl-C); an interrupted transfer is suspended, its bytes kept";
+  130  interrupted (Ctrl-C); an interrupted transfer is suspended, its bytes kept
+A closed stdout (`bgcopy list | head -1`) stops a verb quietly with 0.";
 
 /// bgcopy: background file transfers (the job model of Windows BITS) from the command line.
 ///

@@ -1,4 +1,4 @@
-//! [`Failure`]: why a verb did not end with 0, its exit code (DESIGN 5.4) and what it says on
+//! [`Failure`]: why a verb stopped early, its exit code (DESIGN 5.4) and what it says on
 //! stderr. Every refused operation names its HRESULT as `0x%08X` and the description from
 //! `bgcopy::hresult::description`.
 
@@ -26,6 +26,11 @@ pub(crate) enum Failure {
     Usage(String),
     /// Ctrl-C (exit 130); what was done about it was already said.
     Interrupted,
+    /// Stdout is a pipe whose reader left (`bgcopy list | head -1`): stop writing and exit 0,
+    /// saying nothing. The reader took what it wanted; the verb's work is done or not needed.
+    ReaderLeft,
+    /// Stdout cannot be written for another reason (a full disk behind a redirection; exit 1).
+    Output(std::io::Error),
 }
 
 impl Failure {
@@ -42,7 +47,8 @@ impl Failure {
     /// The exit code.
     pub(crate) fn code(&self) -> u8 {
         match self {
-            Failure::Refused { .. } | Failure::JobFailed { .. } => 1,
+            Failure::ReaderLeft => 0,
+            Failure::Refused { .. } | Failure::JobFailed { .. } | Failure::Output(_) => 1,
             Failure::Usage(_) => 2,
             Failure::NoSuchJob { .. } => 3,
             Failure::Locked { .. } => 4,
@@ -53,7 +59,7 @@ impl Failure {
     /// Says what happened on stderr and gives the exit code.
     pub(crate) fn report(self) -> ExitCode {
         match &self {
-            Failure::Interrupted => {}
+            Failure::Interrupted | Failure::ReaderLeft => {}
             other => eprintln!("{other}"),
         }
         ExitCode::from(self.code())
@@ -110,6 +116,8 @@ impl fmt::Display for Failure {
             }
             Failure::Usage(message) => write!(f, "bgcopy: {message}"),
             Failure::Interrupted => write!(f, "bgcopy: interrupted"),
+            Failure::ReaderLeft => write!(f, "bgcopy: stdout closed"),
+            Failure::Output(error) => write!(f, "bgcopy: cannot write to stdout: {error}"),
         }
     }
 }

@@ -10,7 +10,8 @@
 //!
 //! Data goes to stdout, progress and messages to stderr. Exit codes: 0 done; 1 refused (the
 //! HRESULT on stderr) or the job ended in `Error`; 2 usage; 3 no such job; 4 the store is held
-//! by another process; 130 interrupted.
+//! by another process; 130 interrupted. A closed stdout (`bgcopy list | head -1`) ends a verb
+//! quietly with 0.
 //!
 //! | file | holds |
 //! |---|---|
@@ -24,6 +25,7 @@
 //! | `progress.rs` | a followed job's progress bar or plain lines, with rate and ETA |
 //! | `text.rs` | how figures read, plain and human |
 //! | `failure.rs` | why a verb failed: exit codes and messages |
+//! | `output.rs` | writing data to stdout, which the reader may have closed |
 //! | `transfer.rs`, `verbs.rs`, `monitor.rs`, `serve.rs` | the verbs |
 
 mod args;
@@ -34,6 +36,7 @@ mod json;
 mod location;
 mod monitor;
 mod open;
+mod output;
 mod progress;
 mod serve;
 mod snapshot;

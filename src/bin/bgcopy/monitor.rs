@@ -11,12 +11,12 @@ use crate::json::JobInfo;
 use crate::open::{self, View};
 use crate::progress::LINE_EVERY;
 use crate::verbs::figures;
-use crate::{snapshot, text};
+use crate::{output, snapshot, text};
 use bgcopy::{Rate, RateMeter};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -71,11 +71,10 @@ pub(crate) fn monitor(dir: &Path) -> Outcome {
             .collect();
         match &screen {
             Some(bar) => bar.set_message(table(dir, &frame, &rates)),
-            None => {
-                if !plain(&frame, &rates) {
-                    return Ok(()); // stdout closed
-                }
-            }
+            None => match plain(&frame, &rates) {
+                Err(Failure::ReaderLeft) => return Ok(()),
+                other => other?,
+            },
         }
         let wait = if terminal { REDRAW_EVERY } else { LINE_EVERY };
         match events.next(wait) {
@@ -127,9 +126,9 @@ fn read(dir: &Path) -> Result<Frame, Failure> {
     }
 }
 
-/// The plain lines of a frame, on stdout: a header, then one line per job. `false` once stdout
-/// is closed.
-fn plain(frame: &Frame, rates: &[Rate]) -> bool {
+/// The plain lines of a frame, on stdout: a header, then one line per job.
+/// [`Failure::ReaderLeft`] once stdout is closed.
+fn plain(frame: &Frame, rates: &[Rate]) -> Outcome {
     let mut out = format!("{} jobs={}\n", frame.source, frame.jobs.len());
     for (job, rate) in frame.jobs.iter().zip(rates) {
         let summary = &job.summary;
@@ -140,8 +139,7 @@ fn plain(frame: &Frame, rates: &[Rate]) -> bool {
         }
         out.push('\n');
     }
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()).is_ok()
+    output::print(&out)
 }
 
 /// The terminal view of a frame.
