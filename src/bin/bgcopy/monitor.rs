@@ -3,7 +3,7 @@
 //! the store for longer than one read (so a `transfer` can start meanwhile): each refresh reads
 //! the holder's published view, or opens the store, reads it and lets go. Rate and ETA come from
 //! one [`RateMeter`] per job fed with those figures, so the transfers do nothing for it. Ends on
-//! Ctrl-C (130), when stdout closes, or when stdin (if it is not a terminal) reaches its end.
+//! Ctrl-C (130; SIGTERM 143, SIGHUP 129), when stdout closes, or when stdin (if it is not a terminal) reaches its end.
 
 use crate::events::{Event, Events};
 use crate::failure::{Failure, Outcome};
@@ -78,11 +78,11 @@ pub(crate) fn monitor(dir: &Path) -> Outcome {
         }
         let wait = if terminal { REDRAW_EVERY } else { LINE_EVERY };
         match events.next(wait) {
-            Some(Event::Interrupted) => {
+            Some(Event::Interrupted(stop)) => {
                 if let Some(bar) = &screen {
                     bar.abandon();
                 }
-                return Err(Failure::Interrupted);
+                return Err(Failure::Interrupted(stop));
             }
             Some(Event::InputClosed) => return Ok(()),
             _ => {}

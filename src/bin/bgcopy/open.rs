@@ -59,7 +59,7 @@ pub(crate) fn hold(dir: &Path, body: impl FnOnce(&Manager) -> Outcome) -> Outcom
     let outcome = body(&manager);
     publisher.stop();
     if !manager.shutdown(SHUTDOWN) {
-        eprintln!(
+        say!(
             "bgcopy: warning: a transfer did not stop in time; its last bytes may be fetched again"
         );
     }
@@ -91,10 +91,7 @@ fn open(dir: &Path, engine: Engine, patience: Duration) -> Result<Result<Manager
         let pid = match builder.try_build() {
             Ok(manager) => {
                 for unreadable in manager.unreadable_jobs() {
-                    eprintln!(
-                        "bgcopy: warning: a job record cannot be read: {}",
-                        unreadable.reason
-                    );
+                    say!("bgcopy: warning: a job record cannot be read: {}", unreadable.reason);
                 }
                 return Ok(Ok(manager));
             }
@@ -116,7 +113,7 @@ fn open(dir: &Path, engine: Engine, patience: Duration) -> Result<Result<Manager
 pub(crate) fn say_holder(snapshot: &Snapshot) {
     let age = snapshot.age();
     let stale = if snapshot.is_fresh() { "" } else { " (stale: it stopped publishing)" };
-    eprintln!(
+    say!(
         "bgcopy: the store is held by process {}; showing its view from {:.1} s ago{stale}",
         snapshot.pid,
         age.as_secs_f64()

@@ -243,7 +243,7 @@ struct Warner {
 impl Warner {
     fn taken(&mut self, path: &Path) {
         if !std::mem::replace(&mut self.warned, true) {
-            eprintln!(
+            say!(
                 "bgcopy: warning: {} is not a file of this user: left alone (is the store \
                  directory writable by others?)",
                 path.display()

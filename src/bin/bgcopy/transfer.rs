@@ -38,10 +38,7 @@ pub(crate) fn transfer(
         let job = match same_job(manager, &files) {
             Some(job) => {
                 let (state, bytes) = (job.get_state(), job.get_progress().bytes_transferred);
-                eprintln!(
-                    "bgcopy: continuing job {} ({state:?}, {bytes} bytes kept)",
-                    job.get_id()
-                );
+                say!("bgcopy: continuing job {} ({state:?}, {bytes} bytes kept)", job.get_id());
                 job
             }
             None => create(manager, &files, name)?,

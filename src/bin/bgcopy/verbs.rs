@@ -37,11 +37,11 @@ pub(crate) fn create(dir: &Path, name: &str) -> Outcome {
     let id = job.get_id();
     match output::print(&format!("{id}\n")) {
         Err(Failure::ReaderLeft) => {
-            eprintln!("bgcopy: created job {id} (stdout is closed)");
+            say!("bgcopy: created job {id} (stdout is closed)");
             Ok(())
         }
         Err(failure) => {
-            eprintln!("bgcopy: created job {id}, but its id cannot be written to stdout");
+            say!("bgcopy: created job {id}, but its id cannot be written to stdout");
             Err(failure)
         }
         Ok(()) => Ok(()),
@@ -55,7 +55,7 @@ pub(crate) fn addfile(dir: &Path, id: JobId, url: &str, dest: &Path) -> Outcome 
     let job = find(&manager, id)?;
     job.add_file(url, &dest)
         .map_err(|e| Failure::of(format!("add {url} to job {id}"), Some(id), e))?;
-    eprintln!("bgcopy: added {url} -> {} to job {id}", dest.display());
+    say!("bgcopy: added {url} -> {} to job {id}", dest.display());
     Ok(())
 }
 
@@ -71,15 +71,15 @@ pub(crate) fn change(dir: &Path, id: JobId, change: Change) -> Outcome {
         Change::Complete => job.complete().map_err(|e| refused("complete", e)),
     }?;
     if success != BgSuccess::Ok {
-        eprintln!("bgcopy: {}", Code(success.hresult()));
+        say!("bgcopy: {}", Code(success.hresult()));
     }
     match change {
-        Change::Resume => eprintln!(
+        Change::Resume => say!(
             "bgcopy: job {id} is queued; `bgcopy serve` transfers it (or `bgcopy resume {id} --wait`)"
         ),
-        Change::Complete => eprintln!("bgcopy: job {id} complete: the files are in place"),
-        Change::Cancel => eprintln!("bgcopy: job {id} cancelled"),
-        Change::Suspend => eprintln!("bgcopy: job {id} suspended"),
+        Change::Complete => say!("bgcopy: job {id} complete: the files are in place"),
+        Change::Cancel => say!("bgcopy: job {id} cancelled"),
+        Change::Suspend => say!("bgcopy: job {id} suspended"),
     }
     Ok(())
 }
@@ -105,7 +105,7 @@ pub(crate) fn list(dir: &Path, as_json: bool) -> Outcome {
             writeln!(out, "{} {state:<14} {files:>5} {bytes:<25} {:?}", job.id, job.display_name);
     }
     output::print(&out)?;
-    eprintln!("bgcopy: {} job(s)", jobs.len());
+    say!("bgcopy: {} job(s)", jobs.len());
     Ok(())
 }
 
