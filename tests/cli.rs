@@ -349,3 +349,21 @@ fn create_with_its_reader_gone_says_the_id_on_stderr_and_the_job_exists() {
     let id = list[0]["id"].as_str().unwrap();
     assert!(done.stderr.contains(id), "the id is not lost: {}", done.stderr);
 }
+
+#[test]
+#[ignore = "needs a read-only open in the library (src/bin/bgcopy/open.rs, `Purpose::Read`)"]
+fn list_leaves_an_orphaned_temporary_file_alone() {
+    // A reader that finds the store free opens it, and the library's recovery at open removes the
+    // temporary files of its jobs that no record names: a reader should change nothing.
+    let cli = Cli::new();
+    let id = cli.create("with an orphan");
+    cli.run(&["addfile", &id, "https://example.com/a.bin", "a.bin"]).expect(0);
+    // The name bgcopy gives file 0 of this job, on a second attempt: `.a.bin.<tag>-0-1.bgcopy.tmp`,
+    // the tag being the id's first 8 hex digits.
+    let tag = id[1..9].to_ascii_lowercase();
+    let orphan = cli.path(&format!(".a.bin.{tag}-0-1.bgcopy.tmp"));
+    std::fs::write(&orphan, b"bytes of an earlier try").unwrap();
+    cli.run(&["list"]).expect(0);
+    cli.run(&["info", &id, "--json"]).expect(0);
+    assert!(orphan.exists(), "a reader removed a temporary file");
+}
