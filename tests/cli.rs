@@ -367,3 +367,17 @@ fn list_leaves_an_orphaned_temporary_file_alone() {
     cli.run(&["info", &id, "--json"]).expect(0);
     assert!(orphan.exists(), "a reader removed a temporary file");
 }
+
+#[test]
+#[cfg(target_os = "linux")]
+fn list_exits_1_when_stdout_cannot_be_written() {
+    // Not a reader that left but a real failure: `/dev/full` refuses every write (ENOSPC).
+    let cli = Cli::new();
+    cli.create("one");
+    let mut command = cli.command(&["list"]);
+    command.stdout(std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap());
+    let done = cli_support::finish(command);
+    assert_no_panic(&done.stderr);
+    assert!(done.stderr.contains("cannot write to stdout"), "{}", done.stderr);
+    done.expect(1);
+}
