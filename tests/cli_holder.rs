@@ -196,3 +196,37 @@ fn monitor_ends_when_its_stdout_closes() {
     wait_until("monitor to exit", || child.try_wait().unwrap().is_some());
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+/// When the holder wrote `snapshot.json` (`written_at_ms`), if it is there and whole.
+fn written_at(cli: &Cli) -> Option<u64> {
+    let text = std::fs::read(cli.store().join("snapshot.json")).ok()?;
+    serde_json::from_slice::<Value>(&text).ok()?["written_at_ms"].as_u64()
+}
+
+#[test]
+fn a_symlink_planted_at_the_snapshots_temporary_name_is_never_written_through() {
+    let cli = Cli::new();
+    cli.create("a job to publish");
+    let victim = cli.path("victim");
+    std::fs::write(&victim, b"not yours").unwrap();
+    let mut serve = serve(&cli);
+    // The name the holder writes its view to before renaming it: snapshot.json.<pid>.tmp. The
+    // link can be made only while no write is under way (the name is free between writes).
+    let link = cli.store().join(format!("snapshot.json.{}.tmp", serve.pid()));
+    wait_until("the link planted", || std::os::unix::fs::symlink(&victim, &link).is_ok());
+    let planted = written_at(&cli);
+    // The holder rewrites its view at least once a second: wait for a write after the link.
+    wait_until("a view written after the link", || written_at(&cli) > planted);
+    // Published all the same, as a file of its own, private to the user.
+    let view = std::fs::symlink_metadata(cli.store().join("snapshot.json")).unwrap();
+    assert!(view.file_type().is_file());
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&view.permissions()) & 0o777, 0o600);
+    serve.interrupt();
+    assert_eq!(serve.wait(), Some(130), "{}", serve.stderr());
+    let kept = String::from_utf8_lossy(&read(&victim)).into_owned();
+    assert_eq!(kept, "not yours", "written through the planted link");
+    assert!(serve.stderr().contains("left alone"), "{}", serve.stderr());
+    let meta = std::fs::symlink_metadata(&link).expect("the link is left alone");
+    assert!(meta.file_type().is_symlink());
+    assert_eq!(std::fs::read_link(&link).unwrap(), victim);
+}

@@ -112,6 +112,17 @@ impl Cli {
         Running::start(self.command(args))
     }
 
+    /// Runs `bgcopy ARGS` to the end with stdout a pipe whose read end is closed before the
+    /// command writes: the reader left (as `bgcopy list | head -1` does once `head` has its
+    /// line). `Done::stdout` is empty.
+    pub fn run_with_closed_stdout(&self, args: &[&str]) -> Done {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let mut command = self.command(args);
+        command.stdout(writer);
+        finish(command)
+    }
+
     /// `create NAME`; returns the id.
     pub fn create(&self, name: &str) -> String {
         self.run(&["create", name]).expect(0).stdout.trim().to_owned()
@@ -133,6 +144,8 @@ pub struct Running {
     child: Child,
     stdout: Receiver<String>,
     stderr: Arc<Mutex<String>>,
+    /// The thread that collects stderr: it ends when the child's stderr closes.
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Running {
@@ -151,14 +164,14 @@ impl Running {
         let stderr = Arc::new(Mutex::new(String::new()));
         let err = BufReader::new(child.stderr.take().expect("stderr"));
         let collected = Arc::clone(&stderr);
-        std::thread::spawn(move || {
+        let stderr_reader = std::thread::spawn(move || {
             for line in err.lines().map_while(Result::ok) {
                 let mut all = collected.lock();
                 all.push_str(&line);
                 all.push('\n');
             }
         });
-        Running { child, stdout, stderr }
+        Running { child, stdout, stderr, stderr_reader: Some(stderr_reader) }
     }
 
     pub fn pid(&self) -> u32 {
@@ -201,6 +214,11 @@ impl Running {
         signal(self.pid(), "-INT");
     }
 
+    /// Sends `signal` (`-TERM`, `-HUP`), with the `kill` command.
+    pub fn signal(&self, signal_name: &str) {
+        signal(self.pid(), signal_name);
+    }
+
     /// SIGKILL: no chance to clean up.
     pub fn kill(&mut self) {
         self.child.kill().expect("kill");
@@ -211,8 +229,10 @@ impl Running {
         let deadline = Instant::now() + PATIENCE;
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
-                // Let the readers take the last lines.
-                std::thread::sleep(Duration::from_millis(50));
+                // The last lines: stderr closed with the process, so its reader ends.
+                if let Some(reader) = self.stderr_reader.take() {
+                    let _ = reader.join();
+                }
                 return status.code();
             }
             assert!(Instant::now() < deadline, "bgcopy did not exit; stderr:\n{}", self.stderr());
@@ -230,7 +250,7 @@ impl Drop for Running {
     }
 }
 
-/// Sends `signal` (`-INT`, `-KILL`) to `pid`.
+/// Sends `signal` (`-INT`, `-TERM`, `-HUP`, `-KILL`) to `pid`.
 pub fn signal(pid: u32, signal: &str) {
     let status = Command::new("kill").arg(signal).arg(pid.to_string()).status().expect("kill");
     assert!(status.success(), "kill {signal} {pid}");

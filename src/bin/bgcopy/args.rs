@@ -45,7 +45,9 @@ Exit codes:
   2    command-line usage
   3    no such job
   4    the store is held by another process (its process id on stderr)
-  130  interrupted (Ctrl-C); an interrupted transfer is suspended, its bytes kept";
+  130  interrupted (Ctrl-C); an interrupted transfer is suspended, its bytes kept
+  143  the same for SIGTERM, and 129 for SIGHUP (128 plus the signal's number)
+A closed stdout (`bgcopy list | head -1`) stops a verb quietly with 0.";
 
 /// bgcopy: background file transfers (the job model of Windows BITS) from the command line.
 ///
@@ -142,10 +144,10 @@ pub(crate) enum Verb {
     },
     /// A live view of every job: state, bytes, rate, ETA, errors.
     ///
-    /// Redrawn on a terminal; plain lines on stdout otherwise. Ends on Ctrl-C, when stdout
-    /// closes, or when stdin, if it is not a terminal, reaches its end.
+    /// Redrawn on a terminal; plain lines on stdout otherwise. Ends on Ctrl-C (or SIGTERM,
+    /// SIGHUP), when stdout closes, or when stdin, if it is not a terminal, reaches its end.
     Monitor,
-    /// Holds the store and transfers its queued jobs until Ctrl-C.
+    /// Holds the store and transfers its queued jobs until Ctrl-C (or SIGTERM, SIGHUP).
     Serve,
 }
 

@@ -1,7 +1,8 @@
-//! [`Failure`]: why a verb did not end with 0, its exit code (DESIGN 5.4) and what it says on
+//! [`Failure`]: why a verb stopped early, its exit code (DESIGN 5.4) and what it says on
 //! stderr. Every refused operation names its HRESULT as `0x%08X` and the description from
 //! `bgcopy::hresult::description`.
 
+use crate::events::Stop;
 use crate::json::ErrorInfo;
 use bgcopy::{hresult, BgError, JobId};
 use std::fmt;
@@ -24,8 +25,14 @@ pub(crate) enum Failure {
     Locked { path: PathBuf, pid: Option<u32> },
     /// The command line cannot be carried out as written (exit 2).
     Usage(String),
-    /// Ctrl-C (exit 130); what was done about it was already said.
-    Interrupted,
+    /// Ctrl-C, SIGTERM or SIGHUP (exit 128 plus the signal's number: 130, 143, 129); what was
+    /// done about it was already said.
+    Interrupted(Stop),
+    /// Stdout is a pipe whose reader left (`bgcopy list | head -1`): stop writing and exit 0,
+    /// saying nothing. The reader took what it wanted; the verb's work is done or not needed.
+    ReaderLeft,
+    /// Stdout cannot be written for another reason (a full disk behind a redirection; exit 1).
+    Output(std::io::Error),
 }
 
 impl Failure {
@@ -42,19 +49,20 @@ impl Failure {
     /// The exit code.
     pub(crate) fn code(&self) -> u8 {
         match self {
-            Failure::Refused { .. } | Failure::JobFailed { .. } => 1,
+            Failure::ReaderLeft => 0,
+            Failure::Refused { .. } | Failure::JobFailed { .. } | Failure::Output(_) => 1,
             Failure::Usage(_) => 2,
             Failure::NoSuchJob { .. } => 3,
             Failure::Locked { .. } => 4,
-            Failure::Interrupted => 130,
+            Failure::Interrupted(stop) => stop.exit_code(),
         }
     }
 
     /// Says what happened on stderr and gives the exit code.
     pub(crate) fn report(self) -> ExitCode {
         match &self {
-            Failure::Interrupted => {}
-            other => eprintln!("{other}"),
+            Failure::Interrupted(_) | Failure::ReaderLeft => {}
+            other => say!("{other}"),
         }
         ExitCode::from(self.code())
     }
@@ -109,7 +117,9 @@ impl fmt::Display for Failure {
                 )
             }
             Failure::Usage(message) => write!(f, "bgcopy: {message}"),
-            Failure::Interrupted => write!(f, "bgcopy: interrupted"),
+            Failure::Interrupted(stop) => write!(f, "bgcopy: {}", stop.word()),
+            Failure::ReaderLeft => write!(f, "bgcopy: stdout closed"),
+            Failure::Output(error) => write!(f, "bgcopy: cannot write to stdout: {error}"),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Following a job until it settles, for `transfer` and `resume --wait`: start it, show its
-//! progress from its subscription, and on Ctrl-C suspend it durably. The caller then shuts the
+//! progress from its subscription, and on Ctrl-C, SIGTERM or SIGHUP suspend it durably. The caller then shuts the
 //! manager down (which checkpoints the bytes), whatever the outcome.
 
-use crate::events::{Event, Events};
+use crate::events::{Event, Events, Stop};
 use crate::failure::{Code, Failure, Outcome};
 use crate::json::JobInfo;
 use crate::progress::Progress;
@@ -65,9 +65,9 @@ pub(crate) fn follow(job: &Job, then: Then, events: &Events) -> Outcome {
                         _ => {}
                     }
                 }
-                Some(Event::Interrupted) => {
+                Some(Event::Interrupted(stop)) => {
                     progress.clear();
-                    return interrupt(job, then);
+                    return interrupt(job, then, stop);
                 }
                 Some(Event::Ended) => {
                     progress.finish();
@@ -83,11 +83,11 @@ pub(crate) fn follow(job: &Job, then: Then, events: &Events) -> Outcome {
         let success =
             job.complete().map_err(|e| Failure::of(format!("complete job {id}"), Some(id), e))?;
         if success != BgSuccess::Ok {
-            eprintln!("bgcopy: job {id} completed: {}", Code(success.hresult()));
+            say!("bgcopy: job {id} completed: {}", Code(success.hresult()));
         }
-        eprintln!("bgcopy: job {id} complete: the files are in place");
+        say!("bgcopy: job {id} complete: the files are in place");
     } else {
-        eprintln!("bgcopy: job {id} transferred; `bgcopy complete {id}` puts the files in place");
+        say!("bgcopy: job {id} transferred; `bgcopy complete {id}` puts the files in place");
     }
     Ok(())
 }
@@ -113,14 +113,15 @@ fn has_every_file(job: &Job) -> bool {
     progress.files_total > 0 && progress.files_transferred == progress.files_total
 }
 
-/// Ctrl-C: suspends the job (durable when `suspend` returns) unless it is already transferred.
-fn interrupt(job: &Job, then: Then) -> Outcome {
+/// Ctrl-C, SIGTERM or SIGHUP (`stop`): suspends the job (durable when `suspend` returns)
+/// unless it is already transferred.
+fn interrupt(job: &Job, then: Then, stop: Stop) -> Outcome {
     let id = job.get_id();
     let state = job.get_state();
     if state != BgJobState::Transferred {
         if let Err(error) = job.suspend() {
-            eprintln!("{}", Failure::of(format!("suspend job {id}"), Some(id), error));
-            return Err(Failure::Interrupted);
+            say!("{}", Failure::of(format!("suspend job {id}"), Some(id), error));
+            return Err(Failure::Interrupted(stop));
         }
     }
     let bytes = job.get_progress().bytes_transferred;
@@ -128,7 +129,8 @@ fn interrupt(job: &Job, then: Then) -> Outcome {
         Then::Complete => "run the same transfer again",
         Then::Stay => "run this again",
     };
-    eprintln!("bgcopy: interrupted: job {id} is {:?}, {bytes} bytes kept", job.get_state());
-    eprintln!("bgcopy: to continue, {again}, or: bgcopy resume {id} --wait");
-    Err(Failure::Interrupted)
+    let word = stop.word();
+    say!("bgcopy: {word}: job {id} is {:?}, {bytes} bytes kept", job.get_state());
+    say!("bgcopy: to continue, {again}, or: bgcopy resume {id} --wait");
+    Err(Failure::Interrupted(stop))
 }

@@ -10,7 +10,9 @@
 //!
 //! Data goes to stdout, progress and messages to stderr. Exit codes: 0 done; 1 refused (the
 //! HRESULT on stderr) or the job ended in `Error`; 2 usage; 3 no such job; 4 the store is held
-//! by another process; 130 interrupted.
+//! by another process; 130 interrupted (Ctrl-C; 128 plus the signal's number for SIGTERM, 143,
+//! and SIGHUP, 129). A closed stdout (`bgcopy list | head -1`) ends a verb
+//! quietly with 0.
 //!
 //! | file | holds |
 //! |---|---|
@@ -19,12 +21,22 @@
 //! | `open.rs` | opening the store when another process may hold it; holding it for a transfer |
 //! | `snapshot.rs` | the view a holder publishes for other processes |
 //! | `json.rs` | the stable JSON records of `list`, `info` and the snapshot |
-//! | `events.rs` | the one queue a waiting verb sleeps on: notifications, Ctrl-C, end of stdin |
+//! | `events.rs` | the one queue a waiting verb sleeps on: notifications, signals, end of stdin |
 //! | `follow.rs` | following a job to the end for `transfer` and `resume --wait` |
 //! | `progress.rs` | a followed job's progress bar or plain lines, with rate and ETA |
 //! | `text.rs` | how figures read, plain and human |
 //! | `failure.rs` | why a verb failed: exit codes and messages |
+//! | `output.rs` | writing data to stdout, which the reader may have closed |
 //! | `transfer.rs`, `verbs.rs`, `monitor.rs`, `serve.rs` | the verbs |
+
+/// `eprintln!` that never panics: a message stderr cannot take (a terminal that hung up, a pipe
+/// whose reader left) is dropped, so that the verb still stops durably and exits with its code.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 mod args;
 mod events;
@@ -34,6 +46,7 @@ mod json;
 mod location;
 mod monitor;
 mod open;
+mod output;
 mod progress;
 mod serve;
 mod snapshot;

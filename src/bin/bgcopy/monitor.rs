@@ -3,7 +3,7 @@
 //! the store for longer than one read (so a `transfer` can start meanwhile): each refresh reads
 //! the holder's published view, or opens the store, reads it and lets go. Rate and ETA come from
 //! one [`RateMeter`] per job fed with those figures, so the transfers do nothing for it. Ends on
-//! Ctrl-C (130), when stdout closes, or when stdin (if it is not a terminal) reaches its end.
+//! Ctrl-C (130; SIGTERM 143, SIGHUP 129), when stdout closes, or when stdin (if it is not a terminal) reaches its end.
 
 use crate::events::{Event, Events};
 use crate::failure::{Failure, Outcome};
@@ -11,12 +11,12 @@ use crate::json::JobInfo;
 use crate::open::{self, View};
 use crate::progress::LINE_EVERY;
 use crate::verbs::figures;
-use crate::{snapshot, text};
+use crate::{output, snapshot, text};
 use bgcopy::{Rate, RateMeter};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -71,19 +71,18 @@ pub(crate) fn monitor(dir: &Path) -> Outcome {
             .collect();
         match &screen {
             Some(bar) => bar.set_message(table(dir, &frame, &rates)),
-            None => {
-                if !plain(&frame, &rates) {
-                    return Ok(()); // stdout closed
-                }
-            }
+            None => match plain(&frame, &rates) {
+                Err(Failure::ReaderLeft) => return Ok(()),
+                other => other?,
+            },
         }
         let wait = if terminal { REDRAW_EVERY } else { LINE_EVERY };
         match events.next(wait) {
-            Some(Event::Interrupted) => {
+            Some(Event::Interrupted(stop)) => {
                 if let Some(bar) = &screen {
                     bar.abandon();
                 }
-                return Err(Failure::Interrupted);
+                return Err(Failure::Interrupted(stop));
             }
             Some(Event::InputClosed) => return Ok(()),
             _ => {}
@@ -127,9 +126,9 @@ fn read(dir: &Path) -> Result<Frame, Failure> {
     }
 }
 
-/// The plain lines of a frame, on stdout: a header, then one line per job. `false` once stdout
-/// is closed.
-fn plain(frame: &Frame, rates: &[Rate]) -> bool {
+/// The plain lines of a frame, on stdout: a header, then one line per job.
+/// [`Failure::ReaderLeft`] once stdout is closed.
+fn plain(frame: &Frame, rates: &[Rate]) -> Outcome {
     let mut out = format!("{} jobs={}\n", frame.source, frame.jobs.len());
     for (job, rate) in frame.jobs.iter().zip(rates) {
         let summary = &job.summary;
@@ -140,8 +139,7 @@ fn plain(frame: &Frame, rates: &[Rate]) -> bool {
         }
         out.push('\n');
     }
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()).is_ok()
+    output::print(&out)
 }
 
 /// The terminal view of a frame.

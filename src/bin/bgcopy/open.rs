@@ -44,7 +44,7 @@ pub(crate) enum View {
 
 /// Opens store `dir` to change jobs: another holder is exit 4.
 pub(crate) fn for_change(dir: &Path, engine: Engine) -> Result<Manager, Failure> {
-    match open(dir, engine, PATIENCE)? {
+    match open(dir, engine, PATIENCE, Purpose::Change)? {
         Ok(manager) => Ok(manager),
         Err((pid, _)) => Err(Failure::Locked { path: dir.to_owned(), pid }),
     }
@@ -59,7 +59,7 @@ pub(crate) fn hold(dir: &Path, body: impl FnOnce(&Manager) -> Outcome) -> Outcom
     let outcome = body(&manager);
     publisher.stop();
     if !manager.shutdown(SHUTDOWN) {
-        eprintln!(
+        say!(
             "bgcopy: warning: a transfer did not stop in time; its last bytes may be fetched again"
         );
     }
@@ -69,7 +69,7 @@ pub(crate) fn hold(dir: &Path, body: impl FnOnce(&Manager) -> Outcome) -> Outcom
 /// Opens store `dir` to read it, or reads its holder's view; waits at most `patience` for a
 /// holder that publishes none. A holder without a view is exit 4.
 pub(crate) fn for_reading(dir: &Path, patience: Duration) -> Result<View, Failure> {
-    match open(dir, Engine::Off, patience)? {
+    match open(dir, Engine::Off, patience, Purpose::Read)? {
         Ok(manager) => Ok(View::Direct(manager)),
         Err((_, Some(snapshot))) => Ok(View::Holder(snapshot)),
         Err((pid, None)) => Err(Failure::Locked { path: dir.to_owned(), pid }),
@@ -79,8 +79,33 @@ pub(crate) fn for_reading(dir: &Path, patience: Duration) -> Result<View, Failur
 /// The locked store's holder, and its view if it published one.
 type Held = (Option<u32>, Option<Snapshot>);
 
+/// Why a verb opens the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// To change jobs (or transfer them): the library's full recovery at open.
+    Change,
+    /// Only to read it (`list`, `info`, `monitor`, which opens it once a refresh).
+    ///
+    /// A reader should change nothing, but the library has no read-only open: `try_build` runs
+    /// recovery, which finishes a `complete()` or `cancel()` a crash interrupted, cuts or
+    /// restarts files whose temporary file is short, and removes orphaned temporary files.
+    /// What the command line can avoid cheaply, it does: with no retention period, a reader
+    /// never cancels (and deletes the files of) jobs left untouched past it; the next verb that
+    /// changes jobs does. The rest needs a library API, for instance
+    /// `ManagerBuilder::read_only()` (or `Manager::open_read_only(dir)`): takes the lock (or a
+    /// shared one), loads the records, reports unreadable ones, runs no recovery, writes
+    /// nothing, and refuses every change with an error, no engine (test in
+    /// `tests/cli.rs`, ignored until then: `list_leaves_an_orphaned_temporary_file_alone`).
+    Read,
+}
+
 /// The opened store, or who holds it. Fails for anything but a held store.
-fn open(dir: &Path, engine: Engine, patience: Duration) -> Result<Result<Manager, Held>, Failure> {
+fn open(
+    dir: &Path,
+    engine: Engine,
+    patience: Duration,
+    purpose: Purpose,
+) -> Result<Result<Manager, Held>, Failure> {
     let deadline = Instant::now() + patience;
     loop {
         let builder = Manager::builder().store(dir);
@@ -88,13 +113,14 @@ fn open(dir: &Path, engine: Engine, patience: Duration) -> Result<Result<Manager
             Engine::On => builder,
             Engine::Off => builder.without_engine(),
         };
+        let builder = match purpose {
+            Purpose::Change => builder,
+            Purpose::Read => builder.retention(None),
+        };
         let pid = match builder.try_build() {
             Ok(manager) => {
                 for unreadable in manager.unreadable_jobs() {
-                    eprintln!(
-                        "bgcopy: warning: a job record cannot be read: {}",
-                        unreadable.reason
-                    );
+                    say!("bgcopy: warning: a job record cannot be read: {}", unreadable.reason);
                 }
                 return Ok(Ok(manager));
             }
@@ -104,6 +130,20 @@ fn open(dir: &Path, engine: Engine, patience: Duration) -> Result<Result<Manager
             }
         };
         // Only the view of the process that holds the lock (any, where its id is unknown).
+        //
+        // What holds per platform (README, "Several processes"): on Unix (Linux, macOS, the
+        // BSDs) the lock is a `flock` on `LOCK`, in which the holder writes its pid, so a view is
+        // used only while the process it names holds the lock, and a view a dead holder left is
+        // never used. The pid is `None` there only in the instant between a holder taking the
+        // lock and writing its pid. On Windows the lock is `LockFileEx`, which also keeps other
+        // processes from reading `LOCK`, so `pid` is always `None`: any fresh view (written
+        // within `snapshot::STALE`) is trusted, whoever wrote it. So a view left by a holder
+        // that crashed less than that ago, or written by any process that can write the store
+        // directory, can be shown as the holder's. It is only a view: it changes nothing, verbs
+        // that change jobs exit with 4 either way, and the directory is the user's
+        // (`%LOCALAPPDATA%`'s ACL). Closing the gap needs the holder's pid readable on Windows
+        // too, e.g. written by the library to a second file next to `LOCK` once it holds the
+        // lock (a library change).
         let view = snapshot::read(dir).filter(|s| pid.is_none_or(|pid| s.pid == pid));
         if view.as_ref().is_some_and(Snapshot::is_fresh) || Instant::now() >= deadline {
             return Ok(Err((pid, view)));
@@ -116,7 +156,7 @@ fn open(dir: &Path, engine: Engine, patience: Duration) -> Result<Result<Manager
 pub(crate) fn say_holder(snapshot: &Snapshot) {
     let age = snapshot.age();
     let stale = if snapshot.is_fresh() { "" } else { " (stale: it stopped publishing)" };
-    eprintln!(
+    say!(
         "bgcopy: the store is held by process {}; showing its view from {:.1} s ago{stale}",
         snapshot.pid,
         age.as_secs_f64()

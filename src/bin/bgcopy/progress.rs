@@ -91,7 +91,7 @@ impl Progress {
     pub(crate) fn note(&self, message: &str) {
         match &self.style {
             Style::Bar(bar, _) => bar.println(format!("bgcopy: {message}")),
-            Style::Lines(_) => eprintln!("bgcopy: {message}"),
+            Style::Lines(_) => say!("bgcopy: {message}"),
         }
     }
 
@@ -120,7 +120,7 @@ impl Progress {
             }
             Style::Lines(last) => {
                 if now || last.is_none_or(|last| last.elapsed() >= LINE_EVERY) {
-                    eprintln!("{}", text::plain(&self.id, self.state, &self.figures, &rate));
+                    say!("{}", text::plain(&self.id, self.state, &self.figures, &rate));
                     *last = Some(Instant::now());
                 }
             }

@@ -1,6 +1,6 @@
 //! `serve`: holds the store and runs the engine, so that its queued jobs are transferred, and
 //! publishes its view for `list`, `info` and `monitor` in other processes, until Ctrl-C (exit
-//! 130, after a durable shutdown). Says each state change and failure on stderr.
+//! 130, after a durable shutdown), SIGTERM (143) or SIGHUP (129). Says each state change and failure on stderr.
 
 use crate::events::{Event, Events};
 use crate::failure::{Code, Failure, Outcome};
@@ -19,7 +19,7 @@ pub(crate) fn serve(dir: &Path) -> Outcome {
             .iter()
             .filter(|job| !job.get_state().is_settled() && !job.get_state().is_final())
             .count();
-        eprintln!(
+        say!(
             "bgcopy: serving store {} as process {} ({queued} job(s) to transfer); Ctrl-C stops",
             dir.display(),
             std::process::id()
@@ -39,18 +39,18 @@ pub(crate) fn serve(dir: &Path) -> Outcome {
                         ),
                         Err(_) => ("-".to_owned(), "-".to_owned()),
                     };
-                    eprintln!("job={job} state={state:?} bytes={bytes} files={files}");
+                    say!("job={job} state={state:?} bytes={bytes} files={files}");
                     if state == BgJobState::Transferred {
-                        eprintln!("bgcopy: job {job} transferred; `bgcopy complete {job}` (after this serve) puts its files in place");
+                        say!("bgcopy: job {job} transferred; `bgcopy complete {job}` (after this serve) puts its files in place");
                     }
                 }
                 Some(Event::Job(Notification::Failed { job, hresult, transient, .. })) => {
                     let kind = if transient { "transient error, retried later" } else { "error" };
-                    eprintln!("bgcopy: job {job}: {kind}: {}", Code(hresult));
+                    say!("bgcopy: job {job}: {kind}: {}", Code(hresult));
                 }
-                Some(Event::Interrupted) => {
-                    eprintln!("bgcopy: interrupted: stopping; the jobs keep their bytes");
-                    return Err(Failure::Interrupted);
+                Some(Event::Interrupted(stop)) => {
+                    say!("bgcopy: {}: stopping; the jobs keep their bytes", stop.word());
+                    return Err(Failure::Interrupted(stop));
                 }
                 Some(Event::Ended) => return Ok(()),
                 Some(_) | None => {}

@@ -8,12 +8,11 @@ use crate::events::Events;
 use crate::failure::{Failure, Outcome};
 use crate::follow::{follow, Then};
 use crate::location::absolute;
-use crate::open;
+use crate::{open, output};
 use bgcopy::{
     BackgroundCopyFile, BackgroundCopyJob, BackgroundCopyManager, BgFileInfo, BgJobType, Job,
     Manager,
 };
-use std::io::Write;
 use std::path::Path;
 
 /// The connections and the cap asked for on the command line (`None`: leave the job's).
@@ -39,10 +38,7 @@ pub(crate) fn transfer(
         let job = match same_job(manager, &files) {
             Some(job) => {
                 let (state, bytes) = (job.get_state(), job.get_progress().bytes_transferred);
-                eprintln!(
-                    "bgcopy: continuing job {} ({state:?}, {bytes} bytes kept)",
-                    job.get_id()
-                );
+                say!("bgcopy: continuing job {} ({state:?}, {bytes} bytes kept)", job.get_id());
                 job
             }
             None => create(manager, &files, name)?,
@@ -55,10 +51,8 @@ pub(crate) fn transfer(
             job.set_max_bytes_per_second(Some(rate))
                 .map_err(|e| Failure::of("set the bandwidth cap", Some(job.get_id()), e))?;
         }
-        let mut stdout = std::io::stdout().lock();
         // A closed stdout does not stop the transfer: the id is also in the messages.
-        let _ = writeln!(stdout, "{}", job.get_id()).and_then(|()| stdout.flush());
-        drop(stdout);
+        let _ = output::print(&format!("{}\n", job.get_id()));
         follow(&job, Then::Complete, &events)
     })
 }

@@ -9,11 +9,12 @@ use crate::follow::{follow, Then};
 use crate::json::{self, JobInfo, JobSummary};
 use crate::location::absolute;
 use crate::open::{self, Engine, View};
-use crate::{snapshot, text};
+use crate::{output, snapshot, text};
 use bgcopy::{
     BackgroundCopyJob, BackgroundCopyManager, BgJobProgress, BgJobType, BgSuccess, Job, JobId,
     Manager,
 };
+use std::fmt::Write as _;
 use std::path::Path;
 
 /// What `suspend`, `cancel`, `complete` and `resume` do.
@@ -31,8 +32,20 @@ pub(crate) fn create(dir: &Path, name: &str) -> Outcome {
     let job = manager
         .create_job(name, BgJobType::Download)
         .map_err(|e| Failure::of(format!("create job {name:?}"), None, e))?;
-    println!("{}", job.get_id());
-    Ok(())
+    // The job exists once `create_job` returns (it is durable): a stdout that cannot take the id
+    // does not make this a failure to create it. The id goes to stderr instead.
+    let id = job.get_id();
+    match output::print(&format!("{id}\n")) {
+        Err(Failure::ReaderLeft) => {
+            say!("bgcopy: created job {id} (stdout is closed)");
+            Ok(())
+        }
+        Err(failure) => {
+            say!("bgcopy: created job {id}, but its id cannot be written to stdout");
+            Err(failure)
+        }
+        Ok(()) => Ok(()),
+    }
 }
 
 /// `addfile ID URL DEST`.
@@ -42,7 +55,7 @@ pub(crate) fn addfile(dir: &Path, id: JobId, url: &str, dest: &Path) -> Outcome 
     let job = find(&manager, id)?;
     job.add_file(url, &dest)
         .map_err(|e| Failure::of(format!("add {url} to job {id}"), Some(id), e))?;
-    eprintln!("bgcopy: added {url} -> {} to job {id}", dest.display());
+    say!("bgcopy: added {url} -> {} to job {id}", dest.display());
     Ok(())
 }
 
@@ -58,15 +71,15 @@ pub(crate) fn change(dir: &Path, id: JobId, change: Change) -> Outcome {
         Change::Complete => job.complete().map_err(|e| refused("complete", e)),
     }?;
     if success != BgSuccess::Ok {
-        eprintln!("bgcopy: {}", Code(success.hresult()));
+        say!("bgcopy: {}", Code(success.hresult()));
     }
     match change {
-        Change::Resume => eprintln!(
+        Change::Resume => say!(
             "bgcopy: job {id} is queued; `bgcopy serve` transfers it (or `bgcopy resume {id} --wait`)"
         ),
-        Change::Complete => eprintln!("bgcopy: job {id} complete: the files are in place"),
-        Change::Cancel => eprintln!("bgcopy: job {id} cancelled"),
-        Change::Suspend => eprintln!("bgcopy: job {id} suspended"),
+        Change::Complete => say!("bgcopy: job {id} complete: the files are in place"),
+        Change::Cancel => say!("bgcopy: job {id} cancelled"),
+        Change::Suspend => say!("bgcopy: job {id} suspended"),
     }
     Ok(())
 }
@@ -81,16 +94,18 @@ pub(crate) fn resume_and_wait(dir: &Path, id: JobId) -> Outcome {
 pub(crate) fn list(dir: &Path, as_json: bool) -> Outcome {
     let jobs: Vec<JobSummary> = read_jobs(dir)?.into_iter().map(|job| job.summary).collect();
     if as_json {
-        println!("{}", json::to_text(&jobs));
-        return Ok(());
+        return output::print(&format!("{}\n", json::to_text(&jobs)));
     }
+    let mut out = String::new();
     for job in &jobs {
         let files = format!("{}/{}", job.files_transferred, job.files_total);
         let state = format!("{:?}", job.state);
         let bytes = text::bytes(&figures(job));
-        println!("{} {state:<14} {files:>5} {bytes:<25} {:?}", job.id, job.display_name);
+        let _ =
+            writeln!(out, "{} {state:<14} {files:>5} {bytes:<25} {:?}", job.id, job.display_name);
     }
-    eprintln!("bgcopy: {} job(s)", jobs.len());
+    output::print(&out)?;
+    say!("bgcopy: {} job(s)", jobs.len());
     Ok(())
 }
 
@@ -100,30 +115,32 @@ pub(crate) fn info(dir: &Path, id: JobId, as_json: bool) -> Outcome {
     let job = read_jobs(dir)?.into_iter().find(|job| job.summary.id == wanted);
     let job = job.ok_or(Failure::NoSuchJob { id })?;
     if as_json {
-        println!("{}", json::to_text(&job));
-        return Ok(());
+        return output::print(&format!("{}\n", json::to_text(&job)));
     }
     let summary = &job.summary;
-    println!("id       {}", summary.id);
-    println!("name     {}", summary.display_name);
-    println!("state    {:?}", summary.state);
-    println!("bytes    {}", text::bytes(&figures(summary)));
-    println!("files    {} / {}", summary.files_transferred, summary.files_total);
+    let mut out = String::new();
+    let _ = writeln!(out, "id       {}", summary.id);
+    let _ = writeln!(out, "name     {}", summary.display_name);
+    let _ = writeln!(out, "state    {:?}", summary.state);
+    let _ = writeln!(out, "bytes    {}", text::bytes(&figures(summary)));
+    let _ = writeln!(out, "files    {} / {}", summary.files_transferred, summary.files_total);
     let cap = job.max_bytes_per_second.map_or_else(|| "no cap".to_owned(), |c| format!("{c} B/s"));
-    println!("limits   {} connection(s) per file, {cap}", job.max_connections);
+    let _ = writeln!(out, "limits   {} connection(s) per file, {cap}", job.max_connections);
     for (index, file) in job.files.iter().enumerate() {
         let total = file.bytes_total.map_or_else(|| "?".to_owned(), |t| t.to_string());
         let done = if file.completed { ", completed" } else { "" };
-        println!("file {index}   {}", file.remote);
-        println!("         -> {} ({} / {total} bytes{done})", file.local, file.bytes_transferred);
+        let _ = writeln!(out, "file {index}   {}", file.remote);
+        let (local, bytes) = (&file.local, file.bytes_transferred);
+        let _ = writeln!(out, "         -> {local} ({bytes} / {total} bytes{done})");
     }
     if let Some(error) = &job.error {
-        println!("error    {} {} ({})", error.hresult_hex, error.description, error.context_name());
+        let (hex, context) = (&error.hresult_hex, error.context_name());
+        let _ = writeln!(out, "error    {hex} {} ({context})", error.description);
         if !error.message.is_empty() {
-            println!("         {}", error.message);
+            let _ = writeln!(out, "         {}", error.message);
         }
     }
-    Ok(())
+    output::print(&out)
 }
 
 /// Every job that is not final: read from the store, or from its holder's view.
