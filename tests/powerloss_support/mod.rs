@@ -80,7 +80,9 @@ struct State {
     /// What each step was (`fsync <path>`, `fsyncdir <path>`), in order.
     log: Vec<String>,
     /// Stop at this step.
-    freeze_at: Option<u64>,
+    freeze_at: Option<Freeze>,
+    /// How many steps of each label were asked for.
+    occurrences: HashMap<String, u64>,
     frozen: bool,
     /// The answers to the steps held since the freeze.
     held: Vec<ReplyEmpty>,
@@ -105,6 +107,7 @@ impl State {
             steps: 0,
             log: Vec::new(),
             freeze_at: None,
+            occurrences: HashMap::new(),
             frozen: false,
             held: Vec::new(),
             fail_dir_syncs: false,
@@ -190,10 +193,17 @@ impl State {
     /// A durability step: applied and answered, or held once the file system is frozen.
     fn step(&mut self, what: String, reply: ReplyEmpty, apply: impl FnOnce(&mut State)) -> bool {
         self.steps += 1;
+        let what = label(&what);
+        let occurrence = self.occurrences.entry(what.clone()).or_default();
+        *occurrence += 1;
+        let occurrence = *occurrence;
+        let hit = match &self.freeze_at {
+            Some(Freeze::At(n)) => *n == self.steps,
+            Some(Freeze::Key(key, n)) => *key == what && *n == occurrence,
+            None => false,
+        };
+        self.frozen |= hit;
         self.log.push(what);
-        if self.freeze_at == Some(self.steps) {
-            self.frozen = true;
-        }
         if self.frozen {
             self.held.push(reply);
             return true;
@@ -228,6 +238,32 @@ impl State {
         }
         self.cuts += 1;
     }
+}
+
+/// Where the file system stops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Freeze {
+    /// At the n-th step (from 1).
+    At(u64),
+    /// At the n-th step (from 1) with this label (see [`label`]).
+    Key(String, u64),
+}
+
+/// A step's label: the operation and the path, with the job tag of a bgcopy temporary file
+/// (`.<name>.<tag>-<index>.bgcopy.tmp`) replaced by `*`, so that a step has the same label in
+/// every run of a scenario.
+pub fn label(what: &str) -> String {
+    what.split('/')
+        .map(|part| match part.strip_suffix(".bgcopy.tmp") {
+            Some(stem) => {
+                let (name, tag) = stem.rsplit_once('.').unwrap_or((stem, ""));
+                let index = tag.split_once('-').map_or("", |(_, index)| index);
+                format!("{name}.*-{index}.bgcopy.tmp")
+            }
+            None => part.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 type Shared = Arc<(Mutex<State>, Condvar)>;
@@ -647,12 +683,11 @@ impl PowerFs {
         }
     }
 
-    /// Stops at durability step `n` (counted from the last [`PowerFs::reset_steps`]): that step
-    /// and every later one are held, neither applied nor answered, until [`PowerFs::cut`].
-    pub fn freeze_at(&self, n: u64) {
+    /// Stops at a later durability step (counted from the last [`PowerFs::reset_steps`]): that
+    /// step and every later one are held, neither applied nor answered, until [`PowerFs::cut`].
+    pub fn freeze_at(&self, at: Freeze) {
         let mut state = self.state();
-        state.freeze_at = Some(n);
-        state.frozen = state.steps >= n;
+        state.freeze_at = Some(at);
     }
 
     /// Starts counting durability steps again from zero, and forgets their log.
@@ -660,6 +695,7 @@ impl PowerFs {
         let mut state = self.state();
         state.steps = 0;
         state.log.clear();
+        state.occurrences.clear();
     }
 
     /// Waits until the file system froze (true), or `timeout` passed (false).
@@ -687,7 +723,8 @@ impl PowerFs {
         self.state().steps
     }
 
-    /// What each step since the last reset was (`fsync /path`, `fsyncdir /path`).
+    /// The label of each step since the last reset (`fsync /path`, `fsyncdir /path`; see
+    /// [`label`]).
     pub fn step_log(&self) -> Vec<String> {
         self.state().log.clone()
     }
