@@ -82,12 +82,30 @@ fn sync_dir(dir: &Path) {
 #[test]
 fn powerloss_child() {
     let Ok(scenario) = std::env::var(CHILD) else { return };
+    // The test harness has written "test powerloss_child ... " without a line end: every line
+    // the parent reads starts after this one.
+    println!();
     let store = PathBuf::from(std::env::var("BGCOPY_STORE").unwrap());
     let downloads = PathBuf::from(std::env::var("BGCOPY_DOWNLOADS").unwrap());
     let url = std::env::var("BGCOPY_URL").unwrap();
     let seed: u64 = std::env::var("BGCOPY_SEED").unwrap().parse().unwrap();
+    if scenario == "sync-one" {
+        // For the file system's own test: one file written, synced, its directory synced.
+        let mut file = File::create(downloads.join("x")).unwrap();
+        file.write_all(b"synced").unwrap();
+        file.sync_all().unwrap();
+        println!("ack file-synced");
+        sync_dir(&downloads);
+        println!("ack dir-synced");
+        println!("done");
+        std::thread::sleep(PATIENCE);
+        return;
+    }
     // Which named durability step the library reached, for the failure messages.
-    bgcopy::__set_fault_hook(|name, path| println!("point {name} {}", path.display()));
+    bgcopy::__set_fault_hook(|name, path| {
+        let thread = std::thread::current().id();
+        println!("point {name} {thread:?} {}", path.display());
+    });
     let manager = open(&store).unwrap();
     println!("opened");
     let child = Child_ { manager: &manager, downloads: &downloads, url: &url };
@@ -163,9 +181,20 @@ impl Child_<'_> {
         assert_eq!(job.wait(PATIENCE), BgJobState::Transferred, "{:?}", job.get_error());
     }
 
+    /// Waits until `job` has bytes on disk (or all of them).
+    fn wait_for_bytes(&self, job: &Job) {
+        let deadline = Instant::now() + PATIENCE;
+        while job.get_progress().bytes_transferred == 0
+            && job.get_state() != BgJobState::Transferred
+        {
+            assert!(Instant::now() < deadline, "{} never started", job.get_display_name());
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
     /// Every kind of change, in a fixed order: create, add, set, resume, checkpoints and
-    /// transfers, complete; suspend and resume in the middle of a transfer; cancel with bytes on
-    /// disk.
+    /// transfers, complete; suspend, set and resume with bytes on disk; cancel with bytes on
+    /// disk, after another job's complete() synced the downloads directory.
     fn steps(&self) {
         let a = self.create("a");
         self.add(&a, "a", &[0, 1]);
@@ -174,29 +203,19 @@ impl Child_<'_> {
         let b = self.create("b");
         self.add(&b, "b", &[2]);
         self.state_call("resume", &b);
-        // b: suspended with some bytes on disk, changed, resumed.
-        let deadline = Instant::now() + PATIENCE;
-        while b.get_progress().bytes_transferred == 0 && b.get_state() != BgJobState::Transferred {
-            assert!(Instant::now() < deadline, "b never started");
-            std::thread::sleep(Duration::from_millis(2));
-        }
+        self.wait_for_bytes(&b);
         self.state_call("suspend", &b);
         self.describe(&b, "db");
-        self.state_call("resume", &b);
-        self.wait_transferred(&a);
-        self.state_call("complete", &a);
-        self.wait_transferred(&b);
-        self.state_call("complete", &b);
-        // c: cancelled with bytes on disk.
         let c = self.create("c");
         self.add(&c, "c", &[3]);
         self.state_call("resume", &c);
-        while c.get_progress().bytes_transferred == 0 && c.get_state() != BgJobState::Transferred {
-            assert!(Instant::now() < deadline, "c never started");
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        std::thread::sleep(Duration::from_millis(60));
+        self.wait_for_bytes(&c);
+        self.wait_transferred(&a);
+        self.state_call("complete", &a);
         self.state_call("cancel", &c);
+        self.state_call("resume", &b);
+        self.wait_transferred(&b);
+        self.state_call("complete", &b);
     }
 
     /// Random calls on up to four jobs (as in `tests/crash.rs`).
@@ -284,9 +303,38 @@ impl Run {
         self.lines.iter().filter_map(|l| l.strip_prefix("ack "))
     }
 
-    /// The last named fault point the child reached.
-    fn last_point(&self) -> &str {
-        self.lines.iter().rev().find_map(|l| l.strip_prefix("point ")).unwrap_or("(none)")
+    /// The named fault points the child reached: `(name, thread, path)`.
+    fn points(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.lines.iter().filter_map(|l| {
+            let mut words = l.strip_prefix("point ")?.splitn(3, ' ');
+            Some((words.next()?, words.next()?, words.next()?))
+        })
+    }
+
+    /// The last named fault point the child reached, and its path.
+    fn last_point(&self) -> String {
+        self.points().last().map_or("(none)".to_owned(), |(name, _, path)| format!("{name} {path}"))
+    }
+
+    /// The temporary files whose bytes a checkpoint recorded: synced (`checkpoint:synced`),
+    /// then the checkpoint's commit returned (`store:after-commit` on the same thread).
+    fn checkpointed(&self) -> Vec<PathBuf> {
+        let mut pending: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut recorded: Vec<PathBuf> = Vec::new();
+        for (name, thread, path) in self.points() {
+            match name {
+                "checkpoint:synced" => pending.entry(thread).or_default().push(path),
+                "store:after-commit" => {
+                    for temp in pending.remove(thread).unwrap_or_default() {
+                        if !recorded.iter().any(|r| r == Path::new(temp)) {
+                            recorded.push(PathBuf::from(temp));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        recorded
     }
 }
 
@@ -451,7 +499,26 @@ fn check_and_finish(trial: &Trial, run: &Run) -> Vec<String> {
             }
         }
     }
-    // 2. Every acknowledged change is there, seen without an engine.
+    // 2. DESIGN 6.1: "a temporary file's directory entry [survives] once a checkpoint has
+    //    recorded its bytes" (unless its job's complete() or cancel() was under way).
+    for temp in run.checkpointed() {
+        let name = temp.file_name().unwrap().to_string_lossy().into_owned();
+        let tag = name.rsplit_once(".bgcopy.tmp").and_then(|(stem, _)| stem.rsplit_once('.'));
+        let tag = tag.and_then(|(_, tag)| tag.split_once('-')).map(|(tag, _)| tag.to_uppercase());
+        let owner = promised.iter().find(|(id, _)| {
+            tag.as_deref()
+                .is_some_and(|tag| id.to_string().trim_start_matches('{').starts_with(tag))
+        });
+        if owner.is_some_and(|(_, promise)| promise.ending) {
+            continue;
+        }
+        if !temp.exists() {
+            problems.push(format!(
+                "{name}: a checkpoint recorded its bytes, but its directory entry was lost"
+            ));
+        }
+    }
+    // 3. Every acknowledged change is there, seen without an engine.
     let manager = match Manager::builder().without_engine().store(&trial.store).try_build() {
         Ok(manager) => manager,
         Err(e) => {
@@ -520,7 +587,7 @@ fn check_and_finish(trial: &Trial, run: &Run) -> Vec<String> {
         }
     }
     drop(manager);
-    // 3. Everything left finishes, byte-identical, and no temporary file is left.
+    // 4. Everything left finishes, byte-identical, and no temporary file is left.
     let manager = match open(&trial.store) {
         Ok(manager) => manager,
         Err(e) => {
@@ -647,6 +714,36 @@ fn the_file_system_loses_exactly_what_was_not_synced() {
     let names: Vec<_> = std::fs::read_dir(root).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names.len(), 3, "{names:?}");
     assert!(fs.unsupported().is_empty(), "{:?}", fs.unsupported());
+}
+
+/// The file system's freeze: a process that asks for a held step is killed with the step
+/// unapplied, and what it synced before is kept.
+#[test]
+fn a_process_stopped_at_a_durability_step_loses_that_step_and_keeps_the_earlier_ones() {
+    let cases = [
+        (Some(Freeze::Key("fsync /downloads/x".to_owned(), 1)), None, 0),
+        (Some(Freeze::Key("fsyncdir /downloads".to_owned(), 1)), None, 1),
+        (Some(Freeze::At(2)), None, 1),
+        (None, Some(&b"synced"[..]), 2),
+    ];
+    for (freeze, kept, acks) in cases {
+        let trial = Trial::new(format!("{freeze:?}"), false);
+        let cut = match &freeze {
+            Some(at) => Cut::AtStep(at.clone()),
+            None => Cut::AfterScenario,
+        };
+        let run = run_child(&trial, "sync-one", "http://unused", 0, cut);
+        assert_eq!(run.frozen, freeze.is_some(), "{freeze:?}");
+        assert_eq!(
+            run.acks().count(),
+            acks,
+            "{freeze:?}: {:?} {:?}",
+            run.lines,
+            trial.fs.step_log()
+        );
+        trial.fs.cut();
+        assert_eq!(std::fs::read(trial.downloads.join("x")).ok().as_deref(), kept, "{freeze:?}");
+    }
 }
 
 /// Every durability step of a scenario that makes every kind of change (create, add, set,
