@@ -109,12 +109,19 @@ fn powerloss_child() {
         let thread = std::thread::current().id();
         println!("point {name} {thread:?} {}", path.display());
     });
-    let manager = open(&store).unwrap();
+    let manager = if scenario == "recover" {
+        // Recovery alone: no engine resumes anything.
+        Manager::builder().without_engine().store(&store).try_build().unwrap()
+    } else {
+        open(&store).unwrap()
+    };
     println!("opened");
     let child = Child_ { manager: &manager, downloads: &downloads, url: &url };
     match scenario.as_str() {
         "steps" => child.steps(),
         "random" => child.random(seed),
+        // Only the store's open, which recovers, for cuts during recovery.
+        "recover" => {}
         "segments" => {
             let job = child.create("segments");
             child.add(&job, "big", &[BIG]);
@@ -846,6 +853,89 @@ fn a_power_loss_before_each_durability_step_keeps_every_acknowledged_change() {
     if only.is_none() {
         assert!(cut > 10, "the scenario has durability steps");
     }
+    report(&all);
+}
+
+/// A power loss during recovery: the scenario of the test above is cut before each of its
+/// directory syncs and its temporary files' syncs (and after its end), then the store's open
+/// (which recovers) is cut before each of its own durability steps, and only then is the store
+/// reopened and checked against what the first run acknowledged. A problem that the same first
+/// cut shows without a cut during recovery is the test above's; this one reports what the cut
+/// during recovery adds.
+#[test]
+fn a_power_loss_during_recovery_keeps_every_acknowledged_change() {
+    let server = server();
+    let url = server.url("");
+    let mut all = Vec::new();
+    let listing = Trial::new("listing".to_owned(), false);
+    let run = run_child(&listing, "steps", &url, 0, Cut::AfterScenario);
+    assert!(run.done, "the scenario failed: {:?}", run.lines);
+    let mut occurrences: HashMap<String, u64> = HashMap::new();
+    let mut first_cuts: Vec<Option<Freeze>> = listing
+        .fs
+        .step_log()
+        .into_iter()
+        .filter_map(|label| {
+            let n = occurrences.entry(label.clone()).or_default();
+            *n += 1;
+            (!label.contains("bgcopy.redb")).then(|| Some(Freeze::Key(label, *n)))
+        })
+        .collect();
+    first_cuts.push(None);
+    drop(listing);
+    let (mut recovery_cuts, mut recovery_steps) = (0, 0);
+    for first in first_cuts {
+        let name = match &first {
+            Some(Freeze::Key(label, n)) => format!("cut before {label} #{n}"),
+            _ => "cut after the scenario".to_owned(),
+        };
+        let trial = Trial::new(name.clone(), false);
+        let cut = first.clone().map_or(Cut::AfterScenario, Cut::AtStep);
+        let run = run_child(&trial, "steps", &url, 0, cut);
+        if first.is_some() && !run.frozen {
+            continue;
+        }
+        trial.fs.cut();
+        let disk = trial.fs.snapshot();
+        // What is lost without a second cut belongs to the test above: only what a cut during
+        // recovery loses on top of it is recovery's.
+        let baseline = check_and_finish(&trial, &run);
+        trial.fs.restore(&disk);
+        // The recovery's steps, from a run to its end.
+        trial.fs.reset_steps();
+        let recovery = run_child(&trial, "recover", &url, 0, Cut::AfterScenario);
+        assert!(recovery.done, "{name}: recovery failed: {:?}", recovery.lines);
+        let mut occurrences: HashMap<String, u64> = HashMap::new();
+        let steps: Vec<(String, u64)> = trial
+            .fs
+            .step_log()
+            .into_iter()
+            .map(|label| {
+                let n = occurrences.entry(label.clone()).or_default();
+                *n += 1;
+                (label, *n)
+            })
+            .collect();
+        recovery_steps += steps.len();
+        for (label, n) in steps {
+            trial.fs.restore(&disk);
+            trial.fs.reset_steps();
+            let at = Cut::AtStep(Freeze::Key(label.clone(), n));
+            let recovery = run_child(&trial, "recover", &url, 0, at);
+            if !recovery.frozen {
+                continue;
+            }
+            recovery_cuts += 1;
+            trial.fs.cut();
+            for problem in check_and_finish(&trial, &run) {
+                if !baseline.contains(&problem) {
+                    all.push(format!("{name}, then recovery cut before {label} #{n}: {problem}"));
+                }
+            }
+        }
+    }
+    println!("{recovery_cuts} cuts during recovery, of {recovery_steps} recovery steps");
+    assert!(recovery_cuts > 0);
     report(&all);
 }
 

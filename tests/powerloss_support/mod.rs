@@ -636,6 +636,10 @@ impl Filesystem for Fs {
     }
 }
 
+/// The state of a [`PowerFs`] at one instant.
+#[derive(Debug, Clone)]
+pub struct Snapshot(HashMap<u64, Node>);
+
 /// A mounted [`Fs`] on a temporary directory; unmounted when dropped.
 pub struct PowerFs {
     shared: Shared,
@@ -671,6 +675,20 @@ impl PowerFs {
     /// The power loss: everything not synced is gone (see the module docs).
     pub fn cut(&self) {
         self.state().cut();
+    }
+
+    /// The whole file system as it is now (right after a cut: what the disk holds), to be put
+    /// back with [`PowerFs::restore`].
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot(self.state().nodes.clone())
+    }
+
+    /// Puts back a [`PowerFs::snapshot`]: the disk as it was then, with nothing open (for
+    /// several runs from the same disk).
+    pub fn restore(&self, snapshot: &Snapshot) {
+        let mut state = self.state();
+        state.nodes.clone_from(&snapshot.0);
+        state.handles.clear();
     }
 
     /// Makes everything durable as it is now (setting up a test's directories).
