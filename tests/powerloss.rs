@@ -754,6 +754,20 @@ fn the_file_system_loses_exactly_what_was_not_synced() {
     assert!(fs.unsupported().is_empty(), "{:?}", fs.unsupported());
 }
 
+/// The store's lock (`flock` through `File::try_lock`, as redb's own lock) works on the file
+/// system: the kernel keeps FUSE locks itself when the file system announces no lock support.
+#[test]
+fn file_locks_on_the_file_system_exclude_each_other() {
+    let fs = PowerFs::mount();
+    let path = fs.root().join("LOCK");
+    let first = File::create(&path).unwrap();
+    first.try_lock().unwrap();
+    let second = File::open(&path).unwrap();
+    assert!(matches!(second.try_lock(), Err(std::fs::TryLockError::WouldBlock)));
+    drop(first);
+    second.try_lock().unwrap();
+}
+
 /// The file system's freeze: a process that asks for a held step is killed with the step
 /// unapplied, and what it synced before is kept.
 #[test]
