@@ -1035,3 +1035,17 @@ fn complete_fails_when_the_directory_sync_fails() {
     assert!(!failed.is_empty(), "complete() synced no directory");
     assert!(result.is_err(), "complete() returned {result:?} although {failed:?}");
 }
+
+/// The same for a new store: its database is renamed into place and the store directory synced;
+/// when that sync fails, the store is not durable, and opening it must not succeed.
+#[test]
+fn creating_a_store_fails_when_the_directory_sync_fails() {
+    let trial = Trial::new("failed store sync".to_owned(), false);
+    trial.fs.fail_dir_syncs(true);
+    let result = open(&trial.store);
+    trial.fs.fail_dir_syncs(false);
+    let failed: Vec<String> =
+        trial.fs.step_log().into_iter().filter(|s| s.ends_with("failed (EIO)")).collect();
+    assert!(!failed.is_empty(), "creating the store synced no directory");
+    assert!(result.is_err(), "opening a new store succeeded although {failed:?}");
+}
