@@ -307,6 +307,8 @@ enum Cut {
     After(Duration),
     /// Killed when it asks for this durability step, which is never applied.
     AtStep(Freeze),
+    /// Aborted by the library's fault point (`BGCOPY_CRASH_AT`, `name@n`).
+    AtPoint(String),
 }
 
 /// What the child said before it died.
@@ -371,6 +373,10 @@ fn run_child(trial: &Trial, scenario: &str, url: &str, seed: u64, cut: Cut) -> R
         .env("BGCOPY_URL", url)
         .env("BGCOPY_SEED", seed.to_string())
         .env_remove("BGCOPY_CRASH_AT")
+        .envs(match &cut {
+            Cut::AtPoint(point) => Some(("BGCOPY_CRASH_AT", point.as_str())),
+            _ => None,
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -867,6 +873,46 @@ fn a_power_loss_before_each_durability_step_keeps_every_acknowledged_change() {
     if only.is_none() {
         assert!(cut > 10, "the scenario has durability steps");
     }
+    report(&all);
+}
+
+/// The library's named fault points (`open:before`, `checkpoint:synced`, `finish:synced`,
+/// `commit:before-sync`, `commit:before-rename`, `commit:renamed`, `remove:before`, each time
+/// the scenario reaches one): the child aborts right after the point, then the power goes. (The
+/// store's own points fall between the durability steps that the test above cuts at.)
+#[test]
+fn a_power_loss_right_after_each_named_fault_point_keeps_every_acknowledged_change() {
+    let server = server();
+    let url = server.url("");
+    let listing = Trial::new("listing".to_owned(), false);
+    let run = run_child(&listing, "steps", &url, 0, Cut::AfterScenario);
+    assert!(run.done, "the scenario failed: {:?}", run.lines);
+    let mut occurrences: HashMap<String, u64> = HashMap::new();
+    let points: Vec<String> = run
+        .points()
+        .filter(|(name, _, _)| !name.starts_with("store:"))
+        .map(|(name, _, _)| {
+            let n = occurrences.entry(name.to_owned()).or_default();
+            *n += 1;
+            format!("{name}@{n}")
+        })
+        .collect();
+    drop(listing);
+    let (mut all, mut crashed) = (Vec::new(), 0);
+    for point in &points {
+        let trial = Trial::new(point.clone(), false);
+        let run = run_child(&trial, "steps", &url, 0, Cut::AtPoint(point.clone()));
+        if run.done {
+            continue; // not reached in this run
+        }
+        crashed += 1;
+        trial.fs.cut();
+        for problem in check_and_finish(&trial, &run) {
+            all.push(format!("crash at {point}, then the cut: {problem}"));
+        }
+    }
+    println!("{crashed} crashes at {} named points: {points:?}", points.len());
+    assert!(crashed > 5);
     report(&all);
 }
 
