@@ -938,7 +938,7 @@ fn a_power_loss_during_recovery_keeps_every_acknowledged_change() {
         .filter_map(|label| {
             let n = occurrences.entry(label.clone()).or_default();
             *n += 1;
-            (!label.contains("bgcopy.redb")).then(|| Some(Freeze::Key(label, *n)))
+            (!label.contains("bgcopy.redb")).then_some(Some(Freeze::Key(label, *n)))
         })
         .collect();
     first_cuts.push(None);
