@@ -88,6 +88,8 @@ struct State {
     held: Vec<ReplyEmpty>,
     /// Answer every `fsyncdir` with EIO (and apply none).
     fail_dir_syncs: bool,
+    /// The forgiving model (see [`PowerFs::journaled`]).
+    journaled: bool,
     /// Operations this file system does not support, as they were asked for.
     unsupported: Vec<String>,
     cuts: u64,
@@ -111,6 +113,7 @@ impl State {
             frozen: false,
             held: Vec::new(),
             fail_dir_syncs: false,
+            journaled: std::env::var_os("BGCOPY_POWERLOSS_JOURNALED").is_some(),
             unsupported: Vec::new(),
             cuts: 0,
         }
@@ -209,6 +212,11 @@ impl State {
             return true;
         }
         apply(self);
+        if self.journaled {
+            for node in self.nodes.values_mut() {
+                node.durable_entries.clone_from(&node.entries);
+            }
+        }
         reply.ok();
         false
     }
@@ -745,6 +753,15 @@ impl PowerFs {
     /// [`label`]).
     pub fn step_log(&self) -> Vec<String> {
         self.state().log.clone()
+    }
+
+    /// Switches to a forgiving model, or back to the strict one: every step also makes every
+    /// directory's entries durable, as a journaling file system that commits all pending
+    /// namespace changes with any fsync (ext4 `data=ordered` comes close). A failure in the strict
+    /// model that this model does not show is a missing directory sync. Also set by the
+    /// environment variable `BGCOPY_POWERLOSS_JOURNALED` (for a diagnosis run).
+    pub fn journaled(&self, on: bool) {
+        self.state().journaled = on;
     }
 
     /// Answers every later `fsyncdir` with EIO (applying none), or stops doing so.
