@@ -519,6 +519,9 @@ fn source_of(name: &str) -> Option<usize> {
 /// the files. Returns every problem found.
 fn check_and_finish(trial: &Trial, run: &Run) -> Vec<String> {
     let mut problems = Vec::new();
+    for op in trial.fs.unsupported() {
+        problems.push(format!("the file system was asked for what it does not support: {op}"));
+    }
     let promised = promises(&run.lines);
     // 1. Every file `complete()` acknowledged is at its name, whole (before anything reopens).
     for (id, promise) in &promised {
@@ -884,7 +887,8 @@ fn a_power_loss_before_each_durability_step_keeps_every_acknowledged_change() {
 /// The library's named fault points (`open:before`, `checkpoint:synced`, `finish:synced`,
 /// `commit:before-sync`, `commit:before-rename`, `commit:renamed`, `remove:before`, each time
 /// the scenario reaches one): the child aborts right after the point, then the power goes. (The
-/// store's own points fall between the durability steps that the test above cuts at.)
+/// store's own points fall between the durability steps that
+/// `a_power_loss_before_each_durability_step_keeps_every_acknowledged_change` cuts at.)
 #[test]
 #[ignore = "library fix pending: a temporary file's directory entry is never synced after it is created (driver/open.rs open_or_create, job/disk.rs create_temp) (checkpointed bytes and Transferred lost); recovery deletes a job whose complete() was cut before its directory sync, its files nowhere; cancel()'s removals are not synced (an orphan comes back)"]
 fn a_power_loss_right_after_each_named_fault_point_keeps_every_acknowledged_change() {
@@ -922,11 +926,11 @@ fn a_power_loss_right_after_each_named_fault_point_keeps_every_acknowledged_chan
     report(&all);
 }
 
-/// A power loss during recovery: the scenario of the test above is cut before each of its
+/// A power loss during recovery: the `steps` scenario is cut before each of its
 /// directory syncs and its temporary files' syncs (and after its end), then the store's open
 /// (which recovers) is cut before each of its own durability steps, and only then is the store
 /// reopened and checked against what the first run acknowledged. A problem that the same first
-/// cut shows without a cut during recovery is the test above's; this one reports what the cut
+/// cut shows without a cut during recovery is the other tests'; this one reports what the cut
 /// during recovery adds.
 #[test]
 fn a_power_loss_during_recovery_keeps_every_acknowledged_change() {
@@ -963,7 +967,7 @@ fn a_power_loss_during_recovery_keeps_every_acknowledged_change() {
         }
         trial.fs.cut();
         let disk = trial.fs.snapshot();
-        // What is lost without a second cut belongs to the test above: only what a cut during
+        // What is lost without a second cut belongs to the other tests: only what a cut during
         // recovery loses on top of it is recovery's.
         let baseline = check_and_finish(&trial, &run);
         trial.fs.restore(&disk);
