@@ -817,7 +817,6 @@ fn a_process_stopped_at_a_durability_step_loses_that_step_and_keeps_the_earlier_
 /// that the same step is found again in a run whose checkpoints fall differently); each step is
 /// then cut at in a run of its own. The end of the scenario is cut at too.
 #[test]
-#[ignore = "library fix pending: a temporary file's directory entry is never synced after it is created (driver/open.rs open_or_create, job/disk.rs create_temp), so checkpointed bytes and a recorded Transferred state are lost; recovery takes the missing temporary file of a complete() cut before its directory sync for a renamed one and deletes the job, its files nowhere; cancel() removes temporary files without a directory sync, so one comes back orphaned"]
 fn a_power_loss_before_each_durability_step_keeps_every_acknowledged_change() {
     let server = server();
     let url = server.url("");
@@ -890,7 +889,6 @@ fn a_power_loss_before_each_durability_step_keeps_every_acknowledged_change() {
 /// store's own points fall between the durability steps that
 /// `a_power_loss_before_each_durability_step_keeps_every_acknowledged_change` cuts at.)
 #[test]
-#[ignore = "library fix pending: a temporary file's directory entry is never synced after it is created (driver/open.rs open_or_create, job/disk.rs create_temp) (checkpointed bytes and Transferred lost); recovery deletes a job whose complete() was cut before its directory sync, its files nowhere; cancel()'s removals are not synced (an orphan comes back)"]
 fn a_power_loss_right_after_each_named_fault_point_keeps_every_acknowledged_change() {
     let server = server();
     let url = server.url("");
@@ -1011,7 +1009,6 @@ fn a_power_loss_during_recovery_keeps_every_acknowledged_change() {
 
 /// Cuts at random instants of random work on up to four jobs.
 #[test]
-#[ignore = "library fix pending: a temporary file's directory entry is never synced after it is created (driver/open.rs open_or_create, job/disk.rs create_temp), so the bytes a checkpoint recorded are lost (and cancel()'s removals are not synced)"]
 fn a_power_loss_at_random_instants_keeps_every_acknowledged_change() {
     let server = server();
     let url = server.url("");
@@ -1037,7 +1034,6 @@ fn a_power_loss_at_random_instants_keeps_every_acknowledged_change() {
 /// Cuts at random instants of a file fetched over four connections: the ranges a checkpoint
 /// recorded are on disk after the cut, and the file finishes byte-identical.
 #[test]
-#[ignore = "library fix pending: a temporary file's directory entry is never synced after it is created (driver/open.rs open_or_create, job/disk.rs create_temp), so the ranges a checkpoint recorded are lost"]
 fn a_power_loss_during_a_segmented_download_keeps_every_acknowledged_change() {
     let server = server();
     let url = server.url("");
@@ -1064,7 +1060,6 @@ fn a_power_loss_during_a_segmented_download_keeps_every_acknowledged_change() {
 /// A store whose directory its first open created: a job created there and acknowledged
 /// survives a power loss.
 #[test]
-#[ignore = "library fix pending: Store::open creates the store directory (create_dir_all) and never fsyncs its parent, so a job created and acknowledged in a new store is lost with the directory"]
 fn a_job_in_a_store_directory_that_open_created_survives_a_power_loss() {
     let server = server();
     let trial = Trial::new("new store".to_owned(), true);
@@ -1078,7 +1073,6 @@ fn a_job_in_a_store_directory_that_open_created_survives_a_power_loss() {
 /// DESIGN 6.1: "A failed directory sync is an error, not a silent success": `complete()`
 /// whose directory sync fails does not return `Ok`.
 #[test]
-#[ignore = "library fix pending: disk::sync_dir ignores a failed directory fsync, so complete() returns Ok with its renames not durable"]
 fn complete_fails_when_the_directory_sync_fails() {
     let server = server();
     let trial = Trial::new("failed sync".to_owned(), false);
@@ -1099,7 +1093,6 @@ fn complete_fails_when_the_directory_sync_fails() {
 /// The same for a new store: its database is renamed into place and the store directory synced;
 /// when that sync fails, the store is not durable, and opening it must not succeed.
 #[test]
-#[ignore = "library fix pending: store::create_database ignores a failed fsync of the store directory after renaming the new database into place"]
 fn creating_a_store_fails_when_the_directory_sync_fails() {
     let trial = Trial::new("failed store sync".to_owned(), false);
     trial.fs.fail_dir_syncs(true);

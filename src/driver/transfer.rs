@@ -406,6 +406,12 @@ impl FileTransfer {
                 // `sync_all`, not `sync_data`: then `complete()`'s fsync finds nothing left to write
                 // (not even the modification time), as the same cost is paid once here.
                 self.temp.sync_all().map_err(|e| Self::local_error(&e))?;
+                // The record will say the file is there: its name must survive a power loss too.
+                let entry_synced = self.job.inner.lock().file_disk[index].entry_synced;
+                if !entry_synced {
+                    crate::job::disk::sync_dirs([self.temp_path.as_path()])
+                        .map_err(|e| Self::local_error(&e))?;
+                }
                 crate::faults::point("finish:synced", &self.temp_path);
             }
             let job = Arc::clone(&self.job);
@@ -439,6 +445,9 @@ impl FileTransfer {
         inner.modification_time = SystemTime::now();
         let disk = &mut inner.file_disk[self.file.index];
         disk.validator.clone_from(&self.validator);
+        if self.job.ctx.persist.is_some() && disk.temp_path.as_ref() == Some(&self.temp_path) {
+            disk.entry_synced = true;
+        }
         let all = self.file.counters.transferred();
         disk.set_base(Vec::new());
         disk.set_durable(if all > 0 { vec![(0, all)] } else { Vec::new() });

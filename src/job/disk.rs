@@ -120,7 +120,12 @@ pub(crate) fn sync_dirs<'a>(names: impl IntoIterator<Item = &'a Path>) -> io::Re
 
 #[cfg(unix)]
 fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+    match File::open(dir) {
+        // Gone with everything in it: nothing of it is left to make durable.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+        Ok(dir) => dir.sync_all(),
+    }
 }
 
 #[cfg(not(unix))]

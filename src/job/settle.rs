@@ -100,13 +100,24 @@ impl Job {
     pub(crate) fn settle_cancel(&self) -> Result<BgSuccess> {
         let _one_at_a_time = self.shared.settle.lock();
         let (_, steps) = self.plan(JobEvent::Cancel, false)?;
-        let removed: Vec<(Step, io::Result<()>)> = steps
+        let mut removed: Vec<(Step, io::Result<()>)> = steps
             .into_iter()
             .map(|step| {
                 let result = step.temp.as_deref().map_or(Ok(()), disk::remove);
                 (step, result)
             })
             .collect();
+        // The deletions are durable before the record goes: else a power loss brings back
+        // temporary files that no record names any more. A directory that cannot be synced
+        // counts as a file that could not be deleted (`BG_S_UNABLE_TO_DELETE_FILES`).
+        let gone = removed.iter().filter(|(_, result)| result.is_ok());
+        if let Err(error) = disk::sync_dirs(gone.filter_map(|(step, _)| step.temp.as_deref())) {
+            for (step, result) in &mut removed {
+                if step.temp.is_some() && result.is_ok() {
+                    *result = Err(io::Error::new(error.kind(), error.to_string()));
+                }
+            }
+        }
         let deleted: Vec<(usize, Option<PathBuf>, bool)> = removed
             .iter()
             .filter(|(_, result)| result.is_ok())
@@ -165,7 +176,8 @@ impl Job {
             .collect();
         // The renames are durable before the result is published (and before a store records
         // the job as acknowledged): a directory that cannot be synced fails the call.
-        let renamed = done.iter().filter(|(step, result)| step.commit && result.is_ok());
+        // (The directories of the deleted temporary files are the same: synced too.)
+        let renamed = done.iter().filter(|(step, result)| step.temp.is_some() && result.is_ok());
         let synced = disk::sync_dirs(renamed.map(|(step, _)| step.local_name.as_path()));
         let settled: Vec<(usize, Option<PathBuf>, bool)> = done
             .iter()

@@ -121,7 +121,7 @@ impl Store {
     /// - [`BgError::StoreTooNew`] (`0x8007_051A`): a newer bgcopy wrote the store.
     /// - [`BgError::Io`]: the directory, the lock file or the database cannot be created or read.
     pub(crate) fn open(dir: &Path, options: &StoreOptions) -> Result<Store> {
-        std::fs::create_dir_all(dir).map_err(|e| BgError::io("create", dir, e))?;
+        create_private_dir(dir).map_err(|e| BgError::io("create", dir, e))?;
         let lock = LockFile::acquire(dir)?;
         let path = dir.join(DB_FILE);
         let backend = match open_database(dir, &path) {
@@ -287,6 +287,7 @@ fn open_database(dir: &Path, path: &Path) -> Result<Box<dyn Backend>> {
     if !path.exists() {
         create_database(path)?;
     }
+    make_private(path, 0o600).map_err(|e| BgError::io("restrict", path, e))?;
     let database = RedbFile::open(path, |copy| check_meta(dir, path, copy))?;
     if database.meta(META_FORMAT)?.is_none() {
         let version = FORMAT_VERSION.to_le_bytes();
@@ -310,6 +311,7 @@ fn create_database(path: &Path) -> Result<()> {
     }
     {
         let database = RedbFile::open(&new, |_| Ok(()))?;
+        make_private(&new, 0o600).map_err(|e| io("restrict", e))?;
         let version = FORMAT_VERSION.to_le_bytes();
         database
             .set_meta(&[(META_FORMAT, &version[..]), (META_WRITER, BGCOPY_VERSION.as_bytes())])?;
@@ -317,10 +319,43 @@ fn create_database(path: &Path) -> Result<()> {
     std::fs::File::open(&new).and_then(|f| f.sync_all()).map_err(|e| io("sync", e))?;
     crate::faults::point("store:created", &new);
     std::fs::rename(&new, path).map_err(|e| io("rename", e))?;
-    if let Some(dir) = path.parent() {
-        // Best effort, as for a completed file: some file systems cannot sync a directory.
-        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    // A store whose database's name may not survive a power loss is not created.
+    crate::job::disk::sync_dirs([path]).map_err(|e| io("sync the directory of", e))
+}
+
+/// Creates the store directory if it is missing, making every directory it creates durable in
+/// its parent, and makes it private to its user (0700 on Unix) whoever created it: its records
+/// hold URLs and custom headers such as `Authorization` (DESIGN 6.2).
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut missing = Vec::new();
+    let mut at = Some(dir);
+    while let Some(level) = at.filter(|level| !level.as_os_str().is_empty() && !level.exists()) {
+        missing.push(level);
+        at = level.parent();
     }
+    for level in missing.into_iter().rev() {
+        match std::fs::create_dir(level) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+            _ => {}
+        }
+        crate::job::disk::sync_dirs([level])?;
+    }
+    make_private(dir, 0o700)
+}
+
+/// Restricts `path` to its owner (`mode` on Unix; on other platforms the directory's ACL
+/// applies, see the README's platform table).
+pub(crate) fn make_private(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let current = std::fs::metadata(path)?.permissions().mode() & 0o777;
+        if current != mode {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
     Ok(())
 }
 

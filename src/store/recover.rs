@@ -83,10 +83,13 @@ fn remove_temps(job: &JobSnapshot, recovery: &mut Recovery, temps: &mut TempName
 }
 
 /// Finishes an interrupted `complete()`: renames the transferred files whose temporary file is
-/// still there (the others were renamed before the crash), deletes the rest. Returns `false` if a
-/// rename fails: the job then stays, without the intent, for another `complete()` or `cancel()`.
+/// still there (the others were renamed before the crash, if their local name holds them),
+/// deletes the rest. Returns `false` if a rename fails, or a file is in neither place: the job
+/// then stays, without the intent, for another `complete()` or `cancel()` (a lost file starts
+/// over).
 fn finish_complete(job: &mut JobSnapshot, recovery: &mut Recovery, temps: &mut TempNames) -> bool {
     let mut all = true;
+    let mut lost = false;
     for index in 0..job.files.len() {
         let file = &mut job.files[index];
         match (&file.temp_path, file.transferred && !file.completed) {
@@ -100,6 +103,17 @@ fn finish_complete(job: &mut JobSnapshot, recovery: &mut Recovery, temps: &mut T
             (Some(temp), false) => {
                 let _ = disk::remove(temp);
             }
+            (_, true) if !renamed_before(file) => {
+                // Neither the temporary file nor the file in place: the bytes are gone (a
+                // power loss took a name that was not durable). The job stays, that file starts
+                // over, and nothing is reported as done that is not.
+                file.transferred = false;
+                file.temp_path = None;
+                file.ranges.clear();
+                file.validator = None;
+                lost = true;
+                all = false;
+            }
             _ => {}
         }
         let file = &job.files[index];
@@ -109,7 +123,18 @@ fn finish_complete(job: &mut JobSnapshot, recovery: &mut Recovery, temps: &mut T
     if !all {
         job.intent = None;
     }
+    if lost && job.state == BgJobState::Transferred {
+        job.state = BgJobState::Queued;
+        job.transfer_completion_time = None;
+    }
     all
+}
+
+/// Whether a transferred file whose temporary file is gone was renamed into place before the
+/// crash: its local name holds a regular file of the file's size.
+fn renamed_before(file: &FileSnapshot) -> bool {
+    std::fs::symlink_metadata(&file.local_name)
+        .is_ok_and(|meta| meta.is_file() && file.size.is_none_or(|size| meta.len() == size))
 }
 
 /// Checks each file of a job that goes on against its temporary file; returns whether the record
