@@ -116,13 +116,22 @@ impl JobDriver {
     }
 
     /// The first file (in the order added) that is not transferred yet.
+    ///
+    /// A file handed to the store's group commit
+    /// ([`FileTransfer::finish_deferred`](crate::FileTransfer::finish_deferred)) is skipped: its
+    /// last byte is written already.
     pub fn next_file(&self) -> Option<JobFile> {
         let inner = self.job.lock();
-        let next = inner.files.iter().find(|file| !file.counters.is_transferred())?;
+        let finishing = &self.job.shared.finishing;
+        let next = inner
+            .files
+            .iter()
+            .find(|file| !file.counters.is_transferred() && !finishing.contains(file.index))?;
         Some(self.job.file_handle(next))
     }
 
-    /// Every file is transferred: the job becomes `Transferred` (`job_transferred` fires).
+    /// Every file is transferred: the job becomes `Transferred` (`job_transferred` fires). Waits
+    /// first for the files handed to the store's group commit.
     ///
     /// # Errors
     /// `Stopped` if the claim was revoked; a fatal failure if a file is not transferred yet.
@@ -132,6 +141,14 @@ impl JobDriver {
     /// tried again after its minimum retry delay; this returns that error.
     pub fn finish(mut self) -> Result<(), TransferError> {
         let shared = Arc::clone(&self.job.shared);
+        // The files handed to the group commit first: recorded, or why not.
+        if let Some(error) = shared.finishing.wait() {
+            if self.is_live() && JobShared::has_work(&self.job.lock()) {
+                let error = TransferError::from(error);
+                let _ = self.fail(error.clone(), None);
+                return Err(error);
+            }
+        }
         let mut made = false;
         let result = shared.change(|inner| {
             self.check_live()?;

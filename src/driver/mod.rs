@@ -41,6 +41,7 @@
 //! ```
 
 mod claim;
+mod commit;
 mod digest;
 mod open;
 mod revoked;

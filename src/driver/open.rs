@@ -49,8 +49,8 @@ impl JobDriver {
             if file.counters.is_transferred() {
                 return Err(misuse("the file is already transferred"));
             }
-            if inner.file_disk[index].writer_active {
-                return Err(misuse("the file is already open"));
+            if inner.file_disk[index].writer_active || shared.finishing.contains(index) {
+                return Err(misuse("the file is already open, or being finished"));
             }
             // Off the byte-count stripe of any other open transfer of this job (counters.rs).
             let open = inner.files.iter().zip(&inner.file_disk).filter(|(_, d)| d.writer_active);

@@ -1,6 +1,7 @@
 //! [`FileTransfer`]: one file of a claimed job, open for writing. Bytes go to the file's
 //! temporary file and into the job's lock-free counters; nothing on this path takes a lock.
 
+use super::commit::{Finished, COMMITS};
 use super::digest::check_sha256;
 use super::revoked::Revoked;
 use crate::job::counters::Generation;
@@ -425,6 +426,58 @@ impl FileTransfer {
                 return result;
             }
         }
+    }
+
+    /// [`finish`](Self::finish) without waiting for the disk: with a store, the file is handed
+    /// to the store's group commit and this returns at once, so the driver can start the next
+    /// file while the finished ones are made durable in batches (their bytes, their directory,
+    /// one record for many files). The file counts as transferred, and its events fire, once it
+    /// is recorded; until then [`JobDriver::next_file`](crate::JobDriver::next_file) skips it,
+    /// and [`JobDriver::finish`](crate::JobDriver::finish) waits for it (and reports a file that
+    /// could not be recorded). Without a store it is [`finish`](Self::finish).
+    ///
+    /// # Errors
+    /// As [`finish`](Self::finish), for what can be checked before the hand-over: `Stopped`, a
+    /// file short of its announced size, an expected SHA-256 that does not match.
+    pub fn finish_deferred(mut self) -> Result<(), TransferError> {
+        if self.job.ctx.persist.is_none() {
+            return self.finish();
+        }
+        let index = self.file.index;
+        self.check_live()?;
+        if self.file.counters.is_transferred() {
+            return Ok(());
+        }
+        if !self.file.counters.is_complete() {
+            return Err(TransferError::transient(
+                hresult::BG_E_CONNECTION_CLOSED,
+                BgErrorContext::RemoteFile,
+                format!("{:?} ended before its announced size", self.file.remote_name),
+            ));
+        }
+        let (expected, epoch) = {
+            let inner = self.job.inner.lock();
+            let disk = &inner.file_disk[index];
+            (disk.expected_sha256.as_deref().copied(), disk.epoch)
+        };
+        if let Some(expected) = expected {
+            if let Some(mismatch) = check_sha256(&mut self.temp, &expected, &self.file.remote_name)?
+            {
+                self.restart()?;
+                return Err(mismatch);
+            }
+        }
+        let temp = self.temp.try_clone().map_err(|e| Self::local_error(&e))?;
+        self.job.finishing.add(index);
+        COMMITS.submit(Finished {
+            job: Arc::clone(&self.job),
+            file: Arc::clone(&self.file),
+            temp,
+            temp_path: self.temp_path.clone(),
+            validator: self.validator.clone(),
+            epoch,
+        });
+        Ok(())
     }
 
     /// The end of [`finish`](Self::finish), under the job lock.

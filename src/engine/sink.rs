@@ -62,7 +62,8 @@ impl<'a> EngineSink<'a> {
     /// subject to the scheduler's stop (finishing is cheap and keeps the work done).
     pub(super) fn finish(mut self) -> Result<(), TransferError> {
         self.connect()?;
-        self.transfer.finish()
+        // With a store, the group commit makes it durable while the next file transfers.
+        self.transfer.finish_deferred()
     }
 }
 

@@ -24,6 +24,7 @@ pub(crate) mod counters;
 pub(crate) mod disk;
 mod durable;
 mod file;
+pub(crate) mod finishing;
 mod handle;
 mod hub;
 mod keepalive;

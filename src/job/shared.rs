@@ -60,6 +60,8 @@ pub(crate) struct JobShared {
     /// Held across the whole of `complete()` or `cancel()` (not the data lock, which they release
     /// for their file work), so that two of them never interleave.
     pub(crate) settle: Mutex<()>,
+    /// The files handed to the group commit and not recorded yet (see `finishing.rs`).
+    pub(crate) finishing: super::finishing::Finishing,
     /// Serializes the job's changes from the change itself to its record in the store and its
     /// notifications (see [`JobShared::change`]): records land in the order of the changes, and
     /// nothing is announced before it is durable. Taken before the data lock, never after it.
@@ -273,6 +275,7 @@ impl JobShared {
             ctx,
             watch: Watch::default(),
             settle: Mutex::new(()),
+            finishing: super::finishing::Finishing::default(),
             serial: Mutex::new(()),
         }
     }

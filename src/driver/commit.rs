@@ -1,0 +1,195 @@
+//! The group commit of finished files (DESIGN 6.1 and the store's price): with a store, a file
+//! counts as transferred only once its bytes, its name and its record are durable. Done on the
+//! transfer thread, that is two or three fsyncs per file before the next file can start. A
+//! driver that hands the file over instead ([`FileTransfer::finish_deferred`]) goes on with the
+//! next file at once, and a committer thread makes the finished files durable in batches: each
+//! file's fsync, one fsync per directory whose new names are not durable yet, and one record
+//! (one commit) per job for every file of the batch. Only then do the files count as transferred
+//! and their events fire.
+//!
+//! The job's `Finishing` set (`job/finishing.rs`) tracks the files handed over and not
+//! recorded yet: a driver's `next_file` skips them, and `JobDriver::finish` waits for them (and
+//! reports the error that kept one from being recorded).
+//!
+//! One committer serves the process (batches are grouped by job). Its thread starts with the
+//! first file handed over and ends when its queue is empty, so a process that never hands a
+//! file over never has one.
+//!
+//! [`FileTransfer::finish_deferred`]: crate::FileTransfer::finish_deferred
+
+use crate::job::{Callback, FileShared, JobShared};
+use crate::Notification;
+use crate::{BgError, Result};
+use parking_lot::Mutex;
+use std::fmt;
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// A file whose last byte is written, handed to the group commit.
+pub(crate) struct Finished {
+    pub(crate) job: Arc<JobShared>,
+    pub(crate) file: Arc<FileShared>,
+    /// Its temporary file, open (to sync it).
+    pub(crate) temp: File,
+    pub(crate) temp_path: PathBuf,
+    /// The validator of the content, recorded with the file.
+    pub(crate) validator: Option<String>,
+    /// The file's epoch when it was handed over: a file restarted since records nothing.
+    pub(crate) epoch: u64,
+}
+
+/// The queue of finished files, and its committer thread.
+#[derive(Default)]
+pub(crate) struct GroupCommit {
+    queue: Mutex<Queue>,
+}
+
+/// The process's group commit.
+pub(crate) static COMMITS: GroupCommit = GroupCommit { queue: Mutex::new(Queue::new()) };
+
+#[derive(Default)]
+struct Queue {
+    files: Vec<Finished>,
+    /// A committer thread is draining the queue.
+    running: bool,
+}
+
+impl Queue {
+    const fn new() -> Queue {
+        Queue { files: Vec::new(), running: false }
+    }
+}
+
+impl GroupCommit {
+    /// Hands `finished` to the committer (starting its thread if none runs). The file is in its
+    /// job's [`Finishing`] set already.
+    pub(crate) fn submit(&'static self, finished: Finished) {
+        let mut queue = self.queue.lock();
+        queue.files.push(finished);
+        if queue.running {
+            return;
+        }
+        let spawned = std::thread::Builder::new()
+            .name("bgcopy-committer".into())
+            .spawn(move || self.drain())
+            .is_ok();
+        queue.running = spawned;
+        if !spawned {
+            // No thread: commit on the caller's thread rather than never.
+            let batch = std::mem::take(&mut queue.files);
+            drop(queue);
+            commit(batch);
+        }
+    }
+
+    /// The committer thread: batches until the queue is empty.
+    fn drain(&self) {
+        loop {
+            let batch = {
+                let mut queue = self.queue.lock();
+                if queue.files.is_empty() {
+                    queue.running = false;
+                    return;
+                }
+                std::mem::take(&mut queue.files)
+            };
+            commit(batch);
+        }
+    }
+}
+
+/// Makes one batch durable: every file's bytes, the directories of new names once, then one
+/// record per job.
+fn commit(batch: Vec<Finished>) {
+    let mut ready = Vec::with_capacity(batch.len());
+    for finished in batch {
+        match finished.temp.sync_all() {
+            Ok(()) => ready.push(finished),
+            Err(e) => {
+                let error = BgError::io("sync", finished.temp_path.clone(), e);
+                finished.job.finishing.done(&[finished.file.index], Some(error));
+            }
+        }
+    }
+    // One fsync per directory for the names a record is about to give (DESIGN 6.1).
+    let unsynced: Vec<&std::path::Path> = ready
+        .iter()
+        .filter(|f| !f.job.inner.lock().file_disk[f.file.index].entry_synced)
+        .map(|f| f.temp_path.as_path())
+        .collect();
+    if let Err(e) = crate::job::disk::sync_dirs(unsynced) {
+        for finished in ready {
+            let again = std::io::Error::new(e.kind(), e.to_string());
+            let error = BgError::io("sync the directory of", finished.temp_path.clone(), again);
+            finished.job.finishing.done(&[finished.file.index], Some(error));
+        }
+        return;
+    }
+    for finished in &ready {
+        crate::faults::point("finish:synced", &finished.temp_path);
+    }
+    // One record per job, for all its files of the batch.
+    while let Some(first) = ready.first() {
+        let job = Arc::clone(&first.job);
+        let (mine, rest): (Vec<Finished>, Vec<Finished>) =
+            ready.into_iter().partition(|f| Arc::ptr_eq(&f.job, &job));
+        ready = rest;
+        let indices: Vec<usize> = mine.iter().map(|f| f.file.index).collect();
+        let result = record_finished(&job, &mine);
+        job.finishing.done(&indices, result.err());
+    }
+}
+
+impl fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let queue = self.queue.lock();
+        f.debug_struct("GroupCommit")
+            .field("queued", &queue.files.len())
+            .field("running", &queue.running)
+            .finish()
+    }
+}
+
+/// The record of a batch's files of `job` (see the module docs): each counts as transferred,
+/// and its events fire, once this change is recorded. A file restarted since it was handed over
+/// (another epoch or temporary file), or a job that is final or being completed or cancelled,
+/// records nothing for it.
+fn record_finished(job: &Arc<JobShared>, files: &[Finished]) -> Result<()> {
+    job.change(|inner| {
+        if job.state_in(inner).is_final() || inner.settling {
+            return Ok(());
+        }
+        let mut any = false;
+        for finished in files {
+            let index = finished.file.index;
+            let disk = &inner.file_disk[index];
+            let same = disk.epoch == finished.epoch
+                && disk.temp_path.as_ref() == Some(&finished.temp_path);
+            if !same
+                || JobShared::transferred_in(inner, index)
+                || !finished.file.counters.is_complete()
+            {
+                continue;
+            }
+            inner.pending.finished.push(index);
+            let disk = &mut inner.file_disk[index];
+            disk.validator.clone_from(&finished.validator);
+            let all = finished.file.counters.transferred();
+            disk.set_base(Vec::new());
+            disk.set_durable(if all > 0 { vec![(0, all)] } else { Vec::new() });
+            disk.entry_synced = true;
+            job.post(inner, Callback::FileTransferred(Arc::clone(&finished.file)));
+            job.post(inner, Callback::Modification);
+            job.publish(inner, Notification::FileTransferred { job: job.id, index });
+            any = true;
+        }
+        if any {
+            inner.modification_time = SystemTime::now();
+            inner.effects.save = true;
+            inner.effects.wake = true;
+        }
+        Ok(())
+    })
+}
