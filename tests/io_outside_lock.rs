@@ -171,3 +171,36 @@ fn a_claim_during_completes_file_work_is_refused_and_the_job_ends_acknowledged()
     assert_eq!(job.get_state(), BgJobState::Acknowledged);
     assert_eq!(std::fs::read(fx.local(0)).unwrap(), content(0));
 }
+
+#[test]
+fn a_suspend_does_not_wait_for_a_checkpoints_file_sync() {
+    // R12: a checkpoint syncs the temporary files without any lock of the job, so a suspend (or
+    // the engine's own moves) never waits behind a large file's fsync.
+    let fx = Fixture::new();
+    let store = fx.dir.path().join("store");
+    let manager = Manager::builder()
+        .without_engine()
+        .store(&store)
+        .checkpoint_interval(std::time::Duration::from_millis(10))
+        .try_build()
+        .unwrap();
+    let job = manager.create_job("synced", BgJobType::Download).unwrap();
+    job.add_file(&remote(0), &fx.local(0)).unwrap();
+    job.resume().unwrap();
+    let driver = claim_connected(&job);
+    let mut transfer = driver.open_file(0).unwrap();
+    transfer.set_size(Some(8)).unwrap();
+    let pause = Pause::install("checkpoint:synced", fx.dir.path());
+    transfer.write(b"half").unwrap();
+    pause.wait_reached(); // the checkpointer is inside its sync step, held
+    let (tx, rx) = mpsc::channel();
+    {
+        let job = job.clone();
+        std::thread::spawn(move || tx.send(job.suspend()).unwrap());
+    }
+    let suspended = rx.recv_timeout(WAIT).expect("suspend() waited for the checkpoint's sync");
+    pause.release();
+    suspended.unwrap();
+    assert_eq!(job.get_state(), BgJobState::Suspended);
+    drop(transfer);
+}

@@ -20,7 +20,7 @@
 use crate::job::{Callback, FileShared, JobShared};
 use crate::Notification;
 use crate::{BgError, Result};
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use std::fmt;
 use std::fs::File;
 use std::path::PathBuf;
@@ -44,10 +44,13 @@ pub(crate) struct Finished {
 #[derive(Default)]
 pub(crate) struct GroupCommit {
     queue: Mutex<Queue>,
+    /// Signalled when a file joins the queue.
+    arrived: Condvar,
 }
 
 /// The process's group commit.
-pub(crate) static COMMITS: GroupCommit = GroupCommit { queue: Mutex::new(Queue::new()) };
+pub(crate) static COMMITS: GroupCommit =
+    GroupCommit { queue: Mutex::new(Queue::new()), arrived: Condvar::new() };
 
 #[derive(Default)]
 struct Queue {
@@ -69,6 +72,7 @@ impl GroupCommit {
         let mut queue = self.queue.lock();
         queue.files.push(finished);
         if queue.running {
+            self.arrived.notify_one();
             return;
         }
         let spawned = std::thread::Builder::new()
@@ -80,14 +84,14 @@ impl GroupCommit {
             // No thread: commit on the caller's thread rather than never.
             let batch = std::mem::take(&mut queue.files);
             drop(queue);
-            commit(batch);
+            commit(sync_files(batch));
         }
     }
 
     /// The committer thread: batches until the queue is empty.
     fn drain(&self) {
         loop {
-            let batch = {
+            let mut batch = {
                 let mut queue = self.queue.lock();
                 if queue.files.is_empty() {
                     queue.running = false;
@@ -95,14 +99,40 @@ impl GroupCommit {
                 }
                 std::mem::take(&mut queue.files)
             };
-            commit(batch);
+            // The files' own fsyncs hold no lock: files that finish meanwhile join the batch,
+            // so that a fast driver's many small files share one directory sync and one record.
+            let mut ready = Vec::new();
+            loop {
+                ready.extend(sync_files(batch));
+                let more = {
+                    let mut queue = self.queue.lock();
+                    if queue.files.is_empty() && ready.len() < MAX_BATCH {
+                        // A driver going from one file to the next hands over the next file
+                        // within about this much: wait for it rather than commit twice.
+                        let _ = self.arrived.wait_for(&mut queue, GATHER);
+                    }
+                    let room = MAX_BATCH.saturating_sub(ready.len());
+                    let n = queue.files.len().min(room);
+                    queue.files.drain(..n).collect::<Vec<_>>()
+                };
+                if more.is_empty() {
+                    break;
+                }
+                batch = more;
+            }
+            commit(ready);
         }
     }
 }
 
-/// Makes one batch durable: every file's bytes, the directories of new names once, then one
-/// record per job.
-fn commit(batch: Vec<Finished>) {
+/// The most files one record of the group commit carries.
+const MAX_BATCH: usize = 256;
+/// How long the committer waits for another file before it records what it has.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Syncs the bytes of each file of `batch`; returns those synced (the others are done, with
+/// their error).
+fn sync_files(batch: Vec<Finished>) -> Vec<Finished> {
     let mut ready = Vec::with_capacity(batch.len());
     for finished in batch {
         match finished.temp.sync_all() {
@@ -113,6 +143,12 @@ fn commit(batch: Vec<Finished>) {
             }
         }
     }
+    ready
+}
+
+/// Makes one batch of synced files durable: the directories of their new names once, then one
+/// record per job.
+fn commit(mut ready: Vec<Finished>) {
     // One fsync per directory for the names a record is about to give (DESIGN 6.1).
     let unsynced: Vec<&std::path::Path> = ready
         .iter()
