@@ -264,6 +264,64 @@ fn recv_timeout_tells_a_timeout_from_the_end() {
 }
 
 #[test]
+fn every_thread_blocked_on_one_subscription_hears_the_end() {
+    let fx = Fixture::new();
+    let job = fx.job();
+    let events = Arc::new(job.subscribe());
+    let (sender, receiver) = std::sync::mpsc::channel();
+    for _ in 0..2 {
+        let (events, sender) = (Arc::clone(&events), sender.clone());
+        std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            let end = loop {
+                match events.recv_timeout(Duration::MAX) {
+                    Ok(event) => seen.push(event),
+                    Err(end) => break end,
+                }
+            };
+            let _ = sender.send((seen, end));
+        });
+    }
+    // Give both threads a chance to block first (not needed for the test to be right).
+    std::thread::sleep(Duration::from_millis(50));
+    job.cancel().unwrap();
+    let mut heard = Vec::new();
+    for _ in 0..2 {
+        let (seen, end) = receiver.recv_timeout(WAIT).expect("a receiver was never woken");
+        assert_eq!(end, RecvTimeoutError::Disconnected);
+        heard.extend(seen);
+    }
+    assert_eq!(heard, [state(&job, Cancelled)], "each event goes to one receiver");
+}
+
+#[test]
+fn every_future_polling_one_subscription_is_woken() {
+    use async_support::{poll_once, CountingWaker};
+    use std::future::poll_fn;
+    use std::task::Poll;
+    let fx = Fixture::new();
+    let job = fx.job();
+    let events = job.subscribe();
+    let (first, second) = (CountingWaker::new(), CountingWaker::new());
+    let mut a = Box::pin(poll_fn(|cx| events.poll_recv(cx)));
+    let mut b = Box::pin(poll_fn(|cx| events.poll_recv(cx)));
+    assert_eq!(poll_once(&mut a, &first), Poll::Pending);
+    assert_eq!(poll_once(&mut b, &second), Poll::Pending);
+    job.set_description("one event").unwrap();
+    assert_eq!((first.wakes(), second.wakes()), (1, 1), "every polled receiver is woken");
+    assert_eq!(
+        poll_once(&mut a, &first),
+        Poll::Ready(Some(Notification::Modified { job: job.get_id() }))
+    );
+    assert_eq!(poll_once(&mut b, &second), Poll::Pending);
+    job.cancel().unwrap();
+    assert!(second.wakes() >= 2, "the waiting receiver is woken again");
+    assert_eq!(poll_once(&mut b, &second), Poll::Ready(Some(state(&job, Cancelled))));
+    assert_eq!(poll_once(&mut a, &first), Poll::Ready(None));
+    assert_eq!(poll_once(&mut b, &second), Poll::Ready(None));
+}
+
+#[test]
 fn a_subscription_is_an_async_stream_for_any_executor() {
     let fx = Fixture::new();
     let job = fx.job_with_files(1);

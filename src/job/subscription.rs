@@ -82,6 +82,8 @@ impl Subscription {
     }
 
     /// Waits for the next notification, at most `timeout` (`Duration::MAX`: as long as it takes).
+    /// Several threads may wait on one subscription: each notification goes to one of them, and
+    /// every one of them sees the end.
     ///
     /// # Errors
     /// [`RecvTimeoutError::Timeout`] if none came in time; [`RecvTimeoutError::Disconnected`] if
@@ -95,8 +97,9 @@ impl Subscription {
         Recv { subscription: self }
     }
 
-    /// Polls for the next notification (`Ready(None)` once none will come any more); the waker of
-    /// the last poll is woken when one arrives.
+    /// Polls for the next notification (`Ready(None)` once none will come any more). Every task
+    /// that got `Pending` is woken when one arrives or when the subscription ends, so several
+    /// tasks may poll one subscription (each notification goes to one of them).
     pub fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Notification>> {
         self.queue.poll_pop(cx)
     }
