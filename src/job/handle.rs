@@ -13,7 +13,7 @@ use crate::sync::MutexGuard;
 use crate::{
     BackgroundCopyCallback, BackgroundCopyJob, BgError, BgFileInfo, BgJobPriority, BgJobProgress,
     BgJobProxyUsage, BgJobState, BgJobTimes, BgJobType, BgNotify, BgProxySettings, BgSuccess,
-    JobError, JobFile, JobId, Result,
+    JobError, JobFile, JobId, Notification, Result,
 };
 use std::collections::HashSet;
 use std::fmt;
@@ -75,18 +75,41 @@ impl Job {
         })
     }
 
-    /// Subscribes to this job's [`Notification`](crate::Notification)s from now on: state
-    /// changes, finished files, failures, modifications, and progress paced to the subscription's
-    /// interval (500 ms unless set otherwise). Any number of subscriptions may exist at once; the
-    /// iterator ends after the job reaches a final state (at once for a job already final).
+    /// Subscribes to this job's [`Notification`](crate::Notification)s: first a
+    /// [`StateChanged`](crate::Notification::StateChanged) with the job's current state, then,
+    /// in order, every change from now on: state changes, finished files, failures,
+    /// modifications, and progress paced to the subscription's interval (500 ms unless set
+    /// otherwise). A loop that waits for a state the job already reached (a job found
+    /// `Transferred` after reopening a store) so ends at once. Any number of subscriptions may
+    /// exist at once; the iterator ends after the job reaches a final state (for a job already
+    /// final, right after its first notification).
+    ///
+    /// ```
+    /// use bgcopy::*;
+    /// let manager = Manager::builder().without_engine().build();
+    /// let job = manager.create_job("watched", BgJobType::Download)?;
+    /// let events = job.subscribe();
+    /// job.cancel()?;
+    /// let states: Vec<Notification> = events.collect();
+    /// assert_eq!(states, [
+    ///     Notification::StateChanged { job: job.get_id(), state: BgJobState::Suspended },
+    ///     Notification::StateChanged { job: job.get_id(), state: BgJobState::Cancelled },
+    /// ]);
+    /// # Ok::<(), BgError>(())
+    /// ```
     pub fn subscribe(&self) -> Subscription {
+        // Every writer of the cold state holds `serial` (see `JobShared::change`): under it no
+        // change is half made, so the state read here is the job's current one, and every later
+        // change is announced after the first notification.
+        let _serial = self.shared.serial.lock();
+        let current =
+            Notification::StateChanged { job: self.shared.id, state: self.shared.counters.state() };
         let (subscription, queue) = Subscription::new(
             Arc::clone(&self.shared.ctx.hub),
             Some(self.shared.id),
             self.keep.clone(),
+            Some(current),
         );
-        // Every writer of the cold state holds `serial` (see `JobShared::change`).
-        let _serial = self.shared.serial.lock();
         let mut inner = self.lock();
         if self.shared.counters.state().is_final() {
             queue.close();

@@ -34,6 +34,7 @@ pub(crate) const MIN_PROGRESS_INTERVAL: Duration = Duration::from_millis(1);
 /// job.cancel()?;
 /// let seen: Vec<Notification> = events.collect(); // ends after the job is final
 /// assert_eq!(seen, [
+///     Notification::StateChanged { job: job.get_id(), state: BgJobState::Suspended }, // now
 ///     Notification::Modified { job: job.get_id() },
 ///     Notification::StateChanged { job: job.get_id(), state: BgJobState::Cancelled },
 /// ]);
@@ -42,7 +43,8 @@ pub(crate) const MIN_PROGRESS_INTERVAL: Duration = Duration::from_millis(1);
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Notification {
-    /// The job entered `state`.
+    /// The job entered `state`; also the first notification of a job's subscription, with the
+    /// state the job is in when it subscribes.
     StateChanged {
         /// The job.
         job: JobId,

@@ -52,14 +52,18 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// A new subscription's queue, registered for pacing in `hub` with `scope` (`None`: every job
-    /// of the manager).
+    /// A new subscription's queue, holding `first` if any (queued before the pacer can add
+    /// progress), registered for pacing in `hub` with `scope` (`None`: every job of the manager).
     pub(crate) fn new(
         hub: Arc<EventHub>,
         scope: Option<JobId>,
         keep: Keepalive,
+        first: Option<Notification>,
     ) -> (Subscription, Arc<Queue>) {
         let queue = Arc::new(Queue::new());
+        if let Some(first) = first {
+            queue.push(first);
+        }
         hub.add_paced(&queue, scope);
         (Subscription { queue: Arc::clone(&queue), hub, _keep: keep }, queue)
     }
