@@ -127,6 +127,16 @@ impl BackgroundCopyJob for Job {
 
     fn add_file_set(&self, files: &[BgFileInfo]) -> Result<()> {
         let ctx = &self.shared.ctx;
+        // The destination directories must exist (BITS: `ERROR_PATH_NOT_FOUND`). File system
+        // work, so looked at here, outside the job's locks (DESIGN 5.1); reported only once
+        // every other check passed. A directory removed later fails the transfer, naming it.
+        let missing = files
+            .iter()
+            .find(|info| {
+                validate::local_name(&info.local_name).is_ok()
+                    && validate::directory_is_missing(&info.local_name)
+            })
+            .map(|info| info.local_name.clone());
         self.shared.change(|inner| {
             transition(self.shared.counters.state(), JobEvent::Modify)?;
             if files.is_empty() {
@@ -148,6 +158,9 @@ impl BackgroundCopyJob for Job {
             }
             if inner.files.len() + files.len() > ctx.max_files as usize {
                 return Err(BgError::TooManyFilesInJob { limit: ctx.max_files });
+            }
+            if let Some(path) = missing.clone() {
+                return Err(BgError::PathNotFound { path });
             }
             for (info, protocol) in files.iter().zip(protocols) {
                 let index = inner.files.len();
