@@ -176,11 +176,13 @@ impl Manager {
     }
 
     /// Subscribes to the [`Notification`](crate::Notification)s of every job of this manager,
-    /// every owner's, from now on (see [`Job::subscribe`]). The iterator ends when the manager
-    /// shuts down.
+    /// every owner's, from now on (see [`Job::subscribe`]). Unlike a job's subscription it does
+    /// not start with the current states: it hears changes only (read the states of the jobs
+    /// that exist with [`enum_all_jobs`](Manager::enum_all_jobs) after subscribing). The
+    /// iterator ends when the manager shuts down.
     pub fn subscribe(&self) -> Subscription {
         let (subscription, queue) =
-            Subscription::new(Arc::clone(&self.ctx.hub), None, self.keepalive());
+            Subscription::new(Arc::clone(&self.ctx.hub), None, self.keepalive(), None);
         self.ctx.hub.subscribe_all(&queue);
         subscription
     }

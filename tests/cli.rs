@@ -62,6 +62,9 @@ fn create_prints_the_new_id_alone_and_the_job_waits_suspended() {
 fn addfile_makes_a_relative_destination_absolute() {
     let cli = Cli::new();
     let id = cli.create("with a file");
+    // The destination's directory must exist (add_file checks it, and on Unix `downloads/..`
+    // is only a path once `downloads` exists).
+    std::fs::create_dir(cli.dir.path().join("downloads")).unwrap();
     cli.run(&["addfile", &id, "https://example.com/a.bin", "downloads/../a.bin"]).expect(0);
     let info = cli.info(&id);
     let file = &info["files"][0];

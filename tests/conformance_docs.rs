@@ -1072,21 +1072,23 @@ fn engine_missing_source_is_fatal_remote_file_error() {
     assert_eq!(error.get_protocol().expect("protocol"), "file");
 }
 
-/// DESIGN 4 through the engine: a destination directory that does not exist is fatal, context
-/// `LocalFile`.
+/// DESIGN 4 through the engine: a destination directory that is gone (removed after `add_file`,
+/// which refuses a missing one) is fatal, context `LocalFile`, `ERROR_PATH_NOT_FOUND`.
 #[test]
 fn engine_missing_destination_directory_is_fatal_local_file_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (source, _) = engine_paths(dir.path());
     let manager = Manager::new();
     let job = new_job(&manager);
-    job.add_file(source.to_str().expect("utf-8"), &dir.path().join("gone").join("copy"))
-        .expect("add");
+    let gone = dir.path().join("gone");
+    std::fs::create_dir(&gone).expect("mkdir");
+    job.add_file(source.to_str().expect("utf-8"), &gone.join("copy")).expect("add");
+    std::fs::remove_dir(&gone).expect("rmdir");
     job.resume().expect("resume");
     wait_through(&job, BgJobState::Error, &ACTIVE);
     let (context, code) = job.get_error().expect("error information").get_error();
     assert_eq!(context, BgErrorContext::LocalFile);
-    assert!(hresult::is_failure(code));
+    assert_eq!(code, hresult::ERROR_PATH_NOT_FOUND_HR);
 }
 
 /// A transport for the scheme `flaky` that fails transiently `failures` times, then delivers.

@@ -79,6 +79,11 @@ fn every_variant() -> Vec<(BgError, u32, &'static str)> {
             "cannot rename \"/nowhere/a.bin\"",
         ),
         (
+            BgError::PathNotFound { path: PathBuf::from("/nowhere/a.bin") },
+            0x8007_0003,
+            "the directory of \"/nowhere/a.bin\" does not exist",
+        ),
+        (
             BgError::StoreLocked { path: PathBuf::from("/s"), pid: Some(4242) },
             0x8007_0020,
             "the store \"/s\" is in use by process 4242",

@@ -59,9 +59,11 @@ fn every_subscriber_hears_every_discrete_event_in_the_order_of_the_changes() {
         state(&job, Transferred),
         state(&job, Acknowledged),
     ];
-    assert_eq!(discrete(&drain(&first)), expected);
-    assert_eq!(drain(&second), expected, "no progress without an interval");
-    assert_eq!(discrete(&drain(&everyone)), expected);
+    let mut from_now = vec![state(&job, Suspended)]; // a job's subscription starts with its state
+    from_now.extend(expected.iter().cloned());
+    assert_eq!(discrete(&drain(&first)), from_now);
+    assert_eq!(drain(&second), from_now, "no progress without an interval");
+    assert_eq!(discrete(&drain(&everyone)), expected, "a manager's hears changes only");
     assert_eq!(first.try_recv(), Err(TryRecvError::Disconnected), "ends after the final state");
     assert_eq!(everyone.try_recv(), Err(TryRecvError::Empty), "the manager's goes on");
 }
@@ -97,6 +99,7 @@ fn a_failure_is_announced_before_the_state_it_leads_to() {
     assert_eq!(
         drain(&events),
         [
+            state(&job, Suspended),
             state(&job, Queued),
             state(&job, Connecting),
             state(&job, Transferring),
@@ -138,6 +141,7 @@ fn a_subscriber_that_never_reads_keeps_only_the_latest_progress_and_loses_no_eve
     assert_eq!(
         discrete(&seen),
         [
+            state(&job, Suspended),
             state(&job, Queued),
             state(&job, Connecting),
             state(&job, Transferring),
@@ -238,7 +242,55 @@ fn a_subscription_of_a_final_job_ends_at_once() {
     let fx = Fixture::new();
     let job = fx.job();
     job.cancel().unwrap();
-    assert_eq!(job.subscribe().count(), 0);
+    let seen: Vec<Notification> = job.subscribe().collect();
+    assert_eq!(seen, [state(&job, Cancelled)], "its state, then the end");
+}
+
+#[test]
+fn a_subscription_starts_with_the_state_a_settled_job_is_in() {
+    // Like a job found `Transferred` after reopening a store: a loop that waits for that state
+    // ends at once instead of waiting forever.
+    let fx = Fixture::new();
+    let job = fx.job_with_files(1);
+    run_to_transferred(&job);
+    let mut events = job.subscribe().with_progress_interval(None);
+    assert_eq!(events.try_recv(), Ok(state(&job, Transferred)));
+    let ended = block_on(
+        async {
+            let mut events = job.subscribe();
+            while let Some(event) = events.recv().await {
+                if let Notification::StateChanged { state: Transferred, .. } = event {
+                    return true;
+                }
+            }
+            false
+        },
+        WAIT,
+    );
+    assert!(ended, "the README's loop ends for a job already transferred");
+    job.complete().unwrap();
+    assert_eq!(events.by_ref().collect::<Vec<_>>(), [state(&job, Acknowledged)]);
+}
+
+#[test]
+fn a_subscription_of_a_queued_job_starts_with_queued_then_every_change_in_order() {
+    let fx = Fixture::new();
+    let job = fx.job_with_files(1);
+    job.resume().unwrap();
+    let events = job.subscribe().with_progress_interval(None);
+    let driver = claim_connected(&job);
+    transfer_remaining(&driver);
+    driver.finish().unwrap();
+    assert_eq!(
+        drain(&events),
+        [
+            state(&job, Queued),
+            state(&job, Connecting),
+            state(&job, Transferring),
+            Notification::FileTransferred { job: job.get_id(), index: 0 },
+            state(&job, Transferred),
+        ]
+    );
 }
 
 #[test]
@@ -257,10 +309,71 @@ fn recv_timeout_tells_a_timeout_from_the_end() {
     let fx = Fixture::new();
     let job = fx.job();
     let events = job.subscribe();
+    assert_eq!(events.recv_timeout(Duration::from_millis(10)), Ok(state(&job, Suspended)));
     assert_eq!(events.recv_timeout(Duration::from_millis(10)), Err(RecvTimeoutError::Timeout));
     job.cancel().unwrap();
     assert_eq!(events.recv_timeout(Duration::from_millis(10)), Ok(state(&job, Cancelled)));
     assert_eq!(events.recv_timeout(Duration::MAX), Err(RecvTimeoutError::Disconnected));
+}
+
+#[test]
+fn every_thread_blocked_on_one_subscription_hears_the_end() {
+    let fx = Fixture::new();
+    let job = fx.job();
+    let events = Arc::new(job.subscribe());
+    assert_eq!(events.try_recv(), Ok(state(&job, Suspended)));
+    let (sender, receiver) = std::sync::mpsc::channel();
+    for _ in 0..2 {
+        let (events, sender) = (Arc::clone(&events), sender.clone());
+        std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            let end = loop {
+                match events.recv_timeout(Duration::MAX) {
+                    Ok(event) => seen.push(event),
+                    Err(end) => break end,
+                }
+            };
+            let _ = sender.send((seen, end));
+        });
+    }
+    // Give both threads a chance to block first (not needed for the test to be right).
+    std::thread::sleep(Duration::from_millis(50));
+    job.cancel().unwrap();
+    let mut heard = Vec::new();
+    for _ in 0..2 {
+        let (seen, end) = receiver.recv_timeout(WAIT).expect("a receiver was never woken");
+        assert_eq!(end, RecvTimeoutError::Disconnected);
+        heard.extend(seen);
+    }
+    assert_eq!(heard, [state(&job, Cancelled)], "each event goes to one receiver");
+}
+
+#[test]
+fn every_future_polling_one_subscription_is_woken() {
+    use async_support::{poll_once, CountingWaker};
+    use std::future::poll_fn;
+    use std::task::Poll;
+    let fx = Fixture::new();
+    let job = fx.job();
+    let events = job.subscribe();
+    assert_eq!(events.try_recv(), Ok(state(&job, Suspended)));
+    let (first, second) = (CountingWaker::new(), CountingWaker::new());
+    let mut a = Box::pin(poll_fn(|cx| events.poll_recv(cx)));
+    let mut b = Box::pin(poll_fn(|cx| events.poll_recv(cx)));
+    assert_eq!(poll_once(&mut a, &first), Poll::Pending);
+    assert_eq!(poll_once(&mut b, &second), Poll::Pending);
+    job.set_description("one event").unwrap();
+    assert_eq!((first.wakes(), second.wakes()), (1, 1), "every polled receiver is woken");
+    assert_eq!(
+        poll_once(&mut a, &first),
+        Poll::Ready(Some(Notification::Modified { job: job.get_id() }))
+    );
+    assert_eq!(poll_once(&mut b, &second), Poll::Pending);
+    job.cancel().unwrap();
+    assert!(second.wakes() >= 2, "the waiting receiver is woken again");
+    assert_eq!(poll_once(&mut b, &second), Poll::Ready(Some(state(&job, Cancelled))));
+    assert_eq!(poll_once(&mut a, &first), Poll::Ready(None));
+    assert_eq!(poll_once(&mut b, &second), Poll::Ready(None));
 }
 
 #[test]
@@ -288,7 +401,8 @@ fn a_subscription_is_an_async_stream_for_any_executor() {
         WAIT,
     );
     worker.join().unwrap();
-    assert_eq!(seen.first(), Some(&state(&job, Queued)));
+    assert_eq!(seen.first(), Some(&state(&job, Suspended)), "the state when it subscribed");
+    assert_eq!(seen.get(1), Some(&state(&job, Queued)));
     assert_eq!(seen.last(), Some(&state(&job, Transferred)));
 }
 
@@ -302,6 +416,7 @@ fn with_the_stream_feature_a_subscription_is_a_futures_stream() {
     let job = fx.job();
     let mut events = job.subscribe();
     let mut cx = Context::from_waker(Waker::noop());
+    assert_eq!(Pin::new(&mut events).poll_next(&mut cx), Poll::Ready(Some(state(&job, Suspended))));
     assert_eq!(Pin::new(&mut events).poll_next(&mut cx), Poll::Pending);
     job.cancel().unwrap();
     assert_eq!(Pin::new(&mut events).poll_next(&mut cx), Poll::Ready(Some(state(&job, Cancelled))));
@@ -332,6 +447,9 @@ fn the_callback_slot_keeps_one_registration_beside_any_number_of_subscriptions()
     engine_support::wait_until("the callback", || *new.0.lock() >= 2);
     assert!(*old.0.lock() <= 1, "the old registration still hears the job");
     for events in &subscriptions {
-        assert_eq!(drain(events), [Notification::Modified { job: job.get_id() }]);
+        assert_eq!(
+            drain(events),
+            [state(&job, Suspended), Notification::Modified { job: job.get_id() }]
+        );
     }
 }

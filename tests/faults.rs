@@ -98,6 +98,8 @@ fn a_change_the_full_disk_cannot_record_is_refused_and_leaves_the_job_as_it_was(
     job.add_file("https://example.com/a", &other.path().join("a")).unwrap();
     job.set_description("before").unwrap();
     let events = job.subscribe().with_progress_interval(None);
+    let current = Notification::StateChanged { job: job.get_id(), state: BgJobState::Suspended };
+    assert_eq!(events.try_recv(), Ok(current), "a subscription starts with the job's state");
     let times = job.get_times();
 
     disk.fill();
@@ -422,6 +424,8 @@ fn a_change_is_recorded_before_anyone_can_see_it() {
         })
     };
     let events = job.subscribe().with_progress_interval(None);
+    let current = Notification::StateChanged { job: job.get_id(), state: BgJobState::Suspended };
+    assert_eq!(events.try_recv(), Ok(current), "a subscription starts with the job's state");
     let setter = {
         let job = job.clone();
         std::thread::spawn(move || {

@@ -174,6 +174,53 @@ fn directory_like_local_names_are_invalid_argument() {
 }
 
 #[test]
+fn a_destination_directory_that_does_not_exist_is_path_not_found_naming_the_path() {
+    let fx = Fixture::new();
+    let job = job_with_one_file(&fx);
+    let before = observe(&job);
+    let local = fx.path("missing").join("a.bin");
+    let err = job.add_file(&remote(1), &local).unwrap_err();
+    assert_eq!(err.hresult(), 0x8007_0003, "HRESULT_FROM_WIN32(ERROR_PATH_NOT_FOUND): {err:?}");
+    assert!(matches!(&err, BgError::PathNotFound { path } if *path == local), "{err:?}");
+    assert!(err.to_string().contains(local.to_str().unwrap()), "names the path: {err}");
+    assert_eq!(observe(&job), before);
+    // All or nothing: a set with a fine file first adds neither.
+    let set = [BgFileInfo::new(remote(2), fx.path("fine.bin")), BgFileInfo::new(remote(3), &local)];
+    assert_eq!(job.add_file_set(&set).unwrap_err().hresult(), 0x8007_0003);
+    assert_eq!(observe(&job), before);
+    // A regular file where the directory should be is no directory either.
+    std::fs::write(fx.path("plain"), b"x").unwrap();
+    let under_a_file = fx.path("plain").join("a.bin");
+    assert_eq!(job.add_file(&remote(4), &under_a_file).unwrap_err().hresult(), 0x8007_0003);
+    // Every other check comes first: a final job says so, whatever the directory.
+    job.cancel().unwrap();
+    let err = job.add_file(&remote(5), &local).unwrap_err();
+    assert_eq!(err.hresult(), hresult::BG_E_INVALID_STATE);
+}
+
+#[test]
+fn a_destination_directory_removed_after_add_file_fails_the_transfer_naming_the_path() {
+    let fx = Fixture::new();
+    let dir = fx.path("gone");
+    std::fs::create_dir(&dir).unwrap();
+    let local = dir.join("a.bin");
+    let job = fx.job();
+    job.add_file(&remote(1), &local).unwrap();
+    std::fs::remove_dir(&dir).unwrap();
+    job.resume().unwrap();
+    let driver = claim_connected(&job);
+    let err = driver.open_file(0).unwrap_err();
+    assert_eq!(err.hresult(), 0x8007_0003, "{err:?}");
+    assert_eq!(err.context(), BgErrorContext::LocalFile);
+    assert!(!err.is_transient());
+    assert!(err.to_string().contains(local.to_str().unwrap()), "names the path: {err}");
+    driver.fail(err, Some(0)).unwrap();
+    let error = job.get_error().unwrap();
+    assert_eq!(error.get_error(), (BgErrorContext::LocalFile, 0x8007_0003));
+    assert!(error.message().contains(local.to_str().unwrap()), "{}", error.message());
+}
+
+#[test]
 fn wildcards_in_local_names_are_invalid_argument() {
     let fx = Fixture::new();
     assert_rejected(&fx, &remote(1), &fx.path("*.bin"));
@@ -516,7 +563,9 @@ mod arbitrary_input {
                     prop_assert_eq!(job.enum_files()[0].get_remote_name(), remote);
                 }
                 Err(err) => {
-                    prop_assert_eq!(err.hresult(), hresult::E_INVALIDARG, "{:?}", err);
+                    // A valid name whose directory does not exist is `ERROR_PATH_NOT_FOUND`.
+                    let expected = [hresult::E_INVALIDARG, hresult::ERROR_PATH_NOT_FOUND_HR];
+                    prop_assert!(expected.contains(&err.hresult()), "{:?}", err);
                     prop_assert_eq!(observe(&job), before);
                 }
             }

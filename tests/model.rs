@@ -330,6 +330,10 @@ impl Real {
         let job = manager.create_job("model", BgJobType::Download).unwrap();
         let other = manager.as_owner("other").get_job(job.get_id()).unwrap();
         let events = job.subscribe().with_progress_interval(None);
+        // A job's subscription starts with its state; the model checks the changes after it.
+        let current =
+            Notification::StateChanged { job: job.get_id(), state: BgJobState::Suspended };
+        assert_eq!(events.try_recv(), Ok(current));
         let dir = tempfile::tempdir().unwrap();
         Real { dir, manager: Some(manager), job, other, driver: None, added: 0, events }
     }

@@ -164,6 +164,40 @@ fn a_known_size_may_change_and_the_job_total_follows() {
 }
 
 #[test]
+fn sizes_whose_sum_does_not_fit_leave_the_job_total_unknown_and_progress_consistent() {
+    let fx = Fixture::new();
+    let (job, driver) = running(&fx, 2);
+    let mut first = driver.open_file(0).unwrap();
+    let mut second = driver.open_file(1).unwrap();
+    first.set_size(Some(u64::MAX - 1)).unwrap();
+    second.set_size(Some(u64::MAX - 1)).unwrap();
+    let p = job.get_progress();
+    assert!(p.is_consistent(), "impossible snapshot: {p:?}");
+    assert_eq!(p.bytes_total, BG_SIZE_UNKNOWN, "a sum past u64 is not a size");
+    assert_eq!(job.enum_files()[1].get_progress().bytes_total, u64::MAX - 1, "the file's own size");
+    // A sum that would be exactly BG_SIZE_UNKNOWN, or wrap to a small number, is not one either.
+    second.set_size(Some(3)).unwrap();
+    second.write(b"12").unwrap();
+    let p = job.get_progress();
+    assert!(p.is_consistent(), "impossible snapshot: {p:?}");
+    assert_eq!(p.bytes_total, BG_SIZE_UNKNOWN);
+    second.set_size(Some(2)).unwrap();
+    second.set_size(Some(1_000)).unwrap();
+    assert!(job.get_progress().is_consistent());
+    // A size left out of the total comes back in when it is set again and the sum fits.
+    first.set_size(Some(10)).unwrap();
+    assert_eq!(job.get_progress().bytes_total, BG_SIZE_UNKNOWN);
+    second.set_size(Some(999)).unwrap();
+    assert_eq!(job.get_progress().bytes_total, 1_009);
+    second.set_size(Some(u64::MAX - 11)).unwrap();
+    assert_eq!(job.get_progress().bytes_total, u64::MAX - 1, "the largest total there is");
+    second.set_size(Some(u64::MAX - 10)).unwrap();
+    assert_eq!(job.get_progress().bytes_total, BG_SIZE_UNKNOWN);
+    second.set_size(Some(2)).unwrap();
+    assert_eq!(job.get_progress().bytes_total, 12);
+}
+
+#[test]
 fn a_transferred_file_is_counted_once_and_cannot_be_reopened() {
     let fx = Fixture::new();
     let (job, driver) = running(&fx, 2);

@@ -170,6 +170,17 @@ fn open_or_create(
         match disk::create_temp(&path) {
             Ok(temp) => return Ok(Opened { temp, path, created: true, on_disk: 0 }),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            // Creating a new name fails this way only when its directory is gone (removed after
+            // `add_file` checked it): say so, with the path, as `add_file` would.
+            Err(e)
+                if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) =>
+            {
+                return Err(TransferError::fatal(
+                    hresult::ERROR_PATH_NOT_FOUND_HR,
+                    BgErrorContext::LocalFile,
+                    format!("the directory of {} does not exist", local_name.display()),
+                ));
+            }
             Err(e) => return Err(local_error(&e)),
         }
     }

@@ -5,7 +5,7 @@
 //!
 //! A job keeps five counters: `files_total`, `files_transferred`, `bytes_transferred`,
 //! `known_total` (the sum of the sizes that are known) and `unknown_files` (how many files have no
-//! size yet), plus `resize_seq`, a sequence stamp that is odd while a known size is being lowered.
+//! size yet, or a size the total cannot hold: see below), plus `resize_seq`, a sequence stamp that is odd while a known size is being lowered.
 //! `bytes_total` is `BG_SIZE_UNKNOWN` while `unknown_files > 0`, else `known_total` (0 for a job
 //! with no files).
 //!
@@ -35,13 +35,19 @@
 //! **Writers** keep a fixed order, every add with `Release`:
 //! 1. adding a file: `unknown_files += 1` and `files_total += 1`, in one add to `files_unknown`
 //!    (under the job lock);
-//! 2. learning a size: `known_total += size`, then `unknown_files -= 1`;
+//! 2. learning a size: `known_total += size` (one compare-and-swap loop), then
+//!    `unknown_files -= 1`. A size that would make the sum pass `u64` or equal
+//!    `BG_SIZE_UNKNOWN` (sizes announced by a server can be anything) is not added: the file
+//!    keeps counting as unknown (its own size is still reported), so the job's total reads
+//!    `BG_SIZE_UNKNOWN` and `known_total` never wraps. The file is marked (`FILE_UNCOUNTED`)
+//!    until its own size changes and fits;
 //! 3. writing bytes: the file's own counter, then `bytes_transferred += n` (on the file's stripe);
 //!    once a file's size is known its bytes never pass it (the write is refused);
 //! 4. finishing a file: after its last bytes, an unknown size becomes known (step 2) and then
 //!    `files_transferred += 1`;
 //! 5. a restart from zero subtracts the file's bytes from `bytes_transferred`;
-//! 6. lowering or dropping a known size, and moving a file's bytes to another stripe (both rare),
+//! 6. changing a known size (the file counts as unknown again, then learns the new size as in
+//!    step 2, so a size that does not fit is left out here too), and moving a file's bytes to another stripe (both rare),
 //!    happen under the job lock inside `resize_seq` odd/even brackets.
 //!
 //! **Readers** load with `Acquire`, in the reverse order: `seq_done` (the stamp and
@@ -93,6 +99,9 @@ const LOW_ONE: u64 = 1;
 
 const FILE_TRANSFERRED: u32 = 0b01;
 const FILE_COMPLETED: u32 = 0b10;
+/// The file's size is known but not in `known_total`: the sum would not have fitted below
+/// `BG_SIZE_UNKNOWN`, so the file still counts in `unknown_files` (see the module docs).
+const FILE_UNCOUNTED: u32 = 0b100;
 
 /// The job-wide counters and the state word.
 pub(crate) struct JobCounters {
@@ -196,12 +205,33 @@ impl JobCounters {
         self.files_unknown.fetch_add(HIGH_ONE | LOW_ONE, Ordering::Release);
     }
 
-    /// A file's size went from unknown to `size`.
-    fn learn_size(&self, size: u64) {
-        // Release: the size is in the total before the file stops counting as unknown.
-        self.known_total.fetch_add(size, Ordering::Release);
+    /// A file that counts as unknown gets `size`: it is added to the total and the file stops
+    /// counting as unknown, unless the sum would pass `u64` or be `BG_SIZE_UNKNOWN` itself; then
+    /// nothing changes (the job's total stays unknown) and the result is `false`.
+    fn learn_size(&self, size: u64) -> bool {
+        // Release on success: the size is in the total before the file stops counting as unknown.
+        // Relaxed on failure: nothing is written, and the closure only reads the value.
+        let added = self.known_total.fetch_update(Ordering::Release, Ordering::Relaxed, |total| {
+            total.checked_add(size).filter(|&sum| sum != BG_SIZE_UNKNOWN)
+        });
+        if added.is_err() {
+            return false;
+        }
         // Release: a reader that sees one fewer unknown file sees the size added above.
         self.files_unknown.fetch_sub(LOW_ONE, Ordering::Release);
+        true
+    }
+
+    /// Records whether `file`'s known size is left out of the total (see [`FILE_UNCOUNTED`]).
+    /// By the file's single size writer.
+    fn set_uncounted(file: &FileCounters, uncounted: bool) {
+        if uncounted {
+            // Release: read by the file's later size changes (`is_uncounted`).
+            file.flags.fetch_or(FILE_UNCOUNTED, Ordering::Release);
+        } else {
+            // Release: as above.
+            file.flags.fetch_and(!FILE_UNCOUNTED, Ordering::Release);
+        }
     }
 
     /// Begins a size reduction. Under the job lock (resizes are serialized by it).
@@ -327,20 +357,20 @@ impl JobCounters {
         if old == BG_SIZE_UNKNOWN {
             // Release: the file's size is published before any byte is counted against it.
             file.total.store(size, Ordering::Release);
-            self.learn_size(size);
+            Self::set_uncounted(file, !self.learn_size(size));
             return true;
         }
-        // A known size changes: lower-then-raise inside a resize bracket.
+        // A known size changes inside a resize bracket: the file first counts as unknown again
+        // (its size leaves the total, unless it was never in it), then learns the new size.
         self.begin_resize();
-        // Release: inside the bracket; readers that see it retry.
-        self.known_total.fetch_sub(old, Ordering::Release);
-        if size == BG_SIZE_UNKNOWN {
+        if !file.is_uncounted() {
+            // Release: inside the bracket; readers that see it retry.
+            self.known_total.fetch_sub(old, Ordering::Release);
             // Release: inside the bracket.
             self.files_unknown.fetch_add(LOW_ONE, Ordering::Release);
-        } else {
-            // Release: inside the bracket.
-            self.known_total.fetch_add(size, Ordering::Release);
         }
+        let uncounted = size != BG_SIZE_UNKNOWN && !self.learn_size(size);
+        Self::set_uncounted(file, uncounted);
         // Release: inside the bracket.
         file.total.store(size, Ordering::Release);
         self.end_resize();
@@ -446,7 +476,7 @@ impl JobCounters {
         if total == BG_SIZE_UNKNOWN {
             // Release: the final size is published before the file counts as transferred.
             file.total.store(have, Ordering::Release);
-            self.learn_size(have);
+            Self::set_uncounted(file, !self.learn_size(have));
         } else if have != total {
             return false;
         }
@@ -491,6 +521,12 @@ impl FileCounters {
         // Relaxed: written only under the job lock while the file has no writer, before its
         // writer got its transfer (see `JobCounters::pick_stripe`).
         self.stripe.load(Ordering::Relaxed) as usize
+    }
+
+    /// Whether the file's known size is left out of the job's total (see [`FILE_UNCOUNTED`]).
+    fn is_uncounted(&self) -> bool {
+        // Acquire: pairs with `JobCounters::set_uncounted` (the same writer, or an earlier one).
+        self.flags.load(Ordering::Acquire) & FILE_UNCOUNTED != 0
     }
 
     /// Whether the file's last byte is in its temporary file.

@@ -13,7 +13,7 @@ use crate::sync::MutexGuard;
 use crate::{
     BackgroundCopyCallback, BackgroundCopyJob, BgError, BgFileInfo, BgJobPriority, BgJobProgress,
     BgJobProxyUsage, BgJobState, BgJobTimes, BgJobType, BgNotify, BgProxySettings, BgSuccess,
-    JobError, JobFile, JobId, Result,
+    JobError, JobFile, JobId, Notification, Result,
 };
 use std::collections::HashSet;
 use std::fmt;
@@ -75,18 +75,41 @@ impl Job {
         })
     }
 
-    /// Subscribes to this job's [`Notification`](crate::Notification)s from now on: state
-    /// changes, finished files, failures, modifications, and progress paced to the subscription's
-    /// interval (500 ms unless set otherwise). Any number of subscriptions may exist at once; the
-    /// iterator ends after the job reaches a final state (at once for a job already final).
+    /// Subscribes to this job's [`Notification`](crate::Notification)s: first a
+    /// [`StateChanged`](crate::Notification::StateChanged) with the job's current state, then,
+    /// in order, every change from now on: state changes, finished files, failures,
+    /// modifications, and progress paced to the subscription's interval (500 ms unless set
+    /// otherwise). A loop that waits for a state the job already reached (a job found
+    /// `Transferred` after reopening a store) so ends at once. Any number of subscriptions may
+    /// exist at once; the iterator ends after the job reaches a final state (for a job already
+    /// final, right after its first notification).
+    ///
+    /// ```
+    /// use bgcopy::*;
+    /// let manager = Manager::builder().without_engine().build();
+    /// let job = manager.create_job("watched", BgJobType::Download)?;
+    /// let events = job.subscribe();
+    /// job.cancel()?;
+    /// let states: Vec<Notification> = events.collect();
+    /// assert_eq!(states, [
+    ///     Notification::StateChanged { job: job.get_id(), state: BgJobState::Suspended },
+    ///     Notification::StateChanged { job: job.get_id(), state: BgJobState::Cancelled },
+    /// ]);
+    /// # Ok::<(), BgError>(())
+    /// ```
     pub fn subscribe(&self) -> Subscription {
+        // Every writer of the cold state holds `serial` (see `JobShared::change`): under it no
+        // change is half made, so the state read here is the job's current one, and every later
+        // change is announced after the first notification.
+        let _serial = self.shared.serial.lock();
+        let current =
+            Notification::StateChanged { job: self.shared.id, state: self.shared.counters.state() };
         let (subscription, queue) = Subscription::new(
             Arc::clone(&self.shared.ctx.hub),
             Some(self.shared.id),
             self.keep.clone(),
+            Some(current),
         );
-        // Every writer of the cold state holds `serial` (see `JobShared::change`).
-        let _serial = self.shared.serial.lock();
         let mut inner = self.lock();
         if self.shared.counters.state().is_final() {
             queue.close();
@@ -104,6 +127,16 @@ impl BackgroundCopyJob for Job {
 
     fn add_file_set(&self, files: &[BgFileInfo]) -> Result<()> {
         let ctx = &self.shared.ctx;
+        // The destination directories must exist (BITS: `ERROR_PATH_NOT_FOUND`). File system
+        // work, so looked at here, outside the job's locks (DESIGN 5.1); reported only once
+        // every other check passed. A directory removed later fails the transfer, naming it.
+        let missing = files
+            .iter()
+            .find(|info| {
+                validate::local_name(&info.local_name).is_ok()
+                    && validate::directory_is_missing(&info.local_name)
+            })
+            .map(|info| info.local_name.clone());
         self.shared.change(|inner| {
             transition(self.shared.counters.state(), JobEvent::Modify)?;
             if files.is_empty() {
@@ -125,6 +158,9 @@ impl BackgroundCopyJob for Job {
             }
             if inner.files.len() + files.len() > ctx.max_files as usize {
                 return Err(BgError::TooManyFilesInJob { limit: ctx.max_files });
+            }
+            if let Some(path) = missing.clone() {
+                return Err(BgError::PathNotFound { path });
             }
             for (info, protocol) in files.iter().zip(protocols) {
                 let index = inner.files.len();

@@ -188,6 +188,31 @@ fn shrinking_a_size_never_shows_bytes_above_total() {
     });
 }
 
+/// Two writers learn sizes whose sum does not fit below `BG_SIZE_UNKNOWN`, while a reader takes
+/// a snapshot: the total never wraps into a number smaller than the bytes counted, and one of
+/// the sizes stays out of it (the job's total is unknown).
+#[test]
+fn sizes_that_do_not_fit_leave_the_total_unknown() {
+    loom::model(|| {
+        let (job, files) = job_with_files(2);
+        let writers: Vec<_> = (0..2)
+            .map(|i| {
+                let (job, files) = (job.clone(), files.clone());
+                thread::spawn(move || {
+                    assert!(job.set_file_size(&files[i], Some(u64::MAX - 1)));
+                    assert!(job.add_file_bytes(&files[i], 2));
+                })
+            })
+            .collect();
+        check(job.snapshot());
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        let p = job.snapshot();
+        assert_eq!((p.bytes_total, p.bytes_transferred), (BG_SIZE_UNKNOWN, 4));
+    });
+}
+
 /// A driver polling its claim sees a suspend (generation bump) and then the new state.
 #[test]
 fn revoked_claim_is_seen_with_its_state() {

@@ -34,6 +34,7 @@ pub(crate) const MIN_PROGRESS_INTERVAL: Duration = Duration::from_millis(1);
 /// job.cancel()?;
 /// let seen: Vec<Notification> = events.collect(); // ends after the job is final
 /// assert_eq!(seen, [
+///     Notification::StateChanged { job: job.get_id(), state: BgJobState::Suspended }, // now
 ///     Notification::Modified { job: job.get_id() },
 ///     Notification::StateChanged { job: job.get_id(), state: BgJobState::Cancelled },
 /// ]);
@@ -42,7 +43,8 @@ pub(crate) const MIN_PROGRESS_INTERVAL: Duration = Duration::from_millis(1);
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Notification {
-    /// The job entered `state`.
+    /// The job entered `state`; also the first notification of a job's subscription, with the
+    /// state the job is in when it subscribes.
     StateChanged {
         /// The job.
         job: JobId,
@@ -108,7 +110,10 @@ struct QueueState {
     items: VecDeque<Notification>,
     /// No more notifications will come (the job is final, or the manager shut down).
     closed: bool,
-    waker: Option<Waker>,
+    /// The wakers of the receivers polling while the queue is empty (one per distinct waker: a
+    /// `Subscription` is `Sync`, so several tasks may poll it). All are woken by the next push
+    /// or by `close`, and forgotten then; each re-registers on its next `Pending` poll.
+    wakers: Vec<Waker>,
     /// `None`: no progress notifications.
     progress_interval: Option<Duration>,
     /// The last progress queued for each job, so that an unchanged value is not queued again.
@@ -121,7 +126,7 @@ impl Queue {
             state: Mutex::new(QueueState {
                 items: VecDeque::new(),
                 closed: false,
-                waker: None,
+                wakers: Vec::new(),
                 progress_interval: Some(DEFAULT_PROGRESS_INTERVAL),
                 last_progress: HashMap::new(),
             }),
@@ -129,11 +134,19 @@ impl Queue {
         }
     }
 
-    fn notify(&self, mut state: parking_lot::MutexGuard<'_, QueueState>) {
-        let waker = state.waker.take();
+    /// Wakes the receivers after a change of `state`: one blocked thread for a new item (each
+    /// item goes to one receiver; a thread that finds the queue empty again waits again), every
+    /// blocked thread with `all` (the queue closed: each must see the end), and every polled
+    /// receiver (cheap, and a woken task that finds nothing registers again).
+    fn notify(&self, mut state: parking_lot::MutexGuard<'_, QueueState>, all: bool) {
+        let wakers = std::mem::take(&mut state.wakers);
         drop(state);
-        self.ready.notify_one();
-        if let Some(waker) = waker {
+        if all {
+            self.ready.notify_all();
+        } else {
+            self.ready.notify_one();
+        }
+        for waker in wakers {
             waker.wake();
         }
     }
@@ -145,7 +158,7 @@ impl Queue {
             return;
         }
         state.items.push_back(notification);
-        self.notify(state);
+        self.notify(state, false);
     }
 
     /// Queues `progress` of `job` unless it is the value queued last; a progress notification of
@@ -166,14 +179,14 @@ impl Queue {
             state.items.remove(at);
         }
         state.items.push_back(Notification::Progress { job, progress });
-        self.notify(state);
+        self.notify(state, false);
     }
 
     /// No more notifications will be pushed; those queued can still be received.
     pub(crate) fn close(&self) {
         let mut state = self.state.lock();
         state.closed = true;
-        self.notify(state);
+        self.notify(state, true);
     }
 
     /// The progress interval, `None` without progress notifications.
@@ -235,9 +248,8 @@ impl Queue {
         if state.closed {
             return Poll::Ready(None);
         }
-        match &mut state.waker {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
+        if !state.wakers.iter().any(|waker| waker.will_wake(cx.waker())) {
+            state.wakers.push(cx.waker().clone());
         }
         Poll::Pending
     }

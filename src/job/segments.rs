@@ -282,10 +282,11 @@ impl SegmentTable {
 
 impl fmt::Debug for SegmentTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.state.lock();
+        // One lock at a time: `on_disk` takes the state's lock itself (not reentrant).
+        let segments = self.state.lock().segments.len();
         f.debug_struct("SegmentTable")
             .field("size", &self.size)
-            .field("segments", &state.segments.len())
+            .field("segments", &segments)
             .field("on_disk", &self.on_disk())
             .finish()
     }
@@ -296,6 +297,28 @@ mod tests {
     use super::*;
 
     const MIB: u64 = 1 << 20;
+
+    /// Formats `value` on another thread; `None` if it did not finish within a generous bound
+    /// (a deadlock), so that a failing test fails instead of hanging.
+    fn format_within<T: fmt::Debug + Send + 'static>(value: T) -> Option<String> {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(format!("{value:?}"));
+        });
+        receiver.recv_timeout(std::time::Duration::from_secs(60)).ok()
+    }
+
+    #[test]
+    fn debug_of_a_table_does_not_deadlock() {
+        let table = Arc::new(SegmentTable::new(4 * MIB, &[(0, MIB)], 2).unwrap());
+        let text = format_within(Arc::clone(&table)).expect("Debug of a SegmentTable hangs");
+        assert!(text.contains("SegmentTable") && text.contains("on_disk"), "{text}");
+        // Through the derived Debug of the file's disk state too.
+        let mut disk = super::super::file::FileDisk::default();
+        disk.set_segments(Some(table));
+        let text = format_within(disk).expect("Debug of a FileDisk with segments hangs");
+        assert!(text.contains("SegmentTable"), "{text}");
+    }
 
     #[test]
     fn gaps_become_segments_and_what_was_there_stays_on_disk() {

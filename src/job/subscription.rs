@@ -52,14 +52,18 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// A new subscription's queue, registered for pacing in `hub` with `scope` (`None`: every job
-    /// of the manager).
+    /// A new subscription's queue, holding `first` if any (queued before the pacer can add
+    /// progress), registered for pacing in `hub` with `scope` (`None`: every job of the manager).
     pub(crate) fn new(
         hub: Arc<EventHub>,
         scope: Option<JobId>,
         keep: Keepalive,
+        first: Option<Notification>,
     ) -> (Subscription, Arc<Queue>) {
         let queue = Arc::new(Queue::new());
+        if let Some(first) = first {
+            queue.push(first);
+        }
         hub.add_paced(&queue, scope);
         (Subscription { queue: Arc::clone(&queue), hub, _keep: keep }, queue)
     }
@@ -82,6 +86,8 @@ impl Subscription {
     }
 
     /// Waits for the next notification, at most `timeout` (`Duration::MAX`: as long as it takes).
+    /// Several threads may wait on one subscription: each notification goes to one of them, and
+    /// every one of them sees the end.
     ///
     /// # Errors
     /// [`RecvTimeoutError::Timeout`] if none came in time; [`RecvTimeoutError::Disconnected`] if
@@ -95,8 +101,9 @@ impl Subscription {
         Recv { subscription: self }
     }
 
-    /// Polls for the next notification (`Ready(None)` once none will come any more); the waker of
-    /// the last poll is woken when one arrives.
+    /// Polls for the next notification (`Ready(None)` once none will come any more). Every task
+    /// that got `Pending` is woken when one arrives or when the subscription ends, so several
+    /// tasks may poll one subscription (each notification goes to one of them).
     pub fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Notification>> {
         self.queue.poll_pop(cx)
     }

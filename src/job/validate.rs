@@ -1,7 +1,9 @@
 //! Checks of the strings and names a caller passes in: limits, schemes, absolute paths.
-//! Each failure is the `BgError` Windows gives for it; nothing here touches a job.
+//! Each failure is the `BgError` Windows gives for it; nothing here touches a job. Only
+//! [`directory_is_missing`] looks at the file system.
 
 use crate::{BgError, Result};
+use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
 
 /// Display name limit, in UTF-16 units (`CreateJob`, `SetDisplayName`).
@@ -288,6 +290,18 @@ pub(crate) fn local_name(path: &Path) -> Result<()> {
         return Err(invalid("wildcards are not allowed"));
     }
     Ok(())
+}
+
+/// Whether the directory `local_name` (a valid local name) would be written in is missing: no
+/// entry at that path, or one that is not a directory (BITS's `ERROR_PATH_NOT_FOUND`). File
+/// system work: call it outside the job's locks. An answer it cannot get (access denied) is
+/// not a missing directory; the transfer reports it.
+pub(crate) fn directory_is_missing(local_name: &Path) -> bool {
+    let Some(dir) = local_name.parent() else { return false };
+    match std::fs::metadata(dir) {
+        Ok(meta) => !meta.is_dir(),
+        Err(e) => matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory),
+    }
 }
 
 /// A lexical normal form of a local path, to find two names for the same file.

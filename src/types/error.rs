@@ -118,6 +118,14 @@ pub enum BgError {
         #[source]
         source: io::Error,
     },
+    /// The directory a local name would be written in does not exist (or is not a directory):
+    /// `add_file` and `add_file_set` refuse the name, as BITS does
+    /// (`HRESULT_FROM_WIN32(ERROR_PATH_NOT_FOUND)`, `0x8007_0003`).
+    #[error("the directory of {path:?} does not exist")]
+    PathNotFound {
+        /// The local name.
+        path: PathBuf,
+    },
     /// The store is open in another process, or already open in this one: one process at a time
     /// opens a store, and a second open fails at once instead of waiting
     /// (`HRESULT_FROM_WIN32(ERROR_SHARING_VIOLATION)`, `0x8007_0020`).
@@ -181,6 +189,7 @@ impl BgError {
             BgError::ProxyBypassListTooLarge { .. } => hresult::BG_E_PROXY_BYPASS_LIST_TOO_LARGE,
             BgError::NoDescription { .. } => hresult::ERROR_RESOURCE_LANG_NOT_FOUND_HR,
             BgError::Io { source, .. } => io_hresult(source),
+            BgError::PathNotFound { .. } => hresult::ERROR_PATH_NOT_FOUND_HR,
             BgError::StoreLocked { .. } => hresult::ERROR_SHARING_VIOLATION_HR,
             BgError::StoreCorrupt { .. } => hresult::BG_E_DATABASE_CORRUPT,
             BgError::StoreTooNew { .. } => hresult::ERROR_REVISION_MISMATCH_HR,

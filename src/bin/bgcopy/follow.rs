@@ -25,8 +25,12 @@ pub(crate) enum Then {
 /// is transferred (then `then`), fails, or Ctrl-C arrives on `events`.
 pub(crate) fn follow(job: &Job, then: Then, events: &Events) -> Outcome {
     let id = job.get_id();
-    // Subscribed before the resume, so that no change is missed.
-    events.forward(job.subscribe().with_progress_interval(Some(PROGRESS_INTERVAL)));
+    // Subscribed before the resume, so that no change is missed. A subscription starts with
+    // the job's current state (`Suspended`, say, before the resume): that one is not a change
+    // to follow, so it is taken off first (it is always waiting already).
+    let subscription = job.subscribe().with_progress_interval(Some(PROGRESS_INTERVAL));
+    let _current = subscription.try_recv();
+    events.forward(subscription);
     let mut progress = Progress::new(job);
     let transferred = start(job)?;
     if !transferred {
