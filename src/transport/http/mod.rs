@@ -18,7 +18,6 @@ use client::{body_error, Client, Method, Ranged};
 use range::{Check, PartialHeaders, Validators, Verdict};
 use std::fmt;
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use ureq::http::{HeaderMap, Response};
@@ -207,7 +206,7 @@ pub struct HttpTransport {
     /// cannot start (no root certificates in the system store).
     bundled_agent: ureq::Agent,
     /// Set once the platform verifier failed to start; shared by clones.
-    platform_unusable: Arc<AtomicBool>,
+    platform_unusable: Arc<std::sync::OnceLock<()>>,
     resolver: resolve::Resolver,
     user_agent: String,
     resolve_timeout: Duration,
@@ -227,7 +226,7 @@ impl HttpTransport {
         HttpTransport {
             agent: agent(&user_agent, &resolver, RootCerts::PlatformVerifier),
             bundled_agent: agent(&user_agent, &resolver, RootCerts::WebPki),
-            platform_unusable: Arc::new(AtomicBool::new(false)),
+            platform_unusable: Arc::new(std::sync::OnceLock::new()),
             resolver,
             user_agent,
             resolve_timeout: DEFAULT_RESOLVE_TIMEOUT,
@@ -319,7 +318,7 @@ fn agent(user_agent: &str, resolver: &resolve::Resolver, roots: RootCerts) -> ur
 impl HttpTransport {
     /// The agent for the next request: the platform verifier's, unless it could not start.
     fn agent(&self) -> (&ureq::Agent, bool) {
-        if self.platform_unusable.load(Ordering::Relaxed) {
+        if self.platform_unusable.get().is_some() {
             (&self.bundled_agent, false)
         } else {
             (&self.agent, true)
@@ -328,7 +327,7 @@ impl HttpTransport {
 
     /// The platform verifier could not start: the bundled roots serve from now on.
     fn platform_verifier_failed(&self) {
-        self.platform_unusable.store(true, Ordering::Relaxed);
+        let _ = self.platform_unusable.set(());
     }
 }
 
