@@ -2,13 +2,29 @@
 //! owner-only permissions and never through a symlink; commit (fsync, rename, directory fsync) and
 //! removal.
 
+use sha2::Digest;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// The longest file name (one path component, in bytes) the common file systems take
+/// (`NAME_MAX` on Linux and macOS; NTFS counts 255 UTF-16 units, never fewer than bytes).
+const NAME_MAX: usize = 255;
+/// What every temporary name ends with.
+const TEMP_SUFFIX: &str = ".bgcopy.tmp";
+/// Room kept for the attempt part (`-{attempt}`) of a shortened name: the longest `u32`.
+const ATTEMPT_ROOM: usize = 1 + 10;
+/// Hex digits of the hash of the full name in a shortened temporary name.
+const HASH_DIGITS: usize = 16;
+
 /// The temporary file name for one file of a job: hidden, in the destination directory, tagged
 /// with the job id and file index so two jobs never share one. `attempt` > 0 picks another name
 /// when the first is taken.
+///
+/// The name is `.{name}.{8 hex of the id}-{index}{-attempt}.bgcopy.tmp`, always within
+/// [`NAME_MAX`] bytes: when that would be too long for some attempt, `{name}` becomes its first
+/// bytes (cut at a character) then `~` and a hash of the whole name, so that a local name that
+/// passes validation never fails at transfer with `ENAMETOOLONG`.
 pub(crate) fn temp_path(
     local_name: &Path,
     job: crate::JobId,
@@ -16,33 +32,67 @@ pub(crate) fn temp_path(
     attempt: u32,
 ) -> PathBuf {
     let dir = local_name.parent().unwrap_or_else(|| Path::new("/"));
-    let name = local_name.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tag = format!("{:08x}", (job.as_u128() >> 96) as u32);
     let suffix = if attempt == 0 { String::new() } else { format!("-{attempt}") };
-    dir.join(format!(".{name}.{tag}-{index}{suffix}.bgcopy.tmp"))
+    dir.join(format!("{}{suffix}{TEMP_SUFFIX}", temp_stem(local_name, job, index)))
+}
+
+/// The part of every temporary name of file `index` of `job` before the attempt.
+fn temp_stem(local_name: &Path, job: crate::JobId, index: usize) -> String {
+    let tail = tag_and_index(job, index);
+    let long = legacy_stem(local_name, &tail);
+    if long.len() + ATTEMPT_ROOM + TEMP_SUFFIX.len() <= NAME_MAX {
+        return long;
+    }
+    let raw = local_name.file_name().unwrap_or_default();
+    let digest = sha2::Sha256::digest(raw.as_encoded_bytes());
+    let hash: String = digest.iter().take(HASH_DIGITS / 2).map(|b| format!("{b:02x}")).collect();
+    let name = file_name(local_name);
+    // `.` + stem + `~` + hash + tail + attempt + suffix.
+    let room =
+        NAME_MAX.saturating_sub(2 + HASH_DIGITS + tail.len() + ATTEMPT_ROOM + TEMP_SUFFIX.len());
+    let mut cut = room.min(name.len());
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!(".{}~{hash}{tail}", &name[..cut])
+}
+
+/// `.{8 hex of the job id}-{index}`.
+fn tag_and_index(job: crate::JobId, index: usize) -> String {
+    format!(".{:08x}-{index}", (job.as_u128() >> 96) as u32)
+}
+
+/// The local name's last component as text (lossy).
+fn file_name(local_name: &Path) -> String {
+    local_name.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// The stem of version 0.2's names, whatever their length: `.{name}{tail}`.
+fn legacy_stem(local_name: &Path, tail: &str) -> String {
+    format!(".{}{tail}", file_name(local_name))
 }
 
 /// Whether `candidate`, a file name in the destination directory of `local_name`, is one of the
-/// names [`temp_path`] gives file `index` of `job` (any attempt): how a store finds the
-/// temporary files of its jobs that no record names (orphans), and touches nothing else.
+/// names [`temp_path`] gives file `index` of `job` (any attempt), or one version 0.2 gave it (a
+/// store of 0.2 may hold one): how a store finds the temporary files of its jobs that no record
+/// names (orphans), and touches nothing else.
 pub(crate) fn is_temp_name(
     candidate: &std::ffi::OsStr,
     local_name: &Path,
     job: crate::JobId,
     index: usize,
 ) -> bool {
-    let first = temp_path(local_name, job, index, 0);
-    let Some(first) = first.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-        return false;
-    };
-    let stem = first.strip_suffix(".bgcopy.tmp").unwrap_or(&first);
     let candidate = candidate.to_string_lossy();
-    let Some(rest) = candidate.strip_prefix(stem) else { return false };
-    let Some(attempt) = rest.strip_suffix(".bgcopy.tmp") else { return false };
-    attempt.is_empty()
-        || attempt
-            .strip_prefix('-')
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    let Some(rest) = candidate.strip_suffix(TEMP_SUFFIX) else { return false };
+    let legacy = legacy_stem(local_name, &tag_and_index(job, index));
+    [temp_stem(local_name, job, index), legacy].iter().any(|stem| {
+        rest.strip_prefix(stem.as_str()).is_some_and(|attempt| {
+            attempt.is_empty()
+                || attempt
+                    .strip_prefix('-')
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+    })
 }
 
 fn options() -> OpenOptions {
@@ -162,6 +212,72 @@ mod tests {
             ["report.pdf", ".report.pdf.abcdef01-3.tmp", ".report.pdf.abcdef01-3-x.bgcopy.tmp"]
         {
             assert!(!is_temp_name(std::ffi::OsStr::new(stranger), local, job, 3), "{stranger}");
+        }
+    }
+
+    /// Names of 222 to 255 bytes (and multi-byte ones cut inside a character) once gave
+    /// temporary names past `NAME_MAX` (`ENAMETOOLONG` at transfer).
+    #[test]
+    fn temp_names_of_long_local_names_fit_in_255_bytes_and_are_recognised() {
+        let job = crate::JobId::from_u128(u128::MAX);
+        let ascii = |n: usize| "a".repeat(n);
+        let accented = |n: usize| format!("{}{}", "é".repeat(n / 2), "b".repeat(n % 2));
+        for len in [200, 221, 222, 230, 232, 233, 250, 254, 255] {
+            for name in [ascii(len), accented(len)] {
+                assert_eq!(name.len(), len);
+                let local = Path::new("/d").join(&name);
+                for index in [0, 199, usize::MAX] {
+                    for attempt in [0, 1, 15, u32::MAX] {
+                        let temp = temp_path(&local, job, index, attempt);
+                        let temp_name = temp.file_name().unwrap();
+                        assert!(temp_name.len() <= 255, "{len}: {} bytes", temp_name.len());
+                        assert_eq!(temp.parent(), Some(Path::new("/d")));
+                        assert!(is_temp_name(temp_name, &local, job, index), "{temp:?}");
+                        let other = if index == 0 { 1 } else { 0 };
+                        assert!(!is_temp_name(temp_name, &local, job, other), "{temp:?}");
+                        let other_job = crate::JobId::from_u128(7);
+                        assert!(!is_temp_name(temp_name, &local, other_job, index), "{temp:?}");
+                    }
+                }
+                // Another long name with the same first bytes is another file: not recognised.
+                let (last, _) = name.char_indices().next_back().unwrap();
+                let sibling = Path::new("/d").join(format!("{}x", &name[..last]));
+                let theirs = temp_path(&sibling, job, 0, 0);
+                assert!(!is_temp_name(theirs.file_name().unwrap(), &local, job, 0), "{theirs:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn names_of_version_0_2_are_still_recognised_and_strangers_are_not() {
+        let job = crate::JobId::from_u128(0xABCD_EF01 << 96);
+        // 0.2 made `.{name}.{tag}-{index}{-attempt}.bgcopy.tmp` whatever the length.
+        for len in [10, 225, 232] {
+            let name = "n".repeat(len);
+            let local = Path::new("/d").join(&name);
+            for old in [
+                format!(".{name}.abcdef01-3.bgcopy.tmp"),
+                format!(".{name}.abcdef01-3-2.bgcopy.tmp"),
+            ] {
+                assert!(is_temp_name(std::ffi::OsStr::new(&old), &local, job, 3), "{old}");
+            }
+            let short = temp_path(&local, job, 3, 0);
+            let short = short.file_name().unwrap().to_string_lossy().into_owned();
+            for stranger in [
+                name.clone(),
+                format!(".{name}.abcdef01-3.tmp"),
+                format!(".{name}.abcdef01-3-.bgcopy.tmp"),
+                format!(".{name}.abcdef01-3-x.bgcopy.tmp"),
+                format!(".{name}.abcdef01-4.bgcopy.tmp"),
+                format!(".{name}~0123456789abcdef.abcdef01-3.bgcopy.tmp"),
+                short.replace(".bgcopy.tmp", "-1x.bgcopy.tmp"),
+                format!("x{short}"),
+            ] {
+                assert!(
+                    !is_temp_name(std::ffi::OsStr::new(&stranger), &local, job, 3),
+                    "{stranger}"
+                );
+            }
         }
     }
 }
