@@ -239,6 +239,49 @@ fn a_temporary_file_that_is_missing_or_short_restarts_its_file_from_zero() {
     }
 }
 
+/// R7 after a restart of the process (the identity of a temporary file is not recorded): a hard
+/// link at the recorded name has two links, so it is never resumed from, written to nor deleted;
+/// the file restarts from zero in a new temporary file.
+#[cfg(unix)]
+#[test]
+fn a_hard_link_at_the_recorded_temporary_name_is_left_alone_after_a_restart() {
+    let place = Place::new();
+    let (id, temp);
+    {
+        let manager = place.driven();
+        let job = manager.create_job("linked", BgJobType::Download).unwrap();
+        job.add_file("https://example.com/l", &place.file("l")).unwrap();
+        job.resume().unwrap();
+        let driver = support::claim_connected(&job);
+        write_part(&driver, 0, 10, b"12345");
+        id = job.get_id();
+        temp = job.enum_files()[0].get_temporary_name().unwrap();
+        drop(driver);
+        assert!(manager.shutdown(PATIENCE)); // records 5 bytes
+    }
+    let theirs = place.file("theirs");
+    std::fs::write(&theirs, b"their bytes").unwrap();
+    std::fs::remove_file(&temp).unwrap();
+    std::fs::hard_link(&theirs, &temp).unwrap();
+    let manager = place.driven();
+    let job = manager.get_job(id).unwrap();
+    assert_eq!(job.get_progress().bytes_transferred, 0, "restarted from zero");
+    assert_eq!(job.enum_files()[0].get_temporary_name(), None);
+    job.resume().unwrap();
+    let driver = support::claim_connected(&job);
+    let mut transfer = driver.open_file(0).unwrap();
+    assert_eq!(transfer.offset(), 0);
+    assert_ne!(transfer.temp_path(), temp.as_path());
+    transfer.set_size(Some(10)).unwrap();
+    transfer.write(b"0123456789").unwrap();
+    transfer.finish().unwrap();
+    driver.finish().unwrap();
+    job.complete().unwrap();
+    assert_eq!(std::fs::read(place.file("l")).unwrap(), b"0123456789");
+    assert_eq!(std::fs::read(&theirs).unwrap(), b"their bytes", "never written");
+    assert_eq!(std::fs::read(&temp).unwrap(), b"their bytes", "never deleted");
+}
+
 #[test]
 fn orphaned_temporary_files_are_removed_and_nothing_else_is_touched() {
     let place = Place::new();

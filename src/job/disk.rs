@@ -107,19 +107,103 @@ fn options() -> OpenOptions {
     options
 }
 
+/// The identity of a temporary file as it was created: its device and inode on Unix. A file put
+/// at the name later (a tmp cleaner deleted ours, someone else made one) has another identity,
+/// so it is never taken for ours (R7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(unix), allow(dead_code))]
+pub(crate) struct FileId {
+    dev: u64,
+    ino: u64,
+}
+
+impl FileId {
+    /// The identity of an open file; `None` where the platform has none to give.
+    pub(crate) fn of(file: &File) -> Option<FileId> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let metadata = file.metadata().ok()?;
+            Some(FileId { dev: metadata.dev(), ino: metadata.ino() })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = file;
+            None
+        }
+    }
+}
+
+/// Why a file at a temporary name is not taken for ours (inside an `io::Error`).
+#[derive(Debug)]
+struct NotOurs(&'static str);
+
+impl std::fmt::Display for NotOurs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the file at the temporary name is not this job's: {}", self.0)
+    }
+}
+
+impl std::error::Error for NotOurs {}
+
+/// Whether `error` says the file at a temporary name is not the one this job created (another
+/// owner, more than one link, another identity): it must be left alone, neither written to nor
+/// deleted, and the file restarts in a new temporary file.
+pub(crate) fn is_not_ours(error: &io::Error) -> bool {
+    error.get_ref().is_some_and(|e| e.is::<NotOurs>())
+}
+
+/// Why a file at a temporary name cannot be one this process created: on Unix, it belongs to
+/// another user than the effective one, or it has more than one link (a hard link to someone
+/// else's file). `None` if it may be ours.
+fn foreign(metadata: &std::fs::Metadata) -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if metadata.uid() != rustix::process::geteuid().as_raw() {
+            return Some("another user owns it");
+        }
+        if metadata.nlink() != 1 {
+            return Some("it has more than one link");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = metadata;
+    None
+}
+
+/// Whether the file of `metadata` cannot be a temporary file this process created (see
+/// [`open_temp`]): recovery never resumes from it.
+pub(crate) fn is_foreign(metadata: &std::fs::Metadata) -> bool {
+    foreign(metadata).is_some()
+}
+
 /// Creates a new temporary file; fails if anything (a file, a symlink) is at the name already.
 pub(crate) fn create_temp(path: &Path) -> io::Result<File> {
     options().create_new(true).open(path)
 }
 
-/// Opens an existing temporary file to continue it; never follows a symlink.
-pub(crate) fn open_temp(path: &Path) -> io::Result<File> {
+/// Opens an existing temporary file to continue it; never follows a symlink. With `expected`,
+/// the file must be the one created then.
+///
+/// # Errors
+/// `InvalidInput` for a file that is not a regular file; an error [`is_not_ours`] says yes to
+/// for a file another user owns, one with more than one link, or one of another identity than
+/// `expected` (nothing is written to it); any error of opening it.
+pub(crate) fn open_temp(path: &Path, expected: Option<FileId>) -> io::Result<File> {
     let file = options().open(path)?;
-    if !file.metadata()?.is_file() {
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "temporary file is not a regular file",
         ));
+    }
+    if let Some(why) = foreign(&metadata) {
+        return Err(io::Error::other(NotOurs(why)));
+    }
+    if expected.is_some_and(|id| FileId::of(&file) != Some(id)) {
+        return Err(io::Error::other(NotOurs("it is not the file created")));
     }
     Ok(file)
 }
@@ -139,7 +223,7 @@ pub(crate) fn publish(temp: &Path, local_name: &Path, synced: bool) -> io::Resul
     crate::faults::point("commit:before-sync", temp);
     // Opened even when synced: `open_temp` refuses a temporary file that is not a regular file.
     // Closed before the rename (Windows does not rename an open file).
-    let file = open_temp(temp)?;
+    let file = open_temp(temp, None)?;
     if !synced {
         file.sync_all()?;
     }
@@ -183,9 +267,13 @@ fn sync_dir(_dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Deletes a temporary file; one that is already gone counts as deleted.
+/// Deletes a temporary file; one that is already gone counts as deleted, and so does one that
+/// cannot be ours (another user's, or a hard link: R7), which is left in place.
 pub(crate) fn remove(temp: &Path) -> io::Result<()> {
     crate::faults::point("remove:before", temp);
+    if std::fs::symlink_metadata(temp).is_ok_and(|m| m.is_file() && foreign(&m).is_some()) {
+        return Ok(());
+    }
     match std::fs::remove_file(temp) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),

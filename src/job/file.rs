@@ -28,6 +28,10 @@ pub(crate) struct FileShared {
 pub(crate) struct FileDisk {
     /// Its temporary file, once one was created.
     pub(crate) temp_path: Option<PathBuf>,
+    /// The identity of `temp_path`'s file as this process created it (device and inode): a
+    /// reopen refuses any other file at the name (R7). `None` after a restart of the process
+    /// (not recorded in the store), where a reopen checks only the owner and the link count.
+    pub(crate) temp_id: Option<super::disk::FileId>,
     /// A validator of the remote content (an HTTP ETag or Last-Modified), kept for resuming.
     pub(crate) validator: Option<String>,
     /// A driver holds this file's [`FileTransfer`](crate::FileTransfer).
