@@ -920,10 +920,54 @@ fn a_retry_delay_and_a_no_progress_timeout_of_duration_max_mean_never() {
         }
         assert_eq!(job.get_state(), BgJobState::TransientError);
         assert_eq!((job.get_error_count(), flaky.attempts()), (1, 1));
+        // The clock at its very end: `Duration::MAX` (whole seconds kept: `u64::MAX` s) is still
+        // never; a finite timeout, however long, has passed there (`Error`, never a retry).
+        clock.advance(Duration::MAX);
+        manager.wait_engine_pass();
+        manager.wait_engine_pass();
+        let end =
+            if huge.as_secs() == u64::MAX { BgJobState::TransientError } else { BgJobState::Error };
+        wait_until("the state at the end of the clock", || job.get_state() == end);
+        assert_eq!((job.get_error_count(), flaky.attempts()), (1, 1));
+        if end == BgJobState::Error {
+            continue;
+        }
         // `resume` still retries at once.
         job.resume().unwrap();
         wait_transient_failures(&manager, &job, 2);
         assert_eq!(flaky.attempts(), 2);
         job.cancel().unwrap();
     }
+}
+
+/// R5: an engine whose clock reached its end (`ManualClock::advance(Duration::MAX)`) still
+/// schedules: a claim refused because the caller's own driver holds the job is tried again.
+#[test]
+fn an_engine_clock_at_duration_max_still_schedules_a_job_its_caller_let_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Arc::new(Gate::default());
+    let transport = Arc::new(GatedTransport { gate: Arc::clone(&gate), body: vec![2; 10] });
+    let (manager, clock) = manual_manager(vec![transport]);
+    clock.advance(Duration::MAX);
+    let busy = manager.create_job("busy", BgJobType::Download).unwrap();
+    busy.add_file("gated://host/x", &dir.path().join("x")).unwrap();
+    busy.resume().unwrap();
+    gate.wait_reached(1);
+    let source = dir.path().join("source.bin");
+    let data = write_pattern(&source, 3000, 8);
+    let job = manager.create_job("own driver", BgJobType::Download).unwrap();
+    job.add_file(path_str(&source), &dir.path().join("copy.bin")).unwrap();
+    job.resume().unwrap();
+    let driver = job.claim().unwrap();
+    job.suspend().unwrap();
+    job.resume().unwrap();
+    gate.open(2);
+    wait_state(&busy, BgJobState::Transferred);
+    for _ in 0..3 {
+        manager.wait_engine_pass();
+    }
+    drop(driver);
+    wait_state(&job, BgJobState::Transferred);
+    job.complete().unwrap();
+    assert_eq!(std::fs::read(dir.path().join("copy.bin")).unwrap(), data);
 }
