@@ -199,6 +199,35 @@ fn a_file_resumes_from_the_checkpointed_bytes_of_its_temporary_file() {
     assert_eq!(std::fs::read(place.file("h")).unwrap(), b"helloworld");
 }
 
+/// R5: a checkpoint interval of `Duration::MAX` means no periodic checkpoint (it once killed the
+/// checkpointer thread), and the final one on shutdown still records the bytes.
+#[test]
+fn a_checkpoint_interval_of_duration_max_still_checkpoints_on_shutdown() {
+    let place = Place::new();
+    let (id, temp);
+    {
+        let manager = Manager::builder()
+            .without_engine()
+            .store(place.store())
+            .checkpoint_interval(Duration::MAX)
+            .try_build()
+            .unwrap();
+        let job = manager.create_job("never periodic", BgJobType::Download).unwrap();
+        job.add_file("https://example.com/n", &place.file("n")).unwrap();
+        job.resume().unwrap();
+        let driver = support::claim_connected(&job);
+        write_part(&driver, 0, 10, b"hello");
+        id = job.get_id();
+        temp = job.enum_files()[0].get_temporary_name().unwrap();
+        drop(driver);
+        assert!(manager.shutdown(Duration::MAX));
+    }
+    let manager = place.driven();
+    let job = manager.get_job(id).unwrap();
+    assert_eq!(job.enum_files()[0].get_progress().bytes_transferred, 5);
+    assert_eq!(std::fs::read(&temp).unwrap(), b"hello");
+}
+
 fn append(path: &Path, data: &[u8]) {
     use std::io::Write;
     std::fs::OpenOptions::new().append(true).open(path).unwrap().write_all(data).unwrap();
