@@ -311,6 +311,48 @@ fn a_hard_link_at_the_recorded_temporary_name_is_left_alone_after_a_restart() {
     assert_eq!(std::fs::read(&temp).unwrap(), b"their bytes", "never deleted");
 }
 
+/// R7 after a restart: the first reopen (owner and link count checked) learns the identity of
+/// the temporary file, so a file of another inode put at the name before the next attempt is
+/// left alone and the file restarts from zero.
+#[cfg(unix)]
+#[test]
+fn after_a_restart_the_first_reopen_learns_the_temporary_files_identity() {
+    let place = Place::new();
+    let (id, temp);
+    {
+        let manager = place.driven();
+        let job = manager.create_job("learnt", BgJobType::Download).unwrap();
+        job.add_file("https://example.com/i", &place.file("i")).unwrap();
+        job.resume().unwrap();
+        let driver = support::claim_connected(&job);
+        write_part(&driver, 0, 10, b"12345");
+        id = job.get_id();
+        temp = job.enum_files()[0].get_temporary_name().unwrap();
+        drop(driver);
+        assert!(manager.shutdown(PATIENCE));
+    }
+    let manager = place.driven();
+    let job = manager.get_job(id).unwrap();
+    job.resume().unwrap();
+    let driver = support::claim_connected(&job);
+    let transfer = driver.open_file(0).unwrap();
+    assert_eq!(transfer.offset(), 5, "resumed: it is ours");
+    drop(transfer);
+    // Another inode with the same bytes, made before the old one goes.
+    let new = place.file("new");
+    std::fs::write(&new, b"12345").unwrap();
+    std::fs::rename(&new, &temp).unwrap();
+    let mut transfer = driver.open_file(0).unwrap();
+    assert_eq!(transfer.offset(), 0, "not the file reopened before");
+    assert_ne!(transfer.temp_path(), temp.as_path());
+    transfer.write(b"0123456789").unwrap();
+    transfer.finish().unwrap();
+    driver.finish().unwrap();
+    job.complete().unwrap();
+    assert_eq!(std::fs::read(place.file("i")).unwrap(), b"0123456789");
+    assert_eq!(std::fs::read(&temp).unwrap(), b"12345", "left alone");
+}
+
 #[test]
 fn orphaned_temporary_files_are_removed_and_nothing_else_is_touched() {
     let place = Place::new();

@@ -21,7 +21,8 @@ struct Opened {
     path: PathBuf,
     /// Created now (not an earlier attempt's).
     created: bool,
-    /// Its identity, for a file created now.
+    /// Its identity: as created now, or as reopened (known since its creation, or learnt now
+    /// after a restart of the process, once its owner and link count were checked).
     id: Option<disk::FileId>,
     /// The bytes it holds, for a reopened file.
     on_disk: u64,
@@ -78,9 +79,9 @@ impl JobDriver {
             };
             if opened.created {
                 disk_state.temp_path = Some(opened.path.clone());
-                disk_state.temp_id = opened.id;
                 disk_state.entry_synced = false;
             }
+            disk_state.temp_id = opened.id;
             if !self.is_live() {
                 disk_state.writer_active = false;
                 // A job that became final meanwhile no longer knows its temporary files.
@@ -163,6 +164,7 @@ fn open_or_create(
                 let on_disk = temp.metadata().map_err(|e| local_error(&e))?.len();
                 temp.set_len(on_disk.min(keep)).map_err(|e| local_error(&e))?;
                 let path = path.to_owned();
+                let id = id.or_else(|| disk::FileId::of(&temp));
                 return Ok(Opened { temp, path, created: false, id, on_disk });
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound || disk::is_not_ours(&e) => {}
