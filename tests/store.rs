@@ -553,6 +553,45 @@ fn a_transient_errors_retry_delay_survives_a_restart() {
     assert_eq!(job.wait(PATIENCE), BgJobState::Transferred, "retried once the delay passed");
 }
 
+/// R5: a retry delay and a no-progress timeout of `Duration::MAX` survive a restart as never: the
+/// restored job waits in `TransientError`, neither retried nor failed, however far the clock
+/// moves.
+#[test]
+fn a_retry_delay_of_duration_max_is_still_never_after_a_restart() {
+    let place = Place::new();
+    let id;
+    {
+        let manager =
+            Manager::builder().without_engine().scheme("slow").store(place.store()).try_build();
+        let manager = manager.unwrap();
+        let job = manager.create_job("never again", BgJobType::Download).unwrap();
+        job.add_file("slow://host/x", &place.file("x")).unwrap();
+        job.set_minimum_retry_delay(Duration::MAX).unwrap();
+        job.set_no_progress_timeout(Duration::MAX).unwrap();
+        job.resume().unwrap();
+        job.claim()
+            .unwrap()
+            .fail(support::transient(hresult::BG_E_CONNECTION_CLOSED), None)
+            .unwrap();
+        id = job.get_id();
+    }
+    let clock = Arc::new(ManualClock::new());
+    let slow = Arc::new(SlowTransport { size: 1 << 20, pause: Duration::ZERO });
+    let manager =
+        Manager::builder().clock(clock.clone()).transport(slow).store(place.store()).try_build();
+    let manager = manager.unwrap();
+    let job = manager.get_job(id).unwrap();
+    for step in [Duration::from_secs(1000 * 365 * 24 * 3600), Duration::MAX] {
+        clock.advance(step);
+        manager.wait_engine_pass();
+        manager.wait_engine_pass();
+        assert_eq!(job.get_state(), BgJobState::TransientError);
+        assert_eq!(job.get_error_count(), 1);
+    }
+    job.resume().unwrap();
+    assert_eq!(job.wait(PATIENCE), BgJobState::Transferred, "resume still retries at once");
+}
+
 #[test]
 fn the_golden_store_of_format_version_one_keeps_opening() {
     let place = Place::new();
