@@ -27,6 +27,14 @@ pub trait Clock: Send + Sync + fmt::Debug {
     }
 }
 
+/// The engine-clock time `after` past `start`, or `None` if it never comes: past the last second
+/// a clock can tell (a [`ManualClock`] advanced by `Duration::MAX` stops there), so that
+/// `Duration::MAX` as a delay, a timeout or a time slice means never (DESIGN 6.1), and a clock at
+/// its end sets off no deadline again and again.
+pub(crate) fn deadline(start: Duration, after: Duration) -> Option<Duration> {
+    start.checked_add(after).filter(|at| at.as_secs() < u64::MAX)
+}
+
 /// The real monotonic clock ([`Instant`]); the engine's default.
 #[derive(Debug, Clone, Copy)]
 pub struct SystemClock {

@@ -827,3 +827,147 @@ fn engine_settings_do_not_turn_off_engine_back_on_in_any_order() {
     assert!(!manager.has_engine());
     assert!(Manager::builder().workers(1).build().has_engine());
 }
+
+/// The largest durations a caller can pass: each public `Duration` input takes them without a
+/// panic or an overflow (DESIGN 6.1: `Duration::MAX` means never).
+const HUGE: [Duration; 4] = [
+    Duration::MAX,
+    Duration::from_secs(u64::MAX),
+    Duration::new(u64::MAX, 999_999_999),
+    // Past the range of `Instant` and `SystemTime` on every platform, short of `u64::MAX`.
+    Duration::from_secs(i64::MAX as u64 + 1),
+];
+
+#[test]
+fn every_public_duration_input_takes_the_largest_values_and_every_thread_keeps_working() {
+    for huge in HUGE {
+        let clock = ManualClock::new();
+        clock.advance(huge);
+        clock.advance(huge);
+        assert_eq!(clock.now(), Duration::MAX);
+        let mut meter = RateMeter::with_window(huge);
+        assert_eq!(meter.window(), huge);
+        let now = std::time::Instant::now();
+        meter.record(now, &BgJobProgress::default());
+        let _ = meter.rate(now);
+        #[cfg(feature = "http")]
+        {
+            let http = HttpTransport::new().with_timeouts(huge, huge).with_resolve_timeout(huge);
+            assert!(format!("{http:?}").contains("resolve_timeout"));
+        }
+        let _ = TransferError::transient(0x8007_0005, BgErrorContext::RemoteFile, "x")
+            .with_retry_after(huge);
+
+        let dir = tempfile::tempdir().unwrap();
+        let slow = Arc::new(SlowTransport { size: 4 << 20, pause: Duration::from_millis(2) });
+        let manager = Manager::builder()
+            .transport(slow)
+            .store(dir.path().join("store"))
+            .time_slice(huge)
+            .retention(Some(huge))
+            .checkpoint_interval(huge)
+            .build();
+        let job = manager.create_job("huge", BgJobType::Download).unwrap();
+        job.add_file("slow://host/x", &dir.path().join("x.bin")).unwrap();
+        job.set_minimum_retry_delay(huge).unwrap();
+        job.set_no_progress_timeout(huge).unwrap();
+        job.set_http_timeouts(Some(huge), Some(huge)).unwrap();
+        assert_eq!(job.get_http_timeouts(), (Some(huge), Some(huge)));
+        let never = job.subscribe().with_progress_interval(Some(huge));
+        let all = manager.subscribe().with_progress_interval(Some(huge));
+        let paced = job.subscribe().with_progress_interval(Some(Duration::from_millis(5)));
+        job.resume().unwrap();
+        let mut during = 0;
+        loop {
+            match paced.recv_timeout(huge).expect("a notification") {
+                Notification::Progress { progress, .. } if progress.files_transferred == 0 => {
+                    during += 1;
+                }
+                Notification::StateChanged { state: BgJobState::Transferred, .. } => break,
+                _ => {}
+            }
+        }
+        assert!(during >= 1, "progress still arrives");
+        assert_eq!(job.wait(huge), BgJobState::Transferred);
+        assert_eq!(job.wait_until(huge, |s| s == BgJobState::Transferred), BgJobState::Transferred);
+        job.complete().unwrap();
+        assert!(manager.shutdown(huge));
+        drop((never, all, paced, job, manager));
+        // The store reopens with the same settings: the retention period cancels nothing.
+        let reopened =
+            Manager::builder().store(dir.path().join("store")).retention(Some(huge)).build();
+        assert!(reopened.enum_all_jobs().is_empty());
+    }
+}
+
+#[test]
+fn a_retry_delay_and_a_no_progress_timeout_of_duration_max_mean_never() {
+    for huge in HUGE {
+        let dir = tempfile::tempdir().unwrap();
+        let flaky = Arc::new(FlakyTransport::default());
+        let (manager, clock) = manual_manager(vec![flaky.clone()]);
+        let job = manager.create_job("never again", BgJobType::Download).unwrap();
+        job.add_file("flaky://host/x", &dir.path().join("x")).unwrap();
+        job.set_minimum_retry_delay(huge).unwrap();
+        job.set_no_progress_timeout(huge).unwrap();
+        job.resume().unwrap();
+        wait_transient_failures(&manager, &job, 1);
+        // A thousand years later: still waiting, never retried, the count does not climb.
+        for _ in 0..3 {
+            clock.advance(Duration::from_secs(1000 * 365 * 24 * 3600));
+            manager.wait_engine_pass();
+            manager.wait_engine_pass();
+        }
+        assert_eq!(job.get_state(), BgJobState::TransientError);
+        assert_eq!((job.get_error_count(), flaky.attempts()), (1, 1));
+        // The clock at its very end: `Duration::MAX` (whole seconds kept: `u64::MAX` s) is still
+        // never; a finite timeout, however long, has passed there (`Error`, never a retry).
+        clock.advance(Duration::MAX);
+        manager.wait_engine_pass();
+        manager.wait_engine_pass();
+        let end =
+            if huge.as_secs() == u64::MAX { BgJobState::TransientError } else { BgJobState::Error };
+        wait_until("the state at the end of the clock", || job.get_state() == end);
+        assert_eq!((job.get_error_count(), flaky.attempts()), (1, 1));
+        if end == BgJobState::Error {
+            continue;
+        }
+        // `resume` still retries at once.
+        job.resume().unwrap();
+        wait_transient_failures(&manager, &job, 2);
+        assert_eq!(flaky.attempts(), 2);
+        job.cancel().unwrap();
+    }
+}
+
+/// R5: an engine whose clock reached its end (`ManualClock::advance(Duration::MAX)`) still
+/// schedules: a claim refused because the caller's own driver holds the job is tried again.
+#[test]
+fn an_engine_clock_at_duration_max_still_schedules_a_job_its_caller_let_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Arc::new(Gate::default());
+    let transport = Arc::new(GatedTransport { gate: Arc::clone(&gate), body: vec![2; 10] });
+    let (manager, clock) = manual_manager(vec![transport]);
+    clock.advance(Duration::MAX);
+    let busy = manager.create_job("busy", BgJobType::Download).unwrap();
+    busy.add_file("gated://host/x", &dir.path().join("x")).unwrap();
+    busy.resume().unwrap();
+    gate.wait_reached(1);
+    let source = dir.path().join("source.bin");
+    let data = write_pattern(&source, 3000, 8);
+    let job = manager.create_job("own driver", BgJobType::Download).unwrap();
+    job.add_file(path_str(&source), &dir.path().join("copy.bin")).unwrap();
+    job.resume().unwrap();
+    let driver = job.claim().unwrap();
+    job.suspend().unwrap();
+    job.resume().unwrap();
+    gate.open(2);
+    wait_state(&busy, BgJobState::Transferred);
+    for _ in 0..3 {
+        manager.wait_engine_pass();
+    }
+    drop(driver);
+    wait_state(&job, BgJobState::Transferred);
+    job.complete().unwrap();
+    assert_eq!(std::fs::read(dir.path().join("copy.bin")).unwrap(), data);
+}

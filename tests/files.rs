@@ -614,3 +614,42 @@ fn an_http_url_for_the_engine_without_the_http_feature_is_refused_at_add_file_na
     assert_eq!(error.hresult(), hresult::E_INVALIDARG);
     assert!(error.to_string().contains("feature `http`"), "{error}");
 }
+
+/// A local name that passes validation transfers: its temporary name fits in `NAME_MAX` (255
+/// bytes) however long the name is. Multi-byte characters keep the path within 260 characters.
+#[test]
+fn a_local_name_of_250_or_255_bytes_transfers_end_to_end() {
+    let fx = Fixture::with_manager(Manager::new());
+    let source = fx.path("source.bin");
+    std::fs::write(&source, content(1)).unwrap();
+    let job = fx.job();
+    let mut locals = Vec::new();
+    for len in [250, 255] {
+        for last in ["a", "é"] {
+            let name = format!("{}{}", "é".repeat((len - 1) / 2), "b".repeat((len - 1) % 2 + 1));
+            let name = if last == "a" { "a".repeat(len) } else { name };
+            assert_eq!(name.len(), len);
+            let local = fx.path(&name);
+            if local.to_str().unwrap().encode_utf16().count() > 260 {
+                continue; // the directory of the test is too long for an ASCII name this long
+            }
+            job.add_file(source.to_str().unwrap(), &local).unwrap();
+            locals.push(local);
+        }
+    }
+    assert!(locals.len() >= 2, "both lengths are tried: {locals:?}");
+    job.resume().unwrap();
+    assert_eq!(
+        job.wait(WAIT),
+        BgJobState::Transferred,
+        "{:?}",
+        job.get_error().map(|e| e.message().to_owned())
+    );
+    job.complete().unwrap();
+    for local in &locals {
+        assert_eq!(std::fs::read(local).unwrap(), content(1), "{local:?}");
+    }
+    let left: Vec<_> =
+        std::fs::read_dir(fx.dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left.len(), locals.len() + 1, "no temporary file is left: {left:?}");
+}

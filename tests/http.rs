@@ -1198,3 +1198,24 @@ fn https_to_a_plain_http_port_is_a_fatal_tls_error() {
     let TransferError::Failed { message, .. } = &error else { panic!("{error:?}") };
     assert!(message.contains("TLS handshake"), "{message}");
 }
+
+/// R5: `Duration::MAX` as every HTTP timeout means never; it once panicked in ureq, which adds
+/// each timeout to `Instant::now()` unchecked.
+#[test]
+fn http_timeouts_of_duration_max_mean_never_and_the_transfer_still_works() {
+    let expected = content(6, 50_000);
+    let resource = Resource::new(expected.clone(), "a");
+    let server = Server::start(move |r| resource.respond(r));
+    for huge in [Duration::MAX, Duration::from_secs(u64::MAX)] {
+        let dir = tempfile::tempdir().unwrap();
+        let (_m, job) = job_for(dir.path(), &server.url("/f"));
+        job.set_http_timeouts(Some(huge), Some(huge)).unwrap();
+        let transport = HttpTransport::new().with_timeouts(huge, huge).with_resolve_timeout(huge);
+        attempt(&transport, &job).unwrap();
+        assert_eq!(completed_content(&job), expected);
+        // The transport's own timeouts, for a job that sets none.
+        let (_m, job) = job_for(dir.path(), &server.url("/g"));
+        attempt(&transport, &job).unwrap();
+        assert_eq!(completed_content(&job), expected);
+    }
+}

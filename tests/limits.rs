@@ -275,3 +275,25 @@ fn a_lowered_connection_count_holds_back_the_next_range() {
     // Ranges are disjoint and cover the file: nothing was written, so nothing is complete.
     assert!(!segmented.complete());
 }
+
+/// R5: a clock at its end (`ManualClock::advance(Duration::MAX)`, or any `Clock` that says
+/// `Duration::MAX`) never makes a capped writer panic: it is told to wait or given bytes.
+#[test]
+fn a_clock_at_duration_max_never_panics_a_capped_writer() {
+    let clock = Arc::new(ManualClock::new());
+    clock.advance(Duration::MAX);
+    let manager = manager_on(&clock, Some(1000));
+    let dir = tempfile::tempdir().unwrap();
+    let job = job_in(&manager, dir.path(), "at the end of time");
+    job.set_max_bytes_per_second(Some(100)).unwrap();
+    job.resume().unwrap();
+    let driver = job.claim().unwrap();
+    let transfer = driver.open_file(0).unwrap();
+    for _ in 0..10 {
+        match transfer.reserve_bandwidth(10_000) {
+            Ok(n) => assert!((1..=10_000).contains(&n)),
+            Err(wait) => assert!(wait > Duration::ZERO),
+        }
+        clock.advance(Duration::MAX);
+    }
+}

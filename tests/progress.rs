@@ -414,3 +414,47 @@ fn snapshots_read_while_files_are_added_stay_consistent() {
         assert_eq!(last.files_total, 50);
     });
 }
+
+/// R7: the temporary file at the recorded name is reopened only if it is the one this job
+/// created. A hard link to another file, or another file put at the name, is never written to
+/// nor deleted: the file restarts from zero in a new temporary file.
+#[cfg(unix)]
+#[test]
+fn a_temporary_file_replaced_between_attempts_is_left_alone_and_the_file_restarts_from_zero() {
+    for replacement in ["hard link", "another inode"] {
+        let fx = Fixture::new();
+        let (job, driver) = running(&fx, 1);
+        let mut transfer = driver.open_file(0).unwrap();
+        transfer.set_size(Some(10)).unwrap();
+        transfer.write(b"1234").unwrap();
+        let temp = transfer.temp_path().to_owned();
+        assert!(transfer.finish().is_err(), "short of its size");
+        assert_eq!(job.get_progress().bytes_transferred, 4);
+        let theirs = fx.path("theirs.bin");
+        fs::write(&theirs, b"their own bytes").unwrap();
+        match replacement {
+            "hard link" => {
+                fs::remove_file(&temp).unwrap();
+                fs::hard_link(&theirs, &temp).unwrap();
+            }
+            _ => {
+                // Made before the old one goes, so it cannot reuse its inode number.
+                let new = fx.path("new.bin");
+                fs::write(&new, b"1234").unwrap();
+                fs::rename(&new, &temp).unwrap();
+            }
+        }
+        let before = fs::read(&temp).unwrap();
+        let mut transfer = driver.open_file(0).unwrap();
+        assert_eq!(transfer.offset(), 0, "{replacement}: restarts from zero");
+        assert_ne!(transfer.temp_path(), temp.as_path(), "{replacement}: a new temporary file");
+        assert_eq!(job.get_progress().bytes_transferred, 0);
+        transfer.write(b"0123456789").unwrap();
+        transfer.finish().unwrap();
+        driver.finish().unwrap();
+        job.complete().unwrap();
+        assert_eq!(fs::read(fx.local(0)).unwrap(), b"0123456789", "{replacement}");
+        assert_eq!(fs::read(&theirs).unwrap(), b"their own bytes", "{replacement}: untouched");
+        assert_eq!(fs::read(&temp).unwrap(), before, "{replacement}: neither written nor deleted");
+    }
+}

@@ -199,6 +199,35 @@ fn a_file_resumes_from_the_checkpointed_bytes_of_its_temporary_file() {
     assert_eq!(std::fs::read(place.file("h")).unwrap(), b"helloworld");
 }
 
+/// R5: a checkpoint interval of `Duration::MAX` means no periodic checkpoint (it once killed the
+/// checkpointer thread), and the final one on shutdown still records the bytes.
+#[test]
+fn a_checkpoint_interval_of_duration_max_still_checkpoints_on_shutdown() {
+    let place = Place::new();
+    let (id, temp);
+    {
+        let manager = Manager::builder()
+            .without_engine()
+            .store(place.store())
+            .checkpoint_interval(Duration::MAX)
+            .try_build()
+            .unwrap();
+        let job = manager.create_job("never periodic", BgJobType::Download).unwrap();
+        job.add_file("https://example.com/n", &place.file("n")).unwrap();
+        job.resume().unwrap();
+        let driver = support::claim_connected(&job);
+        write_part(&driver, 0, 10, b"hello");
+        id = job.get_id();
+        temp = job.enum_files()[0].get_temporary_name().unwrap();
+        drop(driver);
+        assert!(manager.shutdown(Duration::MAX));
+    }
+    let manager = place.driven();
+    let job = manager.get_job(id).unwrap();
+    assert_eq!(job.enum_files()[0].get_progress().bytes_transferred, 5);
+    assert_eq!(std::fs::read(&temp).unwrap(), b"hello");
+}
+
 fn append(path: &Path, data: &[u8]) {
     use std::io::Write;
     std::fs::OpenOptions::new().append(true).open(path).unwrap().write_all(data).unwrap();
@@ -237,6 +266,91 @@ fn a_temporary_file_that_is_missing_or_short_restarts_its_file_from_zero() {
         assert_eq!(job.enum_files()[0].get_temporary_name(), None);
         assert!(!temp.exists());
     }
+}
+
+/// R7 after a restart of the process (the identity of a temporary file is not recorded): a hard
+/// link at the recorded name has two links, so it is never resumed from, written to nor deleted;
+/// the file restarts from zero in a new temporary file.
+#[cfg(unix)]
+#[test]
+fn a_hard_link_at_the_recorded_temporary_name_is_left_alone_after_a_restart() {
+    let place = Place::new();
+    let (id, temp);
+    {
+        let manager = place.driven();
+        let job = manager.create_job("linked", BgJobType::Download).unwrap();
+        job.add_file("https://example.com/l", &place.file("l")).unwrap();
+        job.resume().unwrap();
+        let driver = support::claim_connected(&job);
+        write_part(&driver, 0, 10, b"12345");
+        id = job.get_id();
+        temp = job.enum_files()[0].get_temporary_name().unwrap();
+        drop(driver);
+        assert!(manager.shutdown(PATIENCE)); // records 5 bytes
+    }
+    let theirs = place.file("theirs");
+    std::fs::write(&theirs, b"their bytes").unwrap();
+    std::fs::remove_file(&temp).unwrap();
+    std::fs::hard_link(&theirs, &temp).unwrap();
+    let manager = place.driven();
+    let job = manager.get_job(id).unwrap();
+    assert_eq!(job.get_progress().bytes_transferred, 0, "restarted from zero");
+    assert_eq!(job.enum_files()[0].get_temporary_name(), None);
+    job.resume().unwrap();
+    let driver = support::claim_connected(&job);
+    let mut transfer = driver.open_file(0).unwrap();
+    assert_eq!(transfer.offset(), 0);
+    assert_ne!(transfer.temp_path(), temp.as_path());
+    transfer.set_size(Some(10)).unwrap();
+    transfer.write(b"0123456789").unwrap();
+    transfer.finish().unwrap();
+    driver.finish().unwrap();
+    job.complete().unwrap();
+    assert_eq!(std::fs::read(place.file("l")).unwrap(), b"0123456789");
+    assert_eq!(std::fs::read(&theirs).unwrap(), b"their bytes", "never written");
+    assert_eq!(std::fs::read(&temp).unwrap(), b"their bytes", "never deleted");
+}
+
+/// R7 after a restart: the first reopen (owner and link count checked) learns the identity of
+/// the temporary file, so a file of another inode put at the name before the next attempt is
+/// left alone and the file restarts from zero.
+#[cfg(unix)]
+#[test]
+fn after_a_restart_the_first_reopen_learns_the_temporary_files_identity() {
+    let place = Place::new();
+    let (id, temp);
+    {
+        let manager = place.driven();
+        let job = manager.create_job("learnt", BgJobType::Download).unwrap();
+        job.add_file("https://example.com/i", &place.file("i")).unwrap();
+        job.resume().unwrap();
+        let driver = support::claim_connected(&job);
+        write_part(&driver, 0, 10, b"12345");
+        id = job.get_id();
+        temp = job.enum_files()[0].get_temporary_name().unwrap();
+        drop(driver);
+        assert!(manager.shutdown(PATIENCE));
+    }
+    let manager = place.driven();
+    let job = manager.get_job(id).unwrap();
+    job.resume().unwrap();
+    let driver = support::claim_connected(&job);
+    let transfer = driver.open_file(0).unwrap();
+    assert_eq!(transfer.offset(), 5, "resumed: it is ours");
+    drop(transfer);
+    // Another inode with the same bytes, made before the old one goes.
+    let new = place.file("new");
+    std::fs::write(&new, b"12345").unwrap();
+    std::fs::rename(&new, &temp).unwrap();
+    let mut transfer = driver.open_file(0).unwrap();
+    assert_eq!(transfer.offset(), 0, "not the file reopened before");
+    assert_ne!(transfer.temp_path(), temp.as_path());
+    transfer.write(b"0123456789").unwrap();
+    transfer.finish().unwrap();
+    driver.finish().unwrap();
+    job.complete().unwrap();
+    assert_eq!(std::fs::read(place.file("i")).unwrap(), b"0123456789");
+    assert_eq!(std::fs::read(&temp).unwrap(), b"12345", "left alone");
 }
 
 #[test]
@@ -437,6 +551,45 @@ fn a_transient_errors_retry_delay_survives_a_restart() {
     assert_eq!(job.get_state(), BgJobState::TransientError, "not before the delay");
     clock.advance(Duration::from_secs(11));
     assert_eq!(job.wait(PATIENCE), BgJobState::Transferred, "retried once the delay passed");
+}
+
+/// R5: a retry delay and a no-progress timeout of `Duration::MAX` survive a restart as never: the
+/// restored job waits in `TransientError`, neither retried nor failed, however far the clock
+/// moves.
+#[test]
+fn a_retry_delay_of_duration_max_is_still_never_after_a_restart() {
+    let place = Place::new();
+    let id;
+    {
+        let manager =
+            Manager::builder().without_engine().scheme("slow").store(place.store()).try_build();
+        let manager = manager.unwrap();
+        let job = manager.create_job("never again", BgJobType::Download).unwrap();
+        job.add_file("slow://host/x", &place.file("x")).unwrap();
+        job.set_minimum_retry_delay(Duration::MAX).unwrap();
+        job.set_no_progress_timeout(Duration::MAX).unwrap();
+        job.resume().unwrap();
+        job.claim()
+            .unwrap()
+            .fail(support::transient(hresult::BG_E_CONNECTION_CLOSED), None)
+            .unwrap();
+        id = job.get_id();
+    }
+    let clock = Arc::new(ManualClock::new());
+    let slow = Arc::new(SlowTransport { size: 1 << 20, pause: Duration::ZERO });
+    let manager =
+        Manager::builder().clock(clock.clone()).transport(slow).store(place.store()).try_build();
+    let manager = manager.unwrap();
+    let job = manager.get_job(id).unwrap();
+    for step in [Duration::from_secs(1000 * 365 * 24 * 3600), Duration::MAX] {
+        clock.advance(step);
+        manager.wait_engine_pass();
+        manager.wait_engine_pass();
+        assert_eq!(job.get_state(), BgJobState::TransientError);
+        assert_eq!(job.get_error_count(), 1);
+    }
+    job.resume().unwrap();
+    assert_eq!(job.wait(PATIENCE), BgJobState::Transferred, "resume still retries at once");
 }
 
 #[test]

@@ -21,6 +21,9 @@ struct Opened {
     path: PathBuf,
     /// Created now (not an earlier attempt's).
     created: bool,
+    /// Its identity: as created now, or as reopened (known since its creation, or learnt now
+    /// after a restart of the process, once its owner and link count were checked).
+    id: Option<disk::FileId>,
     /// The bytes it holds, for a reopened file.
     on_disk: u64,
 }
@@ -41,7 +44,7 @@ impl JobDriver {
             TransferError::fatal(hresult::E_INVALIDARG, BgErrorContext::GeneralQueueManager, why)
         };
         // Phase one: check and reserve the file for this writer.
-        let (file, known_temp, ranges) = shared.change(|inner| {
+        let (file, known_temp, known_id, ranges) = shared.change(|inner| {
             self.check_live()?;
             let file = Arc::clone(
                 inner.files.get(index).ok_or_else(|| misuse("no file with that index"))?,
@@ -58,12 +61,12 @@ impl JobDriver {
             let disk_state = &mut inner.file_disk[index];
             disk_state.writer_active = true;
             let ranges = disk_state.on_disk(file.counters.transferred());
-            Ok((file, disk_state.temp_path.clone(), ranges))
+            Ok((file, disk_state.temp_path.clone(), disk_state.temp_id, ranges))
         })?;
         // Phase two: the file system, without the lock.
         let keep = ranges.last().map_or(0, |&(_, end)| end);
-        let opened =
-            open_or_create(&file.local_name, known_temp.as_deref(), shared.id, index, keep);
+        let known = known_temp.as_deref().map(|path| (path, known_id));
+        let opened = open_or_create(&file.local_name, known, shared.id, index, keep);
         // Phase three: publish.
         let (result, orphan) = shared.change(|inner| {
             let disk_state = &mut inner.file_disk[index];
@@ -78,6 +81,7 @@ impl JobDriver {
                 disk_state.temp_path = Some(opened.path.clone());
                 disk_state.entry_synced = false;
             }
+            disk_state.temp_id = opened.id;
             if !self.is_live() {
                 disk_state.writer_active = false;
                 // A job that became final meanwhile no longer knows its temporary files.
@@ -137,10 +141,11 @@ fn local_error(e: &io::Error) -> TransferError {
 
 /// Phase two of `open_file`: checks that the destination can be written, then reopens the
 /// earlier attempt's temporary file (cut to `keep`, the end of the bytes counted) or creates
-/// one.
+/// one. `known` is the earlier attempt's file and its identity if known; a file at its name that
+/// is not the one created (R7) is left alone, and a new one is created under another name.
 fn open_or_create(
     local_name: &Path,
-    known: Option<&Path>,
+    known: Option<(&Path, Option<disk::FileId>)>,
     job: crate::JobId,
     index: usize,
     keep: u64,
@@ -153,14 +158,16 @@ fn open_or_create(
             format!("the destination {} is a directory", local_name.display()),
         ));
     }
-    if let Some(path) = known {
-        match disk::open_temp(path) {
+    if let Some((path, id)) = known {
+        match disk::open_temp(path, id) {
             Ok(temp) => {
                 let on_disk = temp.metadata().map_err(|e| local_error(&e))?.len();
                 temp.set_len(on_disk.min(keep)).map_err(|e| local_error(&e))?;
-                return Ok(Opened { temp, path: path.to_owned(), created: false, on_disk });
+                let path = path.to_owned();
+                let id = id.or_else(|| disk::FileId::of(&temp));
+                return Ok(Opened { temp, path, created: false, id, on_disk });
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound || disk::is_not_ours(&e) => {}
             Err(e) => return Err(local_error(&e)),
         }
     }
@@ -168,7 +175,10 @@ fn open_or_create(
     for attempt in 0..TEMP_NAME_ATTEMPTS {
         let path = disk::temp_path(local_name, job, index, attempt);
         match disk::create_temp(&path) {
-            Ok(temp) => return Ok(Opened { temp, path, created: true, on_disk: 0 }),
+            Ok(temp) => {
+                let id = disk::FileId::of(&temp);
+                return Ok(Opened { temp, path, created: true, id, on_disk: 0 });
+            }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
             // Creating a new name fails this way only when its directory is gone (removed after
             // `add_file` checked it): say so, with the path, as `add_file` would.

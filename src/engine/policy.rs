@@ -77,7 +77,8 @@ pub(crate) fn plan(
     // The workers as they will be: jobs assigned now count as running from now, so that the
     // slice they start is rechecked when it ends.
     let mut slots = workers.to_vec();
-    let slice_end = |r: &Running| r.started.saturating_add(slice);
+    // `None`: the slice never ends (`Duration::MAX`, or a clock at its end).
+    let slice_end = |r: &Running| crate::clock::deadline(r.started, slice);
     let recheck = |at: Duration, plan: &mut Plan| {
         plan.recheck_at = Some(plan.recheck_at.map_or(at, |t| t.min(at)));
     };
@@ -107,14 +108,14 @@ pub(crate) fn plan(
             if r.stopping {
                 continue;
             }
-            if !fg_turns || now >= slice_end(&r) {
+            if !fg_turns || slice_end(&r).is_some_and(|end| now >= end) {
                 if let Some(r) = slots[worker].as_mut() {
                     r.stopping = true;
                 }
                 plan.preempt.push(worker);
                 need -= 1;
-            } else {
-                recheck(slice_end(&r), &mut plan);
+            } else if let Some(end) = slice_end(&r) {
+                recheck(end, &mut plan);
             }
         }
     }
@@ -139,11 +140,11 @@ pub(crate) fn plan(
             continue;
         };
         let (worker, r) = candidates[pos];
-        if job.level < r.level || now >= slice_end(&r) {
+        if job.level < r.level || slice_end(&r).is_some_and(|end| now >= end) {
             plan.preempt.push(worker);
             candidates.remove(pos);
-        } else {
-            recheck(slice_end(&r), &mut plan);
+        } else if let Some(end) = slice_end(&r) {
+            recheck(end, &mut plan);
         }
     }
     plan
@@ -216,6 +217,19 @@ mod tests {
         let plan = plan(&[None, None], &[wait(1, Normal), wait(2, Normal)], at(3), SLICE, 1);
         assert_eq!(plan.assign, vec![(0, id(1))]);
         assert_eq!(plan.recheck_at, Some(at(8)));
+    }
+
+    #[test]
+    fn a_slice_of_duration_max_or_a_clock_at_its_end_never_ends_a_turn() {
+        let workers = [run(1, Normal, 0), None];
+        let never = plan(&workers, &[wait(2, Normal)], at(u64::MAX / 2), Duration::MAX, 1);
+        assert_eq!(never, Plan::default());
+        let started_at_the_end = [
+            Some(Running { id: id(1), level: Normal, started: Duration::MAX, stopping: false }),
+            None,
+        ];
+        let end = plan(&started_at_the_end, &[wait(2, Normal)], Duration::MAX, SLICE, 1);
+        assert_eq!(end, Plan::default());
     }
 
     #[test]

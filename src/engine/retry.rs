@@ -18,6 +18,8 @@ use std::time::Duration;
 pub(crate) enum RetryAction {
     /// Nothing until the given clock time.
     WaitUntil(Duration),
+    /// Nothing until something else happens: neither deadline ever comes (`Duration::MAX`).
+    Never,
     /// The retry delay has passed: queue it again.
     Retry,
     /// The no-progress timeout has passed: move it to `Error`.
@@ -84,14 +86,19 @@ impl RetryTimers {
                 timer.quiet_since = at;
             }
         }
-        let give_up_at = timer.quiet_since.saturating_add(job.no_progress_timeout);
-        let retry_at = timer.failed_at.saturating_add(job.retry_delay);
-        if now >= give_up_at {
+        // `None`: never (a delay or timeout of `Duration::MAX`, or a clock at its end).
+        let give_up_at = crate::clock::deadline(timer.quiet_since, job.no_progress_timeout);
+        let retry_at = crate::clock::deadline(timer.failed_at, job.retry_delay);
+        if give_up_at.is_some_and(|at| now >= at) {
             RetryAction::GiveUp
-        } else if now >= retry_at {
+        } else if retry_at.is_some_and(|at| now >= at) {
             RetryAction::Retry
         } else {
-            RetryAction::WaitUntil(retry_at.min(give_up_at))
+            match (retry_at, give_up_at) {
+                (Some(a), Some(b)) => RetryAction::WaitUntil(a.min(b)),
+                (Some(at), None) | (None, Some(at)) => RetryAction::WaitUntil(at),
+                (None, None) => RetryAction::Never,
+            }
         }
     }
 
@@ -192,6 +199,25 @@ mod tests {
             timers.decide_now(failed(2, 0), Some(S(150)), S(150)),
             RetryAction::WaitUntil(S(210))
         );
+    }
+
+    #[test]
+    fn a_delay_and_a_timeout_of_duration_max_never_come_even_at_the_end_of_the_clock() {
+        let mut timers = RetryTimers::default();
+        let never = Failed {
+            retry_delay: Duration::from_secs(u64::MAX),
+            no_progress_timeout: Duration::MAX,
+            ..failed(1, 0)
+        };
+        assert_eq!(timers.decide_now(never, None, S(0)), RetryAction::Never);
+        assert_eq!(timers.decide_now(never, None, Duration::MAX), RetryAction::Never);
+        // A clock at its end: a short delay after a failure there never comes either.
+        let mut timers = RetryTimers::default();
+        assert_eq!(timers.decide_now(failed(1, 0), None, Duration::MAX), RetryAction::Never);
+        // A long but finite delay still comes.
+        let mut timers = RetryTimers::default();
+        let long = Failed { retry_delay: S(u64::MAX / 2), ..never };
+        assert_eq!(timers.decide_now(long, None, S(0)), RetryAction::WaitUntil(S(u64::MAX / 2)));
     }
 
     #[test]

@@ -90,6 +90,7 @@ impl Scheduler {
                     };
                     match self.retry.decide(failed, failed_at, quiet_since, now) {
                         RetryAction::WaitUntil(at) => earliest(&mut wake_at, at),
+                        RetryAction::Never => {}
                         RetryAction::Retry => {
                             if job.retry_now().is_ok() {
                                 queued.push(job);
@@ -174,8 +175,10 @@ impl Scheduler {
         if !plan.assign.is_empty() {
             engine.work_cv.notify_all();
         }
-        // A refused claim is tried again when its backoff ends (in engine-clock terms).
-        let retry_claim_at = blocked_until.map(|t| now + t.saturating_duration_since(real_now));
+        // A refused claim is tried again when its backoff ends (in engine-clock terms; saturated:
+        // a clock at `Duration::MAX` must not panic the scheduler, DESIGN 6.1).
+        let retry_claim_at =
+            blocked_until.map(|t| now.saturating_add(t.saturating_duration_since(real_now)));
         match (plan.recheck_at, retry_claim_at) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

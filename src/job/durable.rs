@@ -280,6 +280,6 @@ fn restore_counters(job: &JobCounters, file: &FileCounters, snapshot: &FileSnaps
 
 /// Syncs a temporary file's data to disk.
 pub(crate) fn sync(temp: &std::path::Path) -> Result<()> {
-    let file = super::disk::open_temp(temp).map_err(|e| BgError::io("sync", temp, e))?;
+    let file = super::disk::open_temp(temp, None).map_err(|e| BgError::io("sync", temp, e))?;
     file.sync_data().map_err(|e| BgError::io("sync", temp, e))
 }

@@ -28,6 +28,11 @@ pub(crate) struct FileShared {
 pub(crate) struct FileDisk {
     /// Its temporary file, once one was created.
     pub(crate) temp_path: Option<PathBuf>,
+    /// The identity of `temp_path`'s file as this process created it (device and inode): a
+    /// reopen refuses any other file at the name (R7). Not recorded in the store: after a
+    /// restart of the process the first reopen checks only the owner and the link count, and
+    /// learns it.
+    pub(crate) temp_id: Option<super::disk::FileId>,
     /// A validator of the remote content (an HTTP ETag or Last-Modified), kept for resuming.
     pub(crate) validator: Option<String>,
     /// A driver holds this file's [`FileTransfer`](crate::FileTransfer).

@@ -129,7 +129,8 @@ impl Limiter {
             match share.cap.as_mut().map(|cap| (cap.grant(want, now), cap.wait_for(want, now))) {
                 // Waits until the whole request (up to a burst) can go: fewer, larger grants.
                 Some((Grant::Wait(_), wait)) => {
-                    share.held_until = now + wait;
+                    // Saturated: a clock at `Duration::MAX` never panics a writer (DESIGN 6.1).
+                    share.held_until = now.saturating_add(wait);
                     return Grant::Wait(wait);
                 }
                 Some((Grant::Now(n), _)) => n,

@@ -57,11 +57,18 @@ pub(crate) fn checkpoint_all(registry: &Registry<JobShared>) {
 
 fn run(registry: &Weak<Registry<JobShared>>, interval: Duration, stop: &(Mutex<bool>, Condvar)) {
     loop {
-        let deadline = Instant::now() + interval;
+        // Checked: an interval too long for the clock means no checkpoint until the final one
+        // (`Manager::shutdown`), never a panic that ends the thread (DESIGN 6.1).
+        let deadline = Instant::now().checked_add(interval);
         {
             let mut stopped = stop.0.lock();
-            while !*stopped && Instant::now() < deadline {
-                let _ = stop.1.wait_until(&mut stopped, deadline);
+            while !*stopped && deadline.is_none_or(|deadline| Instant::now() < deadline) {
+                match deadline {
+                    Some(deadline) => {
+                        let _ = stop.1.wait_until(&mut stopped, deadline);
+                    }
+                    None => stop.1.wait(&mut stopped),
+                }
             }
             if *stopped {
                 return;
@@ -81,5 +88,20 @@ impl Drop for Checkpointer {
 impl fmt::Debug for Checkpointer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Checkpointer").field("stopped", &*self.stop.0.lock()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interval_of_duration_max_means_never_and_the_thread_lives_until_stopped() {
+        for interval in [Duration::MAX, Duration::from_secs(u64::MAX)] {
+            let checkpointer = Checkpointer::start(Weak::new(), interval);
+            checkpointer.stop(false);
+            let thread = checkpointer.thread.lock().take().expect("the thread started");
+            assert!(thread.join().is_ok(), "the checkpointer thread panicked");
+        }
     }
 }

@@ -179,6 +179,8 @@ fn check_file(file: &mut FileSnapshot) -> bool {
         .as_deref()
         .and_then(|temp| std::fs::symlink_metadata(temp).ok())
         .filter(std::fs::Metadata::is_file)
+        // A file that cannot be ours (another user's, a hard link: R7) is never resumed.
+        .filter(|metadata| !disk::is_foreign(metadata))
         .map(|metadata| metadata.len());
     let usable = match on_disk {
         Some(len) if file.transferred => len == recorded,
@@ -198,7 +200,7 @@ fn check_file(file: &mut FileSnapshot) -> bool {
 
 /// Cuts a temporary file to `len` bytes (what the record says is on disk), synced.
 fn cut(temp: &Path, len: u64) -> std::io::Result<()> {
-    let file = disk::open_temp(temp)?;
+    let file = disk::open_temp(temp, None)?;
     file.set_len(len)?;
     file.sync_data()
 }

@@ -40,17 +40,27 @@ pub(super) struct Client<'a> {
     pub(super) proxy: BgProxySettings,
 }
 
+/// The longest timeout handed to ureq: about a century, "never" for a read or a connection.
+/// ureq adds a timeout to `Instant::now()` unchecked, so `Duration::MAX` would panic in the
+/// worker (DESIGN 6.1: `Duration::MAX` means never).
+const LONGEST_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// `timeout`, at most [`LONGEST_TIMEOUT`].
+fn bounded(timeout: Duration) -> Duration {
+    timeout.min(LONGEST_TIMEOUT)
+}
+
 impl Client<'_> {
     fn resolve_timeout(&self) -> Duration {
-        self.transport.resolve_timeout
+        bounded(self.transport.resolve_timeout)
     }
 
     fn connect_timeout(&self) -> Duration {
-        self.timeouts.0.unwrap_or(self.transport.connect_timeout)
+        bounded(self.timeouts.0.unwrap_or(self.transport.connect_timeout))
     }
 
     fn read_timeout(&self) -> Duration {
-        self.timeouts.1.unwrap_or(self.transport.read_timeout)
+        bounded(self.timeouts.1.unwrap_or(self.transport.read_timeout))
     }
 
     /// Sends `method` for the file (with `Range` and `If-Range` as `range` says), following
@@ -389,6 +399,16 @@ mod tests {
 
     fn url(s: &str) -> Url {
         Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_timeout_of_duration_max_reaches_ureq_as_a_century_it_can_add_to_now() {
+        for huge in [Duration::MAX, Duration::from_secs(u64::MAX)] {
+            assert_eq!(bounded(huge), LONGEST_TIMEOUT);
+            // What ureq does with each timeout (unchecked): it must not panic.
+            let _ = std::time::Instant::now() + bounded(huge);
+        }
+        assert_eq!(bounded(Duration::from_secs(15)), Duration::from_secs(15));
     }
 
     #[test]
