@@ -450,13 +450,24 @@ impl ManagerBuilder {
     ///
     /// - Every call that changes a job (create, add files, every setter, suspend, resume,
     ///   cancel, complete, take ownership) is durable when it returns `Ok`: a process killed
-    ///   right after sees it when the store is opened again. If recording fails, the call returns
-    ///   the store's error (the change is made in memory, and recorded with the next one).
+    ///   right after sees it when the store is opened again, and a power loss right after too
+    ///   (the store's records, the names of the temporary files a record gives, and
+    ///   `complete()`'s renames are synced before the call returns). A change is recorded first,
+    ///   then applied, then announced: if it cannot be recorded (a full disk, an I/O error), the
+    ///   call returns the store's error (a full disk is `0x80070070`) and nothing of it happened:
+    ///   getters, events and the engine show the job as it was, and no flag stays set. Once
+    ///   space is back the same calls work; the store is opened again by itself after an I/O
+    ///   error.
     /// - What the engine reaches is kept too (`Transferred`, `Error`, `TransientError` with its
     ///   error, count and retry deadlines, each finished file), and the bytes of a transfer are
     ///   checkpointed at a bounded rate ([`checkpoint_interval`](Self::checkpoint_interval)):
     ///   transfers only touch their atomic counters, a checkpoint syncs the temporary files and
-    ///   then records what they hold. A file counts as transferred (and its callback fires) once
+    ///   then records what they hold. The engine hands each finished file to a group commit
+    ///   (see [`FileTransfer::finish_deferred`](crate::FileTransfer::finish_deferred)), so that
+    ///   many finished files share one directory sync and one record. A store that cannot
+    ///   record what the engine reached puts the job in `TransientError` with the store's error
+    ///   (context `LocalFile`); it retries after its minimum retry delay and finishes once space
+    ///   is back. A file counts as transferred (and its callback fires) once
     ///   its bytes and its record are on disk.
     /// - On open every job that was not final comes back with its id, owner, properties, files,
     ///   error record, error count and times; `Connecting` and `Transferring` come back `Queued`.

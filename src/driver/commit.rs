@@ -55,13 +55,19 @@ pub(crate) static COMMITS: GroupCommit =
 #[derive(Default)]
 struct Queue {
     files: Vec<Finished>,
+    /// Files still being written whose bytes so far are to be synced early (nothing recorded).
+    presync: Vec<File>,
     /// A committer thread is draining the queue.
     running: bool,
 }
 
 impl Queue {
     const fn new() -> Queue {
-        Queue { files: Vec::new(), running: false }
+        Queue { files: Vec::new(), presync: Vec::new(), running: false }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.presync.is_empty()
     }
 }
 
@@ -71,6 +77,19 @@ impl GroupCommit {
     pub(crate) fn submit(&'static self, finished: Finished) {
         let mut queue = self.queue.lock();
         queue.files.push(finished);
+        self.run(queue);
+    }
+
+    /// Has the bytes written so far to a file still being downloaded synced early, on the
+    /// committer's thread, so that its final sync has little left to do.
+    pub(crate) fn presync(&'static self, temp: File) {
+        let mut queue = self.queue.lock();
+        queue.presync.push(temp);
+        self.run(queue);
+    }
+
+    /// Wakes the committer thread, or starts one.
+    fn run(&'static self, mut queue: parking_lot::MutexGuard<'_, Queue>) {
         if queue.running {
             self.arrived.notify_one();
             return;
@@ -81,8 +100,10 @@ impl GroupCommit {
             .is_ok();
         queue.running = spawned;
         if !spawned {
-            // No thread: commit on the caller's thread rather than never.
+            // No thread: commit on the caller's thread rather than never (an early sync can
+            // wait for the file's own).
             let batch = std::mem::take(&mut queue.files);
+            queue.presync.clear();
             drop(queue);
             commit(sync_files(batch));
         }
@@ -91,14 +112,21 @@ impl GroupCommit {
     /// The committer thread: batches until the queue is empty.
     fn drain(&self) {
         loop {
-            let mut batch = {
+            let (mut batch, presync) = {
                 let mut queue = self.queue.lock();
-                if queue.files.is_empty() {
+                if queue.is_empty() {
                     queue.running = false;
                     return;
                 }
-                std::mem::take(&mut queue.files)
+                (std::mem::take(&mut queue.files), std::mem::take(&mut queue.presync))
             };
+            for temp in presync {
+                // Best effort: the file's own sync, when it finishes, is the one that counts.
+                let _ = temp.sync_data();
+            }
+            if batch.is_empty() {
+                continue;
+            }
             // The files' own fsyncs hold no lock: files that finish meanwhile join the batch,
             // so that a fast driver's many small files share one directory sync and one record.
             let mut ready = Vec::new();

@@ -41,7 +41,14 @@ pub struct FileTransfer {
     /// again, but not counted again (see `job/ranges.rs`).
     ahead: Vec<(u64, u64)>,
     keep: Keepalive,
+    /// With a store: the offset past which the bytes written so far are handed to the group
+    /// commit's thread to be synced early (`u64::MAX`: never), so that the fsync a finished
+    /// file needs overlaps its download instead of following it.
+    presync_at: u64,
 }
+
+/// Bytes written between two early syncs of a file being downloaded into a store.
+const PRESYNC_STEP: u64 = 16 << 20;
 
 /// What `open_file` found for a new [`FileTransfer`].
 pub(super) struct Opened {
@@ -64,6 +71,7 @@ impl FileTransfer {
         let Opened { temp, temp_path, validator, priority, ranges } = opened;
         let pos = ranges::first_hole(&ranges);
         let ahead = ranges.into_iter().filter(|&(start, _)| start > 0).collect();
+        let presync_at = if job.ctx.persist.is_some() { PRESYNC_STEP } else { u64::MAX };
         FileTransfer {
             job,
             file,
@@ -75,6 +83,19 @@ impl FileTransfer {
             pos,
             ahead,
             keep,
+            presync_at,
+        }
+    }
+
+    /// Hands the bytes written so far to the group commit's thread to sync, once past
+    /// `presync_at` (see the field). Never blocks the writer.
+    #[inline]
+    fn maybe_presync(&mut self) {
+        if self.file.counters.transferred() >= self.presync_at {
+            self.presync_at = self.presync_at.saturating_add(PRESYNC_STEP);
+            if let Ok(temp) = self.temp.try_clone() {
+                COMMITS.presync(temp);
+            }
         }
     }
 
@@ -251,6 +272,7 @@ impl FileTransfer {
             }
             let new = self.advance(n);
             self.job.counters.add_file_bytes(&self.file.counters, new);
+            self.maybe_presync();
             copied += n;
         }
     }
@@ -350,6 +372,7 @@ impl FileTransfer {
         // Cannot fail: the count is at most `pos` (the bytes before it) plus the ranges ahead,
         // all within the size checked above, and this thread is the only writer.
         self.job.counters.add_file_bytes(&self.file.counters, new);
+        self.maybe_presync();
         Ok(())
     }
 
