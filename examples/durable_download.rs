@@ -38,8 +38,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     job.add_file(&url, &destination)?;
     let id = job.get_id();
     println!("job {id} in the store at {}", store.display());
-    let events = job.subscribe().with_progress_interval(Some(Duration::from_millis(100)));
     job.resume()?;
+    // A subscription starts with the job's state now (Queued, or already moving).
+    let events = job.subscribe().with_progress_interval(Some(Duration::from_millis(100)));
     show_progress(events, &job, Some(SIZE as u64 * 2 / 5));
 
     // 2. Stop half-way: the engine stops, the bytes so far are checkpointed, the store is

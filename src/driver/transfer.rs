@@ -389,6 +389,15 @@ impl FileTransfer {
         TransferError::from_io(e, BgErrorContext::LocalFile)
     }
 
+    /// The error for a file whose bytes end before its announced size.
+    fn cut_short(&self) -> TransferError {
+        TransferError::transient(
+            hresult::BG_E_CONNECTION_CLOSED,
+            BgErrorContext::RemoteFile,
+            format!("{:?} ended before its announced size", self.file.remote_name),
+        )
+    }
+
     fn overrun(&self, extra: u64) -> TransferError {
         TransferError::transient(
             hresult::BG_E_INVALID_SERVER_RESPONSE,
@@ -472,11 +481,7 @@ impl FileTransfer {
             return Ok(());
         }
         if !self.file.counters.is_complete() {
-            return Err(TransferError::transient(
-                hresult::BG_E_CONNECTION_CLOSED,
-                BgErrorContext::RemoteFile,
-                format!("{:?} ended before its announced size", self.file.remote_name),
-            ));
+            return Err(self.cut_short());
         }
         let (expected, epoch) = {
             let inner = self.job.inner.lock();
@@ -510,11 +515,7 @@ impl FileTransfer {
             return Ok(());
         }
         if !self.file.counters.is_complete() {
-            return Err(TransferError::transient(
-                hresult::BG_E_CONNECTION_CLOSED,
-                BgErrorContext::RemoteFile,
-                format!("{:?} ended before its announced size", self.file.remote_name),
-            ));
+            return Err(self.cut_short());
         }
         // Counted as transferred once recorded (DESIGN 6.1).
         inner.pending.finished.push(self.file.index);
