@@ -12,7 +12,7 @@ use crate::job::{validate, JobContext, JobShared, Keepalive, Schemes};
 use crate::limit::Limiter;
 use crate::registry::{JobLimits, Membership, Registry};
 use crate::store::checkpoint::{self, Checkpointer};
-use crate::store::{recover, Store, StoreOptions};
+use crate::store::{recover, ReadOnly, Store, StoreOptions};
 use crate::transport::{LocalTransport, Transport};
 use crate::{BackgroundCopyManager, BgError, BgJobType, Job, JobId, Result, Subscription};
 use parking_lot::Mutex;
@@ -330,6 +330,7 @@ pub struct ManagerBuilder {
     retention: Option<Duration>,
     checkpoint_interval: Duration,
     reset_corrupt_store: bool,
+    read_only: bool,
 }
 
 impl Default for ManagerBuilder {
@@ -353,6 +354,7 @@ impl Default for ManagerBuilder {
             retention: Some(DEFAULT_RETENTION),
             checkpoint_interval: checkpoint::DEFAULT_INTERVAL,
             reset_corrupt_store: false,
+            read_only: false,
         }
     }
 }
@@ -513,6 +515,18 @@ impl ManagerBuilder {
         self
     }
 
+    /// Opens the [`store`](Self::store) to read it only (default: `false`), for a program that
+    /// lists jobs without owning them: the lock is taken as for any open (a second opener
+    /// fails with `0x80070020`, so nothing changes the store meanwhile), the records are read
+    /// from a copy in memory, no recovery runs and nothing on disk is written (no interrupted
+    /// `complete()` finished, no temporary file cut or removed, no job cancelled for its age).
+    /// The manager has no engine; every call that a store must record fails with
+    /// `E_ACCESSDENIED` and changes nothing. A store that does not exist yet is created empty.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
     /// Builds the manager, opening its store if one was set, and starts its engine (unless
     /// [`without_engine`](Self::without_engine)).
     ///
@@ -524,15 +538,20 @@ impl ManagerBuilder {
     /// open holds nothing.
     pub fn try_build(self) -> Result<Manager> {
         let Some(dir) = self.store.clone() else { return Ok(self.assemble(None)) };
-        let options = StoreOptions { reset_corrupt: self.reset_corrupt_store };
+        let options =
+            StoreOptions { reset_corrupt: self.reset_corrupt_store, read_only: self.read_only };
         let store = Arc::new(Store::open(&dir, &options)?);
         let loaded = store.load()?;
-        let (jobs, _) = recover::recover(&store, loaded.jobs, self.retention, SystemTime::now())?;
         let unreadable = loaded
             .unreadable
             .iter()
             .map(|u| UnreadableJob { id: u.id(), reason: u.reason.clone() })
             .collect();
+        let jobs = if self.read_only {
+            loaded.jobs
+        } else {
+            recover::recover(&store, loaded.jobs, self.retention, SystemTime::now())?.0
+        };
         Ok(self.assemble(Some(Opened { store, jobs, unreadable })))
     }
 
@@ -566,7 +585,11 @@ impl ManagerBuilder {
             Some(opened) => (Some(opened.store), opened.jobs, opened.unreadable),
             None => (None, Vec::new(), Vec::new()),
         };
-        let persist = store.clone().map(|store| store as Arc<dyn Persist>);
+        let read_only = self.read_only;
+        let persist = store.clone().map(|store| match read_only {
+            true => Arc::new(ReadOnly(store)) as Arc<dyn Persist>,
+            false => store as Arc<dyn Persist>,
+        });
         let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock::new()));
         let limiter = Arc::new(Limiter::new(Arc::clone(&clock), self.max_bytes_per_second));
         let ctx =
@@ -576,7 +599,7 @@ impl ManagerBuilder {
             let job = Arc::new(JobShared::restore(snapshot, Arc::clone(&ctx)));
             registry.restore(id, seq, &job_owner, job);
         }
-        let engine = self.engine.then(|| {
+        let engine = (self.engine && !read_only).then(|| {
             let settings = EngineSettings {
                 workers: self.workers.unwrap_or_else(default_workers),
                 transports: self.transports,
@@ -587,6 +610,7 @@ impl ManagerBuilder {
         });
         let checkpointer = store
             .as_ref()
+            .filter(|_| !read_only)
             .map(|_| Checkpointer::start(Arc::downgrade(&registry), self.checkpoint_interval));
         let service =
             Arc::new(Service { engine: Mutex::new(engine), store, checkpointer, unreadable });

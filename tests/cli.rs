@@ -354,7 +354,6 @@ fn create_with_its_reader_gone_says_the_id_on_stderr_and_the_job_exists() {
 }
 
 #[test]
-#[ignore = "needs a read-only open in the library (src/bin/bgcopy/open.rs, `Purpose::Read`)"]
 fn list_leaves_an_orphaned_temporary_file_alone() {
     // A reader that finds the store free opens it, and the library's recovery at open removes the
     // temporary files of its jobs that no record names: a reader should change nothing.

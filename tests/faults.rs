@@ -304,6 +304,8 @@ fn a_store_that_cannot_record_during_a_transfer_gives_a_transient_error_and_the_
     );
     drop(hook);
     store.set_full(false);
+    // The scheduler has seen the failure (and timed its retry) before the clock moves.
+    manager.wait_engine_pass();
     clock.advance(Duration::from_secs(600));
     assert_eq!(job.wait(PATIENCE), BgJobState::Transferred);
     job.complete().unwrap();
@@ -337,6 +339,8 @@ fn a_full_destination_disk_is_a_transient_error_that_keeps_the_bytes_and_finishe
         .status()
         .unwrap();
     assert!(grown.success());
+    // The scheduler has seen the failure (and timed its retry) before the clock moves.
+    manager.wait_engine_pass();
     clock.advance(Duration::from_secs(600));
     assert_eq!(job.wait(PATIENCE), BgJobState::Transferred);
     assert!(job.get_progress().bytes_transferred >= kept);

@@ -707,3 +707,65 @@ fn file_transferred_fires_only_once_the_bytes_and_the_record_are_on_disk() {
     assert!(synced < callback, "{log:?}");
     assert!(recorded.is_some_and(|(i, _)| i < callback), "record before callback: {log:?}");
 }
+
+/// The store holds URLs and custom headers (`Authorization: Bearer ...`): it is private to its
+/// user whoever created it, the library included (issue 15, R13).
+#[cfg(unix)]
+#[test]
+fn a_store_is_private_whoever_created_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let place = Place::new();
+    // Made by the library.
+    let manager = Manager::open(place.store()).unwrap();
+    assert_eq!(mode(&place.store()), 0o700);
+    assert_eq!(mode(&place.store().join("bgcopy.redb")), 0o600);
+    drop(manager);
+    // Made by someone else, open to all: made private on the next open.
+    std::fs::set_permissions(place.store(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let db = place.store().join("bgcopy.redb");
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _manager = Manager::open(place.store()).unwrap();
+    assert_eq!((mode(&place.store()), mode(&db)), (0o700, 0o600));
+}
+
+/// A reader (`bgcopy list`) must not change what it reads: a read-only open runs no recovery,
+/// writes nothing, and refuses every change (R13).
+#[test]
+fn a_read_only_open_changes_nothing_and_refuses_changes() {
+    let place = Place::new();
+    let id = {
+        let manager = place.driven();
+        let job = manager.create_job("read me", BgJobType::Download).unwrap();
+        job.add_file("https://example.com/a", &place.file("a")).unwrap();
+        job.get_id()
+    };
+    // An orphaned temporary file of the job, which a normal open would remove.
+    let job_tag = format!("{:08x}", (id.as_u128() >> 96) as u32);
+    let orphan = place.file(&format!(".a.{job_tag}-0.bgcopy.tmp"));
+    std::fs::write(&orphan, b"partial").unwrap();
+    let db = place.store().join("bgcopy.redb");
+    let before = std::fs::read(&db).unwrap();
+    {
+        let reader = Manager::builder()
+            .store(place.store())
+            .read_only(true)
+            .retention(Some(Duration::ZERO))
+            .try_build()
+            .unwrap();
+        assert!(!reader.has_engine());
+        let job = reader.get_job(id).expect("listed, not cancelled for its age");
+        assert_eq!(job.get_display_name(), "read me");
+        let refused = job.set_description("changed").unwrap_err();
+        assert_eq!(refused.hresult(), hresult::E_ACCESSDENIED, "{refused}");
+        assert_eq!(job.get_description(), "");
+        assert_eq!(
+            reader.create_job("new", BgJobType::Download).unwrap_err().hresult(),
+            hresult::E_ACCESSDENIED
+        );
+        // It holds the store like any open.
+        assert_eq!(Manager::open(place.store()).unwrap_err().hresult(), 0x8007_0020);
+    }
+    assert!(orphan.exists(), "no recovery ran");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the database was not written");
+}

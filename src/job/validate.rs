@@ -304,7 +304,9 @@ pub(crate) fn directory_is_missing(local_name: &Path) -> bool {
     }
 }
 
-/// A lexical normal form of a local path, to find two names for the same file.
+/// A lexical normal form of a local path, to find two names for the same file. On Windows and
+/// macOS, whose file systems ignore case by default (NTFS, APFS), the form ignores case too, so
+/// that `a.bin` and `A.BIN` are one name there (R15); Linux file systems tell them apart.
 pub(crate) fn normalized(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
@@ -316,7 +318,20 @@ pub(crate) fn normalized(path: &Path) -> PathBuf {
             other => out.push(other),
         }
     }
-    out
+    fold_case(out)
+}
+
+#[cfg(any(windows, target_os = "macos"))]
+fn fold_case(path: PathBuf) -> PathBuf {
+    match path.to_str() {
+        Some(text) => PathBuf::from(text.to_lowercase()),
+        None => path,
+    }
+}
+
+#[cfg(not(any(windows, target_os = "macos")))]
+fn fold_case(path: PathBuf) -> PathBuf {
+    path
 }
 
 /// Checks proxy settings: lists only with `Override`, which needs a proxy list; each list at most
@@ -413,5 +428,9 @@ mod tests {
     #[test]
     fn normalization_finds_aliases() {
         assert_eq!(normalized(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+        // Case aliases are one name where the file system ignores case (not testable on the
+        // Linux CI; the rows for Windows and macOS run it).
+        let same_file = normalized(Path::new("/d/a.bin")) == normalized(Path::new("/D/A.BIN"));
+        assert_eq!(same_file, cfg!(any(windows, target_os = "macos")));
     }
 }

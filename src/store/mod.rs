@@ -45,6 +45,7 @@ use lock::LockFile;
 use parking_lot::{Mutex, RwLock};
 use redb_file::RedbFile;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The database file's name in the store directory.
@@ -62,6 +63,10 @@ pub(crate) struct StoreOptions {
     /// Move a corrupt database aside (to `bgcopy.redb.corrupt-<unix seconds>`) and start an empty
     /// store, instead of failing with [`BgError::StoreCorrupt`]. Default: `false`.
     pub(crate) reset_corrupt: bool,
+    /// Open to read only (an existing store): the lock is taken as for any open, but the
+    /// database is read from a copy in memory and nothing on disk is written (no metadata, no
+    /// permissions, no repair). Default: `false`.
+    pub(crate) read_only: bool,
 }
 
 /// What [`Store::load`] found.
@@ -121,9 +126,16 @@ impl Store {
     /// - [`BgError::StoreTooNew`] (`0x8007_051A`): a newer bgcopy wrote the store.
     /// - [`BgError::Io`]: the directory, the lock file or the database cannot be created or read.
     pub(crate) fn open(dir: &Path, options: &StoreOptions) -> Result<Store> {
+        let path = dir.join(DB_FILE);
+        if options.read_only && path.exists() {
+            let lock = LockFile::acquire(dir)?;
+            let backend: Box<dyn Backend> =
+                Box::new(RedbFile::open_copy(&path, |copy| check_meta(dir, &path, copy))?);
+            let held = RwLock::new(Some(Held { backend, _lock: lock }));
+            return Ok(Store { dir: dir.to_owned(), held, lazy_pending: Mutex::new(false) });
+        }
         create_private_dir(dir).map_err(|e| BgError::io("create", dir, e))?;
         let lock = LockFile::acquire(dir)?;
-        let path = dir.join(DB_FILE);
         let backend = match open_database(dir, &path) {
             Err(BgError::StoreCorrupt { .. }) if options.reset_corrupt => {
                 move_aside(&path)?;
@@ -270,6 +282,35 @@ impl Persist for Store {
         self.delete(id)?;
         crate::faults::point("store:after-commit", &self.dir);
         Ok(())
+    }
+}
+
+/// A store opened to read only: every record is refused (the change it would record is not
+/// made, see `JobShared::change`).
+#[derive(Debug)]
+pub(crate) struct ReadOnly(pub(crate) Arc<Store>);
+
+impl ReadOnly {
+    fn refused(&self) -> BgError {
+        let why = std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "the store is open to read only",
+        );
+        BgError::io("write", self.0.dir.join(DB_FILE), why)
+    }
+}
+
+impl Persist for ReadOnly {
+    fn save(&self, _job: &JobSnapshot) -> Result<()> {
+        Err(self.refused())
+    }
+
+    fn save_lazy(&self, _job: &JobSnapshot) -> Result<()> {
+        Err(self.refused())
+    }
+
+    fn remove(&self, _id: JobId) -> Result<()> {
+        Err(self.refused())
     }
 }
 

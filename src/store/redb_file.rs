@@ -84,6 +84,36 @@ impl RedbFile {
         Ok(RedbFile { db: RwLock::new(Some(db)), path: path.to_owned(), reopenable: true })
     }
 
+    /// Opens the database at `path` to read it only: a copy in memory, checked as
+    /// [`open`](Self::open) checks one (redb's repair, if the file needs one, happens on the
+    /// copy); the file itself is read once and never written.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub(crate) fn open_copy(
+        path: &Path,
+        inspect: impl FnOnce(&RedbFile) -> Result<()>,
+    ) -> Result<RedbFile> {
+        let bytes = std::fs::read(path).map_err(|e| BgError::io("read", path, e))?;
+        let db = catch_unwind(AssertUnwindSafe(|| -> Result<Database, redb::Error> {
+            let copy = InMemoryBackend::new();
+            copy.set_len(bytes.len() as u64).map_err(redb::StorageError::Io)?;
+            copy.write(0, &bytes).map_err(redb::StorageError::Io)?;
+            Ok(Database::builder()
+                .set_cache_size(CACHE_BYTES)
+                .set_check_integrity_on_open(true)
+                .create_with_backend(copy)?)
+        }));
+        let db = match db {
+            Ok(Ok(db)) => db,
+            Ok(Err(e)) => return Err(corrupt(path, e.to_string())),
+            Err(_) => return Err(corrupt(path, "the database could not be checked".to_owned())),
+        };
+        let file = RedbFile { db: RwLock::new(Some(db)), path: path.to_owned(), reopenable: false };
+        inspect(&file)?;
+        Ok(file)
+    }
+
     /// Runs `call` on the database, opening it again first if an I/O error closed it. An I/O
     /// error of `call` closes it (see the type's docs).
     fn with_db<T>(

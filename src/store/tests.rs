@@ -262,7 +262,7 @@ fn reset_corrupt_moves_the_database_aside_and_opens_an_empty_store() {
     let dir = tempfile::tempdir().unwrap();
     let garbage = b"not a database at all".repeat(100);
     write_db(dir.path(), &garbage);
-    let options = StoreOptions { reset_corrupt: true };
+    let options = StoreOptions { reset_corrupt: true, ..StoreOptions::default() };
     let store = Store::open(dir.path(), &options).unwrap();
     assert_eq!(store.load().unwrap(), Loaded::default());
     store.put(&sample(1)).unwrap();
@@ -302,7 +302,9 @@ fn a_store_of_a_newer_format_is_refused_unchanged_and_holds_nothing() {
     let dir = closed_store_with(2);
     set_meta_directly(dir.path(), META_FORMAT, &2u32.to_le_bytes());
     let before = db_bytes(dir.path());
-    for options in [StoreOptions::default(), StoreOptions { reset_corrupt: true }] {
+    for options in
+        [StoreOptions::default(), StoreOptions { reset_corrupt: true, ..StoreOptions::default() }]
+    {
         let error = Store::open(dir.path(), &options).unwrap_err();
         assert!(
             matches!(&error, BgError::StoreTooNew { path, found: 2, supported: 1 } if path == dir.path()),

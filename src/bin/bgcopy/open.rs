@@ -84,18 +84,10 @@ type Held = (Option<u32>, Option<Snapshot>);
 enum Purpose {
     /// To change jobs (or transfer them): the library's full recovery at open.
     Change,
-    /// Only to read it (`list`, `info`, `monitor`, which opens it once a refresh).
-    ///
-    /// A reader should change nothing, but the library has no read-only open: `try_build` runs
-    /// recovery, which finishes a `complete()` or `cancel()` a crash interrupted, cuts or
-    /// restarts files whose temporary file is short, and removes orphaned temporary files.
-    /// What the command line can avoid cheaply, it does: with no retention period, a reader
-    /// never cancels (and deletes the files of) jobs left untouched past it; the next verb that
-    /// changes jobs does. The rest needs a library API, for instance
-    /// `ManagerBuilder::read_only()` (or `Manager::open_read_only(dir)`): takes the lock (or a
-    /// shared one), loads the records, reports unreadable ones, runs no recovery, writes
-    /// nothing, and refuses every change with an error, no engine (test in
-    /// `tests/cli.rs`, ignored until then: `list_leaves_an_orphaned_temporary_file_alone`).
+    /// Only to read it (`list`, `info`, `monitor`, which opens it once a refresh): read-only
+    /// (`ManagerBuilder::read_only`), so a reader runs no recovery and writes nothing: it
+    /// finishes no interrupted `complete()`, cuts or removes no temporary file and cancels no
+    /// job for its age; the next verb that changes jobs does.
     Read,
 }
 
@@ -115,7 +107,7 @@ fn open(
         };
         let builder = match purpose {
             Purpose::Change => builder,
-            Purpose::Read => builder.retention(None),
+            Purpose::Read => builder.read_only(true),
         };
         let pid = match builder.try_build() {
             Ok(manager) => {
