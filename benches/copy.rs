@@ -13,7 +13,7 @@
 //! Run with `cargo bench --bench copy`; `scripts/bench.sh` prints the ratio.
 
 use bgcopy::*;
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

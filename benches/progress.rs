@@ -19,7 +19,7 @@
 //! Run with `cargo bench --bench progress`; `scripts/bench.sh` prints the ratios.
 
 use bgcopy::*;
-use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use indicatif::{ProgressBar, ProgressDrawTarget};
 use parking_lot::Mutex;
 use std::hint::black_box;

@@ -10,8 +10,8 @@
 //! Run with `cargo bench --bench scale`; `scripts/bench.sh` prints the figures.
 
 use bgcopy::*;
-use criterion::{criterion_group, Criterion};
-use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use criterion::{Criterion, criterion_group};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::alloc::System;
 use std::hint::black_box;
 use std::path::Path;

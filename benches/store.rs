@@ -10,7 +10,7 @@
 //! N changing calls on a store and exits, so that the syscalls per call can be counted.
 
 use bgcopy::*;
-use criterion::{criterion_group, Criterion};
+use criterion::{Criterion, criterion_group};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

@@ -15,8 +15,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::error::Error;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The file the server serves, and how fast (a slow link, so that there is time to stop).

@@ -8,8 +8,8 @@
 
 use parking_lot::Mutex;
 use std::fmt;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc::{channel, Sender};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Sender, channel};
 
 type Task = Box<dyn FnOnce() + Send>;
 
@@ -58,7 +58,7 @@ impl fmt::Debug for SerialExecutor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{mpsc, Arc};
+    use std::sync::{Arc, mpsc};
     use std::time::Duration;
 
     #[test]

@@ -38,13 +38,13 @@ fn crash_at() -> &'static Option<(String, u64)> {
 /// Reaches fault point `name` while working on `path` (see the module docs).
 #[cfg(feature = "_test-hooks")]
 pub(crate) fn point(name: &'static str, path: &Path) {
-    if let Some((at, nth)) = crash_at() {
-        if at == name {
-            let mut hits = HITS.lock();
-            *hits += 1;
-            if *hits == *nth {
-                std::process::abort();
-            }
+    if let Some((at, nth)) = crash_at()
+        && at == name
+    {
+        let mut hits = HITS.lock();
+        *hits += 1;
+        if *hits == *nth {
+            std::process::abort();
         }
     }
     let hook = HOOK.read().clone();

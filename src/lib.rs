@@ -115,8 +115,8 @@ pub use interfaces::{
     BackgroundCopyError, BackgroundCopyFile, BackgroundCopyJob, BackgroundCopyManager,
 };
 pub use job::{
-    transition, BackgroundCopyCallback, Job, JobError, JobEvent, JobFile, JobSettled, NoopCallback,
-    Notification, Recv, Subscription,
+    BackgroundCopyCallback, Job, JobError, JobEvent, JobFile, JobSettled, NoopCallback,
+    Notification, Recv, Subscription, transition,
 };
 pub use manager::{Manager, ManagerBuilder, UnreadableJob};
 pub use meter::{Rate, RateMeter};
@@ -128,9 +128,9 @@ pub use transport::{
     Transport,
 };
 pub use types::{
-    BgError, BgErrorContext, BgFileInfo, BgFileProgress, BgJobPriority, BgJobProgress,
-    BgJobProxyUsage, BgJobState, BgJobTimes, BgJobType, BgNotify, BgProxySettings, BgSuccess,
-    JobId, Result, BG_SIZE_UNKNOWN,
+    BG_SIZE_UNKNOWN, BgError, BgErrorContext, BgFileInfo, BgFileProgress, BgJobPriority,
+    BgJobProgress, BgJobProxyUsage, BgJobState, BgJobTimes, BgJobType, BgNotify, BgProxySettings,
+    BgSuccess, JobId, Result,
 };
 
 /// Test hooks: not part of the API (internal feature `_test-hooks`).

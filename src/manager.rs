@@ -4,15 +4,15 @@
 //! restored jobs, the engine and the store together.
 
 use crate::engine::{
-    default_workers, Clock, EngineHandle, EngineSettings, SystemClock, DEFAULT_TIME_SLICE,
+    Clock, DEFAULT_TIME_SLICE, EngineHandle, EngineSettings, SystemClock, default_workers,
 };
 use crate::job::persist::Persist;
 use crate::job::snapshot::JobSnapshot;
-use crate::job::{validate, JobContext, JobShared, Keepalive, Schemes};
+use crate::job::{JobContext, JobShared, Keepalive, Schemes, validate};
 use crate::limit::Limiter;
 use crate::registry::{JobLimits, Membership, Registry};
 use crate::store::checkpoint::{self, Checkpointer};
-use crate::store::{recover, ReadOnly, Store, StoreOptions};
+use crate::store::{ReadOnly, Store, StoreOptions, recover};
 use crate::transport::{LocalTransport, Transport};
 use crate::{BackgroundCopyManager, BgError, BgJobType, Job, JobId, Result, Subscription};
 use parking_lot::Mutex;

@@ -1,7 +1,7 @@
 //! [`RateMeter`]: a transfer rate and ETA from progress snapshots, and the figures it gives,
 //! [`Rate`]. Pure bookkeeping on instants the caller passes in; nothing here reads a clock.
 
-use crate::types::{BgJobProgress, BG_SIZE_UNKNOWN};
+use crate::types::{BG_SIZE_UNKNOWN, BgJobProgress};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -427,7 +427,7 @@ mod tests {
             assert!(meter.samples.len() <= MAX_SAMPLES);
         }
         assert_eq!(MAX_SAMPLES, 48); // as the type's docs say
-                                     // Ten seconds of samples every 50 µs at 140 000 B/s, still measured right.
+        // Ten seconds of samples every 50 µs at 140 000 B/s, still measured right.
         let last = t0 + Duration::from_micros(199_999 * 50);
         assert!(close(meter.rate(last).bytes_per_second, 140_000.0), "{:?}", meter.rate(last));
     }

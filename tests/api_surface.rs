@@ -4,8 +4,8 @@
 //! does its work by compiling; the tests also call through the trait objects.
 
 use bgcopy::*;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::collections::HashSet;
 use std::fmt::{Debug, Display};
 use std::hash::Hash;
@@ -137,11 +137,7 @@ fn use_manager(manager: &dyn BackgroundCopyManager<Job = Job>) -> Job {
 }
 
 fn use_job(
-    job: &dyn BackgroundCopyJob<
-        File = JobFile,
-        Error = JobError,
-        Callback = dyn BackgroundCopyCallback,
-    >,
+    job: &dyn BackgroundCopyJob<File = JobFile, Error = JobError, Callback = dyn BackgroundCopyCallback>,
 ) -> BgJobState {
     job.set_description("through dyn").unwrap();
     job.get_state()
@@ -181,10 +177,10 @@ fn each_interface_trait_works_as_a_trait_object() {
     assert_eq!(use_error(&report), 0x8007_0005);
     let boxed_job: Box<
         dyn BackgroundCopyJob<
-            File = JobFile,
-            Error = JobError,
-            Callback = dyn BackgroundCopyCallback,
-        >,
+                File = JobFile,
+                Error = JobError,
+                Callback = dyn BackgroundCopyCallback,
+            >,
     > = Box::new(job);
     assert_eq!(boxed_job.get_state(), BgJobState::Error);
     let callbacks: Vec<Box<dyn BackgroundCopyCallback>> =

@@ -9,8 +9,8 @@
 mod support;
 
 use bgcopy::*;
-use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::{self, ThreadId};
 use support::*;
 
@@ -220,7 +220,7 @@ fn disable_suppresses_every_callback() {
     driver.fail(transient(hresult::BG_E_CONNECTION_CLOSED), Some(1)).unwrap();
     job.fail_no_progress().unwrap(); // → Error
     run_to_transferred(&job); // file 1, → Transferred
-                              // Marker: clearing DISABLE is itself a modification, posted after everything above.
+    // Marker: clearing DISABLE is itself a modification, posted after everything above.
     job.set_notify_flags(all()).unwrap();
     assert_eq!(events.next(), Modification);
     fx.add(&job, 2);

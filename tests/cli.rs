@@ -6,7 +6,7 @@ mod cli_support;
 mod http_support;
 
 use bgcopy::hresult;
-use cli_support::{content, is_job_id, read, server, Cli};
+use cli_support::{Cli, content, is_job_id, read, server};
 use serde_json::Value;
 
 /// A GUID no store has.

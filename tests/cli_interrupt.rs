@@ -10,7 +10,7 @@
 mod cli_support;
 mod http_support;
 
-use cli_support::{content, read, saw_resumed_range, server, wait_until, Cli, Running};
+use cli_support::{Cli, Running, content, read, saw_resumed_range, server, wait_until};
 use serde_json::Value;
 use std::process::Stdio;
 use std::time::Duration;

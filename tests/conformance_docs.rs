@@ -5,8 +5,8 @@
 
 use bgcopy::*;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
 const CALLBACK_TIMEOUT: Duration = Duration::from_secs(30);

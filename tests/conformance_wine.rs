@@ -13,8 +13,8 @@
 
 use bgcopy::*;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
 /// How long a job may take to reach a state (Wine waits 30 s too).

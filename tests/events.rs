@@ -8,13 +8,13 @@ mod async_support;
 mod engine_support;
 mod support;
 
+use BgJobState::*;
 use async_support::block_on;
 use bgcopy::*;
-use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
+use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 use std::time::Duration;
 use support::*;
-use BgJobState::*;
 
 /// Everything waiting in `events`, without blocking.
 fn drain(events: &Subscription) -> Vec<Notification> {
@@ -350,7 +350,7 @@ fn every_thread_blocked_on_one_subscription_hears_the_end() {
 
 #[test]
 fn every_future_polling_one_subscription_is_woken() {
-    use async_support::{poll_once, CountingWaker};
+    use async_support::{CountingWaker, poll_once};
     use std::future::poll_fn;
     use std::task::Poll;
     let fx = Fixture::new();

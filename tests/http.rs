@@ -152,10 +152,9 @@ fn custom_headers_arrive_at_the_server() {
     let request = &server.requests()[0];
     assert_eq!(request.header("authorization"), Some("Bearer t"));
     assert_eq!(request.header("x-token"), None, "set_custom_headers replaces");
-    assert!(request
-        .headers
-        .iter()
-        .any(|(n, v)| n == "x-trace" && v.as_bytes() == "ünï".as_bytes()));
+    assert!(
+        request.headers.iter().any(|(n, v)| n == "x-trace" && v.as_bytes() == "ünï".as_bytes())
+    );
 }
 
 #[test]
@@ -200,11 +199,7 @@ fn server_ignoring_range_restarts_the_file_from_zero() {
     let server = Server::start(move |r| {
         // Always the full body, whatever the Range; the first one cut halfway.
         let reply = resource.full();
-        if r.seq == 0 {
-            reply.cut_after(50_000)
-        } else {
-            reply
-        }
+        if r.seq == 0 { reply.cut_after(50_000) } else { reply }
     });
     let dir = tempfile::tempdir().unwrap();
     let (_m, job) = job_for(dir.path(), &server.url("/f"));
@@ -401,11 +396,7 @@ fn server_errors_500_and_503_are_transient() {
 fn retry_after_seconds_on_503_give_a_transient_error_that_says_the_wait() {
     let resource = Resource::new(content(14, 1000), "a");
     let server = Server::start(move |r| {
-        if r.seq == 0 {
-            Reply::new(503).header("Retry-After", "7")
-        } else {
-            resource.respond(r)
-        }
+        if r.seq == 0 { Reply::new(503).header("Retry-After", "7") } else { resource.respond(r) }
     });
     let dir = tempfile::tempdir().unwrap();
     let (_m, job) = job_for(dir.path(), &server.url("/f"));
@@ -510,11 +501,7 @@ fn stalled_server_fails_transiently_after_the_read_timeout() {
     let resource = Resource::new(content(13, 20_000), "a");
     let server = Server::start(move |r| {
         let reply = resource.respond(r);
-        if r.seq == 0 {
-            reply.stall(5000, Duration::from_secs(3))
-        } else {
-            reply
-        }
+        if r.seq == 0 { reply.stall(5000, Duration::from_secs(3)) } else { reply }
     });
     let dir = tempfile::tempdir().unwrap();
     let (_m, job) = job_for(dir.path(), &server.url("/f"));
@@ -633,11 +620,7 @@ fn chunked_body_keeps_the_size_unknown_until_its_end() {
     let resource = Resource::new(expected.clone(), "a");
     let server = Server::start(move |r| {
         let reply = resource.respond(r).framing(Framing::Chunked);
-        if r.seq == 0 {
-            reply.cut_after(30_000)
-        } else {
-            reply
-        }
+        if r.seq == 0 { reply.cut_after(30_000) } else { reply }
     });
     let dir = tempfile::tempdir().unwrap();
     let (_m, job) = job_for(dir.path(), &server.url("/f"));
@@ -674,11 +657,7 @@ fn content_without_validator_is_restarted_not_resumed() {
     for resource in [resource, weak] {
         let server = Server::start(move |r| {
             let reply = resource.respond(r);
-            if r.seq == 0 {
-                reply.cut_after(25_000)
-            } else {
-                reply
-            }
+            if r.seq == 0 { reply.cut_after(25_000) } else { reply }
         });
         let dir = tempfile::tempdir().unwrap();
         let (_m, job) = job_for(dir.path(), &server.url("/f"));
@@ -874,11 +853,7 @@ fn progress_snapshots_stay_consistent_while_resuming() {
     let resource = Resource::new(expected.clone(), "a");
     let server = Server::start(move |r| {
         let reply = resource.respond(r);
-        if r.seq < 3 {
-            reply.cut_after(60_000)
-        } else {
-            reply
-        }
+        if r.seq < 3 { reply.cut_after(60_000) } else { reply }
     });
     let dir = tempfile::tempdir().unwrap();
     let (_m, job) = job_for(dir.path(), &server.url("/f"));
@@ -935,11 +910,7 @@ fn engine_retries_a_cut_download_and_resumes_it() {
     let resource = Resource::new(expected.clone(), "a");
     let server = Server::start(move |r| {
         let reply = resource.respond(r);
-        if r.seq == 0 {
-            reply.cut_after(70_000)
-        } else {
-            reply
-        }
+        if r.seq == 0 { reply.cut_after(70_000) } else { reply }
     });
     let clock = Arc::new(ManualClock::new());
     let manager = Manager::builder().clock(clock.clone()).transport(Arc::new(transport())).build();

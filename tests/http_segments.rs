@@ -8,9 +8,9 @@ mod http_support;
 
 use bgcopy::*;
 use http_support::segments::{Logged, SegmentServer, Validators};
-use http_support::{attempt, attempts, completed_content, job_for, transport, Rng};
-use std::sync::atomic::{AtomicBool, Ordering};
+use http_support::{Rng, attempt, attempts, completed_content, job_for, transport};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 

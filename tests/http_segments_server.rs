@@ -9,7 +9,7 @@
 #[path = "http_support/segments.rs"]
 mod segments;
 
-use segments::{SegmentServer, Validators, DATE};
+use segments::{DATE, SegmentServer, Validators};
 use std::io::Read;
 use std::sync::{Arc, Barrier};
 use std::thread;

@@ -8,7 +8,7 @@ mod support;
 use bgcopy::*;
 use parking_lot::{Condvar, Mutex};
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Arc};
+use std::sync::{Arc, mpsc};
 use support::*;
 
 /// Holds the file work at one fault point for paths under one directory until released.

@@ -25,10 +25,10 @@
 
 mod layers_support;
 
-use layers_support::graph::{add_edge, knots, shortest_cycle, Graph};
+use layers_support::graph::{Graph, add_edge, knots, shortest_cycle};
 use layers_support::resolve::Edge;
 use layers_support::scan::{UseEntry, Vis};
-use layers_support::{display, Crate, ModFile, ModPath};
+use layers_support::{Crate, ModFile, ModPath, display};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;

@@ -18,11 +18,11 @@
 
 mod support;
 
+use BgJobState::*;
 use bgcopy::*;
 use proptest::prelude::*;
 use std::future::Future;
 use support::*;
-use BgJobState::*;
 
 /// Files one job may hold in these runs: small, so the limit is hit.
 const MAX_FILES: usize = 4;

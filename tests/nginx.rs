@@ -5,7 +5,7 @@
 mod http_support;
 
 use bgcopy::*;
-use http_support::{attempt, Rng};
+use http_support::{Rng, attempt};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::Path;

@@ -396,14 +396,16 @@ fn snapshots_read_while_files_are_added_stay_consistent() {
     let job = fx.job();
     let done = Mutex::new(false);
     thread::scope(|scope| {
-        let reader = scope.spawn(|| loop {
-            let finished = *done.lock();
-            let p = job.get_progress();
-            assert!(p.is_consistent(), "{p:?}");
-            assert!(p.bytes_total == 0 || p.bytes_total == BG_SIZE_UNKNOWN, "{p:?}");
-            assert_eq!(p.bytes_total == 0, p.files_total == 0, "{p:?}");
-            if finished {
-                return p;
+        let reader = scope.spawn(|| {
+            loop {
+                let finished = *done.lock();
+                let p = job.get_progress();
+                assert!(p.is_consistent(), "{p:?}");
+                assert!(p.bytes_total == 0 || p.bytes_total == BG_SIZE_UNKNOWN, "{p:?}");
+                assert_eq!(p.bytes_total == 0, p.files_total == 0, "{p:?}");
+                if finished {
+                    return p;
+                }
             }
         });
         for index in 0..50 {

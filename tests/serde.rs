@@ -2,8 +2,8 @@
 //! state can be stored and read back.
 
 use bgcopy::*;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::fmt::Debug;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};

@@ -4,11 +4,11 @@
 
 mod support;
 
+use BgJobState::*;
 use bgcopy::*;
 use std::sync::Arc;
 use std::time::Duration;
 use support::*;
-use BgJobState::*;
 
 /// What a call in a state must do (one cell of the matrix).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,12 +5,12 @@
 mod async_support;
 mod support;
 
-use async_support::{block_on, poll_once, CountingWaker};
+use BgJobState::*;
+use async_support::{CountingWaker, block_on, poll_once};
 use bgcopy::*;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 use support::*;
-use BgJobState::*;
 
 const SETTLED: [BgJobState; 5] = [Transferred, Error, Suspended, Acknowledged, Cancelled];
 const MOVING: [BgJobState; 4] = [Queued, Connecting, Transferring, TransientError];

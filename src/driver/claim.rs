@@ -93,11 +93,7 @@ impl JobDriver {
     }
 
     pub(super) fn check_live(&self) -> Result<(), TransferError> {
-        if self.is_live() {
-            Ok(())
-        } else {
-            Err(TransferError::Stopped)
-        }
+        if self.is_live() { Ok(()) } else { Err(TransferError::Stopped) }
     }
 
     /// The connection is up and bytes start to move (`Connecting → Transferring`).
@@ -142,12 +138,13 @@ impl JobDriver {
     pub fn finish(mut self) -> Result<(), TransferError> {
         let shared = Arc::clone(&self.job.shared);
         // The files handed to the group commit first: recorded, or why not.
-        if let Some(error) = shared.finishing.wait() {
-            if self.is_live() && JobShared::has_work(&self.job.lock()) {
-                let error = TransferError::from(error);
-                let _ = self.fail(error.clone(), None);
-                return Err(error);
-            }
+        if let Some(error) = shared.finishing.wait()
+            && self.is_live()
+            && JobShared::has_work(&self.job.lock())
+        {
+            let error = TransferError::from(error);
+            let _ = self.fail(error.clone(), None);
+            return Err(error);
         }
         let mut made = false;
         let result = shared.change(|inner| {

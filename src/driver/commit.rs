@@ -17,8 +17,8 @@
 //!
 //! [`FileTransfer::finish_deferred`]: crate::FileTransfer::finish_deferred
 
-use crate::job::{Callback, FileShared, JobShared};
 use crate::Notification;
+use crate::job::{Callback, FileShared, JobShared};
 use crate::{BgError, Result};
 use parking_lot::{Condvar, Mutex};
 use std::fmt;

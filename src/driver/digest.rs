@@ -3,7 +3,7 @@
 //! every transport.
 
 use crate::transport::TransferError;
-use crate::{hresult, BgErrorContext};
+use crate::{BgErrorContext, hresult};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};

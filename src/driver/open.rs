@@ -6,7 +6,7 @@ use super::claim::JobDriver;
 use super::transfer::{self, FileTransfer};
 use crate::job::{disk, ranges};
 use crate::transport::TransferError;
-use crate::{hresult, BgErrorContext};
+use crate::{BgErrorContext, hresult};
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
 use std::path::{Path, PathBuf};

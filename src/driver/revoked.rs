@@ -1,8 +1,8 @@
 //! [`Revoked`]: a future that resolves when a driver's claim no longer holds, woken by the job's
 //! change (the job's watch), never by a timer.
 
-use crate::job::counters::Generation;
 use crate::job::JobShared;
+use crate::job::counters::Generation;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;

@@ -5,7 +5,7 @@
 //! within the bandwidth caps, one count per finished block.
 
 use super::transfer::FileTransfer;
-use crate::job::segments::{Segment, SegmentTable, MIN_SEGMENT};
+use crate::job::segments::{MIN_SEGMENT, Segment, SegmentTable};
 use crate::transport::{SegmentSink, SegmentedSink, TransferError};
 use std::fs::File;
 use std::io;

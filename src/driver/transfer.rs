@@ -1,7 +1,7 @@
 //! [`FileTransfer`]: one file of a claimed job, open for writing. Bytes go to the file's
 //! temporary file and into the job's lock-free counters; nothing on this path takes a lock.
 
-use super::commit::{Finished, COMMITS};
+use super::commit::{COMMITS, Finished};
 use super::digest::check_sha256;
 use super::revoked::Revoked;
 use crate::job::counters::Generation;
@@ -9,7 +9,7 @@ use crate::job::ranges;
 use crate::job::{Callback, FileShared, JobInner, JobShared, Keepalive};
 use crate::limit::Grant;
 use crate::transport::{SegmentedSink, TransferError, TransferSink};
-use crate::{hresult, BgErrorContext, BgJobPriority, JobFile, Notification};
+use crate::{BgErrorContext, BgJobPriority, JobFile, Notification, hresult};
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
@@ -107,11 +107,7 @@ impl FileTransfer {
     /// ranges lie ahead.
     #[inline]
     fn position(&self) -> u64 {
-        if self.ahead.is_empty() {
-            self.file.counters.transferred()
-        } else {
-            self.pos
-        }
+        if self.ahead.is_empty() { self.file.counters.transferred() } else { self.pos }
     }
 
     /// Moves the sequential position past `n` bytes just written at it; returns how many of
@@ -213,10 +209,10 @@ impl FileTransfer {
     #[inline(never)]
     fn add_bytes_over_ranges(&mut self, n: u64) -> Result<(), TransferError> {
         let end = self.pos.checked_add(n).ok_or_else(|| self.overrun(n))?;
-        if let Some(size) = self.file.counters.size() {
-            if end > size {
-                return Err(self.overrun(end - size));
-            }
+        if let Some(size) = self.file.counters.size()
+            && end > size
+        {
+            return Err(self.overrun(end - size));
         }
         let new = self.advance(n);
         self.job.counters.add_file_bytes(&self.file.counters, new);
@@ -425,13 +421,11 @@ impl FileTransfer {
                 self.job.inner.lock().file_disk[index].expected_sha256.as_deref().copied();
             if let (Some(expected), true, false) =
                 (expected, complete, self.file.counters.is_transferred())
-            {
-                if let Some(mismatch) =
+                && let Some(mismatch) =
                     check_sha256(&mut self.temp, &expected, &self.file.remote_name)?
-                {
-                    self.restart()?;
-                    return Err(mismatch);
-                }
+            {
+                self.restart()?;
+                return Err(mismatch);
             }
             // With a store, the file's bytes are on disk before it counts as transferred (and
             // before its `file_transferred` callback).
@@ -488,12 +482,11 @@ impl FileTransfer {
             let disk = &inner.file_disk[index];
             (disk.expected_sha256.as_deref().copied(), disk.epoch)
         };
-        if let Some(expected) = expected {
-            if let Some(mismatch) = check_sha256(&mut self.temp, &expected, &self.file.remote_name)?
-            {
-                self.restart()?;
-                return Err(mismatch);
-            }
+        if let Some(expected) = expected
+            && let Some(mismatch) = check_sha256(&mut self.temp, &expected, &self.file.remote_name)?
+        {
+            self.restart()?;
+            return Err(mismatch);
         }
         let temp = self.temp.try_clone().map_err(|e| Self::local_error(&e))?;
         self.job.finishing.add(index);

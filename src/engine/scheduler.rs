@@ -5,7 +5,7 @@
 
 use super::policy::{self, Running, Waiting};
 use super::retry::{Failed, RetryAction, RetryTimers};
-use super::{Assignment, Engine, CLAIM_BACKOFF};
+use super::{Assignment, CLAIM_BACKOFF, Engine};
 use crate::{BackgroundCopyJob, BgJobState, Job, JobId};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};

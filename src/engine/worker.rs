@@ -1,12 +1,12 @@
 //! A worker thread: waits for the scheduler to give it a job, then drives that job through the
 //! public driver API (claim, files in order, finish or fail) with the transports of the engine.
 
+use super::Engine;
 use super::sink::EngineSink;
 use super::stop::StopFlag;
-use super::Engine;
 use crate::transport::{TransferError, TransferRequest};
-use crate::{hresult, BackgroundCopyJob, BgError, BgErrorContext, Job, JobDriver};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use crate::{BackgroundCopyJob, BgError, BgErrorContext, Job, JobDriver, hresult};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Instant;
 

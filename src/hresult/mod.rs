@@ -82,7 +82,7 @@ mod codes;
 
 pub use codes::*;
 
-use catalogue::{HttpStatus, CATALOGUE, HTTP_STATUSES};
+use catalogue::{CATALOGUE, HTTP_STATUSES, HttpStatus};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -188,11 +188,7 @@ pub const fn http_status(hresult: u32) -> Option<u16> {
 /// ```
 #[must_use]
 pub const fn from_win32(code: u32) -> u32 {
-    if code == 0 || is_failure(code) {
-        code
-    } else {
-        WIN32_FAMILY | (code & 0xFFFF)
-    }
+    if code == 0 || is_failure(code) { code } else { WIN32_FAMILY | (code & 0xFFFF) }
 }
 
 /// Whether `hresult` is a transient Delivery Optimization code: a failure of facility `0xD0`

@@ -80,8 +80,8 @@
 //! | 0..8 | `BgJobState as u8` | every transition, under the job lock |
 //! | 8..64 | claim generation: +1 on each driver claim and on each transition that revokes one | the same |
 
-use crate::sync::{fence, AtomicU32, AtomicU64, Ordering};
-use crate::{BgFileProgress, BgJobProgress, BgJobState, BG_SIZE_UNKNOWN};
+use crate::sync::{AtomicU32, AtomicU64, Ordering, fence};
+use crate::{BG_SIZE_UNKNOWN, BgFileProgress, BgJobProgress, BgJobState};
 use std::fmt;
 
 /// How many times a snapshot is retried when it overlapped a size reduction.
@@ -291,11 +291,7 @@ impl JobCounters {
             files_transferred: high(files),
         };
         let seq = high(seq_done);
-        if seq.is_multiple_of(2) && seq == high(seq_after) {
-            Ok(progress)
-        } else {
-            Err(progress)
-        }
+        if seq.is_multiple_of(2) && seq == high(seq_after) { Ok(progress) } else { Err(progress) }
     }
 
     /// The tries after the first, up to [`MAX_SNAPSHOT_RETRIES`] in all; then the last read,

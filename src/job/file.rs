@@ -70,11 +70,7 @@ struct Holes {
 
 /// `[(0, end)]`, or nothing for 0.
 fn prefix(end: u64) -> Vec<(u64, u64)> {
-    if end > 0 {
-        vec![(0, end)]
-    } else {
-        Vec::new()
-    }
+    if end > 0 { vec![(0, end)] } else { Vec::new() }
 }
 
 /// The end of `ranges` if they are one range from zero (or none).

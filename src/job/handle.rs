@@ -7,7 +7,7 @@ use super::file::{FileDisk, FileShared};
 use super::keepalive::Keepalive;
 use super::shared::{JobInner, JobShared, MIN_RETRY_DELAY_FLOOR};
 use super::subscription::Subscription;
-use super::transitions::{transition, JobEvent};
+use super::transitions::{JobEvent, transition};
 use super::validate;
 use crate::sync::MutexGuard;
 use crate::{

@@ -4,7 +4,7 @@
 //! both take effect on a running transfer: a cap at once, connections at the next split.
 
 use super::handle::Job;
-use super::transitions::{transition, JobEvent};
+use super::transitions::{JobEvent, transition};
 use crate::{BgError, Result};
 
 /// The most connections per file.

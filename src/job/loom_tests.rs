@@ -4,7 +4,7 @@
 //! Run with `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release --lib loom`.
 
 use super::counters::{FileCounters, JobCounters};
-use crate::{BgJobProgress, BgJobState, BG_SIZE_UNKNOWN};
+use crate::{BG_SIZE_UNKNOWN, BgJobProgress, BgJobState};
 use loom::sync::Arc;
 use loom::thread;
 

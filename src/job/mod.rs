@@ -52,7 +52,7 @@ pub use handle::Job;
 pub use notification::Notification;
 pub use report::JobError;
 pub use subscription::{Recv, Subscription};
-pub use transitions::{transition, JobEvent};
+pub use transitions::{JobEvent, transition};
 pub use wait::JobSettled;
 
 pub(crate) use callback::Callback;

@@ -8,8 +8,8 @@
 
 use super::file::JobFile;
 use super::handle::Job;
-use super::transitions::{transition, JobEvent};
-use crate::{hresult, BgError, Result};
+use super::transitions::{JobEvent, transition};
+use crate::{BgError, Result, hresult};
 use std::time::Duration;
 
 /// Limit on the custom headers of one job: names, values, `": "` and `"\r\n"` counted, in bytes.

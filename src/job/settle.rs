@@ -10,7 +10,7 @@ use super::disk;
 use super::handle::Job;
 use super::shared::{JobInner, JobShared};
 use super::snapshot::Intent;
-use super::transitions::{transition, JobEvent};
+use super::transitions::{JobEvent, transition};
 use crate::{BgError, BgJobState, BgSuccess, Result};
 use std::io;
 use std::path::PathBuf;

@@ -25,7 +25,7 @@ use super::notification::{Notification, Queue};
 use super::persist::Recorded;
 use super::report::ErrorRecord;
 use super::snapshot::{Intent, RetrySnapshot};
-use super::transitions::{transition, JobEvent};
+use super::transitions::{JobEvent, transition};
 use super::watch::Watch;
 use crate::sync::Mutex;
 use crate::{
@@ -353,14 +353,14 @@ impl JobShared {
             self.ctx.hub.activate(me);
         }
         self.send(outbox, &queues);
-        if effects.removed || effects.wake {
-            if let Some(registry) = self.ctx.registry() {
-                if effects.removed {
-                    registry.leave(self.id);
-                    self.ctx.limiter.forget(self.id);
-                }
-                registry.wake();
+        if (effects.removed || effects.wake)
+            && let Some(registry) = self.ctx.registry()
+        {
+            if effects.removed {
+                registry.leave(self.id);
+                self.ctx.limiter.forget(self.id);
             }
+            registry.wake();
         }
         if effects.changed {
             self.watch.notify();

@@ -5,13 +5,13 @@
 
 use super::hub::EventHub;
 use super::keepalive::Keepalive;
-use super::notification::{Notification, Queue, MIN_PROGRESS_INTERVAL};
+use super::notification::{MIN_PROGRESS_INTERVAL, Notification, Queue};
 use crate::JobId;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
+use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 

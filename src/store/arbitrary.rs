@@ -24,11 +24,7 @@ pub(crate) fn duration() -> impl Strategy<Value = Duration> {
 pub(crate) fn time() -> impl Strategy<Value = SystemTime> {
     (any::<bool>(), 0..(1u64 << 33), 0..1_000_000_000u32).prop_map(|(before, secs, nanos)| {
         let offset = Duration::new(secs, nanos);
-        if before {
-            UNIX_EPOCH - offset
-        } else {
-            UNIX_EPOCH + offset
-        }
+        if before { UNIX_EPOCH - offset } else { UNIX_EPOCH + offset }
     })
 }
 

@@ -37,12 +37,11 @@ impl Checkpointer {
     pub(crate) fn stop(&self, wait: bool) {
         *self.stop.0.lock() = true;
         self.stop.1.notify_all();
-        if wait {
-            if let Some(thread) = self.thread.lock().take() {
-                if thread.thread().id() != std::thread::current().id() {
-                    let _ = thread.join();
-                }
-            }
+        if wait
+            && let Some(thread) = self.thread.lock().take()
+            && thread.thread().id() != std::thread::current().id()
+        {
+            let _ = thread.join();
         }
     }
 }

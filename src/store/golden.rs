@@ -8,7 +8,7 @@
 //! BGCOPY_REGENERATE_GOLDEN=1 cargo test --lib store::golden::regenerate -- --ignored
 //! ```
 
-use super::{record, Store, StoreOptions, DB_FILE, FORMAT_VERSION, META_FORMAT};
+use super::{DB_FILE, FORMAT_VERSION, META_FORMAT, Store, StoreOptions, record};
 use crate::job::snapshot::{ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot};
 use crate::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobState, BgJobType};
 use crate::{BgProxySettings, JobId};

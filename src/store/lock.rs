@@ -48,7 +48,7 @@ impl LockFile {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                return Err(BgError::StoreLocked { path: dir.to_owned(), pid: read_pid(&file) })
+                return Err(BgError::StoreLocked { path: dir.to_owned(), pid: read_pid(&file) });
             }
             Err(TryLockError::Error(e)) => return Err(BgError::io("lock", &path, e)),
         }
@@ -78,8 +78,8 @@ fn read_pid(file: &File) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::{Store, StoreOptions};
     use crate::BgError;
+    use crate::store::{Store, StoreOptions};
     use std::io::{BufRead, BufReader, Write};
     use std::path::Path;
     use std::process::{Child, Command, Stdio};

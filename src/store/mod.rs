@@ -240,10 +240,10 @@ impl Store {
     /// `E_UNEXPECTED`; closing twice is harmless. Dropping the store does the same.
     pub(crate) fn close(&self) {
         let held = self.held.write().take();
-        if let Some(held) = &held {
-            if std::mem::take(&mut *self.lazy_pending.lock()) {
-                let _ = held.backend.flush();
-            }
+        if let Some(held) = &held
+            && std::mem::take(&mut *self.lazy_pending.lock())
+        {
+            let _ = held.backend.flush();
         }
         drop(held);
     }
@@ -413,7 +413,7 @@ fn check_meta(dir: &Path, path: &Path, backend: &dyn Backend) -> Result<()> {
     let found = match <[u8; 4]>::try_from(format.as_slice()) {
         Ok(bytes) => u32::from_le_bytes(bytes),
         Err(_) => {
-            return Err(corrupt(format!("the format version is {} bytes long", format.len())))
+            return Err(corrupt(format!("the format version is {} bytes long", format.len())));
         }
     };
     if found == 0 {

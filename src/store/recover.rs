@@ -188,10 +188,11 @@ fn check_file(file: &mut FileSnapshot) -> bool {
         None => recorded == 0 && file.temp_path.is_none(),
     };
     if usable {
-        if let (Some(temp), Some(len)) = (&file.temp_path, on_disk) {
-            if len > recorded && cut(temp, recorded).is_err() {
-                return restart(file);
-            }
+        if let (Some(temp), Some(len)) = (&file.temp_path, on_disk)
+            && len > recorded
+            && cut(temp, recorded).is_err()
+        {
+            return restart(file);
         }
         return false;
     }

@@ -22,14 +22,14 @@
 //! per open.
 
 use super::backend::{Backend, Key, RawRecord};
-use crate::{hresult, BgError, Result};
+use crate::{BgError, Result, hresult};
 use parking_lot::RwLock;
 use redb::backends::InMemoryBackend;
 use redb::{
     Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, StorageBackend,
     TableDefinition, TableError,
 };
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 /// Job records: the 16-byte job id to the encoded record. (Visible to the store's tests, which

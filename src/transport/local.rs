@@ -5,7 +5,7 @@
 //! over.
 
 use super::{TransferError, TransferRequest, TransferSink, Transport};
-use crate::{hresult, BgErrorContext};
+use crate::{BgErrorContext, hresult};
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
 

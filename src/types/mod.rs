@@ -20,7 +20,7 @@ pub use file_info::BgFileInfo;
 pub use ids::JobId;
 pub use job_props::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobType};
 pub use notify::BgNotify;
-pub use progress::{BgFileProgress, BgJobProgress, BG_SIZE_UNKNOWN};
+pub use progress::{BG_SIZE_UNKNOWN, BgFileProgress, BgJobProgress};
 pub use proxy::BgProxySettings;
 pub use state::BgJobState;
 pub use success::BgSuccess;

@@ -31,11 +31,7 @@ pub struct BgJobProgress {
 impl BgJobProgress {
     /// The total size, or `None` while it is [`BG_SIZE_UNKNOWN`].
     pub const fn total(&self) -> Option<u64> {
-        if self.bytes_total == BG_SIZE_UNKNOWN {
-            None
-        } else {
-            Some(self.bytes_total)
-        }
+        if self.bytes_total == BG_SIZE_UNKNOWN { None } else { Some(self.bytes_total) }
     }
 
     /// Fraction of bytes transferred in `0.0..=1.0`; `None` while the total is unknown; `1.0` for a
@@ -80,11 +76,7 @@ impl Default for BgFileProgress {
 impl BgFileProgress {
     /// The size, or `None` while it is [`BG_SIZE_UNKNOWN`].
     pub const fn total(&self) -> Option<u64> {
-        if self.bytes_total == BG_SIZE_UNKNOWN {
-            None
-        } else {
-            Some(self.bytes_total)
-        }
+        if self.bytes_total == BG_SIZE_UNKNOWN { None } else { Some(self.bytes_total) }
     }
 
     /// `true` once every byte of the file is in its temporary file (or the file was completed).

@@ -58,7 +58,7 @@ mod wire;
 /// The `Date` of every response.
 pub const DATE: &str = wire::DATE;
 
-use answer::{reason, Answer};
+use answer::{Answer, reason};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::io::{BufReader, Write};

@@ -18,11 +18,7 @@ pub(crate) type ModPath = Vec<String>;
 
 /// `job::counters`, or `crate` for the root.
 pub(crate) fn display(module: &[String]) -> String {
-    if module.is_empty() {
-        "crate".to_string()
-    } else {
-        module.join("::")
-    }
+    if module.is_empty() { "crate".to_string() } else { module.join("::") }
 }
 
 /// One module file and what it declares.

@@ -8,7 +8,7 @@
 //! supplies. Private imports count: Rust lets a child module see them (`use super::X`).
 
 use super::scan::{UseEntry, Vis};
-use super::{display, Crate, ModFile, ModPath};
+use super::{Crate, ModFile, ModPath, display};
 use std::collections::BTreeSet;
 
 /// Where a path ends up.
@@ -119,10 +119,10 @@ impl Crate {
             return Ok((entry.vis, landing));
         }
         for entry in module_uses().filter(|u| u.glob) {
-            if let Landing::Module(target) = self.resolve_use(file, entry, depth)? {
-                if let Ok((vis, landing)) = self.lookup(&target, name, depth + 1) {
-                    return Ok((vis.max(entry.vis), landing)); // max: the less visible of the two
-                }
+            if let Landing::Module(target) = self.resolve_use(file, entry, depth)?
+                && let Ok((vis, landing)) = self.lookup(&target, name, depth + 1)
+            {
+                return Ok((vis.max(entry.vis), landing)); // max: the less visible of the two
             }
         }
         Err(format!(
@@ -241,10 +241,10 @@ impl Crate {
             if !own.insert(ident.as_str()) {
                 continue; // the file's own name, or already looked up
             }
-            if let Ok((_, landing)) = self.lookup(target, ident, 0) {
-                if let Some(module) = landing.module() {
-                    supplied.push((module.clone(), *line, ident.clone()));
-                }
+            if let Ok((_, landing)) = self.lookup(target, ident, 0)
+                && let Some(module) = landing.module()
+            {
+                supplied.push((module.clone(), *line, ident.clone()));
             }
         }
         if supplied.is_empty() {

@@ -3,7 +3,7 @@
 //! fields) and everything it refers to (`use` trees, `a::b` paths, identifiers a glob import may
 //! supply, `.member` accesses).
 
-use super::tokens::{is_at, matching, Kind, Token};
+use super::tokens::{Kind, Token, is_at, matching};
 use std::collections::BTreeMap;
 
 /// An item's visibility, most visible first.
@@ -226,11 +226,11 @@ pub(crate) fn scan(tokens: &[Token]) -> Result<FileScan, String> {
                     (false, false) => s.methods.push(member),
                 }
             }
-            if let Block::Struct(owner) = owner {
-                if is_field_name(tokens, i) {
-                    let vis = vis_before(tokens, i);
-                    s.fields.push(Member { owner: owner.clone(), name: t.text.clone(), vis });
-                }
+            if let Block::Struct(owner) = owner
+                && is_field_name(tokens, i)
+            {
+                let vis = vis_before(tokens, i);
+                s.fields.push(Member { owner: owner.clone(), name: t.text.clone(), vis });
             }
         }
         if !after_dot_or_path && is_at(tokens, i + 1, "::") {
@@ -264,12 +264,13 @@ fn is_field_name(tokens: &[Token], i: usize) -> bool {
     let mut j = i;
     if j > 0 && tokens[j - 1].is("pub") {
         j -= 1;
-    } else if j > 0 && tokens[j - 1].is(")") {
-        if let Some(open) = (0..j - 1).rev().find(|&k| tokens[k].is("(")) {
-            if open > 0 && tokens[open - 1].is("pub") {
-                j = open - 1;
-            }
-        }
+    } else if j > 0
+        && tokens[j - 1].is(")")
+        && let Some(open) = (0..j - 1).rev().find(|&k| tokens[k].is("("))
+        && open > 0
+        && tokens[open - 1].is("pub")
+    {
+        j = open - 1;
     }
     j > 0 && (tokens[j - 1].is("{") || tokens[j - 1].is(","))
 }
@@ -508,7 +509,9 @@ mod tests {
 
     #[test]
     fn items_inside_module_level_macro_invocations_are_items() {
-        let s = scan_src("bitflags::bitflags! { pub struct Flags: u32 { const A = 1; } }\nfn f() { m! { struct No; } }");
+        let s = scan_src(
+            "bitflags::bitflags! { pub struct Flags: u32 { const A = 1; } }\nfn f() { m! { struct No; } }",
+        );
         assert_eq!(s.defs.keys().collect::<Vec<_>>(), ["Flags", "f"]);
         assert_eq!(s.paths[0].segs, ["bitflags", "bitflags"]);
     }

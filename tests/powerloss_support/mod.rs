@@ -281,7 +281,7 @@ struct Fs(Shared);
 
 impl Fs {
     fn state(&self) -> parking_lot::MutexGuard<'_, State> {
-        self.0 .0.lock()
+        self.0.0.lock()
     }
 }
 
@@ -552,7 +552,7 @@ impl Filesystem for Fs {
             node.durable_perm = node.perm;
         });
         if held {
-            self.0 .1.notify_all();
+            self.0.1.notify_all();
         }
     }
 
@@ -580,7 +580,7 @@ impl Filesystem for Fs {
             node.durable_perm = node.perm;
         });
         if held {
-            self.0 .1.notify_all();
+            self.0.1.notify_all();
         }
     }
 

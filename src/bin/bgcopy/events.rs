@@ -83,7 +83,9 @@ impl Events {
             let _ = interrupts.send(Event::Interrupted(stop));
         };
         if let Err(error) = on_stop_signals(deliver) {
-            say!("bgcopy: warning: Ctrl-C and SIGTERM cannot be handled ({error}); they stop at once");
+            say!(
+                "bgcopy: warning: Ctrl-C and SIGTERM cannot be handled ({error}); they stop at once"
+            );
         }
         Events { sender, receiver }
     }

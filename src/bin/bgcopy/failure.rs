@@ -4,7 +4,7 @@
 
 use crate::events::Stop;
 use crate::json::ErrorInfo;
-use bgcopy::{hresult, BgError, JobId};
+use bgcopy::{BgError, JobId, hresult};
 use std::fmt;
 use std::path::PathBuf;
 use std::process::ExitCode;

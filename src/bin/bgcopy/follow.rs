@@ -122,11 +122,11 @@ fn has_every_file(job: &Job) -> bool {
 fn interrupt(job: &Job, then: Then, stop: Stop) -> Outcome {
     let id = job.get_id();
     let state = job.get_state();
-    if state != BgJobState::Transferred {
-        if let Err(error) = job.suspend() {
-            say!("{}", Failure::of(format!("suspend job {id}"), Some(id), error));
-            return Err(Failure::Interrupted(stop));
-        }
+    if state != BgJobState::Transferred
+        && let Err(error) = job.suspend()
+    {
+        say!("{}", Failure::of(format!("suspend job {id}"), Some(id), error));
+        return Err(Failure::Interrupted(stop));
     }
     let bytes = job.get_progress().bytes_transferred;
     let again = match then {

@@ -3,8 +3,8 @@
 //! may be added; none is renamed or removed.
 
 use bgcopy::{
-    BackgroundCopyError, BackgroundCopyFile, BackgroundCopyJob, BgErrorContext, BgJobState, Job,
-    BG_SIZE_UNKNOWN,
+    BG_SIZE_UNKNOWN, BackgroundCopyError, BackgroundCopyFile, BackgroundCopyJob, BgErrorContext,
+    BgJobState, Job,
 };
 use serde::{Deserialize, Serialize};
 

@@ -118,7 +118,7 @@ fn open(
             }
             Err(BgError::StoreLocked { pid, .. }) => pid,
             Err(error) => {
-                return Err(Failure::of(format!("open the store {}", dir.display()), None, error))
+                return Err(Failure::of(format!("open the store {}", dir.display()), None, error));
             }
         };
         // Only the view of the process that holds the lock (any, where its id is unknown).

@@ -41,7 +41,9 @@ pub(crate) fn serve(dir: &Path) -> Outcome {
                     };
                     say!("job={job} state={state:?} bytes={bytes} files={files}");
                     if state == BgJobState::Transferred {
-                        say!("bgcopy: job {job} transferred; `bgcopy complete {job}` (after this serve) puts its files in place");
+                        say!(
+                            "bgcopy: job {job} transferred; `bgcopy complete {job}` (after this serve) puts its files in place"
+                        );
                     }
                 }
                 Some(Event::Job(Notification::Failed { job, hresult, transient, .. })) => {

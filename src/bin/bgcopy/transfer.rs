@@ -6,7 +6,7 @@
 use crate::args::Pair;
 use crate::events::Events;
 use crate::failure::{Failure, Outcome};
-use crate::follow::{follow, Then};
+use crate::follow::{Then, follow};
 use crate::location::absolute;
 use crate::{open, output};
 use bgcopy::{

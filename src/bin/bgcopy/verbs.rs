@@ -5,7 +5,7 @@
 
 use crate::events::Events;
 use crate::failure::{Code, Failure, Outcome};
-use crate::follow::{follow, Then};
+use crate::follow::{Then, follow};
 use crate::json::{self, JobInfo, JobSummary};
 use crate::location::absolute;
 use crate::open::{self, Engine, View};

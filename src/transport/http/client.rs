@@ -3,14 +3,14 @@
 //! job's custom headers kept from other origins); and ureq's errors mapped to
 //! [`TransferError`]s.
 
-use super::proxy::{self, Route};
 use super::HttpTransport;
+use super::proxy::{self, Route};
 use crate::transport::TransferError;
-use crate::{hresult, BgErrorContext, BgProxySettings};
+use crate::{BgErrorContext, BgProxySettings, hresult};
 use std::io;
 use std::time::Duration;
-use ureq::http::Response;
 use ureq::Body;
+use ureq::http::Response;
 use url::Url;
 
 /// The request method: downloads only read.

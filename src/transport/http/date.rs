@@ -175,11 +175,7 @@ fn civil_year(seconds: i64) -> i64 {
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let march_based_month = (5 * day_of_year + 2) / 153;
     let year = year_of_era + era * 400;
-    if march_based_month >= 10 {
-        year + 1
-    } else {
-        year
-    }
+    if march_based_month >= 10 { year + 1 } else { year }
 }
 
 #[cfg(test)]
@@ -189,11 +185,7 @@ mod tests {
 
     fn system_time(seconds: i64) -> SystemTime {
         let magnitude = Duration::from_secs(seconds.unsigned_abs());
-        if seconds >= 0 {
-            UNIX_EPOCH + magnitude
-        } else {
-            UNIX_EPOCH - magnitude
-        }
+        if seconds >= 0 { UNIX_EPOCH + magnitude } else { UNIX_EPOCH - magnitude }
     }
 
     /// 1994-11-06T08:49:37Z, the RFC's example.

@@ -13,16 +13,16 @@ mod retry_after;
 mod segments;
 
 use super::{TransferError, TransferRequest, TransferSink, Transport};
-use crate::{hresult, BackgroundCopyJob, BgErrorContext};
-use client::{body_error, Client, Method, Ranged};
+use crate::{BackgroundCopyJob, BgErrorContext, hresult};
+use client::{Client, Method, Ranged, body_error};
 use range::{Check, PartialHeaders, Validators, Verdict};
 use std::fmt;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+use ureq::Body;
 use ureq::http::{HeaderMap, Response};
 use ureq::tls::{RootCerts, TlsConfig};
-use ureq::Body;
 use url::Url;
 
 /// Default limit on looking up a host name.
@@ -627,7 +627,7 @@ fn take_first_partial(
         Verdict::Append { len, complete } => (len, complete),
         Verdict::Refuse(coding) => return Err(coded(&coding)),
         Verdict::StartOver => {
-            return Err(invalid_response("a 206 to Range: bytes=0- that is not a range from 0"))
+            return Err(invalid_response("a 206 to Range: bytes=0- that is not a range from 0"));
         }
     };
     if complete.is_none() && len > 0 {

@@ -4,7 +4,7 @@
 //! transfers (as Windows does).
 
 use crate::transport::TransferError;
-use crate::{hresult, BgErrorContext, BgJobProxyUsage, BgProxySettings};
+use crate::{BgErrorContext, BgJobProxyUsage, BgProxySettings, hresult};
 use std::net::IpAddr;
 use url::{Host, Url};
 
@@ -136,10 +136,8 @@ fn split_port(pattern: &str) -> (&str, Option<u16>) {
     }
     if let Some((host, port)) = pattern.rsplit_once(':') {
         let bare_ipv6 = host.contains(':') && !host.starts_with('[');
-        if !bare_ipv6 {
-            if let Ok(port) = port.parse::<u16>() {
-                return (unbracket(host), Some(port));
-            }
+        if !bare_ipv6 && let Ok(port) = port.parse::<u16>() {
+            return (unbracket(host), Some(port));
         }
     }
     (unbracket(pattern), None)
@@ -203,11 +201,7 @@ pub(crate) fn no_proxy_matches(list: &str, url: &Url) -> bool {
 fn in_block(addr: IpAddr, block: IpAddr, bits: u8) -> bool {
     let mask = |width: u32| -> u128 {
         let bits = u32::from(bits).min(width);
-        if bits == 0 {
-            0
-        } else {
-            (u128::MAX << (width - bits)) & (u128::MAX >> (128 - width))
-        }
+        if bits == 0 { 0 } else { (u128::MAX << (width - bits)) & (u128::MAX >> (128 - width)) }
     };
     match (addr, block) {
         (IpAddr::V4(a), IpAddr::V4(b)) => {

@@ -103,11 +103,7 @@ pub(crate) fn judge_partial(
             (Some(known), None) => last < known,
             (None, _) => true,
         };
-    if consistent {
-        Verdict::Append { len, complete }
-    } else {
-        Verdict::StartOver
-    }
+    if consistent { Verdict::Append { len, complete } } else { Verdict::StartOver }
 }
 
 /// Whether a `416` to `Range: bytes=offset-` with `If-Range` says the file is complete: its
@@ -180,11 +176,7 @@ pub(crate) fn check(sent: Option<&str>, response: &Validators<'_>) -> Check {
     } else {
         response.last_modified.is_none_or(|date| same_moment(date, sent))
     };
-    if same {
-        Check::Same(Some(sent.to_owned()))
-    } else {
-        Check::Changed
-    }
+    if same { Check::Same(Some(sent.to_owned())) } else { Check::Changed }
 }
 
 /// Whether two HTTP-dates name the same second (as text when either does not parse).

@@ -13,18 +13,18 @@
 //! retries its range (from its first byte not yet written) a few times; a fatal answer stops
 //! every connection.
 
-use super::client::{body_error, Client, Method, Ranged};
+use super::client::{Client, Method, Ranged, body_error};
 use super::range::{self, Verdict};
 use super::{coded, fresh_validator, partial_headers, unexpected, validators};
+use crate::BgErrorContext;
 use crate::hresult;
 use crate::transport::{SegmentSink, SegmentedSink, TransferError};
-use crate::BgErrorContext;
 use parking_lot::Mutex;
 use std::io::Read;
 use std::thread::Scope;
 use std::time::Duration;
-use ureq::http::Response;
 use ureq::Body;
+use ureq::http::Response;
 
 /// Bytes read from a body per write (per connection).
 const BUFFER: usize = 256 * 1024;

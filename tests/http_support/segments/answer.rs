@@ -1,7 +1,7 @@
 //! What the segment server answers to one request: the status, headers and body bytes that the
 //! knobs, the content now and the request's `Range`/`If-Range` call for.
 
-use super::wire::{self, Choice, Framing, Head, Sent, DATE};
+use super::wire::{self, Choice, DATE, Framing, Head, Sent};
 use super::{State, Validators};
 use std::ops::Range;
 use std::sync::Arc;
