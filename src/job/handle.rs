@@ -198,6 +198,7 @@ impl BackgroundCopyJob for Job {
         self.shared
             .change(|inner| {
                 let has_work = JobShared::has_work(inner);
+                Job::note_resume(inner);
                 self.shared.apply(inner, JobEvent::Resume { has_work })
             })
             .map(drop)
@@ -364,7 +365,11 @@ impl BackgroundCopyJob for Job {
 
     fn take_ownership(&self) -> Result<()> {
         let caller = self.caller.to_string();
-        self.modify(false, |inner| inner.owner = caller)?;
+        self.modify(false, |inner| {
+            inner.owner = caller;
+            // As BITS: a new owner does not inherit the old owner's notify program.
+            inner.sources.notify = None;
+        })?;
         if let Some(registry) = self.shared.ctx.registry() {
             registry.change_owner(self.shared.id, &self.caller);
         }

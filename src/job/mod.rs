@@ -41,6 +41,7 @@ pub(crate) mod segments;
 mod settle;
 mod shared;
 pub(crate) mod snapshot;
+pub(crate) mod sources;
 mod subscription;
 pub(crate) mod transitions;
 pub(crate) mod validate;
