@@ -112,7 +112,10 @@ mod types;
 pub use clock::{Clock, ClockWaker, ManualClock, SystemClock};
 pub use driver::{FileTransfer, JobDriver, Revoked};
 pub use interfaces::{
-    BackgroundCopyError, BackgroundCopyFile, BackgroundCopyJob, BackgroundCopyManager,
+    BackgroundCopyError, BackgroundCopyFile, BackgroundCopyFile2, BackgroundCopyFile3,
+    BackgroundCopyFile4, BackgroundCopyFile5, BackgroundCopyFile6, BackgroundCopyJob,
+    BackgroundCopyJob2, BackgroundCopyJob3, BackgroundCopyJob4, BackgroundCopyJob5,
+    BackgroundCopyJobHttpOptions, BackgroundCopyManager,
 };
 pub use job::{
     BackgroundCopyCallback, Job, JobError, JobEvent, JobFile, JobSettled, NoopCallback,
@@ -128,9 +131,11 @@ pub use transport::{
     Transport,
 };
 pub use types::{
-    BG_SIZE_UNKNOWN, BgError, BgErrorContext, BgFileInfo, BgFileProgress, BgJobPriority,
-    BgJobProgress, BgJobProxyUsage, BgJobState, BgJobTimes, BgJobType, BgNotify, BgProxySettings,
-    BgSuccess, JobId, Result,
+    BG_LENGTH_TO_EOF, BG_SIZE_UNKNOWN, BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgError,
+    BgErrorContext, BgFileInfo, BgFileProgress, BgFileProperty, BgFilePropertyId, BgFileRange,
+    BgHttpSecurity, BgJobPriority, BgJobProgress, BgJobProperty, BgJobPropertyId, BgJobProxyUsage,
+    BgJobState, BgJobTimes, BgJobType, BgNotify, BgPeerCaching, BgProxySettings, BgSuccess, JobId,
+    Result,
 };
 
 /// Test hooks: not part of the API (internal feature `_test-hooks`).

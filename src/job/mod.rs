@@ -34,6 +34,7 @@ mod loom_tests;
 mod notification;
 pub(crate) mod options;
 pub(crate) mod persist;
+mod ranged;
 pub(crate) mod ranges;
 mod report;
 pub(crate) mod segments;
