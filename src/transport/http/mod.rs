@@ -4,8 +4,10 @@
 //! `retry_after` the `Retry-After` header of a `429` or `503`, `resolve` the bounded, cached
 //! name look-up.
 
+mod cache;
 mod client;
 mod date;
+mod options;
 mod proxy;
 mod range;
 mod resolve;
@@ -14,7 +16,8 @@ mod segments;
 
 use super::{TransferError, TransferRequest, TransferSink, Transport};
 use crate::{BackgroundCopyJob, BgErrorContext, hresult};
-use client::{Client, Method, Ranged, body_error};
+use client::{Client, Method, Ranged, RedirectPolicy, body_error};
+use options::JobHttp;
 use range::{Check, PartialHeaders, Validators, Verdict};
 use std::fmt;
 use std::io::Read;
@@ -214,6 +217,8 @@ pub struct HttpTransport {
     read_timeout: Duration,
     max_redirects: u32,
     env: fn(&str) -> Option<String>,
+    /// The cache hosts that failed lately, skipped until their ban ends.
+    cache_bans: Arc<cache::Bans>,
 }
 
 impl HttpTransport {
@@ -234,6 +239,7 @@ impl HttpTransport {
             read_timeout: DEFAULT_READ_TIMEOUT,
             max_redirects: DEFAULT_MAX_REDIRECTS,
             env: |name| std::env::var(name).ok(),
+            cache_bans: Arc::default(),
         }
     }
 
@@ -345,35 +351,124 @@ impl Transport for HttpTransport {
         request: &TransferRequest<'_>,
         sink: &mut dyn TransferSink,
     ) -> Result<(), TransferError> {
-        let url = Url::parse(request.remote_name).map_err(|e| {
-            TransferError::fatal(
-                hresult::E_INVALIDARG,
-                BgErrorContext::RemoteFile,
-                format!("{:?} is not a URL: {e}", request.remote_name),
-            )
-        })?;
-        let client = Client {
+        let job = JobHttp::of(request)?;
+        let result = self.transfer_from(request, &job, sink);
+        if job.method == "GET" {
+            return result;
+        }
+        // Another method than GET (a POST that asks for the file): what it did cannot be
+        // resumed or repeated safely, so every failure is final (DESIGN 6.2).
+        result.map_err(|error| match error {
+            TransferError::Failed { hresult, context, message, .. } => {
+                TransferError::fatal(hresult, context, message)
+            }
+            stopped => stopped,
+        })
+    }
+}
+
+impl HttpTransport {
+    /// The request's client for `url`, to the cache host or not.
+    fn client<'t>(&'t self, job: &JobHttp, url: Url, via_cache: bool) -> Client<'t> {
+        Client {
             transport: self,
             url,
-            headers: request.job.get_custom_headers(),
-            timeouts: request.job.get_http_timeouts(),
-            proxy: request.job.get_proxy_settings(),
-        };
-        let mut start_overs = 0;
-        // Cleared once the server shows it does not serve bounded ranges: one connection then.
-        let mut segments = true;
-        loop {
-            if sink.should_stop() {
-                return Err(TransferError::Stopped);
-            }
-            match round(&client, sink, &mut segments)? {
-                Step::Done => return Ok(()),
-                Step::More => {}
-                Step::StartOver => {
-                    start_overs += 1;
-                    if start_overs > MAX_START_OVERS {
-                        return Err(invalid_response("the server's answers keep contradicting"));
+            secret_origin: job.remote.origin(),
+            secrets: job.secrets.clone(),
+            method: job.method.clone(),
+            redirects: job.redirects,
+            https_to_http: job.https_to_http,
+            via_cache,
+            timeouts: job.timeouts,
+            proxy: job.proxy.clone(),
+            last_headers: parking_lot::Mutex::new(None),
+            redirected_to: parking_lot::Mutex::new(None),
+        }
+    }
+
+    /// The file from the cache host first, when it has one that may serve the source (DESIGN
+    /// 6.2 "A cache host"), then from the source.
+    fn transfer_from(
+        &self,
+        request: &TransferRequest<'_>,
+        job: &JobHttp,
+        sink: &mut dyn TransferSink,
+    ) -> Result<(), TransferError> {
+        let source = parse_url(request.source())?;
+        if let Some((host, delay)) = request.cache_host()
+            && let Some(cache_url) = cache::address(&source, host)
+            && job.method == "GET"
+        {
+            let clock = request.clock();
+            if !self.cache_bans.is_banned(host, clock.now()) {
+                let client = self.client(job, cache_url, true);
+                let started = clock.now();
+                sink.set_from_peer(true);
+                let outcome = fetch(&client, sink);
+                report(&client, sink, false);
+                match outcome {
+                    Ok(()) => return Ok(()),
+                    Err(TransferError::Stopped) => return Err(TransferError::Stopped),
+                    Err(error) if error.context() == BgErrorContext::LocalFile => {
+                        return Err(error);
                     }
+                    Err(error) => {
+                        if cache::bans(&error) {
+                            self.cache_bans.ban(host, clock.now());
+                        }
+                        cache::wait_fallback(&*clock, started, delay, sink, error)?;
+                    }
+                }
+            }
+        }
+        let client = self.client(job, source, false);
+        sink.set_from_peer(false);
+        let outcome = fetch(&client, sink);
+        report(&client, sink, job.redirects == RedirectPolicy::Report);
+        outcome
+    }
+}
+
+/// Reports what the last requests of `client` learnt: the last response's headers, and (when
+/// `final_url`) the URL a redirect led to.
+fn report(client: &Client<'_>, sink: &mut dyn TransferSink, final_url: bool) {
+    if let Some(headers) = client.take_last_headers() {
+        sink.set_response_headers(&headers);
+    }
+    if let Some(url) = client.take_redirected_to()
+        && final_url
+    {
+        sink.report_final_url(url.as_str());
+    }
+}
+
+fn parse_url(url: &str) -> Result<Url, TransferError> {
+    Url::parse(url).map_err(|e| {
+        TransferError::fatal(
+            hresult::E_INVALIDARG,
+            BgErrorContext::RemoteFile,
+            format!("the remote name is not a URL: {e}"),
+        )
+    })
+}
+
+/// The rounds of one transfer through `client`, until the file holds every byte.
+fn fetch(client: &Client<'_>, sink: &mut dyn TransferSink) -> Result<(), TransferError> {
+    let mut start_overs = 0;
+    // Cleared once the server shows it does not serve bounded ranges: one connection then.
+    // Another method than GET is never split, and never resumed.
+    let mut segments = client.method == "GET";
+    loop {
+        if sink.should_stop() {
+            return Err(TransferError::Stopped);
+        }
+        match round(client, sink, &mut segments)? {
+            Step::Done => return Ok(()),
+            Step::More => {}
+            Step::StartOver => {
+                start_overs += 1;
+                if start_overs > MAX_START_OVERS {
+                    return Err(invalid_response("the server's answers keep contradicting"));
                 }
             }
         }
@@ -473,6 +568,9 @@ fn round(
     sink: &mut dyn TransferSink,
     segments: &mut bool,
 ) -> Result<Step, TransferError> {
+    if client.method != "GET" {
+        return whole(client, sink);
+    }
     let offset = sink.offset();
     let validator = match sink.validator() {
         // A validator means bytes of that content may be on disk, from `offset` on or (after
@@ -508,8 +606,12 @@ fn round(
         206 => take_partial(client, response, sink, offset, &validator, segments),
         200 => {
             // The range was ignored or the content changed: start over with this body (a coded
-            // one is refused before the bytes held are given up).
-            fresh_validator(&validators(response.headers()))?;
+            // one is refused before the bytes held are given up). A cache host that names
+            // another validator fails validation: the origin decides instead.
+            let fresh = fresh_validator(&validators(response.headers()))?;
+            if client.via_cache && fresh.as_deref() != Some(validator.as_str()) {
+                return Err(cache_mismatch());
+            }
             sink.restart()?;
             take_full(response, sink, true, *segments)
         }
@@ -525,11 +627,44 @@ fn round(
                 sink.set_size(Some(offset))?;
                 return Ok(Step::Done);
             }
-            sink.restart()?;
-            Ok(Step::StartOver)
+            changed(client, sink)
         }
         status => Err(unexpected(status, response.headers())),
     }
+}
+
+/// A request with a method other than `GET`: never resumed, never split; the file starts from
+/// zero and takes the whole body of a `200`.
+fn whole(client: &Client<'_>, sink: &mut dyn TransferSink) -> Result<Step, TransferError> {
+    if sink.offset() > 0 || sink.validator().is_some() {
+        sink.restart()?;
+    }
+    let response = client.send(Method::Get, None)?;
+    match response.status().as_u16() {
+        200 => take_full(response, sink, false, false),
+        status => Err(unexpected(status, response.headers())),
+    }
+}
+
+/// The answer shows other content than the bytes held: start over from zero, unless it came
+/// from a cache host, whose bytes then fail validation (the origin is asked, and the bytes held
+/// are kept for it to judge).
+fn changed(client: &Client<'_>, sink: &mut dyn TransferSink) -> Result<Step, TransferError> {
+    if client.via_cache {
+        return Err(cache_mismatch());
+    }
+    sink.restart()?;
+    Ok(Step::StartOver)
+}
+
+/// A cache host's answer that is not the content of the bytes held (another size or
+/// validator).
+fn cache_mismatch() -> TransferError {
+    TransferError::transient(
+        hresult::BG_E_INVALID_SERVER_RESPONSE,
+        BgErrorContext::RemoteFile,
+        "the cache host's answer is not the content of the bytes already held",
+    )
 }
 
 /// A file that holds all its bytes but was not finished: a `HEAD` tells whether they are still
@@ -556,8 +691,7 @@ fn confirm_complete(
     if status >= 400 && !matches!(status, 405 | 501) {
         return Err(unexpected(status, headers));
     }
-    sink.restart()?;
-    Ok(Step::StartOver)
+    changed(client, sink)
 }
 
 /// A `200`: the whole content from byte zero (the sink is at zero).
@@ -598,10 +732,7 @@ fn take_partial(
     let partial = partial_headers(response.headers());
     match range::judge_partial(&partial, offset, Some(validator), sink.size()) {
         Verdict::Refuse(coding) => Err(coded(&coding)),
-        Verdict::StartOver => {
-            sink.restart()?;
-            Ok(Step::StartOver)
-        }
+        Verdict::StartOver => changed(client, sink),
         Verdict::Append { len, complete } => {
             if complete.is_some() {
                 sink.set_size(complete)?;
@@ -691,12 +822,9 @@ fn take_body(
                         *segments = false;
                         Ok(Step::More)
                     }
-                    segments::Fetched::Changed => {
-                        // Once: the next round asks afresh (the restart forgot the validator)
-                        // and takes the new one.
-                        sink.restart()?;
-                        Ok(Step::StartOver)
-                    }
+                    // Once: the next round asks afresh (the restart forgot the validator) and
+                    // takes the new one.
+                    segments::Fetched::Changed => changed(client, sink),
                 };
             }
             Err(unused) => response = unused,
