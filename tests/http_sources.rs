@@ -212,7 +212,10 @@ fn a_cache_that_does_not_connect_falls_back_to_the_origin() {
     let setup = Setup { cache: Some((dead, Duration::ZERO)), source: None };
     let log = Arc::new(Mutex::new(Vec::new()));
     attempt_with(&transport(), &job, &setup, &log).unwrap();
-    assert_eq!(*log.lock().iter().find(|r| matches!(r, Report::FromPeer(_))).unwrap(), Report::FromPeer(true));
+    assert_eq!(
+        *log.lock().iter().find(|r| matches!(r, Report::FromPeer(_))).unwrap(),
+        Report::FromPeer(true)
+    );
     assert!(log.lock().contains(&Report::FromPeer(false)));
     assert_eq!(completed_content(&job), expected);
 }
@@ -248,7 +251,9 @@ fn cache_bytes_of_another_content_are_not_joined_the_origin_resumes_its_own() {
     let resource = Resource::new(expected.clone(), "origin");
     let origin = Server::start({
         let resource = resource.clone();
-        move |r| if r.seq == 0 { resource.respond(r).cut_after(30_000) } else { resource.respond(r) }
+        move |r| {
+            if r.seq == 0 { resource.respond(r).cut_after(30_000) } else { resource.respond(r) }
+        }
     });
     // The cache holds other content under another validator.
     let cache = cache_for(Resource::new(content(55, 60_000), "stale"));
@@ -291,7 +296,9 @@ fn segments_work_through_the_cache_host() {
     attempt_with(&transport(), &job, &cache_setup(&cache, Duration::ZERO), &log).unwrap();
     let asked = cache.requests();
     assert!(asked.len() > 1, "several ranges: {}", asked.len());
-    assert!(asked.iter().all(|r| r.target.ends_with(&format!("cacheHostOrigin={}", host_of(&origin)))));
+    assert!(
+        asked.iter().all(|r| r.target.ends_with(&format!("cacheHostOrigin={}", host_of(&origin))))
+    );
     assert!(origin.requests().is_empty());
     assert_eq!(completed_content(&job), expected);
 }

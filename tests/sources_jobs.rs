@@ -88,10 +88,7 @@ fn set_remote_name_fires_a_modification() {
     let events = job.subscribe();
     job.enum_files()[0].set_remote_name("https://b.example/x").unwrap();
     let seen: Vec<Notification> = events.take(2).collect();
-    assert!(
-        seen.iter().any(|n| matches!(n, Notification::Modified { .. })),
-        "{seen:?}"
-    );
+    assert!(seen.iter().any(|n| matches!(n, Notification::Modified { .. })), "{seen:?}");
     assert!(job.get_times().modification_time >= before);
 }
 
@@ -120,7 +117,10 @@ fn replace_remote_prefix_says_no_change_when_nothing_matched() {
     let place = Place::new();
     let manager = Manager::builder().without_engine().build();
     let job = job_with_files(&manager, &place, &["https://a.example/x"]);
-    assert_eq!(job.replace_remote_prefix("https://z.example/", "https://y/").unwrap(), BgSuccess::NoChange);
+    assert_eq!(
+        job.replace_remote_prefix("https://z.example/", "https://y/").unwrap(),
+        BgSuccess::NoChange
+    );
     assert_eq!(BgSuccess::NoChange.hresult(), 1);
     assert_eq!(job.enum_files()[0].get_remote_name(), "https://a.example/x");
 }
@@ -197,10 +197,7 @@ fn set_mirrors_is_refused_once_the_job_is_final() {
     let place = Place::new();
     let manager = Manager::builder().without_engine().build();
     let (_job, file) = cancelled(&manager, &place);
-    assert_eq!(
-        hresult_of(file.set_mirrors(&["https://m.example/x"])),
-        hresult::BG_E_INVALID_STATE
-    );
+    assert_eq!(hresult_of(file.set_mirrors(&["https://m.example/x"])), hresult::BG_E_INVALID_STATE);
 }
 
 // ---- peer caching and the maximum download time ----
@@ -251,8 +248,8 @@ fn a_file_before_any_response_has_no_headers_no_peer_bytes_and_is_not_validated(
     let manager = Manager::builder().without_engine().build();
     let job = job_with_files(&manager, &place, &["https://a.example/x"]);
     let file = &job.enum_files()[0];
-    let error = BackgroundCopyFile5::get_property(file, BgFilePropertyId::HttpResponseHeaders)
-        .unwrap_err();
+    let error =
+        BackgroundCopyFile5::get_property(file, BgFilePropertyId::HttpResponseHeaders).unwrap_err();
     assert_eq!(error.hresult(), hresult::E_NOT_SET);
     assert_eq!(error.hresult(), 0x8007_0490);
     assert_eq!(file.get_peer_download_stats(), (0, 0));
@@ -428,4 +425,78 @@ fn replace_remote_prefix_and_the_validation_state_survive_a_reopen() {
     let file = &job.enum_files()[0];
     assert_eq!(file.get_remote_name(), "https://c.example/x");
     assert!(file.get_validation_state());
+}
+
+// ---- running the notify command line ----
+
+/// A named pipe the notify program writes to: reading a line waits for a run, no polling.
+#[cfg(unix)]
+fn fifo(place: &Place) -> PathBuf {
+    let path = place.file("runs.fifo");
+    let status = std::process::Command::new("mkfifo").arg(&path).status().unwrap();
+    assert!(status.success());
+    path
+}
+
+/// Reads one line from the pipe (opening it waits for a writer).
+#[cfg(unix)]
+fn read_run(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn the_notify_program_runs_without_a_shell_when_the_job_is_transferred() {
+    let place = Place::new();
+    let fifo = fifo(&place);
+    let manager = Manager::builder().without_engine().build();
+    let job = job_with_files(&manager, &place, &["https://a.example/x"]);
+    // The parameters start with the program's name; "a b" is one argument, and `$0` is the
+    // third word, not expanded by any shell before `sh` gets it.
+    let script = format!("printf '%s|%s|%s' \"$0\" \"$1\" \"$2\" > '{}'", fifo.display());
+    // Inner double quotes are escaped as a Windows command line escapes them.
+    let script = script.replace('"', "\\\"");
+    let parameters = format!("sh -c \"{script}\" zero \"a b\" $HOME");
+    job.set_notify_cmd_line(Some(Path::new("/bin/sh")), Some(&parameters)).unwrap();
+    transfer_by_hand(&job, b"done");
+    assert_eq!(read_run(&fifo), "zero|a b|$HOME");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_notify_program_runs_when_the_job_enters_error() {
+    let place = Place::new();
+    let fifo = fifo(&place);
+    let manager = Manager::builder().without_engine().build();
+    let job = job_with_files(&manager, &place, &["https://a.example/x"]);
+    let parameters = format!("sh -c \"echo error > '{}'\"", fifo.display());
+    job.set_notify_cmd_line(Some(Path::new("/bin/sh")), Some(&parameters)).unwrap();
+    job.resume().unwrap();
+    let driver = job.claim().unwrap();
+    let error = TransferError::fatal(0x8019_0194, BgErrorContext::RemoteFile, "not found");
+    driver.fail(error, Some(0)).unwrap();
+    assert_eq!(job.get_state(), BgJobState::Error);
+    assert_eq!(read_run(&fifo), "error\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_notify_program_that_fails_runs_again_after_the_minimum_retry_delay() {
+    let place = Place::new();
+    let fifo = fifo(&place);
+    let clock = std::sync::Arc::new(ManualClock::new());
+    let manager = Manager::builder().without_engine().clock(clock.clone()).build();
+    let job = job_with_files(&manager, &place, &["https://a.example/x"]);
+    job.set_minimum_retry_delay(Duration::from_secs(30)).unwrap();
+    let parameters = format!("sh -c \"echo run > '{}'; exit 3\"", fifo.display());
+    job.set_notify_cmd_line(Some(Path::new("/bin/sh")), Some(&parameters)).unwrap();
+    transfer_by_hand(&job, b"done");
+    assert_eq!(read_run(&fifo), "run\n");
+    // Not again before the delay: the clock has not moved. Once it has, the program runs again
+    // (the job is still transferred: neither completed nor cancelled).
+    clock.advance(Duration::from_secs(30));
+    assert_eq!(read_run(&fifo), "run\n");
+    clock.advance(Duration::from_secs(30));
+    assert_eq!(read_run(&fifo), "run\n");
+    job.complete().unwrap();
 }

@@ -32,6 +32,7 @@ mod limits;
 #[cfg(all(test, loom))]
 mod loom_tests;
 mod notification;
+mod notify_cmd;
 pub(crate) mod options;
 pub(crate) mod persist;
 mod ranged;

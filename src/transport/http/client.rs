@@ -66,8 +66,7 @@ pub(super) fn basic(user: &str, password: &str) -> String {
 
 /// Standard Base64 with padding (RFC 4648 section 4).
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
@@ -571,7 +570,8 @@ mod tests {
 
     #[test]
     fn redirect_from_https_to_http_is_refused() {
-        let error = next_hop(&url("https://a.example/f"), Some("http://a.example/f"), false).unwrap_err();
+        let error =
+            next_hop(&url("https://a.example/f"), Some("http://a.example/f"), false).unwrap_err();
         assert!(error.contains("downgrade"), "{error}");
         assert!(next_hop(&url("https://a.example/f"), Some("https://b.example/g"), false).is_ok());
         assert!(next_hop(&url("http://a.example/f"), Some("https://a.example/f"), false).is_ok());
