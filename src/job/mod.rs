@@ -42,6 +42,7 @@ pub(crate) mod segments;
 mod settle;
 mod shared;
 pub(crate) mod snapshot;
+pub(crate) mod source_switch;
 pub(crate) mod sources;
 mod subscription;
 pub(crate) mod transitions;

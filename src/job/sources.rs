@@ -67,6 +67,8 @@ pub(crate) struct FileSources {
     pub(crate) source: usize,
     /// Transient failures in a row of the current source.
     pub(crate) strikes: u32,
+    /// The file's bytes at the last failure (bytes since then break the row).
+    pub(crate) strike_bytes: u64,
     /// Sources that failed in this round (bit `i`: source `i`), and those that failed fatally.
     pub(crate) failed: u32,
     /// Sources that failed fatally in this round.
