@@ -95,6 +95,7 @@ impl JobShared {
             retry: inner.retry.clone(),
             intent: inner.intent,
             files,
+            http: inner.options.http.clone(),
         }
     }
 
@@ -146,6 +147,7 @@ impl JobShared {
             inner.options.headers = snapshot.headers;
             inner.options.connect_timeout = snapshot.connect_timeout;
             inner.options.read_timeout = snapshot.read_timeout;
+            inner.options.http = snapshot.http;
             inner.error_count = snapshot.error_count;
             inner.error = snapshot.error.map(|e| {
                 Arc::new(ErrorRecord {

@@ -279,7 +279,7 @@ impl BackgroundCopyJobHttpOptions for Job {
 impl Job {
     /// `BackgroundCopyJob2::set_credentials`: `Basic` for the server or the proxy; the others
     /// are `E_NOTIMPL`.
-    pub(crate) fn put_credentials(&self, credentials: &BgAuthCredentials) -> Result<()> {
+    pub(crate) fn set_job_credentials(&self, credentials: &BgAuthCredentials) -> Result<()> {
         transition(self.shared.counters.state(), JobEvent::Modify)?;
         if credentials.scheme != BgAuthScheme::Basic {
             return Err(BgError::NotImplemented("only Basic credentials are supported"));
@@ -308,7 +308,7 @@ impl Job {
     }
 
     /// `BackgroundCopyJob2::remove_credentials`: `NoChange` when there were none.
-    pub(crate) fn drop_credentials(
+    pub(crate) fn remove_job_credentials(
         &self,
         target: BgAuthTarget,
         scheme: BgAuthScheme,
@@ -328,11 +328,6 @@ impl Job {
             inner.options.http.credentials.retain(|c| (c.target, c.scheme) != (target, scheme));
         })?;
         Ok(BgSuccess::Ok)
-    }
-
-    /// The job's credentials, for the transports (no getter: `TransferRequest::credentials`).
-    pub(crate) fn credentials(&self) -> Vec<BgAuthCredentials> {
-        self.lock().options.http.credentials.clone()
     }
 }
 

@@ -7,7 +7,8 @@
 //!
 //! - `handle.rs`: the [`Job`] handle and its [`BackgroundCopyJob`](crate::BackgroundCopyJob)
 //!   methods; `settle.rs`: `complete()` and `cancel()`, their file work outside the lock;
-//!   `options.rs`: HTTP options and expected digests.
+//!   `options.rs`: HTTP timeouts and expected digests; `http_options.rs`: custom headers,
+//!   security flags, method and credentials (DESIGN 6.2).
 //! - `shared.rs`: the state one job's handles share, and how every change is applied.
 //! - `counters.rs`: the atomic counters and state word (the only atomics of a job).
 //! - `transitions.rs`: the pure state machine.
@@ -21,11 +22,13 @@
 mod callback;
 mod context;
 pub(crate) mod counters;
+mod credentials_seam;
 pub(crate) mod disk;
 mod durable;
 mod file;
 pub(crate) mod finishing;
 mod handle;
+pub(crate) mod http_options;
 mod hub;
 mod keepalive;
 mod limits;

@@ -62,6 +62,8 @@ pub(crate) struct JobSnapshot {
     pub(crate) intent: Option<Intent>,
     /// The files, in the order added.
     pub(crate) files: Vec<FileSnapshot>,
+    /// Write-only headers, security flags, method, credentials (DESIGN 6.2; format version 2).
+    pub(crate) http: super::http_options::HttpOptions,
 }
 
 /// A job's error record.

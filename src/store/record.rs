@@ -22,11 +22,23 @@
 //! | intent | optional `u8`: 0 complete, 1 cancel |
 //! | files | sequence of: string remote name, path local name, optional path temp path, optional `u64` size, sequence of (`u64`, `u64`) ranges, optional string validator, bool transferred, bool completed, optional 32 bytes SHA-256 |
 //!
+//! Format version 2 (DESIGN 6.2) is version 1 followed by the job's HTTP options
+//! ([`http_options`]):
+//!
+//! | Field | Encoding |
+//! |---|---|
+//! | HTTP options | bool headers write-only, `u32` security flag bits, optional string method, bool resumed once, sequence of credentials: `u32` target, `u32` scheme, string user name, string password |
+//!
+//! A job whose version-2 fields all have their defaults is written as version 1, so that a
+//! store that does not use them stays readable by the bgcopy before.
+//!
 //! A *duration* is `u64` seconds and `u32` nanoseconds (below 10⁹). A *time* is `i64` seconds and
 //! `u32` nanoseconds (below 10⁹) after `UNIX_EPOCH`, the seconds rounded down, so 0.5 s before
 //! 1970 is `(-1, 500_000_000)`. A *path* is its bytes on Unix (`OsStrExt`) and UTF-8 elsewhere.
 //! Ranges are non-empty, sorted and disjoint. Anything else is refused with a [`DecodeError`];
 //! so are bytes after the last field.
+
+mod http_options;
 
 use super::codec::{DecodeError, EncodeError, Problem, Reader, Writer};
 use crate::job::snapshot::{ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot};
@@ -37,7 +49,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The store format this bgcopy writes and the newest it reads: of every record, and of the
 /// store as a whole (its meta table).
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
+
+/// The format without the fields of DESIGN 6.2.
+pub(crate) const FORMAT_VERSION_1: u32 = 1;
 
 /// The first bytes of every job record.
 pub(crate) const MAGIC: [u8; 4] = *b"BGJR";
@@ -56,7 +71,8 @@ pub(crate) fn key(id: JobId) -> [u8; 16] {
 pub(crate) fn encode(job: &JobSnapshot) -> Result<Vec<u8>, EncodeError> {
     let mut w = Writer::new();
     w.raw(&MAGIC);
-    w.u32(FORMAT_VERSION);
+    let version = if needs_version_2(job) { FORMAT_VERSION } else { FORMAT_VERSION_1 };
+    w.u32(version);
     w.raw(&key(job.id));
     w.u64(job.seq);
     w.u32(job.job_type.into());
@@ -101,7 +117,15 @@ pub(crate) fn encode(job: &JobSnapshot) -> Result<Vec<u8>, EncodeError> {
         })
     });
     w.seq(&job.files, "files", file);
+    if version >= 2 {
+        http_options::write(&mut w, &job.http);
+    }
     w.finish()
+}
+
+/// Whether the job has a field that only format version 2 holds.
+fn needs_version_2(job: &JobSnapshot) -> bool {
+    job.http != crate::job::http_options::HttpOptions::default()
 }
 
 fn file(w: &mut Writer, file: &FileSnapshot) {
@@ -182,15 +206,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<JobSnapshot, DecodeError> {
         return Err(r.error_at("magic", 0, Problem::BadMagic));
     }
     let at = r.position();
-    match r.u32("format version")? {
+    let version = match r.u32("format version")? {
         0 => return Err(r.error_at("format version", at, Problem::UnknownVersion(0))),
-        FORMAT_VERSION => {}
+        version @ (FORMAT_VERSION_1 | FORMAT_VERSION) => version,
         found => {
             let problem = Problem::TooNew { found, supported: FORMAT_VERSION };
             return Err(r.error_at("format version", at, problem));
         }
-    }
-    let job = JobSnapshot {
+    };
+    let mut job = JobSnapshot {
         id: JobId::from_u128(u128::from_be_bytes(r.array("id")?)),
         seq: r.u64("seq")?,
         job_type: discriminant(&mut r, "job type", BgJobType::try_from)?,
@@ -237,7 +261,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<JobSnapshot, DecodeError> {
         // The smallest file: two empty strings (4 + 4), three absent options, an empty range
         // list (4), an absent validator, two bools and an absent digest.
         files: r.seq("files", 4 + 4 + 2 + 4 + 1 + 2 + 1, read_file)?,
+        http: crate::job::http_options::HttpOptions::default(),
     };
+    if version >= 2 {
+        job.http = http_options::read(&mut r)?;
+    }
     r.finish()?;
     Ok(job)
 }

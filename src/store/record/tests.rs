@@ -83,13 +83,13 @@ fn bad_magic_is_refused() {
 #[test]
 fn a_newer_version_is_refused_as_too_new() {
     let mut bytes = bytes_of(&sample(1));
-    bytes[4..8].copy_from_slice(&2u32.to_le_bytes());
+    bytes[4..8].copy_from_slice(&3u32.to_le_bytes());
     let error = decode(&bytes).unwrap_err();
-    assert_eq!(error.problem, Problem::TooNew { found: 2, supported: 1 });
+    assert_eq!(error.problem, Problem::TooNew { found: 3, supported: 2 });
     assert_eq!(error.offset, 4);
     assert_eq!(
         error.to_string(),
-        "format version at byte 4: format version 2 is newer than the supported 1"
+        "format version at byte 4: format version 3 is newer than the supported 2"
     );
     bytes[4..8].copy_from_slice(&0u32.to_le_bytes());
     assert_eq!(decode(&bytes).unwrap_err().problem, Problem::UnknownVersion(0));
@@ -227,4 +227,53 @@ fn non_utf8_paths_round_trip_on_unix() {
     let mut job = sample(1);
     job.files[0].local_name = PathBuf::from(std::ffi::OsString::from_vec(vec![b'/', 0xff, 0xfe]));
     assert_eq!(decode(&bytes_of(&job)).unwrap(), job);
+}
+
+// ---- format version 2: the HTTP options (DESIGN 6.2) ----
+
+/// `sample(1)` with every HTTP option of format version 2 set.
+fn with_http_options() -> JobSnapshot {
+    use crate::{BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgHttpSecurity};
+    let mut job = sample(1);
+    job.headers = vec![("X-Api-Key".to_owned(), "k".to_owned())];
+    job.http = crate::job::http_options::HttpOptions {
+        write_only: true,
+        security: BgHttpSecurity::REDIRECT_POLICY_DISALLOW,
+        method: Some("POST".to_owned()),
+        resumed: true,
+        credentials: vec![BgAuthCredentials {
+            target: BgAuthTarget::Proxy,
+            scheme: BgAuthScheme::Basic,
+            user_name: "ü".to_owned(),
+            password: "p".to_owned(),
+        }],
+    };
+    job
+}
+
+#[test]
+fn a_job_with_http_options_is_written_as_version_2_and_round_trips() {
+    let job = with_http_options();
+    let bytes = bytes_of(&job);
+    assert_eq!(&bytes[4..8], &2u32.to_le_bytes());
+    assert_eq!(decode(&bytes), Ok(job));
+}
+
+#[test]
+fn a_job_without_http_options_is_still_written_as_version_1() {
+    let bytes = bytes_of(&sample(1));
+    assert_eq!(&bytes[4..8], &FORMAT_VERSION_1.to_le_bytes());
+    let job = decode(&bytes).unwrap();
+    assert_eq!(job.http, crate::job::http_options::HttpOptions::default());
+}
+
+#[test]
+fn an_unknown_credentials_target_is_refused() {
+    let job = with_http_options();
+    let mut bytes = bytes_of(&job);
+    // The credentials are last: target, scheme, "ü" (4 + 2), "p" (4 + 1).
+    let target_at = bytes.len() - (4 + 4 + 6 + 5);
+    bytes[target_at..target_at + 4].copy_from_slice(&9u32.to_le_bytes());
+    let error = decode(&bytes).unwrap_err();
+    assert_eq!(error.what, "credentials target");
 }
