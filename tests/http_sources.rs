@@ -769,4 +769,10 @@ fn the_request_debug_output_shows_no_secret() {
     // The transport itself reads them.
     assert_eq!(request.custom_headers()[0].1, HEADER_SECRET);
     assert_eq!(request.credentials()[0].password, PASSWORD);
+    assert_eq!(request.source(), "http://127.0.0.1:9/f");
+    assert_eq!(request.with_source("http://m/f").source(), "http://m/f");
+    assert_eq!(request.cache_host(), None);
+    assert!(!request.may_join_sources());
+    file.set_expected_sha256(Some([7; 32])).unwrap();
+    assert!(request.may_join_sources(), "a file with an expected SHA-256");
 }

@@ -52,21 +52,20 @@ pub struct TransferRequest<'a> {
     source: Option<&'a str>,
     /// The cache host (`host[:port]`) and the fallback delay.
     cache_host: Option<(&'a str, Duration)>,
-    /// Whether the file has an expected SHA-256.
-    digest: bool,
+    /// The file.
+    file: &'a JobFile,
 }
 
 impl<'a> TransferRequest<'a> {
     /// The request for `file` of `job`: from its remote name, without a cache host.
     pub fn new(job: &'a Job, file: &'a JobFile) -> TransferRequest<'a> {
-        let digest = file.get_expected_sha256().is_some();
         TransferRequest {
             remote_name: &file.file.remote_name,
             job,
             file_index: file.index(),
             source: None,
             cache_host: None,
-            digest,
+            file,
         }
     }
 
@@ -102,7 +101,7 @@ impl<'a> TransferRequest<'a> {
     /// common validator: the file has an expected SHA-256
     /// ([`JobFile::set_expected_sha256`]), which is checked once every byte is there.
     pub fn may_join_sources(&self) -> bool {
-        self.digest
+        self.file.get_expected_sha256().is_some()
     }
 
     /// The job's custom request headers, in the order set, also once they are write-only

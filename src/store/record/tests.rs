@@ -235,7 +235,7 @@ fn non_utf8_paths_round_trip_on_unix() {
 fn with_http_options() -> JobSnapshot {
     use crate::{BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgHttpSecurity};
     let mut job = sample(1);
-    job.headers = vec![("X-Api-Key".to_owned(), "k".to_owned())];
+    job.headers = vec![("X-Api-Key".to_owned(), "hdr-value-secret".to_owned())];
     job.http = crate::job::http_options::HttpOptions {
         write_only: true,
         security: BgHttpSecurity::REDIRECT_POLICY_DISALLOW,
@@ -245,10 +245,17 @@ fn with_http_options() -> JobSnapshot {
             target: BgAuthTarget::Proxy,
             scheme: BgAuthScheme::Basic,
             user_name: "ü".to_owned(),
-            password: "p".to_owned(),
+            password: "pw-value-secret".to_owned(),
         }],
     };
     job
+}
+
+#[test]
+fn a_snapshots_debug_shows_no_header_value_and_no_password() {
+    let shown = format!("{:?} {:#?}", with_http_options(), with_http_options());
+    assert!(shown.contains("X-Api-Key"), "{shown}");
+    assert!(!shown.contains("hdr-value-secret") && !shown.contains("pw-value-secret"), "{shown}");
 }
 
 #[test]
@@ -271,8 +278,8 @@ fn a_job_without_http_options_is_still_written_as_version_1() {
 fn an_unknown_credentials_target_is_refused() {
     let job = with_http_options();
     let mut bytes = bytes_of(&job);
-    // The credentials are last: target, scheme, "ü" (4 + 2), "p" (4 + 1).
-    let target_at = bytes.len() - (4 + 4 + 6 + 5);
+    // The credentials are last: target, scheme, "ü" (4 + 2), the password (4 + 15).
+    let target_at = bytes.len() - (4 + 4 + 6 + 4 + "pw-value-secret".len());
     bytes[target_at..target_at + 4].copy_from_slice(&9u32.to_le_bytes());
     let error = decode(&bytes).unwrap_err();
     assert_eq!(error.what, "credentials target");
