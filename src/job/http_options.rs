@@ -2,7 +2,7 @@
 //! headers, write-only once asked, the security flags, the method) and the credentials of
 //! [`BackgroundCopyJob2`](crate::BackgroundCopyJob2). They are durable job changes like every
 //! other property (recorded, then applied, then announced: `JobShared::change`), kept in
-//! [`HttpOptions`] under the job lock and in the job's record.
+//! `HttpOptions` (`http_state.rs`, plain data) under the job lock and in the job's record.
 //!
 //! The transports read them through [`TransferRequest`](crate::TransferRequest): the headers
 //! also once write-only, the credentials that have no getter. `Debug` never shows a header's
@@ -14,7 +14,6 @@ use crate::{
     BackgroundCopyJobHttpOptions, BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgError,
     BgHttpSecurity, BgSuccess, Result, hresult,
 };
-use std::fmt;
 
 /// Limit on the custom headers of one job: names, values, `": "` and `"\r\n"` counted, in
 /// characters.
@@ -60,43 +59,6 @@ const TLS_FLAGS: BgHttpSecurity = BgHttpSecurity::ENABLE_CRL_CHECK
     .union(BgHttpSecurity::IGNORE_CERT_DATE_INVALID)
     .union(BgHttpSecurity::IGNORE_UNKNOWN_CA)
     .union(BgHttpSecurity::IGNORE_CERT_WRONG_USAGE);
-
-/// The HTTP options of one job besides the headers and timeouts (`JobOptions`).
-#[derive(Clone, Default, PartialEq, Eq)]
-pub(crate) struct HttpOptions {
-    /// `make_custom_headers_write_only` was called: `get_custom_headers` is refused for good.
-    pub(crate) write_only: bool,
-    /// The TLS and redirect flags.
-    pub(crate) security: BgHttpSecurity,
-    /// The method, when not `GET`.
-    pub(crate) method: Option<String>,
-    /// The job was resumed once: the method is fixed.
-    pub(crate) resumed: bool,
-    /// One entry per (target, scheme), in the order set.
-    pub(crate) credentials: Vec<BgAuthCredentials>,
-}
-
-impl fmt::Debug for HttpOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let credentials: Vec<_> =
-            self.credentials.iter().map(|c| (c.target, c.scheme, "<hidden>")).collect();
-        f.debug_struct("HttpOptions")
-            .field("write_only", &self.write_only)
-            .field("security", &self.security)
-            .field("method", &self.method)
-            .field("resumed", &self.resumed)
-            .field("credentials", &credentials)
-            .finish()
-    }
-}
-
-impl HttpOptions {
-    /// What `take_ownership` keeps: the secrets (headers are in `JobOptions`) and the
-    /// credentials go, as in BITS.
-    pub(crate) fn forget_credentials(&mut self) {
-        self.credentials.clear();
-    }
-}
 
 fn is_token_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
@@ -334,6 +296,7 @@ impl Job {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::job::http_state::HttpOptions;
 
     #[test]
     fn header_names_must_be_tokens() {

@@ -177,7 +177,7 @@ pub(crate) struct JobOptions {
     /// Limit on one read that receives nothing (`None`: the transport's default).
     pub(crate) read_timeout: Option<Duration>,
     /// Write-only headers, security flags, method, credentials (DESIGN 6.2).
-    pub(crate) http: super::http_options::HttpOptions,
+    pub(crate) http: super::http_state::HttpOptions,
 }
 
 impl fmt::Debug for JobOptions {

@@ -64,7 +64,7 @@ pub(crate) struct JobSnapshot {
     /// The files, in the order added.
     pub(crate) files: Vec<FileSnapshot>,
     /// Write-only headers, security flags, method, credentials (DESIGN 6.2; format version 2).
-    pub(crate) http: super::http_options::HttpOptions,
+    pub(crate) http: super::http_state::HttpOptions,
 }
 
 impl std::fmt::Debug for JobSnapshot {

@@ -1,7 +1,7 @@
 //! proptest strategies for [`JobSnapshot`] and its parts, and a small fixed snapshot for the
 //! store tests.
 
-use crate::job::http_options::HttpOptions;
+use crate::job::http_state::HttpOptions;
 use crate::job::snapshot::{ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot};
 use crate::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobState, BgJobType};
 use crate::{BgProxySettings, JobId};

@@ -125,7 +125,7 @@ pub(crate) fn encode(job: &JobSnapshot) -> Result<Vec<u8>, EncodeError> {
 
 /// Whether the job has a field that only format version 2 holds.
 fn needs_version_2(job: &JobSnapshot) -> bool {
-    job.http != crate::job::http_options::HttpOptions::default()
+    job.http != crate::job::http_state::HttpOptions::default()
 }
 
 fn file(w: &mut Writer, file: &FileSnapshot) {
@@ -261,7 +261,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<JobSnapshot, DecodeError> {
         // The smallest file: two empty strings (4 + 4), three absent options, an empty range
         // list (4), an absent validator, two bools and an absent digest.
         files: r.seq("files", 4 + 4 + 2 + 4 + 1 + 2 + 1, read_file)?,
-        http: crate::job::http_options::HttpOptions::default(),
+        http: crate::job::http_state::HttpOptions::default(),
     };
     if version >= 2 {
         job.http = http_options::read(&mut r)?;
