@@ -97,6 +97,7 @@ impl JobShared {
             intent: inner.intent,
             files,
             sources: super::sources::job_snapshot(&inner.sources),
+            http: inner.options.http.clone(),
         }
     }
 
@@ -149,6 +150,7 @@ impl JobShared {
             inner.options.headers = snapshot.headers;
             inner.options.connect_timeout = snapshot.connect_timeout;
             inner.options.read_timeout = snapshot.read_timeout;
+            inner.options.http = snapshot.http;
             inner.error_count = snapshot.error_count;
             inner.error = snapshot.error.map(|e| {
                 Arc::new(ErrorRecord {

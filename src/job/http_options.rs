@@ -2,7 +2,7 @@
 //! headers, write-only once asked, the security flags, the method) and the credentials of
 //! [`BackgroundCopyJob2`](crate::BackgroundCopyJob2). They are durable job changes like every
 //! other property (recorded, then applied, then announced: `JobShared::change`), kept in
-//! [`HttpOptions`] under the job lock and in the job's record.
+//! `HttpOptions` (`http_state.rs`, plain data) under the job lock and in the job's record.
 //!
 //! The transports read them through [`TransferRequest`](crate::TransferRequest): the headers
 //! also once write-only, the credentials that have no getter. `Debug` never shows a header's
@@ -14,7 +14,6 @@ use crate::{
     BackgroundCopyJobHttpOptions, BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgError,
     BgHttpSecurity, BgSuccess, Result, hresult,
 };
-use std::fmt;
 
 /// Limit on the custom headers of one job: names, values, `": "` and `"\r\n"` counted, in
 /// characters.
@@ -60,43 +59,6 @@ const TLS_FLAGS: BgHttpSecurity = BgHttpSecurity::ENABLE_CRL_CHECK
     .union(BgHttpSecurity::IGNORE_CERT_DATE_INVALID)
     .union(BgHttpSecurity::IGNORE_UNKNOWN_CA)
     .union(BgHttpSecurity::IGNORE_CERT_WRONG_USAGE);
-
-/// The HTTP options of one job besides the headers and timeouts (`JobOptions`).
-#[derive(Clone, Default, PartialEq, Eq)]
-pub(crate) struct HttpOptions {
-    /// `make_custom_headers_write_only` was called: `get_custom_headers` is refused for good.
-    pub(crate) write_only: bool,
-    /// The TLS and redirect flags.
-    pub(crate) security: BgHttpSecurity,
-    /// The method, when not `GET`.
-    pub(crate) method: Option<String>,
-    /// The job was resumed once: the method is fixed.
-    pub(crate) resumed: bool,
-    /// One entry per (target, scheme), in the order set.
-    pub(crate) credentials: Vec<BgAuthCredentials>,
-}
-
-impl fmt::Debug for HttpOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let credentials: Vec<_> =
-            self.credentials.iter().map(|c| (c.target, c.scheme, "<hidden>")).collect();
-        f.debug_struct("HttpOptions")
-            .field("write_only", &self.write_only)
-            .field("security", &self.security)
-            .field("method", &self.method)
-            .field("resumed", &self.resumed)
-            .field("credentials", &credentials)
-            .finish()
-    }
-}
-
-impl HttpOptions {
-    /// What `take_ownership` keeps: the secrets (headers are in `JobOptions`) and the
-    /// credentials go, as in BITS.
-    pub(crate) fn forget_credentials(&mut self) {
-        self.credentials.clear();
-    }
-}
 
 fn is_token_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
@@ -279,7 +241,7 @@ impl BackgroundCopyJobHttpOptions for Job {
 impl Job {
     /// `BackgroundCopyJob2::set_credentials`: `Basic` for the server or the proxy; the others
     /// are `E_NOTIMPL`.
-    pub(crate) fn put_credentials(&self, credentials: &BgAuthCredentials) -> Result<()> {
+    pub(crate) fn set_job_credentials(&self, credentials: &BgAuthCredentials) -> Result<()> {
         transition(self.shared.counters.state(), JobEvent::Modify)?;
         if credentials.scheme != BgAuthScheme::Basic {
             return Err(BgError::NotImplemented("only Basic credentials are supported"));
@@ -308,7 +270,7 @@ impl Job {
     }
 
     /// `BackgroundCopyJob2::remove_credentials`: `NoChange` when there were none.
-    pub(crate) fn drop_credentials(
+    pub(crate) fn remove_job_credentials(
         &self,
         target: BgAuthTarget,
         scheme: BgAuthScheme,
@@ -329,16 +291,12 @@ impl Job {
         })?;
         Ok(BgSuccess::Ok)
     }
-
-    /// The job's credentials, for the transports (no getter: `TransferRequest::credentials`).
-    pub(crate) fn credentials(&self) -> Vec<BgAuthCredentials> {
-        self.lock().options.http.credentials.clone()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::job::http_state::HttpOptions;
 
     #[test]
     fn header_names_must_be_tokens() {

@@ -9,8 +9,9 @@ use crate::{BgErrorContext, BgJobPriority, BgJobState, BgJobType, BgProxySetting
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-/// One job as the store keeps it.
-#[derive(Debug, Clone, PartialEq)]
+/// One job as the store keeps it. `Debug` shows the custom headers' names, never their values
+/// (nor any password: see `HttpOptions`).
+#[derive(Clone, PartialEq)]
 pub(crate) struct JobSnapshot {
     /// The job's id; also the record's key in the store.
     pub(crate) id: JobId,
@@ -62,8 +63,44 @@ pub(crate) struct JobSnapshot {
     pub(crate) intent: Option<Intent>,
     /// The files, in the order added.
     pub(crate) files: Vec<FileSnapshot>,
+    /// Write-only headers, security flags, method, credentials (DESIGN 6.2; format version 2).
+    pub(crate) http: super::http_state::HttpOptions,
     /// Where the bytes come from (DESIGN 6.2); the defaults in a format-version-1 record.
     pub(crate) sources: JobSourcesSnapshot,
+}
+
+impl std::fmt::Debug for JobSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobSnapshot")
+            .field("id", &self.id)
+            .field("seq", &self.seq)
+            .field("job_type", &self.job_type)
+            .field("display_name", &self.display_name)
+            .field("description", &self.description)
+            .field("owner", &self.owner)
+            .field("priority", &self.priority)
+            .field("notify_flags", &self.notify_flags)
+            .field("min_retry_delay", &self.min_retry_delay)
+            .field("no_progress_timeout", &self.no_progress_timeout)
+            .field("proxy", &self.proxy)
+            .field("header_names", &self.headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("max_bytes_per_second", &self.max_bytes_per_second)
+            .field("state", &self.state)
+            .field("error_count", &self.error_count)
+            .field("error", &self.error)
+            .field("creation_time", &self.creation_time)
+            .field("modification_time", &self.modification_time)
+            .field("transfer_completion_time", &self.transfer_completion_time)
+            .field("retry", &self.retry)
+            .field("intent", &self.intent)
+            .field("files", &self.files)
+            .field("http", &self.http)
+            .field("sources", &self.sources)
+            .finish()
+    }
 }
 
 /// The job-wide settings of DESIGN 6.2 that the store keeps.

@@ -492,24 +492,6 @@ impl JobShared {
     }
 }
 
-// The credentials side of `BackgroundCopyJob2` is srchttp's (issue 17, HTTP side); until that
-// branch is merged here they are refused, never silently ignored.
-impl Job {
-    fn set_job_credentials(&self, credentials: &BgAuthCredentials) -> Result<()> {
-        let _ = credentials;
-        Err(BgError::NotImplemented("credentials"))
-    }
-
-    fn remove_job_credentials(
-        &self,
-        target: BgAuthTarget,
-        scheme: BgAuthScheme,
-    ) -> Result<BgSuccess> {
-        let _ = (target, scheme);
-        Err(BgError::NotImplemented("credentials"))
-    }
-}
-
 /// What the store keeps of a job's sources.
 pub(crate) fn job_snapshot(sources: &JobSources) -> JobSourcesSnapshot {
     JobSourcesSnapshot {

@@ -1,6 +1,7 @@
 //! proptest strategies for [`JobSnapshot`] and its parts, and a small fixed snapshot for the
 //! store tests.
 
+use crate::job::http_state::HttpOptions;
 use crate::job::snapshot::{ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot};
 use crate::job::snapshot::{FileSourcesSnapshot, JobSourcesSnapshot};
 use crate::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobState, BgJobType};
@@ -159,13 +160,14 @@ pub(crate) fn job() -> impl Strategy<Value = JobSnapshot> {
         vec(file(), 0..4),
         prop_oneof![Just(JobSourcesSnapshot::default()), job_sources()],
     );
-    (names, settings, status, times, work).prop_map(
+    (names, settings, status, times, work, http_options()).prop_map(
         |(
             (id, seq, job_type, display_name, description, owner, priority, notify_flags),
             ((min_retry_delay, no_progress_timeout, proxy, headers), http),
             (state, error_count, error),
             (creation_time, modification_time, transfer_completion_time, retry),
             (intent, files, sources),
+            http_options,
         )| {
             let (connect_timeout, read_timeout, max_connections, max_bytes_per_second) = http;
             JobSnapshot {
@@ -195,9 +197,32 @@ pub(crate) fn job() -> impl Strategy<Value = JobSnapshot> {
                 intent,
                 files,
                 sources,
+                http: http_options,
             }
         },
     )
+}
+
+/// Any HTTP options of DESIGN 6.2 (format version 2): every flag bit, any method, any
+/// credentials.
+fn http_options() -> impl Strategy<Value = HttpOptions> {
+    use crate::{BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgHttpSecurity};
+    let credentials = (1..3u32, 1..6u32, text(), text()).prop_map(|(target, scheme, user, pw)| {
+        BgAuthCredentials {
+            target: BgAuthTarget::try_from(target).unwrap_or(BgAuthTarget::Server),
+            scheme: BgAuthScheme::try_from(scheme).unwrap_or(BgAuthScheme::Basic),
+            user_name: user,
+            password: pw,
+        }
+    });
+    (any::<bool>(), any::<u32>(), option::of(text()), any::<bool>(), vec(credentials, 0..3))
+        .prop_map(|(write_only, security, method, resumed, credentials)| HttpOptions {
+            write_only,
+            security: BgHttpSecurity::from_bits_retain(security),
+            method,
+            resumed,
+            credentials,
+        })
 }
 
 /// A plain suspended job with one file, numbered `n` (its id and seq).
@@ -228,6 +253,7 @@ pub(crate) fn sample(n: u64) -> JobSnapshot {
         transfer_completion_time: None,
         retry: None,
         intent: None,
+        http: HttpOptions::default(),
         files: vec![FileSnapshot {
             remote_name: format!("https://example.com/{n}.bin"),
             local_name: PathBuf::from(format!("/downloads/{n}.bin")),

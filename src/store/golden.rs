@@ -98,6 +98,7 @@ fn golden_jobs() -> Vec<JobSnapshot> {
             quiet_since: at(1_699_999_000, 250_000_000),
         }),
         intent: None,
+        http: crate::job::http_state::HttpOptions::default(),
         files: vec![segmented.clone(), unstarted],
         sources: JobSourcesSnapshot::default(),
     };
@@ -124,6 +125,7 @@ fn golden_jobs() -> Vec<JobSnapshot> {
         transfer_completion_time: Some(at(1_700_000_100, 999_999_999)),
         retry: None,
         intent: Some(Intent::Complete),
+        http: crate::job::http_state::HttpOptions::default(),
         files: vec![
             FileSnapshot {
                 ranges: vec![(0, 4 * 1024 * 1024 + 17)],
@@ -167,6 +169,7 @@ fn golden_jobs() -> Vec<JobSnapshot> {
         creation_time: at(-1, 999_999_999),
         retry: None,
         intent: Some(Intent::Cancel),
+        http: crate::job::http_state::HttpOptions::default(),
         files: Vec::new(),
         sources: JobSourcesSnapshot::default(),
         ..completing.clone()
@@ -249,5 +252,5 @@ fn the_golden_v1_store_opens_with_every_field() {
     // A store made by the bgcopy of format version 1 keeps saying so: this bgcopy writes its
     // records in version 1 while they need nothing of version 2.
     assert_eq!(format, Some(record::FORMAT_VERSION_1.to_le_bytes().to_vec()));
-    assert!(FORMAT_VERSION > record::FORMAT_VERSION_1);
+    const { assert!(FORMAT_VERSION > record::FORMAT_VERSION_1) };
 }

@@ -22,8 +22,14 @@
 //! | intent | optional `u8`: 0 complete, 1 cancel |
 //! | files | sequence of: string remote name, path local name, optional path temp path, optional `u64` size, sequence of (`u64`, `u64`) ranges, optional string validator, bool transferred, bool completed, optional 32 bytes SHA-256 |
 //!
+//! Format version 2 (DESIGN 6.2) is version 1 followed by the job's HTTP options
+//! ([`http_options`]):
 //!
-//! Format version 2 (DESIGN 6.2, where the bytes come from) is version 1 followed by:
+//! | Field | Encoding |
+//! |---|---|
+//! | HTTP options | bool headers write-only, `u32` security flag bits, optional string method, bool resumed once, sequence of credentials: `u32` target, `u32` scheme, string user name, string password |
+//!
+//! then by where the bytes come from ([`sources`]):
 //!
 //! | Field | Encoding |
 //! |---|---|
@@ -40,6 +46,8 @@
 //! 1970 is `(-1, 500_000_000)`. A *path* is its bytes on Unix (`OsStrExt`) and UTF-8 elsewhere.
 //! Ranges are non-empty, sorted and disjoint. Anything else is refused with a [`DecodeError`];
 //! so are bytes after the last field.
+
+mod http_options;
 
 use super::codec::{DecodeError, EncodeError, Problem, Reader, Writer};
 use crate::job::snapshot::{ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot};
@@ -120,6 +128,7 @@ pub(crate) fn encode(job: &JobSnapshot) -> Result<Vec<u8>, EncodeError> {
     });
     w.seq(&job.files, "files", file);
     if version >= 2 {
+        http_options::write(&mut w, &job.http);
         sources(&mut w, job);
     }
     w.finish()
@@ -129,6 +138,7 @@ pub(crate) fn encode(job: &JobSnapshot) -> Result<Vec<u8>, EncodeError> {
 fn needs_version_2(job: &JobSnapshot) -> bool {
     job.sources != JobSourcesSnapshot::default()
         || job.files.iter().any(|file| !file.sources.is_default())
+        || job.http != crate::job::http_state::HttpOptions::default()
 }
 
 /// The fields of format version 2.
@@ -318,9 +328,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<JobSnapshot, DecodeError> {
         // The smallest file: two empty strings (4 + 4), three absent options, an empty range
         // list (4), an absent validator, two bools and an absent digest.
         files: r.seq("files", 4 + 4 + 2 + 4 + 1 + 2 + 1, read_file)?,
+        http: crate::job::http_state::HttpOptions::default(),
         sources: JobSourcesSnapshot::default(),
     };
     if version >= 2 {
+        job.http = http_options::read(&mut r)?;
         read_sources(&mut r, &mut job)?;
     }
     r.finish()?;

@@ -362,7 +362,7 @@ fn a_new_store_records_its_format_and_the_bgcopy_that_opened_it() {
     set_meta_directly(dir.path(), META_WRITER, b"0.0.1");
     let store = open(dir.path()).unwrap();
     let meta = |name| store.with_backend(|backend| backend.meta(name)).unwrap();
-    assert_eq!(meta(META_FORMAT), Some(2u32.to_le_bytes().to_vec()));
+    assert_eq!(meta(META_FORMAT), Some(FORMAT_VERSION.to_le_bytes().to_vec()));
     assert_eq!(meta(META_WRITER), Some(env!("CARGO_PKG_VERSION").as_bytes().to_vec()));
 }
 

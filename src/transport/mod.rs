@@ -23,7 +23,7 @@ pub use error::TransferError;
 pub use http::HttpTransport;
 pub use local::LocalTransport;
 
-use crate::{Clock, Job, JobFile};
+use crate::{BgAuthCredentials, BgHttpSecurity, Clock, Job, JobFile};
 use std::fmt;
 use std::fs::File;
 use std::path::PathBuf;
@@ -52,21 +52,20 @@ pub struct TransferRequest<'a> {
     source: Option<&'a str>,
     /// The cache host (`host[:port]`) and the fallback delay.
     cache_host: Option<(&'a str, Duration)>,
-    /// Whether the file has an expected SHA-256.
-    digest: bool,
+    /// The file.
+    file: &'a JobFile,
 }
 
 impl<'a> TransferRequest<'a> {
     /// The request for `file` of `job`: from its remote name, without a cache host.
     pub fn new(job: &'a Job, file: &'a JobFile) -> TransferRequest<'a> {
-        let digest = file.get_expected_sha256().is_some();
         TransferRequest {
             remote_name: &file.file.remote_name,
             job,
             file_index: file.index(),
             source: None,
             cache_host: None,
-            digest,
+            file,
         }
     }
 
@@ -79,7 +78,9 @@ impl<'a> TransferRequest<'a> {
 
     /// The same request with a cache host (`host[:port]` of an HTTP cache,
     /// [`ManagerBuilder::cache_host`](crate::ManagerBuilder)) and the delay before a request
-    /// the cache failed goes to the origin, counted from the first request to the cache.
+    /// the cache failed goes to the origin, counted from the first request to the cache. The
+    /// engine gives one only to jobs whose peer caching flags include `ENABLE_CLIENT`, and not
+    /// for a file that must come from the origin.
     pub fn with_cache_host(mut self, host: &'a str, fallback_delay: Duration) -> Self {
         self.cache_host = Some((host, fallback_delay));
         self
@@ -100,13 +101,33 @@ impl<'a> TransferRequest<'a> {
     /// common validator: the file has an expected SHA-256
     /// ([`JobFile::set_expected_sha256`]), which is checked once every byte is there.
     pub fn may_join_sources(&self) -> bool {
-        self.digest
+        self.file.get_expected_sha256().is_some()
     }
 
     /// The job's custom request headers, in the order set, also once they are write-only
     /// (secrets: see the type's docs).
     pub fn custom_headers(&self) -> Vec<(String, String)> {
         self.job.shared.inner.lock().options.headers.clone()
+    }
+
+    /// The job's credentials (`BackgroundCopyJob2::set_credentials`, which has no getter): one
+    /// per target and scheme, in the order set (secrets: see the type's docs; `Proxy`
+    /// credentials go to the proxy).
+    pub fn credentials(&self) -> Vec<BgAuthCredentials> {
+        self.job.shared.inner.lock().options.http.credentials.clone()
+    }
+
+    /// The method of the requests for the file (`"GET"` unless the job set another with
+    /// `BackgroundCopyJobHttpOptions::set_http_method`). With another method, a transport never
+    /// resumes (the file starts from zero) and reports every failure as fatal.
+    pub fn http_method(&self) -> String {
+        let inner = self.job.shared.inner.lock();
+        inner.options.http.method.clone().unwrap_or_else(|| "GET".to_owned())
+    }
+
+    /// The job's TLS and redirect flags (`BackgroundCopyJobHttpOptions::set_security_flags`).
+    pub fn security_flags(&self) -> BgHttpSecurity {
+        self.job.shared.inner.lock().options.http.security
     }
 
     /// The clock of the job's manager ([`ManagerBuilder::clock`](crate::ManagerBuilder::clock)),

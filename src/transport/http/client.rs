@@ -578,6 +578,65 @@ mod tests {
     }
 
     #[test]
+    fn redirect_from_https_to_http_is_followed_only_when_allowed() {
+        let next = next_hop(&url("https://a.example/f"), Some("http://b.example/g"), true);
+        assert_eq!(next.unwrap().as_str(), "http://b.example/g");
+    }
+
+    #[test]
+    fn messages_show_urls_without_query_or_user_information() {
+        let shown = without_query(&url("https://u:pw@a.example/f?sig=SECRET#frag"));
+        assert_eq!(shown, "https://a.example/f");
+    }
+
+    #[test]
+    fn basic_credentials_are_base64_of_user_colon_password() {
+        // RFC 7617 section 2's example.
+        assert_eq!(basic("Aladdin", "open sesame"), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64("é:ü".as_bytes()), "w6k6w7w=");
+    }
+
+    #[test]
+    fn secrets_debug_shows_header_names_only() {
+        let secrets = Secrets {
+            headers: vec![("X-Api-Key".to_owned(), "hidden-value".to_owned())],
+            authorization: Some(basic("u", "hidden-pw")),
+            proxy: Some(("u".to_owned(), "hidden-proxy-pw".to_owned())),
+        };
+        let shown = format!("{secrets:?} {secrets:#?}");
+        assert!(shown.contains("X-Api-Key"), "{shown}");
+        assert!(!shown.contains("hidden"), "{shown}");
+        assert!(!shown.contains(&basic("u", "hidden-pw")[6..]), "{shown}");
+    }
+
+    #[test]
+    fn a_proxy_refusing_the_credentials_is_a_fatal_407() {
+        let e = request_error(
+            ureq::Error::ConnectProxyFailed("proxy server responded 407/Proxy Auth".into()),
+            false,
+        );
+        assert_eq!((e.hresult(), e.is_transient()), (0x8019_0197, false));
+        let e = request_error(
+            ureq::Error::ConnectProxyFailed("proxy server responded 502/Bad Gateway".into()),
+            false,
+        );
+        assert_eq!((e.hresult(), e.is_transient()), (hresult::BG_E_CONNECT_FAILURE, true));
+    }
+
+    #[test]
+    fn response_headers_are_crlf_lines() {
+        let mut headers = ureq::http::HeaderMap::new();
+        headers.append("etag", ureq::http::HeaderValue::from_static("\"a\""));
+        headers.append("x-two", ureq::http::HeaderValue::from_static("1"));
+        headers.append("x-two", ureq::http::HeaderValue::from_static("2"));
+        assert_eq!(header_lines(&headers), "etag: \"a\"\r\nx-two: 1\r\nx-two: 2\r\n");
+    }
+
+    #[test]
     fn redirect_location_resolves_against_the_current_url() {
         let next = next_hop(&url("https://a.example/dir/f"), Some("../g?x=1"), false).unwrap();
         assert_eq!(next.as_str(), "https://a.example/g?x=1");

@@ -15,7 +15,7 @@ mod retry_after;
 mod segments;
 
 use super::{TransferError, TransferRequest, TransferSink, Transport};
-use crate::{BackgroundCopyJob, BgErrorContext, hresult};
+use crate::{BgErrorContext, hresult};
 use client::{Client, Method, Ranged, RedirectPolicy, body_error};
 use options::JobHttp;
 use range::{Check, PartialHeaders, Validators, Verdict};
@@ -186,17 +186,72 @@ const MAX_START_OVERS: u32 = 3;
 ///
 /// # Settings
 ///
-/// Per job: the proxy settings above, custom headers ([`Job::set_custom_headers`]) and timeouts
-/// ([`Job::set_http_timeouts`]). Per transport: the default timeouts, the redirect limit and the
-/// `User-Agent` (the `with_` methods). Custom headers are sent to the URL's origin only: after a
-/// redirect to another origin (scheme, host or port) none of them is sent, whatever its name
-/// (an API key in `X-Api-Key` is as secret as an `Authorization`), and they are not sent again
-/// if a later redirect comes back. The headers the transport manages cannot be set as custom
-/// headers (`E_INVALIDARG`): `Range`, `If-Range` and the other conditional headers
-/// (`If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`, so that no `304` or
-/// `412` can answer a download), `Accept-Encoding`, `Host`, framing and connection headers.
+/// Per job: the proxy settings above, the HTTP options
+/// ([`BackgroundCopyJobHttpOptions`]: custom headers, redirect policy, method), the credentials
+/// ([`BackgroundCopyJob2::set_credentials`]) and timeouts ([`Job::set_http_timeouts`]). Per
+/// transport: the default timeouts, the redirect limit and the `User-Agent` (the `with_`
+/// methods). The headers the transport manages cannot be set as custom headers
+/// (`E_INVALIDARG`): `Range`, `If-Range` and the other conditional headers (`If-Match`,
+/// `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`, so that no `304` or `412` can
+/// answer a download), `Accept-Encoding`, `Host`, framing and connection headers.
 ///
-/// [`Job::set_custom_headers`]: crate::Job::set_custom_headers
+/// # Secrets
+///
+/// Custom headers and `Basic` server credentials (sent as `Authorization: Basic`, unless a
+/// custom `Authorization` header is set) go only to the origin (scheme, host and port) of the
+/// file's own remote name. After a redirect to another origin none of them is sent, whatever
+/// its name (an API key in `X-Api-Key` is as secret as an `Authorization`), and they are not
+/// sent again if a later redirect comes back; nor do they go to a mirror
+/// ([`TransferRequest::source`]) or a cache host. Credentials are sent with the first request
+/// (there is no challenge round trip), so a `401` is never answered with them: it fails the file
+/// with `0x80190191`, as a `407` of a proxy does with `0x80190197`. `Basic` proxy credentials
+/// are given to each proxy the request goes through (`Proxy-Authorization` on its `CONNECT`). No
+/// error message shows a header's value, a password, or a URL's query (a signed URL's
+/// signature).
+///
+/// # Redirects
+///
+/// As the job's security flags say ([`BgHttpSecurity`]'s redirect policy):
+/// `REDIRECT_POLICY_ALLOW_SILENT` (the default) follows them; `REDIRECT_POLICY_ALLOW_REPORT`
+/// follows them and reports the final URL to the sink ([`TransferSink::report_final_url`]; the
+/// file's remote name becomes it); `REDIRECT_POLICY_DISALLOW` fails the file (fatal) with
+/// `0x80190000 + status`. An `https` → `http` redirect is refused the same way unless
+/// `ALLOW_HTTPS_TO_HTTP_REDIRECT` is set.
+///
+/// # Method
+///
+/// The job's method ([`BackgroundCopyJobHttpOptions::set_http_method`], `GET` by default) is
+/// the method of every request for the file's bytes. With another method, a file is never
+/// resumed (it starts from zero, without `Range`), never split into segments, never fetched
+/// through a cache host, and every failure is fatal (a `POST` may not be repeated safely).
+///
+/// # Cache host
+///
+/// A request made with a cache host ([`TransferRequest::with_cache_host`]) for an `http://`
+/// URL goes first to `http://<cache host>/<path>?<query>&cacheHostOrigin=<host[:port]>` (the
+/// origin's host and port written literally); `https://` goes to the origin. The cache gets
+/// none of the job's secrets. Its bytes are reported as from a peer
+/// ([`TransferSink::set_from_peer`]). The request goes to the origin, after the fallback delay
+/// counted on the job's clock from the first request to the cache, when the cache fails: it
+/// does not connect within 3 s, it times out, it answers `5xx` or anything but the file (a
+/// `4xx` passed on from the origin), or its answer is not the content of the bytes already held
+/// (another validator or size; those bytes are kept, and the origin is asked for the rest with
+/// their validator). A cache host that failed (except by a `4xx` or a cut connection) is skipped
+/// for 15 minutes of the job's clock. A fallback delay of `Duration::MAX` means never: the
+/// cache's failure is the attempt's.
+///
+/// The headers of the last response for the file (not a redirect followed) are reported to the
+/// sink ([`TransferSink::set_response_headers`]), names in lower case.
+///
+/// [`BackgroundCopyJobHttpOptions`]: crate::BackgroundCopyJobHttpOptions
+/// [`BackgroundCopyJobHttpOptions::set_http_method`]: crate::BackgroundCopyJobHttpOptions::set_http_method
+/// [`BackgroundCopyJob2::set_credentials`]: crate::BackgroundCopyJob2::set_credentials
+/// [`BgHttpSecurity`]: crate::BgHttpSecurity
+/// [`TransferRequest::source`]: crate::TransferRequest::source
+/// [`TransferRequest::with_cache_host`]: crate::TransferRequest::with_cache_host
+/// [`TransferSink::report_final_url`]: crate::TransferSink::report_final_url
+/// [`TransferSink::set_from_peer`]: crate::TransferSink::set_from_peer
+/// [`TransferSink::set_response_headers`]: crate::TransferSink::set_response_headers
 /// [`Job::set_http_timeouts`]: crate::Job::set_http_timeouts
 /// [`JobFile::set_expected_sha256`]: crate::JobFile::set_expected_sha256
 /// [`BackgroundCopyJob::get_proxy_settings`]: crate::BackgroundCopyJob::get_proxy_settings

@@ -2,9 +2,12 @@
 //! API: the secrets and the origin they may go to, the method, the redirect policy, the
 //! timeouts and the proxy.
 
-use super::client::{RedirectPolicy, Secrets};
+use super::client::{RedirectPolicy, Secrets, basic};
 use crate::transport::{TransferError, TransferRequest};
-use crate::{BackgroundCopyJob, BgErrorContext, BgProxySettings, hresult};
+use crate::{
+    BackgroundCopyJob, BgAuthScheme, BgAuthTarget, BgErrorContext, BgHttpSecurity, BgProxySettings,
+    hresult,
+};
 use std::time::Duration;
 use url::Url;
 
@@ -34,13 +37,31 @@ impl JobHttp {
                 format!("the remote name is not a URL: {e}"),
             )
         })?;
-        let secrets = Secrets { headers: request.custom_headers(), ..Secrets::default() };
+        let mut secrets = Secrets { headers: request.custom_headers(), ..Secrets::default() };
+        // `set_credentials` accepts `Basic` only; anything else is not answered.
+        for credentials in request.credentials() {
+            if credentials.scheme != BgAuthScheme::Basic {
+                continue;
+            }
+            let (user, password) = (credentials.user_name, credentials.password);
+            match credentials.target {
+                BgAuthTarget::Server => secrets.authorization = Some(basic(&user, &password)),
+                BgAuthTarget::Proxy => secrets.proxy = Some((user, password)),
+            }
+        }
+        let flags = request.security_flags();
+        let redirects = match flags.redirect_policy() {
+            BgHttpSecurity::REDIRECT_POLICY_ALLOW_SILENT => RedirectPolicy::Follow,
+            BgHttpSecurity::REDIRECT_POLICY_ALLOW_REPORT => RedirectPolicy::Report,
+            // `DISALLOW`, and any policy that is not one (refused by `set_security_flags`).
+            _ => RedirectPolicy::Refuse,
+        };
         Ok(JobHttp {
             remote,
             secrets,
-            method: "GET".to_owned(),
-            redirects: RedirectPolicy::Follow,
-            https_to_http: false,
+            method: request.http_method(),
+            redirects,
+            https_to_http: flags.contains(BgHttpSecurity::ALLOW_HTTPS_TO_HTTP_REDIRECT),
             timeouts: request.job.get_http_timeouts(),
             proxy: request.job.get_proxy_settings(),
         })
