@@ -66,7 +66,7 @@
 //! | mirror types | `types` (the `Bg*` types, `JobId`, `BgError`), [`hresult`] |
 //! | leaf helpers | `clock` (the injectable monotonic clock of delays and caps), `sync` (the loom shim), `faults` (test-only fault points), `executor` (a serial task runner), `signal` (a wake-up counter), `registry` (ids to jobs, generic over what it holds), `meter` (rate and ETA), `limit` (token bucket) |
 //! | interfaces | `interfaces`: the Windows interfaces as traits |
-//! | job model | `job`: handles, state machine, counters, callbacks, events, waiting; it knows neither the manager nor the engine |
+//! | job model | `job`, in rooms from the bottom: `job::record` (what a store keeps of a job), `job::events` (notification queues, the event hub, subscriptions, the waiters' watch), `job::state` (shared state and how a change applies, counters, the state machine, segments), `job::handles` (`Job`, `JobFile`, `JobError`, the callback trait, and all their methods); it knows neither the manager nor the engine |
 //! | transport interface | [`transport`]: the [`Transport`] trait, its sink, its errors; the built-in `local` and `http` transports use only the public API |
 //! | driver API | `driver`: claims and file transfers |
 //! | engine | `engine`: scheduler, workers, retry timing, clock |

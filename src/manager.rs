@@ -6,8 +6,8 @@
 use crate::engine::{
     Clock, DEFAULT_TIME_SLICE, EngineHandle, EngineSettings, SystemClock, default_workers,
 };
-use crate::job::persist::Persist;
-use crate::job::snapshot::JobSnapshot;
+use crate::job::record::recorder::Persist;
+use crate::job::record::snapshot::JobSnapshot;
 use crate::job::{JobContext, JobShared, Keepalive, Schemes, validate};
 use crate::limit::Limiter;
 use crate::registry::{JobLimits, Membership, Registry};

@@ -50,7 +50,7 @@ mod transfer;
 
 pub use claim::JobDriver;
 
-use crate::job::persist::Recorded;
+use crate::job::record::recorder::Recorded;
 use crate::transport::TransferError;
 
 /// A driver step whose record failed reports the store's error: a transient `LocalFile` failure

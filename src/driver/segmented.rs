@@ -1,11 +1,11 @@
 //! A [`FileTransfer`] in segments: the [`SegmentedSink`] its connections share and the
 //! [`SegmentSink`] each one writes through (DESIGN 5.3). The bookkeeping (which blocks are
 //! taken, written, counted; how a range is split) is the job's segment table
-//! (`job/segments.rs`); this is the writing side: positional writes into the temporary file,
+//! (`job/state/segments.rs`); this is the writing side: positional writes into the temporary file,
 //! within the bandwidth caps, one count per finished block.
 
 use super::transfer::FileTransfer;
-use crate::job::segments::{MIN_SEGMENT, Segment, SegmentTable};
+use crate::job::state::segments::{MIN_SEGMENT, Segment, SegmentTable};
 use crate::transport::{SegmentSink, SegmentedSink, TransferError};
 use std::fs::File;
 use std::io;

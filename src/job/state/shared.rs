@@ -16,17 +16,18 @@
 //! Every writer of the cold state holds the job's `serial` lock, so a draft can replace the
 //! state it was made from without losing anyone's write.
 
-use super::callback::Callback;
-use super::context::JobContext;
-use super::counters::{Generation, JobCounters};
-use super::file::{FileDisk, FileShared};
-use super::hub::Sampled;
-use super::notification::{Notification, Queue};
-use super::persist::Recorded;
-use super::report::ErrorRecord;
-use super::snapshot::{Intent, RetrySnapshot};
-use super::transitions::{JobEvent, transition};
-use super::watch::Watch;
+use crate::job::context::JobContext;
+use crate::job::events::hub::Sampled;
+use crate::job::events::notification::{Notification, Queue};
+use crate::job::events::watch::Watch;
+use crate::job::record::recorder::Recorded;
+use crate::job::record::snapshot::{Intent, RetrySnapshot};
+use crate::job::state::counters::{Generation, JobCounters};
+use crate::job::state::error::ErrorRecord;
+use crate::job::state::file::FileDisk;
+use crate::job::state::file::FileShared;
+use crate::job::state::outbox::Callback;
+use crate::job::state::transitions::{JobEvent, transition};
 use crate::sync::Mutex;
 use crate::{
     BackgroundCopyCallback, BgJobPriority, BgJobProgress, BgJobState, BgJobType, BgNotify,
@@ -61,7 +62,7 @@ pub(crate) struct JobShared {
     /// for their file work), so that two of them never interleave.
     pub(crate) settle: Mutex<()>,
     /// The files handed to the group commit and not recorded yet (see `finishing.rs`).
-    pub(crate) finishing: super::finishing::Finishing,
+    pub(crate) finishing: crate::job::state::finishing::Finishing,
     /// Serializes the job's changes from the change itself to its record in the store and its
     /// notifications (see [`JobShared::change`]): records land in the order of the changes, and
     /// nothing is announced before it is durable. Taken before the data lock, never after it.
@@ -91,7 +92,7 @@ pub(crate) struct JobInner {
     pub(crate) claimed: bool,
     /// `complete()` or `cancel()` is doing its file work: no driver may claim the job meanwhile.
     pub(crate) settling: bool,
-    /// HTTP options: custom headers, timeouts (see `options.rs`).
+    /// HTTP options: custom headers, timeouts (see `handles/http_options.rs`).
     pub(crate) options: JobOptions,
     /// Connections a transport may open per file (1..=16).
     pub(crate) max_connections: u32,
@@ -166,7 +167,7 @@ pub(crate) enum Outgoing {
     EndSubscriptions,
 }
 
-/// The HTTP options of one job (see `options.rs`).
+/// The HTTP options of one job (see `handles/http_options.rs`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct JobOptions {
     /// Extra request headers, in the order given.
@@ -275,7 +276,7 @@ impl JobShared {
             ctx,
             watch: Watch::default(),
             settle: Mutex::new(()),
-            finishing: super::finishing::Finishing::default(),
+            finishing: crate::job::state::finishing::Finishing::default(),
             serial: Mutex::new(()),
         }
     }

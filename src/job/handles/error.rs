@@ -1,34 +1,12 @@
 //! [`JobError`]: the error report of a job in `Error` or `TransientError`, the concrete
 //! [`BackgroundCopyError`].
 
-use super::keepalive::Keepalive;
-use super::shared::JobShared;
+use crate::job::keepalive::Keepalive;
+use crate::job::state::error::ErrorRecord;
+use crate::job::state::shared::JobShared;
 use crate::{BackgroundCopyError, BgError, BgErrorContext, JobFile, Result};
 use std::fmt;
 use std::sync::Arc;
-
-/// What went wrong in a transfer: recorded by the driver when it fails the job.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ErrorRecord {
-    pub(crate) context: BgErrorContext,
-    pub(crate) hresult: u32,
-    pub(crate) file_index: Option<usize>,
-    pub(crate) protocol: Option<String>,
-    pub(crate) message: String,
-}
-
-impl ErrorRecord {
-    /// A record for a failure nobody described (never expected; keeps `get_error` answering).
-    pub(crate) fn unknown() -> ErrorRecord {
-        ErrorRecord {
-            context: BgErrorContext::Unknown,
-            hresult: crate::hresult::E_FAIL,
-            file_index: None,
-            protocol: None,
-            message: "unknown failure".to_owned(),
-        }
-    }
-}
 
 /// The error report of a job (`IBackgroundCopyError`), from
 /// [`get_error`](crate::BackgroundCopyJob::get_error). It is a snapshot: it keeps describing the

@@ -1,16 +1,17 @@
-//! `complete()` and `cancel()`: what they need is read under the job lock, the file work (fsync,
+//! [`Job::complete`](crate::BackgroundCopyJob::complete) and
+//! [`Job::cancel`](crate::BackgroundCopyJob::cancel): what they need is read under the job lock, the file work (fsync,
 //! rename, directory fsync; deletions) is done without it, and the result is published under it
 //! again. Meanwhile getters answer, and no driver can claim the job (`settling`); the job's
 //! `settle` lock keeps two of these calls from interleaving. Files still appear only on
-//! `complete()`, each atomically and fsynced first (`disk::publish`; with a store, that was done
+//! `complete()`, each atomically and fsynced first (`temp_files::publish`; with a store, that was done
 //! when the file was transferred), and their directories are fsynced once all are renamed,
 //! before `complete()` returns.
 
-use super::disk;
-use super::handle::Job;
-use super::shared::{JobInner, JobShared};
-use super::snapshot::Intent;
-use super::transitions::{JobEvent, transition};
+use crate::job::handles::job::Job;
+use crate::job::record::snapshot::Intent;
+use crate::job::state::shared::{JobInner, JobShared};
+use crate::job::state::transitions::{JobEvent, transition};
+use crate::job::temp_files;
 use crate::{BgError, BgJobState, BgSuccess, Result};
 use std::io;
 use std::path::PathBuf;
@@ -103,7 +104,7 @@ impl Job {
         let mut removed: Vec<(Step, io::Result<()>)> = steps
             .into_iter()
             .map(|step| {
-                let result = step.temp.as_deref().map_or(Ok(()), disk::remove);
+                let result = step.temp.as_deref().map_or(Ok(()), temp_files::remove);
                 (step, result)
             })
             .collect();
@@ -111,7 +112,8 @@ impl Job {
         // temporary files that no record names any more. A directory that cannot be synced
         // counts as a file that could not be deleted (`BG_S_UNABLE_TO_DELETE_FILES`).
         let gone = removed.iter().filter(|(_, result)| result.is_ok());
-        if let Err(error) = disk::sync_dirs(gone.filter_map(|(step, _)| step.temp.as_deref())) {
+        if let Err(error) = temp_files::sync_dirs(gone.filter_map(|(step, _)| step.temp.as_deref()))
+        {
             for (step, result) in &mut removed {
                 if step.temp.is_some() && result.is_ok() {
                     *result = Err(io::Error::new(error.kind(), error.to_string()));
@@ -146,7 +148,7 @@ impl Job {
             return result;
         }
         for temp in leftovers {
-            let _ = disk::remove(&temp);
+            let _ = temp_files::remove(&temp);
         }
         result
     }
@@ -158,7 +160,7 @@ impl Job {
             .into_iter()
             .map(|step| {
                 let result = match (&step.temp, step.commit) {
-                    (Some(temp), true) => disk::publish(temp, &step.local_name, step.synced)
+                    (Some(temp), true) => temp_files::publish(temp, &step.local_name, step.synced)
                         .map_err(|e| BgError::io("rename", temp.clone(), e)),
                     // A transferred file whose temporary file is gone cannot be made visible.
                     (None, true) => Err(BgError::io(
@@ -167,7 +169,7 @@ impl Job {
                         io::Error::new(io::ErrorKind::NotFound, "temporary file missing"),
                     )),
                     (Some(temp), false) => {
-                        disk::remove(temp).map_err(|e| BgError::io("remove", temp.clone(), e))
+                        temp_files::remove(temp).map_err(|e| BgError::io("remove", temp.clone(), e))
                     }
                     (None, false) => Ok(()),
                 };
@@ -178,7 +180,7 @@ impl Job {
         // the job as acknowledged): a directory that cannot be synced fails the call.
         // (The directories of the deleted temporary files are the same: synced too.)
         let renamed = done.iter().filter(|(step, result)| step.temp.is_some() && result.is_ok());
-        let synced = disk::sync_dirs(renamed.map(|(step, _)| step.local_name.as_path()));
+        let synced = temp_files::sync_dirs(renamed.map(|(step, _)| step.local_name.as_path()));
         let settled: Vec<(usize, Option<PathBuf>, bool)> = done
             .iter()
             .filter(|(_, result)| result.is_ok())
@@ -236,7 +238,7 @@ impl Job {
             return result;
         }
         for temp in leftovers {
-            let _ = disk::remove(&temp);
+            let _ = temp_files::remove(&temp);
         }
         result
     }
