@@ -412,7 +412,7 @@ impl ManagerBuilder {
     }
 
     /// The clock the engine measures delays on (default [`SystemClock`]); tests use a
-    /// [`ManualClock`](crate::ManualClock) to let a retry delay or a no-progress timeout pass at
+    /// [`ManualClock`](crate::clock::ManualClock) to let a retry delay or a no-progress timeout pass at
     /// once.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);

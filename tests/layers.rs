@@ -54,6 +54,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("limit", 1),
     ("interfaces", 1),
     ("job", 2),
+    ("state_machine", 2),
     ("transport", 3),
     ("driver", 4),
     ("engine", 5),

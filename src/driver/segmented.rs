@@ -23,14 +23,14 @@ pub(crate) struct Segmented<'a> {
 }
 
 impl FileTransfer {
-    /// Switches to segments (see [`TransferSink::segmented`](crate::TransferSink::segmented)),
+    /// Switches to segments (see [`TransferSink::segmented`](crate::transport::TransferSink::segmented)),
     /// with `stop` asked along with the job's own stop.
     pub(crate) fn segmented_until<'a>(
         &'a mut self,
         stop: StopRequest<'a>,
     ) -> Option<Segmented<'a>> {
         let size = self.file.counters.size()?;
-        if crate::TransferSink::validator(self).is_none() || self.check_live().is_err() {
+        if crate::transport::TransferSink::validator(self).is_none() || self.check_live().is_err() {
             return None;
         }
         let job = Arc::clone(&self.job);

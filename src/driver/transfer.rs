@@ -166,6 +166,7 @@ impl FileTransfer {
     /// or `copy_from_file` on the same transfer.
     ///
     /// ```
+    /// use bgcopy::transport::TransferSink;
     /// use bgcopy::*;
     /// use std::io::Write;
     /// # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
@@ -281,6 +282,7 @@ impl FileTransfer {
     /// [`copy_from_file`](TransferSink::copy_from_file) ask by themselves.
     ///
     /// ```
+    /// use bgcopy::transport::TransferSink;
     /// use bgcopy::*;
     /// # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     /// # let dir = tempfile::tempdir()?;

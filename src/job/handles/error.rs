@@ -58,6 +58,21 @@ impl BackgroundCopyError for JobError {
     }
 }
 
+/// `0x80070005 (LocalFile): denied`: the HRESULT, the context, and the transport's message.
+impl fmt::Display for JobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:#010X} ({:?}): {}",
+            self.record.hresult, self.record.context, self.record.message
+        )
+    }
+}
+
+/// A job's error report is an error: it has no source (the failure it describes is data, kept in
+/// the job's record).
+impl std::error::Error for JobError {}
+
 impl fmt::Debug for JobError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JobError")
