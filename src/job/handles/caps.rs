@@ -1,5 +1,6 @@
-//! The job's connections and bandwidth caps (DESIGN 5.3; methods of [`Job`]): how many connections a transport may open
-//! per file, and the job's own cap in body bytes per second (the manager's cap applies too).
+//! The job's connections and bandwidth caps (DESIGN 5.3; methods of [`Job`]): how many
+//! connections a transport may open per file, and the job's own cap in body bytes per second (the
+//! manager's cap applies too).
 //! Both follow the rules of every setter (refused in a final state, recorded, notified), and
 //! both take effect on a running transfer: a cap at once, connections at the next split.
 

@@ -1,11 +1,11 @@
 //! [`Job::complete`](crate::BackgroundCopyJob::complete) and
-//! [`Job::cancel`](crate::BackgroundCopyJob::cancel): what they need is read under the job lock, the file work (fsync,
-//! rename, directory fsync; deletions) is done without it, and the result is published under it
-//! again. Meanwhile getters answer, and no driver can claim the job (`settling`); the job's
-//! `settle` lock keeps two of these calls from interleaving. Files still appear only on
-//! `complete()`, each atomically and fsynced first (`temp_files::publish`; with a store, that was done
-//! when the file was transferred), and their directories are fsynced once all are renamed,
-//! before `complete()` returns.
+//! [`Job::cancel`](crate::BackgroundCopyJob::cancel): what they need is read under the job lock,
+//! the file work (fsync, rename, directory fsync; deletions) is done without it, and the result
+//! is published under it again. Meanwhile getters answer, and no driver can claim the job
+//! (`settling`); the job's `settle` lock keeps two of these calls from interleaving. Files still
+//! appear only on `complete()`, each atomically and fsynced first (`temp_files::publish`; with a
+//! store, that was done when the file was transferred), and their directories are fsynced once
+//! all are renamed, before `complete()` returns.
 
 use crate::job::handles::job::Job;
 use crate::job::record::snapshot::Intent;

@@ -1,5 +1,8 @@
 //! [`Job`]: the handle on a job, the concrete [`BackgroundCopyJob`]. Every change goes through
-//! [`JobShared::change`] and [`transition`]; `complete()` and `cancel()` are in `completion.rs`.
+//! [`JobShared::change`] and [`transition`]. The other methods of `Job` are in this room too:
+//! waiting in `wait.rs`, HTTP options in `http_options.rs`, connections and bandwidth in
+//! `caps.rs`, `complete()` and `cancel()` in `completion.rs`; only `claim()` is with the driver
+//! API (`driver/claim.rs`). Last here: two accessors the engine reads (retry deadlines).
 
 use crate::job::events::subscription::Subscription;
 use crate::job::keepalive::Keepalive;

@@ -1,4 +1,5 @@
-//! [`ErrorRecord`]: what the job keeps of a failure (the data behind a [`JobError`](crate::JobError)).
+//! [`ErrorRecord`]: what the job keeps of a failure (the data behind a
+//! [`JobError`](crate::JobError)).
 
 use crate::BgErrorContext;
 

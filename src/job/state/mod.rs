@@ -1,5 +1,5 @@
-//! The state one job's handles share, and how it changes: `shared.rs` ([`JobShared`](shared::JobShared)
-//! and how every change is recorded, applied and announced), `counters.rs` (the atomic counters
+//! The state one job's handles share, and how it changes: `shared.rs`
+//! ([`JobShared`](shared::JobShared) and how every change is recorded, applied and announced), `counters.rs` (the atomic counters
 //! and state word), `transitions.rs` (the pure state machine), `file.rs` (one file's shared state
 //! and what is on disk of it), `segments.rs` (the segments of a file fetched over several
 //! connections), `error.rs` (the record of a
