@@ -34,7 +34,7 @@ impl Job {
     /// dropped), or while `complete()` or `cancel()` is at work on its files.
     pub fn claim(&self) -> Result<JobDriver> {
         let generation = self.shared.change(|inner| {
-            if inner.claimed || inner.settling {
+            if inner.claimed || inner.completing {
                 return Err(BgError::Claimed);
             }
             self.shared.apply(inner, JobEvent::Claim)?;

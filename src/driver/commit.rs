@@ -222,7 +222,7 @@ impl fmt::Debug for GroupCommit {
 /// records nothing for it.
 fn record_finished(job: &Arc<JobShared>, files: &[Finished]) -> Result<()> {
     job.change(|inner| {
-        if job.state_in(inner).is_final() || inner.settling {
+        if job.state_in(inner).is_final() || inner.completing {
             return Ok(());
         }
         let mut any = false;

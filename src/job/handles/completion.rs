@@ -2,10 +2,10 @@
 //! [`Job::cancel`](crate::BackgroundCopyJob::cancel): what they need is read under the job lock,
 //! the file work (fsync, rename, directory fsync; deletions) is done without it, and the result
 //! is published under it again. Meanwhile getters answer, and no driver can claim the job
-//! (`settling`); the job's `settle` lock keeps two of these calls from interleaving. Files still
-//! appear only on `complete()`, each atomically and fsynced first (`temp_files::publish`; with a
-//! store, that was done when the file was transferred), and their directories are fsynced once
-//! all are renamed, before `complete()` returns.
+//! (`completing`); the job's `completion` lock keeps two of these calls from interleaving. Files
+//! still appear only on `complete()`, each atomically and fsynced first (`temp_files::publish`;
+//! with a store, that was done when the file was transferred), and their directories are fsynced
+//! once all are renamed, before `complete()` returns.
 
 use crate::job::handles::job::Job;
 use crate::job::record::snapshot::Intent;
@@ -43,9 +43,9 @@ impl Job {
     /// done stays known in memory, no flag stays set, and a job whose driver the plan stopped
     /// goes back to the queue. The intent recorded by the plan stays, so the next open finishes
     /// the call if no later call does; the same call can simply be made again.
-    fn settle_failed(&self, done: &[(usize, Option<PathBuf>, bool)]) {
+    fn completion_failed(&self, done: &[(usize, Option<PathBuf>, bool)]) {
         self.shared.change(|inner| {
-            inner.settling = false;
+            inner.completing = false;
             for &(index, ref temp, completed) in done {
                 if completed {
                     inner.pending.completed.push(index);
@@ -71,7 +71,7 @@ impl Job {
             let state = self.shared.state_in(inner);
             transition(state, event)?;
             Self::revoke(inner, state);
-            inner.settling = true;
+            inner.completing = true;
             // Recorded before any file is touched: a crash half-way is finished on next open.
             inner.intent = Some(if commit { Intent::Complete } else { Intent::Cancel });
             inner.effects.save = true;
@@ -98,8 +98,8 @@ impl Job {
         inner.file_disk.iter_mut().filter_map(|disk| disk.temp_path.take()).collect()
     }
 
-    pub(crate) fn settle_cancel(&self) -> Result<BgSuccess> {
-        let _one_at_a_time = self.shared.settle.lock();
+    pub(crate) fn run_cancel(&self) -> Result<BgSuccess> {
+        let _one_at_a_time = self.shared.completion.lock();
         let (_, steps) = self.plan(JobEvent::Cancel, false)?;
         let mut removed: Vec<(Step, io::Result<()>)> = steps
             .into_iter()
@@ -126,7 +126,7 @@ impl Job {
             .map(|(step, _)| (step.index, step.temp.clone(), false))
             .collect();
         let (result, leftovers) = self.shared.change(|inner| {
-            inner.settling = false;
+            inner.completing = false;
             let mut undeleted = false;
             for (step, result) in removed {
                 match result {
@@ -142,9 +142,9 @@ impl Job {
             let result = self.shared.apply(inner, JobEvent::Cancel).map(|_| outcome);
             (result, Self::leftovers(inner))
         });
-        if self.shared.inner.lock().settling {
+        if self.shared.inner.lock().completing {
             // The last step's record failed: nothing of it was applied.
-            self.settle_failed(&deleted);
+            self.completion_failed(&deleted);
             return result;
         }
         for temp in leftovers {
@@ -153,8 +153,8 @@ impl Job {
         result
     }
 
-    pub(crate) fn settle_complete(&self) -> Result<BgSuccess> {
-        let _one_at_a_time = self.shared.settle.lock();
+    pub(crate) fn run_complete(&self) -> Result<BgSuccess> {
+        let _one_at_a_time = self.shared.completion.lock();
         let (state, steps) = self.plan(JobEvent::Complete, true)?;
         let done: Vec<(Step, Result<()>)> = steps
             .into_iter()
@@ -187,13 +187,13 @@ impl Job {
             .map(|(step, _)| (step.index, step.temp.clone(), step.commit))
             .collect();
         if let Err(error) = synced {
-            self.settle_failed(&settled);
+            self.completion_failed(&settled);
             let dir = done.iter().find_map(|(step, _)| step.local_name.parent());
             let dir = dir.map(PathBuf::from).unwrap_or_default();
             return Err(BgError::io("sync the directory", dir, error));
         }
         let (result, leftovers) = self.shared.change(|inner| {
-            inner.settling = false;
+            inner.completing = false;
             let (mut partial, mut undeleted, mut first_error) = (false, false, None);
             for (step, result) in done {
                 partial |= !step.commit;
@@ -232,9 +232,9 @@ impl Job {
             let result = self.shared.apply(inner, JobEvent::Complete).map(|_| outcome);
             (result, Self::leftovers(inner))
         });
-        if self.shared.inner.lock().settling {
+        if self.shared.inner.lock().completing {
             // The last step's record failed: nothing of it was applied.
-            self.settle_failed(&settled);
+            self.completion_failed(&settled);
             return result;
         }
         for temp in leftovers {

@@ -208,11 +208,11 @@ impl BackgroundCopyJob for Job {
     }
 
     fn cancel(&self) -> Result<BgSuccess> {
-        self.settle_cancel()
+        self.run_cancel()
     }
 
     fn complete(&self) -> Result<BgSuccess> {
-        self.settle_complete()
+        self.run_complete()
     }
 
     fn get_id(&self) -> JobId {

@@ -60,7 +60,7 @@ pub(crate) struct JobShared {
     pub(crate) watch: Watch,
     /// Held across the whole of `complete()` or `cancel()` (not the data lock, which they release
     /// for their file work), so that two of them never interleave.
-    pub(crate) settle: Mutex<()>,
+    pub(crate) completion: Mutex<()>,
     /// The files handed to the group commit and not recorded yet (see `finishing.rs`).
     pub(crate) finishing: crate::job::state::finishing::Finishing,
     /// Serializes the job's changes from the change itself to its record in the store and its
@@ -91,7 +91,7 @@ pub(crate) struct JobInner {
     /// A driver holds the job (see [`JobDriver`](crate::JobDriver)).
     pub(crate) claimed: bool,
     /// `complete()` or `cancel()` is doing its file work: no driver may claim the job meanwhile.
-    pub(crate) settling: bool,
+    pub(crate) completing: bool,
     /// HTTP options: custom headers, timeouts (see `handles/http_options.rs`).
     pub(crate) options: JobOptions,
     /// Connections a transport may open per file (1..=16).
@@ -139,7 +139,7 @@ impl JobInner {
             file_disk: self.file_disk.clone(),
             local_names: self.local_names.clone(),
             claimed: self.claimed,
-            settling: self.settling,
+            completing: self.completing,
             options: self.options.clone(),
             max_connections: self.max_connections,
             max_bytes_per_second: self.max_bytes_per_second,
@@ -260,7 +260,7 @@ impl JobShared {
                 file_disk: Vec::new(),
                 local_names: HashSet::new(),
                 claimed: false,
-                settling: false,
+                completing: false,
                 options: JobOptions::default(),
                 max_connections: 1,
                 max_bytes_per_second: None,
@@ -275,7 +275,7 @@ impl JobShared {
             }),
             ctx,
             watch: Watch::default(),
-            settle: Mutex::new(()),
+            completion: Mutex::new(()),
             finishing: crate::job::state::finishing::Finishing::default(),
             serial: Mutex::new(()),
         }
