@@ -6,8 +6,8 @@
 use crate::engine::{
     Clock, DEFAULT_TIME_SLICE, EngineHandle, EngineSettings, SystemClock, default_workers,
 };
-use crate::job::persist::Persist;
-use crate::job::snapshot::JobSnapshot;
+use crate::job::record::recorder::Persist;
+use crate::job::record::snapshot::JobSnapshot;
 use crate::job::{JobContext, JobShared, Keepalive, Schemes, validate};
 use crate::limit::Limiter;
 use crate::registry::{JobLimits, Membership, Registry};
@@ -412,7 +412,7 @@ impl ManagerBuilder {
     }
 
     /// The clock the engine measures delays on (default [`SystemClock`]); tests use a
-    /// [`ManualClock`](crate::ManualClock) to let a retry delay or a no-progress timeout pass at
+    /// [`ManualClock`](crate::clock::ManualClock) to let a retry delay or a no-progress timeout pass at
     /// once.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);

@@ -3,6 +3,8 @@
 //! have their auto traits, and each interface trait works as a trait object. Most of this file
 //! does its work by compiling; the tests also call through the trait objects.
 
+use bgcopy::meter::{Rate, RateMeter};
+use bgcopy::transport::{LocalTransport, TransferError, Transport};
 use bgcopy::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -190,6 +192,25 @@ fn each_interface_trait_works_as_a_trait_object() {
     boxed_job.set_notify_interface(Some(shared)).unwrap();
     let transport: Arc<dyn Transport> = Arc::new(LocalTransport);
     assert!(transport.schemes().contains(&"file"));
+}
+
+#[test]
+fn job_error_is_a_std_error_that_says_its_hresult() {
+    fn std_error<T: std::error::Error + Display + Send + Sync + 'static>() {}
+    std_error::<JobError>();
+    let manager = Manager::builder().without_engine().build();
+    let job = manager.create_job("display", BgJobType::Download).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    job.add_file("https://example.com/a", &dir.path().join("a")).unwrap();
+    job.resume().unwrap();
+    job.claim()
+        .unwrap()
+        .fail(TransferError::fatal(0x8007_0005, BgErrorContext::LocalFile, "denied"), Some(0))
+        .unwrap();
+    let report = job.get_error().unwrap();
+    assert_eq!(report.to_string(), "0x80070005 (LocalFile): denied");
+    let boxed: Box<dyn std::error::Error> = Box::new(report);
+    assert!(boxed.source().is_none());
 }
 
 // ---- names and signatures of DESIGN section 2 ---------------------------------------------

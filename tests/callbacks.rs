@@ -8,6 +8,7 @@
 
 mod support;
 
+use bgcopy::transport::TransferError;
 use bgcopy::*;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};

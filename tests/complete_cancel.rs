@@ -5,6 +5,7 @@
 
 mod support;
 
+use bgcopy::transport::TransferSink;
 use bgcopy::*;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -3,6 +3,8 @@
 //! the documentation is silent. Each test names the rule it checks and the spec section it comes
 //! from. States are reached deterministically through the driver API on a manager without engine.
 
+use bgcopy::clock::ManualClock;
+use bgcopy::transport::{TransferError, TransferRequest, TransferSink, Transport};
 use bgcopy::*;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -11,6 +11,7 @@
 //! deterministically the job is driven by hand with `Manager::builder().without_engine()` and the
 //! driver API.
 
+use bgcopy::transport::TransferSink;
 use bgcopy::*;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -8,6 +8,7 @@
 
 mod http_support;
 
+use bgcopy::transport::HttpTransport;
 use bgcopy::*;
 use http_support::{Reply, Request, Resource, Rng, Server};
 use parking_lot::Mutex;

@@ -3,6 +3,7 @@
 
 mod support;
 
+use bgcopy::transport::{TransferError, TransferSink};
 use bgcopy::*;
 use std::fs::{self, OpenOptions};
 use std::io::Write;

@@ -3,6 +3,9 @@
 
 mod engine_support;
 
+use bgcopy::clock::{Clock, ManualClock};
+use bgcopy::meter::RateMeter;
+use bgcopy::transport::{LocalTransport, TransferError, TransferRequest, TransferSink, Transport};
 use bgcopy::*;
 use engine_support::*;
 use parking_lot::Mutex;
@@ -852,7 +855,9 @@ fn every_public_duration_input_takes_the_largest_values_and_every_thread_keeps_w
         let _ = meter.rate(now);
         #[cfg(feature = "http")]
         {
-            let http = HttpTransport::new().with_timeouts(huge, huge).with_resolve_timeout(huge);
+            let http = bgcopy::transport::HttpTransport::new()
+                .with_timeouts(huge, huge)
+                .with_resolve_timeout(huge);
             assert!(format!("{http:?}").contains("resolve_timeout"));
         }
         let _ = TransferError::transient(0x8007_0005, BgErrorContext::RemoteFile, "x")

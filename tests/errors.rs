@@ -4,6 +4,7 @@
 
 mod support;
 
+use bgcopy::transport::TransferError;
 use bgcopy::*;
 use std::error::Error as _;
 use std::io;

@@ -3,6 +3,8 @@
 //! a failed call. The full disks are real: a small tmpfs mounted for the test (mounting needs
 //! root, which CI has; elsewhere these tests say they are skipped).
 
+use bgcopy::clock::{Clock, ManualClock};
+use bgcopy::transport::TransferSink;
 use bgcopy::*;
 use std::fs::File;
 use std::io::Write;

@@ -4,6 +4,7 @@
 
 mod support;
 
+use bgcopy::transport::TransferSink;
 use bgcopy::*;
 use std::path::{Path, PathBuf};
 use support::*;

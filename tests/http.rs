@@ -7,6 +7,8 @@ mod http_support;
 #[path = "http_support/tls.rs"]
 mod tls;
 
+use bgcopy::clock::ManualClock;
+use bgcopy::transport::{HttpTransport, TransferError, TransferRequest, Transport};
 use bgcopy::*;
 use http_support::*;
 use parking_lot::Mutex;

@@ -6,6 +6,7 @@
 
 mod http_support;
 
+use bgcopy::transport::TransferError;
 use bgcopy::*;
 use http_support::segments::{Logged, SegmentServer, Validators};
 use http_support::{Rng, attempt, attempts, completed_content, job_for, transport};

@@ -10,6 +10,7 @@ mod http_support;
 #[path = "http_support/tls.rs"]
 mod tls;
 
+use bgcopy::transport::TransferError;
 use bgcopy::*;
 use http_support::{attempt, completed_content, job_for, transport};
 

@@ -5,6 +5,7 @@
 
 mod support;
 
+use bgcopy::transport::TransferSink;
 use bgcopy::*;
 use parking_lot::{Condvar, Mutex};
 use std::path::{Path, PathBuf};

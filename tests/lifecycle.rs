@@ -7,6 +7,7 @@ mod async_support;
 mod engine_support;
 
 use async_support::block_on;
+use bgcopy::transport::{LocalTransport, TransferError, TransferRequest, TransferSink, Transport};
 use bgcopy::*;
 use engine_support::*;
 use parking_lot::{Condvar, Mutex};

@@ -3,6 +3,8 @@
 //! instead of being put to sleep), the manager's cap shared by priority, and a writer waiting
 //! for tokens that stays prompt to a suspend and to a cap change.
 
+use bgcopy::clock::{Clock, ManualClock};
+use bgcopy::transport::{TransferError, TransferSink};
 use bgcopy::*;
 use std::sync::Arc;
 use std::thread;

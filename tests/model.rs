@@ -19,6 +19,7 @@
 mod support;
 
 use BgJobState::*;
+use bgcopy::transport::{TransferError, TransferSink};
 use bgcopy::*;
 use proptest::prelude::*;
 use std::future::Future;

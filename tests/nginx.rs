@@ -4,6 +4,7 @@
 
 mod http_support;
 
+use bgcopy::transport::{HttpTransport, TransferError, TransferRequest, TransferSink, Transport};
 use bgcopy::*;
 use http_support::{Rng, attempt};
 use sha2::{Digest, Sha256};

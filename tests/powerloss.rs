@@ -21,6 +21,7 @@
 mod http_support;
 mod powerloss_support;
 
+use bgcopy::transport::HttpTransport;
 use bgcopy::*;
 use http_support::{Reply, Request, Resource, Rng, Server};
 use parking_lot::Mutex;

@@ -4,6 +4,7 @@
 
 mod support;
 
+use bgcopy::transport::TransferSink;
 use bgcopy::*;
 use parking_lot::Mutex;
 use std::fs;

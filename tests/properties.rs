@@ -3,6 +3,7 @@
 
 mod support;
 
+use bgcopy::transport::TransferSink;
 use bgcopy::*;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

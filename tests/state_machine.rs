@@ -5,6 +5,7 @@
 mod support;
 
 use BgJobState::*;
+use bgcopy::transport::{TransferError, TransferSink};
 use bgcopy::*;
 use std::sync::Arc;
 use std::time::Duration;

@@ -7,6 +7,8 @@
 mod engine_support;
 mod support;
 
+use bgcopy::clock::ManualClock;
+use bgcopy::transport::TransferSink;
 use bgcopy::*;
 use engine_support::*;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,9 @@
 //! proptest strategies for [`JobSnapshot`] and its parts, and a small fixed snapshot for the
 //! store tests.
 
-use crate::job::snapshot::{ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot};
+use crate::job::record::snapshot::{
+    ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot,
+};
 use crate::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobState, BgJobType};
 use crate::{BgProxySettings, JobId};
 use proptest::collection::vec;

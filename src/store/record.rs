@@ -29,7 +29,9 @@
 //! so are bytes after the last field.
 
 use super::codec::{DecodeError, EncodeError, Problem, Reader, Writer};
-use crate::job::snapshot::{ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot};
+use crate::job::record::snapshot::{
+    ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot,
+};
 use crate::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobState, BgJobType};
 use crate::{BgProxySettings, JobId};
 use std::path::{Path, PathBuf};

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+use bgcopy::clock::ManualClock;
+use bgcopy::transport::{TransferError, TransferRequest, TransferSink, Transport};
 use bgcopy::*;
 use parking_lot::{Condvar, Mutex};
 use std::path::Path;

@@ -8,6 +8,7 @@
 pub mod blackhole;
 pub mod segments;
 
+use bgcopy::transport::{HttpTransport, TransferError, TransferRequest, Transport};
 use bgcopy::*;
 use parking_lot::Mutex;
 use std::io::{BufRead, BufReader, Write};

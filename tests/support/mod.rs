@@ -4,6 +4,7 @@
 //! Every test file includes this module with `mod support;` and uses a different subset of it.
 #![allow(dead_code)]
 
+use bgcopy::transport::{TransferError, TransferSink};
 use bgcopy::*;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};

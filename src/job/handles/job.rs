@@ -1,14 +1,18 @@
 //! [`Job`]: the handle on a job, the concrete [`BackgroundCopyJob`]. Every change goes through
-//! [`JobShared::change`] and [`transition`]; `complete()` and `cancel()` are in `settle.rs`.
+//! [`JobShared::change`] and [`transition`]. The other methods of `Job` are in this room too:
+//! waiting in `wait.rs`, HTTP options in `http_options.rs`, connections and bandwidth in
+//! `caps.rs`, `complete()` and `cancel()` in `completion.rs`; only `claim()` is with the driver
+//! API (`driver/claim.rs`). Last here: two accessors the engine reads (retry deadlines).
 
-use super::callback::Callback;
-use super::counters::FileCounters;
-use super::file::{FileDisk, FileShared};
-use super::keepalive::Keepalive;
-use super::shared::{JobInner, JobShared, MIN_RETRY_DELAY_FLOOR};
-use super::subscription::Subscription;
-use super::transitions::{JobEvent, transition};
-use super::validate;
+use crate::job::events::subscription::Subscription;
+use crate::job::keepalive::Keepalive;
+use crate::job::state::counters::FileCounters;
+use crate::job::state::file::FileDisk;
+use crate::job::state::file::FileShared;
+use crate::job::state::outbox::Callback;
+use crate::job::state::shared::{JobInner, JobShared, MIN_RETRY_DELAY_FLOOR};
+use crate::job::state::transitions::{JobEvent, transition};
+use crate::job::validate;
 use crate::sync::MutexGuard;
 use crate::{
     BackgroundCopyCallback, BackgroundCopyJob, BgError, BgFileInfo, BgJobPriority, BgJobProgress,
@@ -204,11 +208,11 @@ impl BackgroundCopyJob for Job {
     }
 
     fn cancel(&self) -> Result<BgSuccess> {
-        self.settle_cancel()
+        self.run_cancel()
     }
 
     fn complete(&self) -> Result<BgSuccess> {
-        self.settle_complete()
+        self.run_complete()
     }
 
     fn get_id(&self) -> JobId {
@@ -382,5 +386,21 @@ impl fmt::Debug for Job {
         }
         d.field("progress", &self.get_progress()).field("keeps_engine", &self.keep.is_held());
         d.finish()
+    }
+}
+
+impl Job {
+    /// For the engine: the wall-clock time the job's next attempt may come (the minimum retry
+    /// delay or a server's `Retry-After` after its last transient failure) and the start of its
+    /// window without progress, while it retries.
+    pub(crate) fn retry_deadlines(&self) -> Option<(std::time::SystemTime, std::time::SystemTime)> {
+        let inner = self.shared.inner.lock();
+        let retry = inner.retry.as_ref()?;
+        Some((retry.retry_at, retry.quiet_since))
+    }
+
+    /// For the engine: the wait the server asked for with the job's last transient failure.
+    pub(crate) fn server_retry_after(&self) -> Option<Duration> {
+        self.shared.inner.lock().server_retry_after
     }
 }

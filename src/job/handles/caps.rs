@@ -1,14 +1,13 @@
-//! The job's connections and bandwidth (DESIGN 5.3): how many connections a transport may open
-//! per file, and the job's own cap in body bytes per second (the manager's cap applies too).
+//! The job's connections and bandwidth caps (DESIGN 5.3; methods of [`Job`]): how many
+//! connections a transport may open per file, and the job's own cap in body bytes per second (the
+//! manager's cap applies too).
 //! Both follow the rules of every setter (refused in a final state, recorded, notified), and
 //! both take effect on a running transfer: a cap at once, connections at the next split.
 
-use super::handle::Job;
-use super::transitions::{JobEvent, transition};
+use crate::job::handles::job::Job;
+use crate::job::state::transitions::{JobEvent, transition};
+use crate::job::validate::MAX_CONNECTIONS;
 use crate::{BgError, Result};
-
-/// The most connections per file.
-pub(crate) const MAX_CONNECTIONS: u32 = 16;
 
 impl Job {
     /// Sets how many connections a transport may open for one file (1 to 16; default 1). With

@@ -1,16 +1,17 @@
-//! `complete()` and `cancel()`: what they need is read under the job lock, the file work (fsync,
-//! rename, directory fsync; deletions) is done without it, and the result is published under it
-//! again. Meanwhile getters answer, and no driver can claim the job (`settling`); the job's
-//! `settle` lock keeps two of these calls from interleaving. Files still appear only on
-//! `complete()`, each atomically and fsynced first (`disk::publish`; with a store, that was done
-//! when the file was transferred), and their directories are fsynced once all are renamed,
-//! before `complete()` returns.
+//! [`Job::complete`](crate::BackgroundCopyJob::complete) and
+//! [`Job::cancel`](crate::BackgroundCopyJob::cancel): what they need is read under the job lock,
+//! the file work (fsync, rename, directory fsync; deletions) is done without it, and the result
+//! is published under it again. Meanwhile getters answer, and no driver can claim the job
+//! (`completing`); the job's `completion` lock keeps two of these calls from interleaving. Files
+//! still appear only on `complete()`, each atomically and fsynced first (`temp_files::publish`;
+//! with a store, that was done when the file was transferred), and their directories are fsynced
+//! once all are renamed, before `complete()` returns.
 
-use super::disk;
-use super::handle::Job;
-use super::shared::{JobInner, JobShared};
-use super::snapshot::Intent;
-use super::transitions::{JobEvent, transition};
+use crate::job::handles::job::Job;
+use crate::job::record::snapshot::Intent;
+use crate::job::state::shared::{JobInner, JobShared};
+use crate::job::state::transitions::{JobEvent, transition};
+use crate::job::temp_files;
 use crate::{BgError, BgJobState, BgSuccess, Result};
 use std::io;
 use std::path::PathBuf;
@@ -42,9 +43,9 @@ impl Job {
     /// done stays known in memory, no flag stays set, and a job whose driver the plan stopped
     /// goes back to the queue. The intent recorded by the plan stays, so the next open finishes
     /// the call if no later call does; the same call can simply be made again.
-    fn settle_failed(&self, done: &[(usize, Option<PathBuf>, bool)]) {
+    fn completion_failed(&self, done: &[(usize, Option<PathBuf>, bool)]) {
         self.shared.change(|inner| {
-            inner.settling = false;
+            inner.completing = false;
             for &(index, ref temp, completed) in done {
                 if completed {
                     inner.pending.completed.push(index);
@@ -70,7 +71,7 @@ impl Job {
             let state = self.shared.state_in(inner);
             transition(state, event)?;
             Self::revoke(inner, state);
-            inner.settling = true;
+            inner.completing = true;
             // Recorded before any file is touched: a crash half-way is finished on next open.
             inner.intent = Some(if commit { Intent::Complete } else { Intent::Cancel });
             inner.effects.save = true;
@@ -97,13 +98,13 @@ impl Job {
         inner.file_disk.iter_mut().filter_map(|disk| disk.temp_path.take()).collect()
     }
 
-    pub(crate) fn settle_cancel(&self) -> Result<BgSuccess> {
-        let _one_at_a_time = self.shared.settle.lock();
+    pub(crate) fn run_cancel(&self) -> Result<BgSuccess> {
+        let _one_at_a_time = self.shared.completion.lock();
         let (_, steps) = self.plan(JobEvent::Cancel, false)?;
         let mut removed: Vec<(Step, io::Result<()>)> = steps
             .into_iter()
             .map(|step| {
-                let result = step.temp.as_deref().map_or(Ok(()), disk::remove);
+                let result = step.temp.as_deref().map_or(Ok(()), temp_files::remove);
                 (step, result)
             })
             .collect();
@@ -111,7 +112,8 @@ impl Job {
         // temporary files that no record names any more. A directory that cannot be synced
         // counts as a file that could not be deleted (`BG_S_UNABLE_TO_DELETE_FILES`).
         let gone = removed.iter().filter(|(_, result)| result.is_ok());
-        if let Err(error) = disk::sync_dirs(gone.filter_map(|(step, _)| step.temp.as_deref())) {
+        if let Err(error) = temp_files::sync_dirs(gone.filter_map(|(step, _)| step.temp.as_deref()))
+        {
             for (step, result) in &mut removed {
                 if step.temp.is_some() && result.is_ok() {
                     *result = Err(io::Error::new(error.kind(), error.to_string()));
@@ -124,7 +126,7 @@ impl Job {
             .map(|(step, _)| (step.index, step.temp.clone(), false))
             .collect();
         let (result, leftovers) = self.shared.change(|inner| {
-            inner.settling = false;
+            inner.completing = false;
             let mut undeleted = false;
             for (step, result) in removed {
                 match result {
@@ -140,25 +142,25 @@ impl Job {
             let result = self.shared.apply(inner, JobEvent::Cancel).map(|_| outcome);
             (result, Self::leftovers(inner))
         });
-        if self.shared.inner.lock().settling {
+        if self.shared.inner.lock().completing {
             // The last step's record failed: nothing of it was applied.
-            self.settle_failed(&deleted);
+            self.completion_failed(&deleted);
             return result;
         }
         for temp in leftovers {
-            let _ = disk::remove(&temp);
+            let _ = temp_files::remove(&temp);
         }
         result
     }
 
-    pub(crate) fn settle_complete(&self) -> Result<BgSuccess> {
-        let _one_at_a_time = self.shared.settle.lock();
+    pub(crate) fn run_complete(&self) -> Result<BgSuccess> {
+        let _one_at_a_time = self.shared.completion.lock();
         let (state, steps) = self.plan(JobEvent::Complete, true)?;
         let done: Vec<(Step, Result<()>)> = steps
             .into_iter()
             .map(|step| {
                 let result = match (&step.temp, step.commit) {
-                    (Some(temp), true) => disk::publish(temp, &step.local_name, step.synced)
+                    (Some(temp), true) => temp_files::publish(temp, &step.local_name, step.synced)
                         .map_err(|e| BgError::io("rename", temp.clone(), e)),
                     // A transferred file whose temporary file is gone cannot be made visible.
                     (None, true) => Err(BgError::io(
@@ -167,7 +169,7 @@ impl Job {
                         io::Error::new(io::ErrorKind::NotFound, "temporary file missing"),
                     )),
                     (Some(temp), false) => {
-                        disk::remove(temp).map_err(|e| BgError::io("remove", temp.clone(), e))
+                        temp_files::remove(temp).map_err(|e| BgError::io("remove", temp.clone(), e))
                     }
                     (None, false) => Ok(()),
                 };
@@ -178,20 +180,20 @@ impl Job {
         // the job as acknowledged): a directory that cannot be synced fails the call.
         // (The directories of the deleted temporary files are the same: synced too.)
         let renamed = done.iter().filter(|(step, result)| step.temp.is_some() && result.is_ok());
-        let synced = disk::sync_dirs(renamed.map(|(step, _)| step.local_name.as_path()));
+        let synced = temp_files::sync_dirs(renamed.map(|(step, _)| step.local_name.as_path()));
         let settled: Vec<(usize, Option<PathBuf>, bool)> = done
             .iter()
             .filter(|(_, result)| result.is_ok())
             .map(|(step, _)| (step.index, step.temp.clone(), step.commit))
             .collect();
         if let Err(error) = synced {
-            self.settle_failed(&settled);
+            self.completion_failed(&settled);
             let dir = done.iter().find_map(|(step, _)| step.local_name.parent());
             let dir = dir.map(PathBuf::from).unwrap_or_default();
             return Err(BgError::io("sync the directory", dir, error));
         }
         let (result, leftovers) = self.shared.change(|inner| {
-            inner.settling = false;
+            inner.completing = false;
             let (mut partial, mut undeleted, mut first_error) = (false, false, None);
             for (step, result) in done {
                 partial |= !step.commit;
@@ -230,13 +232,13 @@ impl Job {
             let result = self.shared.apply(inner, JobEvent::Complete).map(|_| outcome);
             (result, Self::leftovers(inner))
         });
-        if self.shared.inner.lock().settling {
+        if self.shared.inner.lock().completing {
             // The last step's record failed: nothing of it was applied.
-            self.settle_failed(&settled);
+            self.completion_failed(&settled);
             return result;
         }
         for temp in leftovers {
-            let _ = disk::remove(&temp);
+            let _ = temp_files::remove(&temp);
         }
         result
     }

@@ -7,7 +7,7 @@
 //! and ends when the hub is closed (the manager shut down, or its last job is gone). It reads only
 //! the jobs' atomic counters, through [`Sampled`], never a job lock.
 
-use super::notification::{Notification, Queue};
+use crate::job::events::notification::{Notification, Queue};
 use crate::{BgJobProgress, JobId};
 use parking_lot::{Condvar, Mutex};
 use std::fmt;

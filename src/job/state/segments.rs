@@ -17,7 +17,7 @@
 //! | `span` | end block (exclusive) | next block to claim | the writer (next + 1, CAS), a splitter (end down, CAS) |
 //! | `done` | | blocks written and counted | the writer only |
 
-use super::ranges::merge;
+use crate::job::ranges::merge;
 use crate::sync::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use parking_lot::Mutex;
 use std::fmt;
@@ -314,7 +314,7 @@ mod tests {
         let text = format_within(Arc::clone(&table)).expect("Debug of a SegmentTable hangs");
         assert!(text.contains("SegmentTable") && text.contains("on_disk"), "{text}");
         // Through the derived Debug of the file's disk state too.
-        let mut disk = super::super::file::FileDisk::default();
+        let mut disk = crate::job::state::file::FileDisk::default();
         disk.set_segments(Some(table));
         let text = format_within(disk).expect("Debug of a FileDisk with segments hangs");
         assert!(text.contains("SegmentTable"), "{text}");

@@ -1,34 +1,12 @@
 //! [`JobError`]: the error report of a job in `Error` or `TransientError`, the concrete
 //! [`BackgroundCopyError`].
 
-use super::keepalive::Keepalive;
-use super::shared::JobShared;
+use crate::job::keepalive::Keepalive;
+use crate::job::state::error::ErrorRecord;
+use crate::job::state::shared::JobShared;
 use crate::{BackgroundCopyError, BgError, BgErrorContext, JobFile, Result};
 use std::fmt;
 use std::sync::Arc;
-
-/// What went wrong in a transfer: recorded by the driver when it fails the job.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ErrorRecord {
-    pub(crate) context: BgErrorContext,
-    pub(crate) hresult: u32,
-    pub(crate) file_index: Option<usize>,
-    pub(crate) protocol: Option<String>,
-    pub(crate) message: String,
-}
-
-impl ErrorRecord {
-    /// A record for a failure nobody described (never expected; keeps `get_error` answering).
-    pub(crate) fn unknown() -> ErrorRecord {
-        ErrorRecord {
-            context: BgErrorContext::Unknown,
-            hresult: crate::hresult::E_FAIL,
-            file_index: None,
-            protocol: None,
-            message: "unknown failure".to_owned(),
-        }
-    }
-}
 
 /// The error report of a job (`IBackgroundCopyError`), from
 /// [`get_error`](crate::BackgroundCopyJob::get_error). It is a snapshot: it keeps describing the
@@ -79,6 +57,21 @@ impl BackgroundCopyError for JobError {
         self.record.protocol.clone().ok_or(BgError::ProtocolNotAvailable)
     }
 }
+
+/// `0x80070005 (LocalFile): denied`: the HRESULT, the context, and the transport's message.
+impl fmt::Display for JobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:#010X} ({:?}): {}",
+            self.record.hresult, self.record.context, self.record.message
+        )
+    }
+}
+
+/// A job's error report is an error: it has no source (the failure it describes is data, kept in
+/// the job's record).
+impl std::error::Error for JobError {}
 
 impl fmt::Debug for JobError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -72,7 +72,8 @@ pub enum JobEvent {
 /// The state after `event` in `state`, or the error of the call (see the module table).
 ///
 /// ```
-/// use bgcopy::{transition, BgJobState, JobEvent};
+/// use bgcopy::BgJobState;
+/// use bgcopy::state_machine::{JobEvent, transition};
 /// assert_eq!(transition(BgJobState::Suspended, JobEvent::Resume { has_work: true })?, BgJobState::Queued);
 /// assert_eq!(transition(BgJobState::Suspended, JobEvent::Resume { has_work: false }).unwrap_err().hresult(), 0x8020_0003);
 /// assert!(transition(BgJobState::Cancelled, JobEvent::Suspend).is_err());

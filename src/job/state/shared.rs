@@ -16,17 +16,18 @@
 //! Every writer of the cold state holds the job's `serial` lock, so a draft can replace the
 //! state it was made from without losing anyone's write.
 
-use super::callback::Callback;
-use super::context::JobContext;
-use super::counters::{Generation, JobCounters};
-use super::file::{FileDisk, FileShared};
-use super::hub::Sampled;
-use super::notification::{Notification, Queue};
-use super::persist::Recorded;
-use super::report::ErrorRecord;
-use super::snapshot::{Intent, RetrySnapshot};
-use super::transitions::{JobEvent, transition};
-use super::watch::Watch;
+use crate::job::context::JobContext;
+use crate::job::events::hub::Sampled;
+use crate::job::events::notification::{Notification, Queue};
+use crate::job::events::watch::Watch;
+use crate::job::record::recorder::Recorded;
+use crate::job::record::snapshot::{Intent, RetrySnapshot};
+use crate::job::state::counters::{Generation, JobCounters};
+use crate::job::state::error::ErrorRecord;
+use crate::job::state::file::FileDisk;
+use crate::job::state::file::FileShared;
+use crate::job::state::outbox::Callback;
+use crate::job::state::transitions::{JobEvent, transition};
 use crate::sync::Mutex;
 use crate::{
     BackgroundCopyCallback, BgJobPriority, BgJobProgress, BgJobState, BgJobType, BgNotify,
@@ -59,9 +60,9 @@ pub(crate) struct JobShared {
     pub(crate) watch: Watch,
     /// Held across the whole of `complete()` or `cancel()` (not the data lock, which they release
     /// for their file work), so that two of them never interleave.
-    pub(crate) settle: Mutex<()>,
+    pub(crate) completion: Mutex<()>,
     /// The files handed to the group commit and not recorded yet (see `finishing.rs`).
-    pub(crate) finishing: super::finishing::Finishing,
+    pub(crate) finishing: crate::job::state::finishing::Finishing,
     /// Serializes the job's changes from the change itself to its record in the store and its
     /// notifications (see [`JobShared::change`]): records land in the order of the changes, and
     /// nothing is announced before it is durable. Taken before the data lock, never after it.
@@ -90,8 +91,8 @@ pub(crate) struct JobInner {
     /// A driver holds the job (see [`JobDriver`](crate::JobDriver)).
     pub(crate) claimed: bool,
     /// `complete()` or `cancel()` is doing its file work: no driver may claim the job meanwhile.
-    pub(crate) settling: bool,
-    /// HTTP options: custom headers, timeouts (see `options.rs`).
+    pub(crate) completing: bool,
+    /// HTTP options: custom headers, timeouts (see `handles/http_options.rs`).
     pub(crate) options: JobOptions,
     /// Connections a transport may open per file (1..=16).
     pub(crate) max_connections: u32,
@@ -138,7 +139,7 @@ impl JobInner {
             file_disk: self.file_disk.clone(),
             local_names: self.local_names.clone(),
             claimed: self.claimed,
-            settling: self.settling,
+            completing: self.completing,
             options: self.options.clone(),
             max_connections: self.max_connections,
             max_bytes_per_second: self.max_bytes_per_second,
@@ -166,7 +167,7 @@ pub(crate) enum Outgoing {
     EndSubscriptions,
 }
 
-/// The HTTP options of one job (see `options.rs`).
+/// The HTTP options of one job (see `handles/http_options.rs`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct JobOptions {
     /// Extra request headers, in the order given.
@@ -259,7 +260,7 @@ impl JobShared {
                 file_disk: Vec::new(),
                 local_names: HashSet::new(),
                 claimed: false,
-                settling: false,
+                completing: false,
                 options: JobOptions::default(),
                 max_connections: 1,
                 max_bytes_per_second: None,
@@ -274,8 +275,8 @@ impl JobShared {
             }),
             ctx,
             watch: Watch::default(),
-            settle: Mutex::new(()),
-            finishing: super::finishing::Finishing::default(),
+            completion: Mutex::new(()),
+            finishing: crate::job::state::finishing::Finishing::default(),
             serial: Mutex::new(()),
         }
     }

@@ -1,4 +1,4 @@
-//! How a job is kept durable (see `persist.rs` for what the store is asked): its snapshot,
+//! How a job is recorded (see `record/recorder.rs` for what the store is asked): its snapshot,
 //! taken under the job's lock ([`JobShared::snapshot`]); progress checkpoints
 //! ([`JobShared::checkpoint`]: sync the temporary files, then record the bytes they hold); and
 //! jobs rebuilt from snapshots on open ([`JobShared::restore`]).
@@ -8,20 +8,19 @@
 //! only then extends the file's `durable` ranges, which are what every snapshot records; a
 //! restart of the file clears them at once.
 
-use super::context::JobContext;
-use super::counters::{FileCounters, JobCounters};
-use super::file::{FileDisk, FileShared};
-use super::limits::MAX_CONNECTIONS;
-use super::persist::recorded_bytes;
-use super::report::ErrorRecord;
-use super::shared::{JobInner, JobShared};
-use super::snapshot::{ErrorSnapshot, FileSnapshot, JobSnapshot};
-use super::validate;
+use crate::job::context::JobContext;
+use crate::job::record::recorder::recorded_bytes;
+use crate::job::record::snapshot::{ErrorSnapshot, FileSnapshot, JobSnapshot};
+use crate::job::state::counters::{FileCounters, JobCounters};
+use crate::job::state::error::ErrorRecord;
+use crate::job::state::file::FileDisk;
+use crate::job::state::file::FileShared;
+use crate::job::state::shared::{JobInner, JobShared};
+use crate::job::validate::{self, MAX_CONNECTIONS};
 use crate::{BgError, BgJobState, BgNotify, Result};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// A file whose ranges on disk moved since they were recorded, or whose temporary file's name
 /// is not known to be durable yet.
@@ -222,7 +221,7 @@ impl JobShared {
             sync(&file.temp)?;
             if !file.entry_synced {
                 // The record will name this file: its name must survive a power loss too.
-                super::disk::sync_dirs([file.temp.as_path()])
+                crate::job::temp_files::sync_dirs([file.temp.as_path()])
                     .map_err(|e| BgError::io("sync the directory of", file.temp.clone(), e))?;
             }
             crate::faults::point("checkpoint:synced", &file.temp);
@@ -246,22 +245,6 @@ impl JobShared {
     }
 }
 
-impl crate::Job {
-    /// For the engine: the wall-clock time the job's next attempt may come (the minimum retry
-    /// delay or a server's `Retry-After` after its last transient failure) and the start of its
-    /// window without progress, while it retries.
-    pub(crate) fn retry_deadlines(&self) -> Option<(std::time::SystemTime, std::time::SystemTime)> {
-        let inner = self.shared.inner.lock();
-        let retry = inner.retry.as_ref()?;
-        Some((retry.retry_at, retry.quiet_since))
-    }
-
-    /// For the engine: the wait the server asked for with the job's last transient failure.
-    pub(crate) fn server_retry_after(&self) -> Option<Duration> {
-        self.shared.inner.lock().server_retry_after
-    }
-}
-
 /// Puts a restored file's counters where its record says.
 fn restore_counters(job: &JobCounters, file: &FileCounters, snapshot: &FileSnapshot, bytes: u64) {
     if let Some(size) = snapshot.size {
@@ -280,6 +263,7 @@ fn restore_counters(job: &JobCounters, file: &FileCounters, snapshot: &FileSnaps
 
 /// Syncs a temporary file's data to disk.
 pub(crate) fn sync(temp: &std::path::Path) -> Result<()> {
-    let file = super::disk::open_temp(temp, None).map_err(|e| BgError::io("sync", temp, e))?;
+    let file =
+        crate::job::temp_files::open_temp(temp, None).map_err(|e| BgError::io("sync", temp, e))?;
     file.sync_data().map_err(|e| BgError::io("sync", temp, e))
 }

@@ -1,13 +1,9 @@
-//! [`JobFile`]: one file of a job, the concrete [`BackgroundCopyFile`].
+//! [`FileShared`]: what one file of a job is, shared by its [`JobFile`](crate::JobFile) handles,
+//! and [`FileDisk`]: what is on disk of it.
 
-use super::counters::FileCounters;
-use super::keepalive::Keepalive;
-use super::shared::JobShared;
-use super::validate::Protocol;
-use crate::{BackgroundCopyFile, BgFileProgress};
-use std::fmt;
+use crate::job::state::counters::FileCounters;
+use crate::job::validate::Protocol;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// The immutable facts and hot counters of one file, shared by its handles.
 ///
@@ -32,7 +28,7 @@ pub(crate) struct FileDisk {
     /// reopen refuses any other file at the name (R7). Not recorded in the store: after a
     /// restart of the process the first reopen checks only the owner and the link count, and
     /// learns it.
-    pub(crate) temp_id: Option<super::disk::FileId>,
+    pub(crate) temp_id: Option<crate::job::temp_files::FileId>,
     /// A validator of the remote content (an HTTP ETag or Last-Modified), kept for resuming.
     pub(crate) validator: Option<String>,
     /// A driver holds this file's [`FileTransfer`](crate::FileTransfer).
@@ -65,7 +61,7 @@ struct Holes {
     /// one range from zero.
     base: Vec<(u64, u64)>,
     /// The segment table while several connections fetch the file.
-    segments: Option<std::sync::Arc<super::segments::SegmentTable>>,
+    segments: Option<std::sync::Arc<crate::job::state::segments::SegmentTable>>,
 }
 
 /// `[(0, end)]`, or nothing for 0.
@@ -85,11 +81,11 @@ fn prefix_end(ranges: &[(u64, u64)]) -> Option<u64> {
 impl FileDisk {
     /// The ranges of the temporary file that hold bytes now, given the file's count: the segment
     /// table's while segments are fetched, else what a single writer from the first hole of the
-    /// base ranges reached (see [`ranges`](super::ranges)).
+    /// base ranges reached (see [`ranges`](crate::job::ranges)).
     pub(crate) fn on_disk(&self, counted: u64) -> Vec<(u64, u64)> {
         match self.holes.as_deref() {
             Some(Holes { segments: Some(table), .. }) => table.on_disk(),
-            Some(holes) => super::ranges::fill(&holes.base, counted),
+            Some(holes) => crate::job::ranges::fill(&holes.base, counted),
             None => prefix(counted),
         }
     }
@@ -123,7 +119,7 @@ impl FileDisk {
     /// Installs (or with `None` removes) the segment table of a file being fetched in segments.
     pub(crate) fn set_segments(
         &mut self,
-        table: Option<std::sync::Arc<super::segments::SegmentTable>>,
+        table: Option<std::sync::Arc<crate::job::state::segments::SegmentTable>>,
     ) {
         if table.is_some() || self.holes.is_some() {
             self.holes_mut().segments = table;
@@ -156,70 +152,5 @@ impl FileDisk {
         self.durable_end = 0;
         self.holes = None;
         self.epoch += 1;
-    }
-}
-
-/// A handle on one file of a job (`IBackgroundCopyFile`). Cheap to clone; its progress is live.
-///
-/// ```
-/// use bgcopy::*;
-/// let manager = Manager::builder().without_engine().build();
-/// let job = manager.create_job("docs", BgJobType::Download)?;
-/// # let dir = std::env::temp_dir();
-/// job.add_file("https://example.com/a.bin", &dir.join("a.bin"))?;
-/// let file = &job.enum_files()[0];
-/// assert_eq!(file.get_remote_name(), "https://example.com/a.bin");
-/// assert_eq!(file.get_progress(), BgFileProgress { bytes_total: BG_SIZE_UNKNOWN, bytes_transferred: 0, completed: false });
-/// # Ok::<(), BgError>(())
-/// ```
-#[derive(Clone)]
-pub struct JobFile {
-    pub(crate) job: Arc<JobShared>,
-    pub(crate) file: Arc<FileShared>,
-    /// Keeps the manager's engine running while the handle lives.
-    keep: Keepalive,
-}
-
-impl JobFile {
-    pub(crate) fn new(job: Arc<JobShared>, file: Arc<FileShared>, keep: Keepalive) -> JobFile {
-        JobFile { job, file, keep }
-    }
-
-    /// The file's position in its job (0 for the first file added).
-    pub fn index(&self) -> usize {
-        self.file.index
-    }
-
-    /// The temporary file the bytes are written to, once a transfer has created it; `None` before
-    /// that and after `complete()` or `cancel()` (the `GetTemporaryName` of `IBackgroundCopyFile3`).
-    pub fn get_temporary_name(&self) -> Option<PathBuf> {
-        self.job.inner.lock().file_disk[self.file.index].temp_path.clone()
-    }
-}
-
-impl BackgroundCopyFile for JobFile {
-    fn get_remote_name(&self) -> String {
-        self.file.remote_name.clone()
-    }
-
-    fn get_local_name(&self) -> PathBuf {
-        self.file.local_name.clone()
-    }
-
-    fn get_progress(&self) -> BgFileProgress {
-        self.job.counters.file_snapshot(&self.file.counters)
-    }
-}
-
-impl fmt::Debug for JobFile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JobFile")
-            .field("job", &self.job.id)
-            .field("index", &self.file.index)
-            .field("remote_name", &self.file.remote_name)
-            .field("local_name", &self.file.local_name)
-            .field("progress", &self.get_progress())
-            .field("keeps_engine", &self.keep.is_held())
-            .finish()
     }
 }

@@ -1,9 +1,9 @@
 //! What the job layer asks of a durable store ([`Persist`]), without knowing how it stores: a
 //! job's [`JobSnapshot`] after every change that matters, and a way for a change's result to
 //! carry a failed record ([`Recorded`]). How snapshots are taken, restored and checkpointed is
-//! in `durable.rs`.
+//! in `state/recording.rs`.
 
-use super::snapshot::{FileSnapshot, JobSnapshot};
+use crate::job::record::snapshot::{FileSnapshot, JobSnapshot};
 use crate::{BgError, JobId, Result};
 
 /// A durable home for job records: every method is one durable commit when it returns `Ok`.
@@ -62,5 +62,5 @@ impl<T: Recorded> Recorded for Option<T> {
 /// The bytes a file's snapshot says are on disk: the total of its ranges (one from zero for a
 /// file written by one connection; several, with holes, for one fetched in segments).
 pub(crate) fn recorded_bytes(file: &FileSnapshot) -> u64 {
-    super::ranges::total(&file.ranges)
+    crate::job::ranges::total(&file.ranges)
 }

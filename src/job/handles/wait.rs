@@ -2,10 +2,10 @@
 //! future ([`JobSettled`]), for any executor. Both are woken by the job's changes (`watch.rs`),
 //! never by a timer.
 
-use super::handle::Job;
-use super::keepalive::Keepalive;
-use super::shared::JobShared;
 use crate::BgJobState;
+use crate::job::handles::job::Job;
+use crate::job::keepalive::Keepalive;
+use crate::job::state::shared::JobShared;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;

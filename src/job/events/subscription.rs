@@ -3,10 +3,10 @@
 //! ([`Manager::subscribe`](crate::Manager::subscribe)), as a blocking iterator or polled from
 //! async code (see `notification.rs` for how notifications are queued and paced).
 
-use super::hub::EventHub;
-use super::keepalive::Keepalive;
-use super::notification::{MIN_PROGRESS_INTERVAL, Notification, Queue};
 use crate::JobId;
+use crate::job::events::hub::EventHub;
+use crate::job::events::notification::{MIN_PROGRESS_INTERVAL, Notification, Queue};
+use crate::job::keepalive::Keepalive;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
