@@ -892,15 +892,9 @@ mod sha2_digest {
 }
 
 fn wait_for(job: &Job, states: &[BgJobState]) -> BgJobState {
-    let start = std::time::Instant::now();
-    loop {
-        let state = job.get_state();
-        if states.contains(&state) {
-            return state;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "stuck in {state:?}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let state = job.wait_until(Duration::from_secs(60), |state| states.contains(&state));
+    assert!(states.contains(&state), "stuck in {state:?}");
+    state
 }
 
 #[test]
@@ -973,8 +967,11 @@ fn engine_waits_as_long_as_retry_after_says_and_at_least_the_minimum_delay() {
         job.resume().unwrap();
         assert_eq!(wait_for(&job, &[BgJobState::TransientError]), BgJobState::TransientError);
         assert_eq!(job.get_error().unwrap().get_error().1, 0x8019_01F7, "HTTP 503");
+        // The scheduler has seen the failure (and timed its retry) before the clock moves, and
+        // has looked at the job again at the new time before the check.
+        manager.wait_engine_pass();
         clock.advance(Duration::from_secs(early));
-        std::thread::sleep(Duration::from_millis(300));
+        manager.wait_engine_pass();
         assert_eq!(job.get_state(), BgJobState::TransientError, "{retry_after} s not over yet");
         assert_eq!(server.requests().len(), 1);
         clock.advance(Duration::from_secs(due - early));

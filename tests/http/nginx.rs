@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn base_url(test: &str) -> Option<String> {
     match std::env::var("BGCOPY_NGINX_URL") {
@@ -30,15 +30,9 @@ fn new_job(manager: &Manager) -> Job {
 }
 
 fn wait_for(job: &Job, states: &[BgJobState]) -> BgJobState {
-    let start = Instant::now();
-    loop {
-        let state = job.get_state();
-        if states.contains(&state) {
-            return state;
-        }
-        assert!(start.elapsed() < Duration::from_secs(300), "stuck in {state:?}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let state = job.wait_until(Duration::from_secs(300), |state| states.contains(&state));
+    assert!(states.contains(&state), "stuck in {state:?}");
+    state
 }
 
 /// The served files' digests, fetched with bgcopy itself.
