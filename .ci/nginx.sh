@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts an nginx on loopback that serves test files for tests/nginx.rs and benches/http.rs, and
+# Starts an nginx on loopback that serves test files for tests/http/nginx.rs and benches/http.rs, and
 # prints its base URL (the only line on stdout):
 #
 #   export BGCOPY_NGINX_URL="$(bash .ci/nginx.sh)"
