@@ -6,15 +6,18 @@
 use crate::engine::{
     Clock, DEFAULT_TIME_SLICE, EngineHandle, EngineSettings, SystemClock, default_workers,
 };
-use crate::job::persist::Persist;
-use crate::job::snapshot::JobSnapshot;
+use crate::job::record::recorder::Persist;
+use crate::job::record::snapshot::JobSnapshot;
 use crate::job::{JobContext, JobShared, Keepalive, Schemes, validate};
 use crate::limit::Limiter;
 use crate::registry::{JobLimits, Membership, Registry};
 use crate::store::checkpoint::{self, Checkpointer};
 use crate::store::{ReadOnly, Store, StoreOptions, recover};
 use crate::transport::{LocalTransport, Transport};
-use crate::{BackgroundCopyManager, BgError, BgJobType, Job, JobId, Result, Subscription};
+use crate::{
+    BackgroundCopyFile, BackgroundCopyJob, BackgroundCopyManager, BgError, BgFileInfo, BgJobType,
+    Job, JobId, Result, Subscription,
+};
 use parking_lot::Mutex;
 use std::any::Any;
 use std::fmt;
@@ -110,6 +113,77 @@ impl Manager {
     /// A builder to configure workers, transports, limits, owner, or to run without an engine.
     pub fn builder() -> ManagerBuilder {
         ManagerBuilder::default()
+    }
+
+    /// Caps all the jobs of this manager together at `limit` body bytes per second (`None`: no
+    /// cap), from the next grant on: running transfers slow down or speed up at once. The same
+    /// cap as [`ManagerBuilder::max_bytes_per_second`], which sets it at the start; it is a
+    /// setting of this manager, not of a job, so the store does not keep it.
+    ///
+    /// ```
+    /// use bgcopy::*;
+    /// let manager = Manager::builder().without_engine().build();
+    /// assert_eq!(manager.get_max_bytes_per_second(), None);
+    /// manager.set_max_bytes_per_second(Some(4 << 20))?;
+    /// assert_eq!(manager.get_max_bytes_per_second(), Some(4 << 20));
+    /// assert_eq!(manager.set_max_bytes_per_second(Some(0)).unwrap_err().hresult(), hresult::E_INVALIDARG);
+    /// manager.set_max_bytes_per_second(None)?;
+    /// # Ok::<(), BgError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`BgError::InvalidArgument`] (`E_INVALIDARG`) for `Some(0)`; the cap is then unchanged.
+    pub fn set_max_bytes_per_second(&self, limit: Option<u64>) -> Result<()> {
+        if limit == Some(0) {
+            return Err(BgError::InvalidArgument(
+                "a cap of 0 bytes per second (use None for no cap)".to_owned(),
+            ));
+        }
+        self.ctx.limiter.set_manager_cap(limit);
+        Ok(())
+    }
+
+    /// The manager's cap for all its jobs together, in bytes per second (`None`: no cap).
+    pub fn get_max_bytes_per_second(&self) -> Option<u64> {
+        self.ctx.limiter.manager_cap()
+    }
+
+    /// The job of this manager's owner that is not final and has exactly `files` (remote and
+    /// local names, in the order added), if there is one: find-or-create for a downloader that
+    /// may have been interrupted, as `bgcopy transfer` continues the job it started before.
+    ///
+    /// ```
+    /// use bgcopy::*;
+    /// # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let manager = Manager::builder().without_engine().build();
+    /// let source = dir.path().join("source.bin").to_string_lossy().into_owned();
+    /// let files = [BgFileInfo::new(source, dir.path().join("a.bin"))];
+    /// let job = match manager.find_job_with_files(&files) {
+    ///     Some(job) => job, // continues where it stopped
+    ///     None => {
+    ///         let job = manager.create_job("a.bin", BgJobType::Download)?;
+    ///         job.add_file_set(&files)?;
+    ///         job
+    ///     }
+    /// };
+    /// assert_eq!(manager.find_job_with_files(&files).map(|j| j.get_id()), Some(job.get_id()));
+    /// // Other names, or a job that is final, do not match.
+    /// let other = [BgFileInfo::new(files[0].remote_name.clone(), dir.path().join("b.bin"))];
+    /// assert!(manager.find_job_with_files(&other).is_none());
+    /// job.cancel()?;
+    /// assert!(manager.find_job_with_files(&files).is_none());
+    /// # Ok(()) }
+    /// ```
+    pub fn find_job_with_files(&self, files: &[BgFileInfo]) -> Option<Job> {
+        self.enum_jobs().into_iter().find(|job| {
+            let have = job.enum_files();
+            have.len() == files.len()
+                && have.iter().zip(files).all(|(have, want)| {
+                    have.get_remote_name() == want.remote_name
+                        && have.get_local_name() == want.local_name
+                })
+        })
     }
 
     /// A manager whose jobs live in the durable store in directory `store` (created if
@@ -445,7 +519,7 @@ impl ManagerBuilder {
     }
 
     /// The clock the engine measures delays on (default [`SystemClock`]); tests use a
-    /// [`ManualClock`](crate::ManualClock) to let a retry delay or a no-progress timeout pass at
+    /// [`ManualClock`](crate::clock::ManualClock) to let a retry delay or a no-progress timeout pass at
     /// once.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);

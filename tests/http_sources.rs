@@ -7,6 +7,10 @@
 
 mod http_support;
 
+use bgcopy::clock::ManualClock;
+use bgcopy::transport::{
+    HttpTransport, SegmentedSink, TransferError, TransferRequest, TransferSink, Transport,
+};
 use bgcopy::*;
 use http_support::*;
 use parking_lot::Mutex;

@@ -8,6 +8,8 @@
 
 mod http_support;
 
+use bgcopy::clock::ManualClock;
+use bgcopy::transport::HttpTransport;
 use bgcopy::*;
 use http_support::*;
 use std::sync::Arc;

@@ -2,9 +2,9 @@
 //! outside a claim ([`Job::retry_now`], [`Job::fail_no_progress`]).
 
 use super::revoked::Revoked;
-use crate::job::counters::Generation;
-use crate::job::snapshot::RetrySnapshot;
-use crate::job::transitions::JobEvent;
+use crate::job::record::snapshot::RetrySnapshot;
+use crate::job::state::counters::Generation;
+use crate::job::state::transitions::JobEvent;
 use crate::job::{ErrorRecord, JobInner, JobShared};
 use crate::transport::TransferError;
 use crate::{
@@ -34,7 +34,7 @@ impl Job {
     /// dropped), or while `complete()` or `cancel()` is at work on its files.
     pub fn claim(&self) -> Result<JobDriver> {
         let generation = self.shared.change(|inner| {
-            if inner.claimed || inner.settling {
+            if inner.claimed || inner.completing {
                 return Err(BgError::Claimed);
             }
             self.shared.apply(inner, JobEvent::Claim)?;

@@ -18,6 +18,7 @@ mod policy;
 mod retry;
 mod scheduler;
 mod sink;
+mod sources;
 mod stop;
 mod worker;
 

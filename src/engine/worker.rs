@@ -3,8 +3,8 @@
 
 use super::Engine;
 use super::sink::EngineSink;
+use super::sources::SourceStep;
 use super::stop::StopFlag;
-use crate::job::source_switch::SourceStep;
 use crate::transport::{TransferError, TransferRequest};
 use crate::{
     BackgroundCopyFile, BackgroundCopyJob, BgError, BgErrorContext, Job, JobDriver, hresult,

@@ -8,8 +8,8 @@
 //! also once write-only, the credentials that have no getter. `Debug` never shows a header's
 //! value or a password.
 
-use super::handle::Job;
-use super::transitions::{JobEvent, transition};
+use crate::job::handles::job::Job;
+use crate::job::state::transitions::{JobEvent, transition};
 use crate::{
     BackgroundCopyJobHttpOptions, BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgError,
     BgHttpSecurity, BgSuccess, Result, hresult,

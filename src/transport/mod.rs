@@ -11,6 +11,16 @@
 //! of these, including the drop of the last [`Manager`](crate::Manager): poll
 //! [`TransferSink::should_stop`] while waiting. A server that ignored the offset is handled with
 //! [`TransferSink::restart`].
+//!
+//! # Stability
+//!
+//! This module is the one path of every plug-in trait (nothing here is re-exported at the
+//! crate root). [`Transport`], [`TransferSink`], [`TransferRequest`] and [`TransferError`] are
+//! stable: they change only with a major version, as DESIGN section 6 promises. [`SegmentedSink`]
+//! and [`SegmentSink`] (fetching one file over several connections) are not settled yet and may
+//! change in a minor version. A driver that writes through a
+//! [`FileTransfer`](crate::FileTransfer) calls its [`TransferSink`] methods, so it imports the
+//! trait from here: `use bgcopy::transport::TransferSink;`.
 
 mod error;
 #[cfg(feature = "http")]
@@ -23,7 +33,8 @@ pub use error::TransferError;
 pub use http::HttpTransport;
 pub use local::LocalTransport;
 
-use crate::{BgAuthCredentials, BgHttpSecurity, Clock, Job, JobFile};
+use crate::clock::Clock;
+use crate::{BgAuthCredentials, BgHttpSecurity, Job, JobFile};
 use std::fmt;
 use std::fs::File;
 use std::path::PathBuf;

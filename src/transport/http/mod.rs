@@ -52,6 +52,7 @@ const MAX_START_OVERS: u32 = 3;
 /// the defaults.
 ///
 /// ```no_run
+/// use bgcopy::transport::HttpTransport;
 /// use bgcopy::*;
 /// use std::sync::Arc;
 /// use std::time::Duration;
@@ -317,7 +318,7 @@ impl HttpTransport {
     /// retry. A proxy's own name is looked up within the connect timeout instead.
     ///
     /// ```
-    /// use bgcopy::HttpTransport;
+    /// use bgcopy::transport::HttpTransport;
     /// use std::time::Duration;
     ///
     /// let http = HttpTransport::new()

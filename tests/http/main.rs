@@ -1,0 +1,17 @@
+//! The `http` transport (feature `http`), in one test binary: against loopback servers that
+//! inject faults, segmented downloads and the segment server itself, the trusted certificates,
+//! and nginx end to end. Each module was a test file of its own; they share the support modules
+//! below (compiled once here).
+
+#[path = "../http_support/mod.rs"]
+mod http_support;
+#[path = "../support/mod.rs"]
+mod support;
+#[path = "../http_support/tls.rs"]
+mod tls;
+
+mod http;
+mod http_segments;
+mod http_segments_server;
+mod http_tls;
+mod nginx;
