@@ -375,6 +375,37 @@ fn bytes_from_the_cache_that_fail_the_expected_sha256_send_the_file_to_the_origi
     assert_eq!(completed_content(&job), data);
 }
 
+#[test]
+fn set_validation_state_false_on_a_file_from_a_peer_fetches_it_again_from_the_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = content(19, 5_000);
+    let cached = Resource::new(content(20, 5_000), "c");
+    let cache = Server::start(move |r| cached.respond(r));
+    let resource = Resource::new(data.clone(), "o");
+    let origin = Server::start(move |r| resource.respond(r));
+    let manager = cached_manager(&cache);
+    let job = job(&manager, dir.path(), &origin.url("/f"));
+    job.resume().unwrap();
+    assert_eq!(settled(&job), BgJobState::Transferred);
+    let file = job.enum_files().remove(0);
+    assert!(file.is_downloaded_from_peer());
+    assert!(origin.requests().is_empty());
+    let events = job.subscribe();
+    file.set_validation_state(false).unwrap();
+    // Fetched again: the job leaves Transferred and comes back to it.
+    for event in events {
+        if let Notification::StateChanged { state: BgJobState::Queued, .. } = event {
+            break;
+        }
+    }
+    assert_eq!(settled(&job), BgJobState::Transferred);
+    assert_eq!(origin.requests().len(), 1);
+    assert_eq!(cache.requests().len(), 1, "the cache is not asked again");
+    assert_eq!(file.get_peer_download_stats(), (5_000, 0));
+    assert!(!file.is_downloaded_from_peer());
+    assert_eq!(completed_content(&job), data);
+}
+
 /// SHA-256 by the command line (the test has no hashing crate of its own).
 fn sha256(data: &[u8]) -> [u8; 32] {
     let dir = tempfile::tempdir().unwrap();

@@ -407,7 +407,29 @@ impl JobShared {
     /// `set_validation_state(false)` on a file with bytes from a peer: fetched again, from the
     /// origin only. In a change.
     fn refetch_from_origin(self: &Arc<Self>, inner: &mut JobInner, index: usize) -> Result<()> {
-        let _ = (inner, index);
-        Err(BgError::NotImplemented("fetching a transferred file again from the origin"))
+        if inner.file_disk[index].writer_active {
+            return Err(BgError::InvalidState { state: self.state_in(inner) });
+        }
+        let disk = &mut inner.file_disk[index];
+        disk.forget_bytes();
+        disk.validator = None;
+        let sources = &mut disk.sources;
+        sources.origin_only = true;
+        sources.peer_used = false;
+        sources.from_peer = 0;
+        sources.from_origin = 0;
+        sources.valid = false;
+        // Counted as not transferred once the change is recorded.
+        inner.pending.unfinished.push(index);
+        inner.effects.save = true;
+        inner.effects.wake = true;
+        let state = self.state_in(inner);
+        if state == BgJobState::Transferred {
+            // A new round, as when files are added to a transferred job.
+            self.apply(inner, JobEvent::Resume { has_work: true })?;
+        } else {
+            self.apply(inner, JobEvent::Modify)?;
+        }
+        Ok(())
     }
 }

@@ -211,6 +211,8 @@ pub(crate) struct Pending {
     pub(crate) finished: Vec<usize>,
     /// Files that `complete()` made visible (their indices).
     pub(crate) completed: Vec<usize>,
+    /// Transferred files that go back to zero to be fetched again (their indices).
+    pub(crate) unfinished: Vec<usize>,
 }
 
 /// What a change needs after the job lock is released (see [`JobShared::change`]).
@@ -400,6 +402,9 @@ impl JobShared {
             let finished = self.counters.finish_file(&inner.files[index].counters);
             debug_assert!(finished, "file {index} finished with bytes missing");
         }
+        for index in pending.unfinished {
+            self.counters.unfinish_file(&inner.files[index].counters);
+        }
         for index in pending.completed {
             self.counters.mark_completed(&inner.files[index].counters);
         }
@@ -422,7 +427,8 @@ impl JobShared {
 
     /// Whether file `index` counts as transferred once the change under way is published.
     pub(crate) fn transferred_in(inner: &JobInner, index: usize) -> bool {
-        inner.files[index].counters.is_transferred() || inner.pending.finished.contains(&index)
+        (inner.files[index].counters.is_transferred() && !inner.pending.unfinished.contains(&index))
+            || inner.pending.finished.contains(&index)
     }
 
     /// Whether file `index` is completed once the change under way is published.

@@ -248,11 +248,11 @@ const MAX_START_OVERS: u32 = 3;
 /// [`BackgroundCopyJobHttpOptions::set_http_method`]: crate::BackgroundCopyJobHttpOptions::set_http_method
 /// [`BackgroundCopyJob2::set_credentials`]: crate::BackgroundCopyJob2::set_credentials
 /// [`BgHttpSecurity`]: crate::BgHttpSecurity
-/// [`TransferRequest::source`]: crate::TransferRequest::source
-/// [`TransferRequest::with_cache_host`]: crate::TransferRequest::with_cache_host
-/// [`TransferSink::report_final_url`]: crate::TransferSink::report_final_url
-/// [`TransferSink::set_from_peer`]: crate::TransferSink::set_from_peer
-/// [`TransferSink::set_response_headers`]: crate::TransferSink::set_response_headers
+/// [`TransferRequest::source`]: crate::transport::TransferRequest::source
+/// [`TransferRequest::with_cache_host`]: crate::transport::TransferRequest::with_cache_host
+/// [`TransferSink::report_final_url`]: crate::transport::TransferSink::report_final_url
+/// [`TransferSink::set_from_peer`]: crate::transport::TransferSink::set_from_peer
+/// [`TransferSink::set_response_headers`]: crate::transport::TransferSink::set_response_headers
 /// [`Job::set_http_timeouts`]: crate::Job::set_http_timeouts
 /// [`JobFile::set_expected_sha256`]: crate::JobFile::set_expected_sha256
 /// [`BackgroundCopyJob::get_proxy_settings`]: crate::BackgroundCopyJob::get_proxy_settings
