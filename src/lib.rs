@@ -130,7 +130,7 @@ pub use transport::{
 pub use types::{
     BG_SIZE_UNKNOWN, BgError, BgErrorContext, BgFileInfo, BgFileProgress, BgJobPriority,
     BgJobProgress, BgJobProxyUsage, BgJobState, BgJobTimes, BgJobType, BgNotify, BgProxySettings,
-    BgSuccess, JobId, Result,
+    BgSuccess, InvalidStateReason, JobId, Result,
 };
 
 /// Test hooks: not part of the API (internal feature `_test-hooks`).

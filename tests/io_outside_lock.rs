@@ -144,7 +144,13 @@ fn getters_answer_while_a_driver_opens_a_file_and_no_claim_slips_in() {
     });
     pause.wait_reached();
     answers_meanwhile(&job, "open_file()");
-    assert!(matches!(job.claim(), Err(BgError::Claimed)), "the claim still holds");
+    assert!(
+        matches!(
+            job.claim(),
+            Err(BgError::InvalidState { reason: InvalidStateReason::Claimed, .. })
+        ),
+        "the claim still holds"
+    );
     pause.release();
     rx.recv_timeout(WAIT).unwrap();
     let (temp, _driver) = opener.join().unwrap();
@@ -165,7 +171,13 @@ fn a_claim_during_completes_file_work_is_refused_and_the_job_ends_acknowledged()
     };
     pause.wait_reached();
     job.resume().unwrap();
-    assert!(matches!(job.claim(), Err(BgError::Claimed)), "no driver during complete()");
+    assert!(
+        matches!(
+            job.claim(),
+            Err(BgError::InvalidState { reason: InvalidStateReason::Claimed, .. })
+        ),
+        "no driver during complete()"
+    );
     pause.release();
     assert_eq!(completer.join().unwrap().unwrap(), BgSuccess::PartialComplete);
     assert_eq!(job.get_state(), BgJobState::Acknowledged);
