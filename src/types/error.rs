@@ -21,7 +21,10 @@ pub type Result<T, E = BgError> = std::result::Result<T, E>;
 ///
 /// ```
 /// use bgcopy::{BgError, BgJobState, InvalidStateReason};
-/// let err = BgError::InvalidState { state: BgJobState::Cancelled, reason: InvalidStateReason::JobState };
+/// let err = BgError::InvalidState {
+///     state: BgJobState::Cancelled,
+///     reason: InvalidStateReason::JobState,
+/// };
 /// assert_eq!(err.hresult(), 0x8020_0002);
 /// assert_eq!(err.to_string(), "the call is not allowed while the job is cancelled");
 /// ```
