@@ -838,6 +838,7 @@ const HUGE: [Duration; 4] = [
     Duration::from_secs(i64::MAX as u64 + 1),
 ];
 
+#[cfg(feature = "store")]
 #[test]
 fn every_public_duration_input_takes_the_largest_values_and_every_thread_keeps_working() {
     for huge in HUGE {

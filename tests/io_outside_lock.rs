@@ -184,6 +184,7 @@ fn a_claim_during_completes_file_work_is_refused_and_the_job_ends_acknowledged()
     assert_eq!(std::fs::read(fx.local(0)).unwrap(), content(0));
 }
 
+#[cfg(feature = "store")]
 #[test]
 fn a_suspend_does_not_wait_for_a_checkpoints_file_sync() {
     // R12: a checkpoint syncs the temporary files without any lock of the job, so a suspend (or

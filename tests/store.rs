@@ -3,6 +3,7 @@
 //! temporary files checked against their records, orphans, the driver API and custom transports
 //! on a store. Crashes are in `tests/crash.rs`, which kills real processes. Each test is named
 //! after the rule it checks.
+#![cfg(feature = "store")]
 
 mod engine_support;
 mod support;

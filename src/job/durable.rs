@@ -17,14 +17,18 @@ use super::report::ErrorRecord;
 use super::shared::{JobInner, JobShared};
 use super::snapshot::{ErrorSnapshot, FileSnapshot, JobSnapshot};
 use super::validate;
-use crate::{BgError, BgJobState, BgNotify, Result};
+#[cfg(feature = "store")]
+use crate::BgError;
+use crate::{BgJobState, BgNotify, Result};
 use std::collections::HashSet;
+#[cfg(feature = "store")]
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// A file whose ranges on disk moved since they were recorded, or whose temporary file's name
 /// is not known to be durable yet.
+#[cfg(feature = "store")]
 struct Dirty {
     index: usize,
     temp: PathBuf,
@@ -191,6 +195,7 @@ impl JobShared {
     ///
     /// # Errors
     /// The store's error, or the sync's.
+    #[cfg(feature = "store")]
     pub(crate) fn checkpoint(self: &Arc<Self>) -> Result<bool> {
         let Some(persist) = self.ctx.persist.clone() else { return Ok(false) };
         let dirty: Vec<Dirty> = {
@@ -279,6 +284,7 @@ fn restore_counters(job: &JobCounters, file: &FileCounters, snapshot: &FileSnaps
 }
 
 /// Syncs a temporary file's data to disk.
+#[cfg(feature = "store")]
 pub(crate) fn sync(temp: &std::path::Path) -> Result<()> {
     let file = super::disk::open_temp(temp, None).map_err(|e| BgError::io("sync", temp, e))?;
     file.sync_data().map_err(|e| BgError::io("sync", temp, e))
