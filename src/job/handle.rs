@@ -198,6 +198,7 @@ impl BackgroundCopyJob for Job {
         self.shared
             .change(|inner| {
                 let has_work = JobShared::has_work(inner);
+                Job::note_resume(inner);
                 self.shared.apply(inner, JobEvent::Resume { has_work })?;
                 // The HTTP method is fixed from the first resume on (DESIGN 6.2).
                 inner.options.http.resumed = true;
@@ -369,6 +370,8 @@ impl BackgroundCopyJob for Job {
         let caller = self.caller.to_string();
         self.modify(false, |inner| {
             inner.owner = caller;
+            // As BITS: a new owner does not inherit the old owner's notify program.
+            inner.sources.notify = None;
             // The new owner does not get the old one's secrets, as in BITS (DESIGN 6.2).
             inner.options.headers.clear();
             inner.options.http.forget_credentials();

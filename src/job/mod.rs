@@ -22,7 +22,6 @@
 mod callback;
 mod context;
 pub(crate) mod counters;
-mod credentials_seam;
 pub(crate) mod disk;
 mod durable;
 mod file;
@@ -36,6 +35,7 @@ mod limits;
 #[cfg(all(test, loom))]
 mod loom_tests;
 mod notification;
+mod notify_cmd;
 pub(crate) mod options;
 pub(crate) mod persist;
 mod ranged;
@@ -45,6 +45,8 @@ pub(crate) mod segments;
 mod settle;
 mod shared;
 pub(crate) mod snapshot;
+pub(crate) mod source_switch;
+pub(crate) mod sources;
 mod subscription;
 pub(crate) mod transitions;
 pub(crate) mod validate;

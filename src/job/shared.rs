@@ -115,6 +115,8 @@ pub(crate) struct JobInner {
     /// A `complete()` or `cancel()` that has begun its file work (recorded before it, so that a
     /// crash half-way is finished on the next open).
     pub(crate) intent: Option<Intent>,
+    /// Sources (DESIGN 6.2): peer caching, maximum download time, notify command line.
+    pub(crate) sources: super::sources::JobSources,
 }
 
 impl JobInner {
@@ -150,6 +152,7 @@ impl JobInner {
             quiet_bytes: self.quiet_bytes,
             server_retry_after: self.server_retry_after,
             intent: self.intent,
+            sources: self.sources.clone(),
         }
     }
 }
@@ -286,6 +289,7 @@ impl JobShared {
                 quiet_bytes: 0,
                 server_retry_after: None,
                 intent: None,
+                sources: super::sources::JobSources::default(),
             }),
             ctx,
             watch: Watch::default(),

@@ -10,6 +10,7 @@
 
 use super::{DB_FILE, FORMAT_VERSION, META_FORMAT, Store, StoreOptions, record};
 use crate::job::snapshot::{ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot};
+use crate::job::snapshot::{FileSourcesSnapshot, JobSourcesSnapshot};
 use crate::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobState, BgJobType};
 use crate::{BgProxySettings, JobId};
 use std::path::{Path, PathBuf};
@@ -41,6 +42,7 @@ fn golden_jobs() -> Vec<JobSnapshot> {
         transferred: false,
         completed: false,
         expected_sha256: Some(core::array::from_fn(|i| (i as u8).wrapping_mul(37))),
+        sources: FileSourcesSnapshot::default(),
     };
     let unstarted = FileSnapshot {
         remote_name: "file:///srv/ファイル.bin".to_owned(),
@@ -52,6 +54,7 @@ fn golden_jobs() -> Vec<JobSnapshot> {
         transferred: false,
         completed: false,
         expected_sha256: None,
+        sources: FileSourcesSnapshot::default(),
     };
     let retrying = JobSnapshot {
         id: JobId::from_u128(0x5CE3_4C0D_0DC9_4C1F_897C_DAA1_B78C_EE7C),
@@ -97,6 +100,7 @@ fn golden_jobs() -> Vec<JobSnapshot> {
         intent: None,
         http: crate::job::http_state::HttpOptions::default(),
         files: vec![segmented.clone(), unstarted],
+        sources: JobSourcesSnapshot::default(),
     };
     let completing = JobSnapshot {
         id: JobId::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0001),
@@ -167,6 +171,7 @@ fn golden_jobs() -> Vec<JobSnapshot> {
         intent: Some(Intent::Cancel),
         http: crate::job::http_state::HttpOptions::default(),
         files: Vec::new(),
+        sources: JobSourcesSnapshot::default(),
         ..completing.clone()
     };
     vec![retrying, completing, failed]

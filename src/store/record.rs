@@ -1,4 +1,4 @@
-//! The job record: how a [`JobSnapshot`] is laid out in bytes, format version 1.
+//! The job record: how a [`JobSnapshot`] is laid out in bytes, format versions 1 and 2.
 //!
 //! The layout is bgcopy's own (built on [`codec`](super::codec)), so neither the database nor a
 //! serialization crate can change stored data. A record is:
@@ -29,6 +29,15 @@
 //! |---|---|
 //! | HTTP options | bool headers write-only, `u32` security flag bits, optional string method, bool resumed once, sequence of credentials: `u32` target, `u32` scheme, string user name, string password |
 //!
+//! then by where the bytes come from ([`sources`]):
+//!
+//! | Field | Encoding |
+//! |---|---|
+//! | peer caching flags | `u32` bits |
+//! | maximum download time | duration |
+//! | notify command line | optional: path program, string parameters |
+//! | file sources | sequence, one per file in the order of `files`: optional string remote name now, sequence of string mirrors, `u32` source index, bool valid, bool from a peer, bool origin only, `u64` bytes from the origin, `u64` bytes from peers |
+//!
 //! A job whose version-2 fields all have their defaults is written as version 1, so that a
 //! store that does not use them stays readable by the bgcopy before.
 //!
@@ -42,6 +51,7 @@ mod http_options;
 
 use super::codec::{DecodeError, EncodeError, Problem, Reader, Writer};
 use crate::job::snapshot::{ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot};
+use crate::job::snapshot::{FileSourcesSnapshot, JobSourcesSnapshot};
 use crate::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobState, BgJobType};
 use crate::{BgProxySettings, JobId};
 use std::path::{Path, PathBuf};
@@ -119,13 +129,70 @@ pub(crate) fn encode(job: &JobSnapshot) -> Result<Vec<u8>, EncodeError> {
     w.seq(&job.files, "files", file);
     if version >= 2 {
         http_options::write(&mut w, &job.http);
+        sources(&mut w, job);
     }
     w.finish()
 }
 
 /// Whether the job has a field that only format version 2 holds.
 fn needs_version_2(job: &JobSnapshot) -> bool {
-    job.http != crate::job::http_state::HttpOptions::default()
+    job.sources != JobSourcesSnapshot::default()
+        || job.files.iter().any(|file| !file.sources.is_default())
+        || job.http != crate::job::http_state::HttpOptions::default()
+}
+
+/// The fields of format version 2.
+fn sources(w: &mut Writer, job: &JobSnapshot) {
+    w.u32(job.sources.peer_caching);
+    duration(w, job.sources.max_download_time);
+    w.option(job.sources.notify.as_ref(), |w, (program, parameters)| {
+        path(w, program);
+        w.str(parameters, "notify parameters");
+    });
+    w.seq(&job.files, "file sources", |w, file| {
+        let sources = &file.sources;
+        w.option(sources.remote.as_deref(), |w, remote| w.str(remote, "remote name now"));
+        w.seq(&sources.mirrors, "mirrors", |w, mirror| w.str(mirror, "mirror"));
+        w.u32(sources.source);
+        w.bool(sources.valid);
+        w.bool(sources.peer_used);
+        w.bool(sources.origin_only);
+        w.u64(sources.from_origin);
+        w.u64(sources.from_peer);
+    });
+}
+
+/// Reads the fields of format version 2 into `job`.
+fn read_sources(r: &mut Reader<'_>, job: &mut JobSnapshot) -> Result<(), DecodeError> {
+    job.sources = JobSourcesSnapshot {
+        peer_caching: r.u32("peer caching flags")?,
+        max_download_time: read_duration(r, "maximum download time")?,
+        notify: r.option("notify command line", |r| {
+            Ok((read_path(r, "notify program")?, r.string("notify parameters")?))
+        })?,
+    };
+    let at = r.position();
+    // The smallest: an absent remote name, no mirrors, the index, three bools, two counts.
+    let files = r.seq("file sources", 1 + 4 + 4 + 3 + 16, |r| {
+        Ok(FileSourcesSnapshot {
+            remote: r.option("remote name now", |r| r.string("remote name now"))?,
+            mirrors: r.seq("mirrors", 4, |r| r.string("mirror"))?,
+            source: r.u32("source index")?,
+            valid: r.bool("valid")?,
+            peer_used: r.bool("from a peer")?,
+            origin_only: r.bool("origin only")?,
+            from_origin: r.u64("bytes from the origin")?,
+            from_peer: r.u64("bytes from peers")?,
+        })
+    })?;
+    if files.len() != job.files.len() {
+        let rule = "file sources do not match the files one for one";
+        return Err(r.error_at("file sources", at, Problem::Invalid(rule)));
+    }
+    for (file, sources) in job.files.iter_mut().zip(files) {
+        file.sources = sources;
+    }
+    Ok(())
 }
 
 fn file(w: &mut Writer, file: &FileSnapshot) {
@@ -262,9 +329,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<JobSnapshot, DecodeError> {
         // list (4), an absent validator, two bools and an absent digest.
         files: r.seq("files", 4 + 4 + 2 + 4 + 1 + 2 + 1, read_file)?,
         http: crate::job::http_state::HttpOptions::default(),
+        sources: JobSourcesSnapshot::default(),
     };
     if version >= 2 {
         job.http = http_options::read(&mut r)?;
+        read_sources(&mut r, &mut job)?;
     }
     r.finish()?;
     Ok(job)
@@ -301,6 +370,7 @@ fn read_file(r: &mut Reader<'_>) -> Result<FileSnapshot, DecodeError> {
         transferred: r.bool("transferred")?,
         completed: r.bool("completed")?,
         expected_sha256: r.option("expected sha256", |r| r.array("expected sha256"))?,
+        sources: FileSourcesSnapshot::default(),
     })
 }
 
