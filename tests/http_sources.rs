@@ -775,4 +775,26 @@ fn the_request_debug_output_shows_no_secret() {
     assert!(!request.may_join_sources());
     file.set_expected_sha256(Some([7; 32])).unwrap();
     assert!(request.may_join_sources(), "a file with an expected SHA-256");
+    assert_eq!(request.secrets_origin(), "http://127.0.0.1:9/f");
+    assert_eq!(request.with_secrets_for("http://a/f").secrets_origin(), "http://a/f");
+}
+
+#[test]
+fn secrets_go_to_the_origin_the_engine_names_not_to_a_remote_name_a_redirect_reported() {
+    // The remote name was rewritten by an ALLOW_REPORT redirect to the attacker's server; the
+    // engine names the caller's URL for the secrets.
+    let resource = Resource::new(content(17, 400), "x");
+    let attacker = Server::start(move |r| resource.respond(r));
+    let dir = tempfile::tempdir().unwrap();
+    let (_clock, _m, job) = clocked_job(dir.path(), &attacker.url("/f"));
+    arm(&job);
+    let driver = job.claim().unwrap();
+    driver.connected().unwrap();
+    let file = driver.next_file().unwrap();
+    let mut sink = driver.open_file(file.index()).unwrap();
+    let request = TransferRequest::new(&job, &file).with_secrets_for("http://caller.example/f");
+    transport().transfer(&request, &mut sink).unwrap();
+    sink.finish().unwrap();
+    driver.finish().unwrap();
+    assert_no_secret(&everything_seen(&attacker), "a reported redirect target");
 }

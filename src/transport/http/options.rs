@@ -14,7 +14,8 @@ use url::Url;
 /// See the module docs.
 #[derive(Debug)]
 pub(super) struct JobHttp {
-    /// The file's own remote name: its origin is the only one the secrets go to.
+    /// The file's own remote name (or the URL the engine named for the secrets): its origin is
+    /// the only one the secrets go to.
     pub(super) remote: Url,
     pub(super) secrets: Secrets,
     pub(super) method: String,
@@ -30,7 +31,7 @@ impl JobHttp {
     /// # Errors
     /// A fatal `E_INVALIDARG` if the remote name is not a URL.
     pub(super) fn of(request: &TransferRequest<'_>) -> Result<JobHttp, TransferError> {
-        let remote = Url::parse(request.remote_name).map_err(|e| {
+        let remote = Url::parse(request.secrets_origin()).map_err(|e| {
             TransferError::fatal(
                 hresult::E_INVALIDARG,
                 BgErrorContext::RemoteFile,
