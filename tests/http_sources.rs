@@ -798,3 +798,66 @@ fn secrets_go_to_the_origin_the_engine_names_not_to_a_remote_name_a_redirect_rep
     driver.finish().unwrap();
     assert_no_secret(&everything_seen(&attacker), "a reported redirect target");
 }
+
+#[test]
+fn https_goes_to_the_origin_never_to_the_cache_host() {
+    let cache = cache_for(Resource::new(content(18, 100), "c"));
+    // An https origin that refuses connections: the attempt fails at the origin, and the cache
+    // (which cannot see inside TLS) is never asked.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let dir = tempfile::tempdir().unwrap();
+    let (_clock, _m, job) = clocked_job(dir.path(), &format!("https://127.0.0.1:{port}/f"));
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let error =
+        attempt_with(&transport(), &job, &cache_setup(&cache, Duration::ZERO), &log).unwrap_err();
+    assert_eq!(error.hresult(), hresult::BG_E_CONNECT_FAILURE, "{error}");
+    assert!(cache.requests().is_empty());
+    assert!(!log.lock().contains(&Report::FromPeer(true)));
+}
+
+#[test]
+fn a_cache_answer_of_another_size_fails_validation_and_the_origin_serves() {
+    let expected = content(19, 60_000);
+    let resource = Resource::new(expected.clone(), "same");
+    let origin = Server::start({
+        let resource = resource.clone();
+        move |r| {
+            if r.seq == 0 { resource.respond(r).cut_after(30_000) } else { resource.respond(r) }
+        }
+    });
+    // Same validator, other length: not the content of the bytes held.
+    let cache = cache_for(Resource::new(content(19, 50_000), "same"));
+    let dir = tempfile::tempdir().unwrap();
+    let (_clock, _m, job) = clocked_job(dir.path(), &origin.url("/f"));
+    let log = Arc::new(Mutex::new(Vec::new()));
+    assert!(attempt_with(&transport(), &job, &Setup::default(), &log).is_err());
+    job.retry_now().unwrap();
+    let held = job.get_progress().bytes_transferred;
+    attempt_with(&transport(), &job, &cache_setup(&cache, Duration::ZERO), &log).unwrap();
+    assert_eq!(cache.requests().len(), 1);
+    assert_eq!(origin.requests()[1].range_start(), Some(held), "the bytes held are kept");
+    assert_eq!(completed_content(&job), expected);
+}
+
+#[test]
+fn a_job_with_another_method_than_get_never_uses_the_cache_host() {
+    let resource = Resource::new(content(20, 500), "p");
+    let origin = Server::start({
+        let resource = resource.clone();
+        move |r| resource.respond(r)
+    });
+    let cache = cache_for(resource);
+    let dir = tempfile::tempdir().unwrap();
+    let manager = Manager::builder().without_engine().build();
+    let job = manager.create_job("post", BgJobType::Download).unwrap();
+    job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).unwrap();
+    job.add_file(&origin.url("/f"), &dir.path().join("out.bin")).unwrap();
+    job.set_http_method("POST").unwrap();
+    job.resume().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    attempt_with(&transport(), &job, &cache_setup(&cache, Duration::ZERO), &log).unwrap();
+    assert!(cache.requests().is_empty());
+    assert_eq!(origin.requests()[0].method, "POST");
+}
