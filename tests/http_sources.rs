@@ -6,6 +6,9 @@
 //! error messages and `Debug` output. Driven through the driver API, as the engine would.
 
 mod http_support;
+#[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+#[path = "http_support/tls.rs"]
+mod tls;
 
 use bgcopy::*;
 use http_support::*;
@@ -860,4 +863,67 @@ fn a_job_with_another_method_than_get_never_uses_the_cache_host() {
     attempt_with(&transport(), &job, &cache_setup(&cache, Duration::ZERO), &log).unwrap();
     assert!(cache.requests().is_empty());
     assert_eq!(origin.requests()[0].method, "POST");
+}
+
+// ---- https -> http ----
+
+/// Runs `case` of [`https_child_case`] in a child process of this test binary that trusts
+/// `roots` as the system store (`SSL_CERT_FILE`, set for the child only).
+#[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+fn in_child(case: &str, roots: &std::path::Path, tls_port: u16) {
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "https_child_case", "--nocapture", "--test-threads=1"])
+        .env("SSL_CERT_FILE", roots)
+        .env_remove("SSL_CERT_DIR")
+        .env("BGCOPY_SOURCES_CASE", case)
+        .env("BGCOPY_SOURCES_PORT", tls_port.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success(), "case {case} failed in its child: {status}");
+}
+
+#[test]
+#[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+fn an_https_to_http_redirect_fails_unless_allowed_and_carries_no_secret() {
+    let resource = Resource::new(content(21, 700), "plain");
+    let plain = Server::start(move |r| resource.respond(r));
+    let reply =
+        format!("HTTP/1.1 302 Found\r\nLocation: {}\r\nContent-Length: 0\r\n\r\n", plain.url("/f"));
+    let server = tls::SelfSigned::start_replying(reply.into_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let roots = dir.path().join("roots.pem");
+    std::fs::write(&roots, &server.certificate_pem).unwrap();
+    in_child("refused", &roots, server.port);
+    assert!(plain.requests().is_empty(), "https -> http is not followed by default");
+    in_child("allowed", &roots, server.port);
+    assert_eq!(plain.requests().len(), 1, "followed with ALLOW_HTTPS_TO_HTTP_REDIRECT");
+    // Another scheme is another origin: no secret goes down to plain http.
+    assert_no_secret(&everything_seen(&plain), "the http redirect target");
+}
+
+/// The child's half of the test above; does nothing when run on its own.
+#[test]
+fn https_child_case() {
+    let (Ok(case), Ok(port)) =
+        (std::env::var("BGCOPY_SOURCES_CASE"), std::env::var("BGCOPY_SOURCES_PORT"))
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_clock, _m, job) = clocked_job(dir.path(), &format!("https://localhost:{port}/f"));
+    arm(&job);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    match case.as_str() {
+        "refused" => {
+            let error = attempt_with(&transport(), &job, &Setup::default(), &log).unwrap_err();
+            assert_eq!((error.hresult(), error.is_transient()), (0x8019_012E, false), "{error}");
+            assert_eq!(job.get_state(), BgJobState::Error);
+        }
+        "allowed" => {
+            job.set_security_flags(BgHttpSecurity::ALLOW_HTTPS_TO_HTTP_REDIRECT).unwrap();
+            attempt_with(&transport(), &job, &Setup::default(), &log).unwrap();
+            assert_eq!(completed_content(&job), content(21, 700));
+        }
+        other => panic!("unknown case {other}"),
+    }
 }
