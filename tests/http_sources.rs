@@ -927,3 +927,46 @@ fn https_child_case() {
         other => panic!("unknown case {other}"),
     }
 }
+
+// ---- joining sources ----
+
+/// The SHA-256 of `bytes` (the driver checks a file against it once every byte is there).
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+#[test]
+fn with_an_expected_sha256_a_mirror_under_another_validator_continues_the_bytes_held() {
+    let expected = content(22, 80_000);
+    for with_digest in [true, false] {
+        let at_origin = Resource::new(expected.clone(), "origin");
+        let origin = Server::start(move |r| at_origin.respond(r).cut_after(40_000));
+        let at_mirror = Resource::new(expected.clone(), "mirror");
+        let mirror = Server::start(move |r| at_mirror.respond(r));
+        let dir = tempfile::tempdir().unwrap();
+        let (_clock, _m, job) = clocked_job(dir.path(), &origin.url("/f"));
+        if with_digest {
+            job.enum_files()[0].set_expected_sha256(Some(sha256(&expected))).unwrap();
+        }
+        let log = Arc::new(Mutex::new(Vec::new()));
+        assert!(attempt_with(&transport(), &job, &Setup::default(), &log).is_err());
+        job.retry_now().unwrap();
+        let held = job.get_progress().bytes_transferred;
+        assert!(held > 0);
+        let setup = Setup { cache: None, source: Some(mirror.url("/f")) };
+        attempt_with(&transport(), &job, &setup, &log).unwrap();
+        let asked = &mirror.requests()[0];
+        if with_digest {
+            assert_eq!(asked.range_start(), Some(held), "only what is missing");
+            assert_eq!(asked.header("if-range"), None);
+            assert_eq!(mirror.requests().len(), 1);
+        } else {
+            // Without a digest, only the same validator proves the same content: from zero.
+            assert_eq!(asked.header("if-range"), Some("\"origin\""));
+            let sent: usize = mirror.requests().len();
+            assert!(sent >= 1);
+        }
+        assert_eq!(completed_content(&job), expected, "digest {with_digest}");
+    }
+}

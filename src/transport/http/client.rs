@@ -106,6 +106,9 @@ pub(super) struct Client<'a> {
     pub(super) https_to_http: bool,
     /// The requests go to a cache host: its connect timeout is at most [`CACHE_CONNECT`].
     pub(super) via_cache: bool,
+    /// Bytes from another source may be joined without a common validator: the file has an
+    /// expected SHA-256, checked once every byte is there.
+    pub(super) may_join: bool,
     /// The job's (connect, read) timeouts; `None` for the transport's.
     pub(super) timeouts: (Option<Duration>, Option<Duration>),
     pub(super) proxy: BgProxySettings,

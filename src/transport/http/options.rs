@@ -19,6 +19,8 @@ pub(super) struct JobHttp {
     pub(super) remote: Url,
     pub(super) secrets: Secrets,
     pub(super) method: String,
+    /// `TransferRequest::may_join_sources`.
+    pub(super) may_join: bool,
     pub(super) redirects: RedirectPolicy,
     pub(super) https_to_http: bool,
     pub(super) timeouts: (Option<Duration>, Option<Duration>),
@@ -61,6 +63,7 @@ impl JobHttp {
             remote,
             secrets,
             method: request.http_method(),
+            may_join: request.may_join_sources(),
             redirects,
             https_to_http: flags.contains(BgHttpSecurity::ALLOW_HTTPS_TO_HTTP_REDIRECT),
             timeouts: request.job.get_http_timeouts(),
