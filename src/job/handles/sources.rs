@@ -336,10 +336,7 @@ impl BackgroundCopyFile3 for JobFile {
         self.job.change(|inner| {
             check_not_final(&self.job)?;
             if !JobShared::transferred_in(inner, index) {
-                return Err(BgError::Failed {
-                    hresult: hresult::E_PENDING,
-                    message: "the file is not transferred yet".to_owned(),
-                });
+                return Err(BgError::Pending("the file is not transferred yet"));
             }
             inner.file_disk[index].sources.valid = valid;
             if !valid {
@@ -379,10 +376,7 @@ impl BackgroundCopyFile5 for JobFile {
                 .response_headers
                 .clone()
                 .map(BgFileProperty::HttpResponseHeaders)
-                .ok_or_else(|| BgError::Failed {
-                    hresult: hresult::E_NOT_SET,
-                    message: "no response was received for the file yet".to_owned(),
-                }),
+                .ok_or(BgError::NotSet("no response was received for the file yet")),
         }
     }
 }
@@ -408,7 +402,10 @@ impl JobShared {
     /// origin only. In a change.
     fn refetch_from_origin(self: &Arc<Self>, inner: &mut JobInner, index: usize) -> Result<()> {
         if inner.file_disk[index].writer_active {
-            return Err(BgError::InvalidState { state: self.state_in(inner) });
+            return Err(BgError::InvalidState {
+                state: self.state_in(inner),
+                reason: crate::InvalidStateReason::Claimed,
+            });
         }
         let disk = &mut inner.file_disk[index];
         disk.forget_bytes();

@@ -435,6 +435,7 @@ impl HttpTransport {
             redirects: job.redirects,
             https_to_http: job.https_to_http,
             via_cache,
+            may_join: job.may_join,
             timeouts: job.timeouts,
             proxy: job.proxy.clone(),
             last_headers: parking_lot::Mutex::new(None),
@@ -656,9 +657,14 @@ fn round(
     if sink.size() == Some(offset) {
         return confirm_complete(client, sink, offset, &validator);
     }
-    let ranged = Ranged { first: offset, last: None, if_range: Some(&validator) };
+    // With an expected SHA-256, the bytes held may be continued from a source that names
+    // another validator (a mirror, a cache): the range is asked without `If-Range`, and the
+    // digest judges the whole once it is there.
+    let if_range = (!client.may_join).then_some(validator.as_str());
+    let ranged = Ranged { first: offset, last: None, if_range };
     let response = client.send(Method::Get, Some(ranged))?;
     match response.status().as_u16() {
+        206 if client.may_join => take_joined(client, response, sink, offset, &validator, segments),
         206 => take_partial(client, response, sink, offset, &validator, segments),
         200 => {
             // The range was ignored or the content changed: start over with this body (a coded
@@ -794,6 +800,43 @@ fn take_partial(
                 sink.set_size(complete)?;
             }
             take_body(client, response, sink, (offset, len), validator, segments)
+        }
+    }
+}
+
+/// A `206` to `Range: bytes=offset-` without `If-Range`, for a file with an expected SHA-256:
+/// appended if its range and size agree with the bytes held, whatever validator it names; the
+/// file then goes on under that validator (its source's), or under the one held if it names
+/// none (on one connection then: its segments could not name it).
+fn take_joined(
+    client: &Client<'_>,
+    response: Response<Body>,
+    sink: &mut dyn TransferSink,
+    offset: u64,
+    held: &str,
+    segments: &mut bool,
+) -> Result<Step, TransferError> {
+    let partial = partial_headers(response.headers());
+    match range::judge_partial(&partial, offset, None, sink.size()) {
+        Verdict::Refuse(coding) => Err(coded(&coding)),
+        Verdict::StartOver => changed(client, sink),
+        Verdict::Append { len, complete } => {
+            let validator = match fresh_validator(&partial.validators)? {
+                Some(now) => {
+                    if now != held {
+                        sink.set_validator(Some(now.clone()));
+                    }
+                    now
+                }
+                None => {
+                    *segments = false;
+                    held.to_owned()
+                }
+            };
+            if complete.is_some() {
+                sink.set_size(complete)?;
+            }
+            take_body(client, response, sink, (offset, len), &validator, segments)
         }
     }
 }
