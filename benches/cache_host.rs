@@ -47,7 +47,7 @@ impl Nginx {
     /// The 64 MiB file every fresh name links to (written once).
     fn source(&self) -> PathBuf {
         let path = self.dir.join("www").join("cache-bench-64m.bin");
-        if std::fs::metadata(&path).map(|m| m.len()) != Ok(SIZE) {
+        if std::fs::metadata(&path).map(|m| m.len()).ok() != Some(SIZE) {
             let mut state = 0x9E37_79B9_7F4A_7C15_u64;
             let content: Vec<u8> = (0..SIZE)
                 .map(|_| {

@@ -91,10 +91,8 @@ impl SourceArgs {
 /// name (as given, or made absolute from the current directory).
 fn file_of(job: &Job, which: &str) -> Result<JobFile, Failure> {
     let files = job.enum_files();
-    if let Ok(index) = which.parse::<usize>() {
-        if let Some(file) = files.get(index) {
-            return Ok(file.clone());
-        }
+    if let Some(file) = which.parse::<usize>().ok().and_then(|index| files.get(index)) {
+        return Ok(file.clone());
     }
     let wanted = crate::location::absolute(Path::new(which))?;
     let found = files.into_iter().find(|f| f.get_local_name() == wanted);
