@@ -198,3 +198,35 @@ fn a_cache_host_that_answered_5xx_is_skipped_by_the_next_request() {
     assert!(nginx.cache_lines(&path).is_empty(), "the banned cache host was not asked");
     assert_eq!(nginx.origin_bytes(&path), content.len() as u64);
 }
+
+#[test]
+fn stale_bytes_in_the_cache_that_fail_the_expected_sha256_are_fetched_from_the_origin() {
+    use sha2::{Digest, Sha256};
+    let Some(nginx) = nginx("stale_bytes_in_the_cache") else { return };
+    let (path, old) = nginx.fresh_file("stale", 2 << 20);
+    let url = format!("http://{}{path}", nginx.origin);
+    // A first machine fills the cache with the content of then.
+    let first = tempfile::tempdir().unwrap();
+    let job = download(&manager(&nginx.cache), &url, first.path());
+    assert_eq!(settle(&job), BgJobState::Transferred, "{:?}", job.get_error());
+    job.complete().unwrap();
+    assert_eq!(nginx.origin_bytes(&path), old.len() as u64);
+    // The origin's file changes under the same name; the cache keeps the old bytes for a day.
+    let new: Vec<u8> = old.iter().map(|b| b ^ 0x5A).collect();
+    std::fs::write(nginx.dir.join("www").join(&path[1..]), &new).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let manager = manager(&nginx.cache);
+    let job = manager.create_job("stale cache", BgJobType::Download).unwrap();
+    job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).unwrap();
+    job.add_file(&url, &dir.path().join("file.bin")).unwrap();
+    let file = job.enum_files().remove(0);
+    file.set_expected_sha256(Some(Sha256::digest(&new).into())).unwrap();
+    job.resume().unwrap();
+    assert_eq!(settle(&job), BgJobState::Transferred, "{:?}", job.get_error());
+    assert!(nginx.cache_lines(&path).iter().any(|l| l.ends_with(" HIT")), "the cache served");
+    assert_eq!(file.get_peer_download_stats(), (new.len() as u64, 0));
+    assert_eq!(nginx.origin_bytes(&path), (old.len() + new.len()) as u64);
+    job.complete().unwrap();
+    assert!(std::fs::read(dir.path().join("file.bin")).unwrap() == new);
+}
