@@ -329,6 +329,39 @@ fn with_allow_report_the_remote_name_becomes_the_url_a_redirect_led_to() {
 }
 
 #[test]
+fn a_remote_name_a_reported_redirect_rewrote_never_earns_the_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = content(24, 20_000);
+    let resource = Resource::new(data.clone(), "r");
+    // The target cuts its first answer short: the next request goes to it directly, as the
+    // file's remote name now.
+    let target = Server::start(move |r| {
+        if r.seq == 0 { resource.respond(r).cut_after(5_000) } else { resource.respond(r) }
+    });
+    let moved = target.url("/moved");
+    let origin = Server::start(move |_| Reply::new(302).header("Location", moved.clone()));
+    let clock = Arc::new(ManualClock::new());
+    let manager = Manager::builder().transport(Arc::new(transport())).clock(clock.clone()).build();
+    let job = job(&manager, dir.path(), &origin.url("/f"));
+    job.set_custom_headers(&[("X-Api-Key", "s3cr3t-value")]).unwrap();
+    job.set_security_flags(BgHttpSecurity::REDIRECT_POLICY_ALLOW_REPORT).unwrap();
+    job.set_minimum_retry_delay(Duration::from_secs(5)).unwrap();
+    job.resume().unwrap();
+    assert_eq!(settled(&job), BgJobState::TransientError);
+    assert_eq!(job.enum_files()[0].get_remote_name(), target.url("/moved"));
+    manager.wait_engine_pass();
+    clock.advance(Duration::from_secs(5));
+    let state =
+        job.wait_until(PATIENCE, |s| matches!(s, BgJobState::Transferred | BgJobState::Error));
+    assert_eq!(state, BgJobState::Transferred);
+    let asked = target.requests();
+    assert!(asked.len() >= 2, "{asked:?}");
+    assert!(asked.iter().all(|r| r.header("x-api-key").is_none()), "{asked:?}");
+    assert_eq!(origin.requests()[0].header("x-api-key"), Some("s3cr3t-value"));
+    assert_eq!(completed_content(&job), data);
+}
+
+#[test]
 fn with_allow_silent_the_remote_name_stays_what_the_caller_gave() {
     let dir = tempfile::tempdir().unwrap();
     let data = content(22, 3_000);

@@ -38,6 +38,8 @@ fn check_remote(shared: &JobShared, url: &str) -> Result<()> {
 fn set_remote_in(shared: &JobShared, inner: &mut JobInner, index: usize, url: String) {
     let sources = &mut inner.file_disk[index].sources;
     sources.remote = (url != inner.files[index].remote_name).then_some(url);
+    // The caller's own name: its origin gets the secrets.
+    sources.secrets_for = None;
     sources.source = 0;
     sources.strikes = 0;
     sources.failed = 0;
