@@ -570,3 +570,42 @@ fn the_maximum_download_time_puts_a_job_with_a_blocked_read_in_error() {
     let (_, hresult) = job.get_error().unwrap().get_error();
     assert_eq!(hresult, hresult::BG_E_MAXDOWNLOAD_TIMEOUT);
 }
+
+#[test]
+fn only_time_transferring_counts_and_resume_restarts_the_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = content(25, 40_000);
+    let resource = Resource::new(data, "t");
+    // A slow link (100 bytes every 50 ms: the file takes 20 s), so the transfer is still going
+    // when the test ends, and a suspend stops it at its next write.
+    let origin = Server::start(move |r| resource.respond(r).pace(100, Duration::from_millis(50)));
+    let clock = Arc::new(ManualClock::new());
+    let manager = Manager::builder()
+        .transport(Arc::new(
+            HttpTransport::new().with_timeouts(Duration::from_secs(5), Duration::from_secs(600)),
+        ))
+        .clock(clock.clone())
+        .build();
+    let job = job(&manager, dir.path(), &origin.url("/f"));
+    job.set_maximum_download_time(Duration::from_secs(60)).unwrap();
+    job.resume().unwrap();
+    wait_for_bytes(&job, 1);
+    manager.wait_engine_pass();
+    clock.advance(Duration::from_secs(50));
+    manager.wait_engine_pass();
+    // Suspended for an hour: not counted.
+    job.suspend().unwrap();
+    manager.wait_engine_pass();
+    clock.advance(Duration::from_secs(3600));
+    manager.wait_engine_pass();
+    // resume() restarts the count: 50 s more are within a fresh 60 s.
+    job.resume().unwrap();
+    job.wait_until(PATIENCE, |s| s == BgJobState::Transferring);
+    manager.wait_engine_pass();
+    clock.advance(Duration::from_secs(50));
+    manager.wait_engine_pass();
+    assert_eq!(job.get_state(), BgJobState::Transferring);
+    clock.advance(Duration::from_secs(10));
+    assert_eq!(settled(&job), BgJobState::Error);
+    assert_eq!(job.get_error().unwrap().get_error().1, hresult::BG_E_MAXDOWNLOAD_TIMEOUT);
+}
