@@ -214,6 +214,33 @@ fn a_source_with_another_validator_restarts_the_file_from_zero() {
     assert_eq!(completed_content(&job), other, "no byte of the origin's content is joined");
 }
 
+#[test]
+fn with_an_expected_sha256_bytes_from_sources_with_other_validators_are_joined() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = content(26, 64_000);
+    let first = Resource::new(data.clone(), "origin-etag");
+    let origin =
+        Server::start(
+            move |r| {
+                if r.seq == 0 { first.respond(r).cut_after(20_000) } else { unavailable() }
+            },
+        );
+    // The same bytes under another validator (a CDN of its own): the digest judges them.
+    let resource = Resource::new(data.clone(), "mirror-etag");
+    let mirror = Server::start(move |r| resource.respond(r));
+    let manager = manager();
+    let job = job(&manager, dir.path(), &origin.url("/f"));
+    let file = job.enum_files().remove(0);
+    file.set_expected_sha256(Some(sha256(&data))).unwrap();
+    file.set_mirrors(&[&mirror.url("/f")]).unwrap();
+    job.resume().unwrap();
+    assert_eq!(settled(&job), BgJobState::Transferred);
+    let asked = mirror.requests();
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].range_start().is_some_and(|start| start > 0), "{:?}", asked[0]);
+    assert_eq!(completed_content(&job), data);
+}
+
 // ---- a new remote name ----
 
 #[test]
@@ -490,12 +517,17 @@ fn set_validation_state_false_on_a_file_from_a_peer_fetches_it_again_from_the_or
     assert_eq!(completed_content(&job), data);
 }
 
-/// SHA-256 by the command line (the test has no hashing crate of its own).
+/// SHA-256 by the command line (the test has no hashing crate of its own): `sha256sum`, or
+/// `shasum -a 256` where there is no `sha256sum` (macOS).
 fn sha256(data: &[u8]) -> [u8; 32] {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("data");
     std::fs::write(&path, data).unwrap();
-    let out = std::process::Command::new("sha256sum").arg(&path).output().unwrap();
+    let out = std::process::Command::new("sha256sum")
+        .arg(&path)
+        .output()
+        .or_else(|_| std::process::Command::new("shasum").args(["-a", "256"]).arg(&path).output())
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     let hex = &text[..64];
     let mut digest = [0u8; 32];
