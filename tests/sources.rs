@@ -517,24 +517,10 @@ fn set_validation_state_false_on_a_file_from_a_peer_fetches_it_again_from_the_or
     assert_eq!(completed_content(&job), data);
 }
 
-/// SHA-256 by the command line (the test has no hashing crate of its own): `sha256sum`, or
-/// `shasum -a 256` where there is no `sha256sum` (macOS).
+/// SHA-256 of `data` (the crate's own dependency).
 fn sha256(data: &[u8]) -> [u8; 32] {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("data");
-    std::fs::write(&path, data).unwrap();
-    let out = std::process::Command::new("sha256sum")
-        .arg(&path)
-        .output()
-        .or_else(|_| std::process::Command::new("shasum").args(["-a", "256"]).arg(&path).output())
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let hex = &text[..64];
-    let mut digest = [0u8; 32];
-    for (i, byte) in digest.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
-    }
-    digest
+    use sha2::Digest;
+    sha2::Sha256::digest(data).into()
 }
 
 // ---- the store ----
