@@ -502,3 +502,26 @@ fn a_notify_program_that_fails_runs_again_after_the_minimum_retry_delay() {
     assert_eq!(read_run(&fifo), "run\n");
     job.complete().unwrap();
 }
+
+// ---- the cache host ----
+
+#[test]
+fn a_cache_host_is_host_and_port_and_nothing_else() {
+    for good in ["cache.lan", "cache.lan:8080", "10.0.0.5:3128", "[fd00::1]:80", "[fd00::1]"] {
+        let built = Manager::builder().without_engine().cache_host(good).try_build();
+        assert!(built.is_ok(), "{good}: {:?}", built.err());
+    }
+    for bad in [
+        "",
+        "http://cache.lan",
+        "cache.lan/path",
+        "user@cache.lan",
+        "cache.lan:0",
+        "a b",
+        "cache:port",
+        "fd00::1",
+    ] {
+        let error = Manager::builder().without_engine().cache_host(bad).try_build().unwrap_err();
+        assert_eq!(error.hresult(), hresult::E_INVALIDARG, "{bad:?}");
+    }
+}
