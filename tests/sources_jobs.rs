@@ -525,3 +525,26 @@ fn a_cache_host_is_host_and_port_and_nothing_else() {
         assert_eq!(error.hresult(), hresult::E_INVALIDARG, "{bad:?}");
     }
 }
+
+// ---- mirrors in the engine, local files (the HTTP cases are in tests/sources.rs) ----
+
+#[test]
+fn a_local_file_falls_back_to_its_local_mirror() {
+    let place = Place::new();
+    let mirror = place.file("mirror.bin");
+    std::fs::write(&mirror, b"from the mirror").unwrap();
+    let manager = Manager::builder().build();
+    let job = manager.create_job("local mirror", BgJobType::Download).unwrap();
+    let missing = place.file("missing.bin");
+    job.add_file(missing.to_str().unwrap(), &place.file("out.bin")).unwrap();
+    let file = job.enum_files().remove(0);
+    file.set_mirrors(&[mirror.to_str().unwrap()]).unwrap();
+    job.resume().unwrap();
+    let state = job.wait_until(Duration::from_secs(60), |s| {
+        matches!(s, BgJobState::Transferred | BgJobState::Error | BgJobState::TransientError)
+    });
+    assert_eq!(state, BgJobState::Transferred, "{:?}", job.get_error().map(|e| e.get_error()));
+    assert_eq!(file.current_source(), mirror.to_str().unwrap());
+    job.complete().unwrap();
+    assert_eq!(std::fs::read(place.file("out.bin")).unwrap(), b"from the mirror");
+}
