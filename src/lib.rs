@@ -15,7 +15,8 @@
 //!
 //! let manager = Manager::new();
 //! let job = manager.create_job("example", BgJobType::Download)?;
-//! job.add_file(source.to_str().unwrap(), &dir.path().join("copy.bin"))?;
+//! let remote = source.to_str().ok_or("the temporary directory's path is not UTF-8")?;
+//! job.add_file(remote, &dir.path().join("copy.bin"))?;
 //! assert_eq!(job.get_state(), BgJobState::Suspended); // new jobs wait for resume()
 //! assert_eq!(job.get_progress().files_total, 1);
 //!
