@@ -112,6 +112,9 @@ pub trait TransferSink {
 
     /// Appends bytes at the current offset and counts them.
     ///
+    /// # Blocking
+    /// Writes to the destination (for the engine's sink, the temporary file).
+    ///
     /// # Errors
     /// `Stopped` if the job was suspended or cancelled (nothing written); a transient
     /// `BG_E_INVALID_SERVER_RESPONSE` failure if the bytes would pass the known size (nothing
