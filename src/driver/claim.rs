@@ -107,6 +107,9 @@ impl JobDriver {
 
     /// The connection is up and bytes start to move (`Connecting → Transferring`).
     ///
+    /// # Blocking
+    /// With a store, writes a record (not waiting for its sync).
+    ///
     /// # Errors
     /// [`TransferError::Stopped`] if the claim was revoked.
     pub fn connected(&self) -> Result<(), TransferError> {
