@@ -2,6 +2,7 @@
 //! one change, so one store record. A commit that fails (the store's failure hook, as a full
 //! disk would) leaves neither; one that succeeds brings both back on the next open. A crash
 //! cannot fall between the two, as there is no second record to miss.
+#![cfg(feature = "store")]
 
 use crate::support;
 
