@@ -67,7 +67,7 @@
 //! of a manager without a store. These calls block the calling thread on I/O or on time (each
 //! says so in a `# Blocking` paragraph of its docs):
 //!
-//! - with a store, every change of a job: the setters, [`add_file`](BackgroundCopyJob::add_file),
+//! - with a store (feature `store`), every change of a job: the setters, [`add_file`](BackgroundCopyJob::add_file),
 //!   [`add_file_set`](BackgroundCopyJob::add_file_set), [`Job::add`],
 //!   [`Job::add_with_sha256`], [`suspend`](BackgroundCopyJob::suspend),
 //!   [`resume`](BackgroundCopyJob::resume), [`take_ownership`](BackgroundCopyJob::take_ownership),
