@@ -47,6 +47,10 @@ impl Job {
     /// [`wait_until`](Job::wait_until), or set a short
     /// [`set_no_progress_timeout`](crate::BackgroundCopyJob::set_no_progress_timeout) (0 makes
     /// every error final).
+    ///
+    /// # Blocking
+    /// Sleeps the calling thread until the job settles or `timeout` passes. From async code,
+    /// await [`settled`](Self::settled) instead.
     pub fn wait(&self, timeout: Duration) -> BgJobState {
         self.wait_until(timeout, BgJobState::is_settled)
     }
@@ -71,6 +75,9 @@ impl Job {
     /// assert!(matches!(state, BgJobState::TransientError | BgJobState::Error));
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Blocking
+    /// As [`wait`](Self::wait).
     pub fn wait_until(&self, timeout: Duration, until: impl Fn(BgJobState) -> bool) -> BgJobState {
         let counters = &self.shared.counters;
         let deadline = Instant::now().checked_add(timeout);
