@@ -259,6 +259,9 @@ impl JobFile {
     /// # Ok::<(), BgError>(())
     /// ```
     ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
+    ///
     /// # Errors
     /// - `BG_E_INVALID_STATE`: the job is final.
     /// - `E_INVALIDARG`: more than 16 mirrors, or one that `add_file` would refuse.
