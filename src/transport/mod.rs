@@ -166,10 +166,11 @@ impl<'a> TransferRequest<'a> {
         Arc::clone(self.job.shared.ctx.limiter.clock())
     }
 
-    /// The local path the remote name names, for a `file://` URL (percent-decoded) or a plain
-    /// absolute path; `None` for other URLs.
+    /// The local path the URL to fetch now ([`source`](Self::source): the remote name or a
+    /// mirror) names, for a `file://` URL (percent-decoded) or a plain absolute path; `None` for
+    /// other URLs.
     pub fn source_path(&self) -> Option<PathBuf> {
-        crate::job::validate::local_source_path(self.remote_name)
+        crate::job::validate::local_source_path(self.source())
     }
 }
 
@@ -180,9 +181,11 @@ pub trait Transport: Send + Sync + fmt::Debug {
     /// also covers plain absolute paths.
     fn schemes(&self) -> &[&str];
 
-    /// The protocol name reported by
-    /// [`BackgroundCopyError::get_protocol`](crate::BackgroundCopyError::get_protocol) for failures
-    /// of this transport (`"http"`, `"file"`, ...).
+    /// A short name of the transport (`"http"`, `"file"`, ...), used in messages about it (such
+    /// as a panic it caused). It is not what
+    /// [`BackgroundCopyError::get_protocol`](crate::BackgroundCopyError::get_protocol) reports:
+    /// that comes from the file's URL scheme (`"http"` for `http` and `https`, `"file"` for
+    /// `file` URLs and absolute paths, the scheme itself for a scheme a manager registered).
     fn protocol(&self) -> &str;
 
     /// Transfers the file named by `request` into `sink`, starting at `sink.offset()`.
@@ -219,6 +222,9 @@ pub trait TransferSink {
     fn set_size(&mut self, size: Option<u64>) -> Result<(), TransferError>;
 
     /// Appends bytes at the current offset and counts them.
+    ///
+    /// # Blocking
+    /// Writes to the destination (for the engine's sink, the temporary file).
     ///
     /// # Errors
     /// `Stopped` if the job was suspended or cancelled (nothing written); a transient

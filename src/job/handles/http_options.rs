@@ -26,6 +26,9 @@ impl Job {
     /// `HttpTransport::with_timeouts`). A timeout that fires is a transient failure: the job goes
     /// to `TransientError` and is retried.
     ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
+    ///
     /// # Errors
     /// [`BgError::InvalidState`] in a final state; [`BgError::InvalidArgument`] for a zero
     /// duration.
