@@ -124,7 +124,7 @@
 //!   and [`Manager::store_dir`] is always `None`.
 //! - `http` (off by default): `HttpTransport` for `http://` and `https://`, on a blocking client
 //!   (ureq with rustls) without an async runtime; resumes with validated `Range`/`If-Range`,
-//!   honours the job's proxy settings, custom headers and timeouts ([`Job::set_custom_headers`],
+//!   honours the job's proxy settings, custom headers and timeouts ([`BackgroundCopyJobHttpOptions::set_custom_headers`],
 //!   [`Job::set_http_timeouts`]). `Manager::new()` registers it. Without it, an `http://` or
 //!   `https://` remote name is refused at `add_file` with an error naming the feature (unless
 //!   your own driver declares the scheme, [`ManagerBuilder::scheme`]). The expected SHA-256
@@ -160,7 +160,10 @@ mod types;
 
 pub use driver::{FileTransfer, JobDriver, Revoked};
 pub use interfaces::{
-    BackgroundCopyError, BackgroundCopyFile, BackgroundCopyJob, BackgroundCopyManager,
+    BackgroundCopyError, BackgroundCopyFile, BackgroundCopyFile2, BackgroundCopyFile3,
+    BackgroundCopyFile4, BackgroundCopyFile5, BackgroundCopyFile6, BackgroundCopyJob,
+    BackgroundCopyJob2, BackgroundCopyJob3, BackgroundCopyJob4, BackgroundCopyJob5,
+    BackgroundCopyJobHttpOptions, BackgroundCopyManager,
 };
 pub use job::{
     BackgroundCopyCallback, Job, JobError, JobFile, JobSettled, NoopCallback, Notification, Recv,
@@ -168,9 +171,11 @@ pub use job::{
 };
 pub use manager::{Manager, ManagerBuilder, UnreadableJob};
 pub use types::{
-    BG_SIZE_UNKNOWN, BgError, BgErrorContext, BgFileInfo, BgFileProgress, BgJobPriority,
-    BgJobProgress, BgJobProxyUsage, BgJobState, BgJobTimes, BgJobType, BgNotify, BgProxySettings,
-    BgSuccess, InvalidStateReason, JobId, Result,
+    BG_LENGTH_TO_EOF, BG_SIZE_UNKNOWN, BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgError,
+    BgErrorContext, BgFileInfo, BgFileProgress, BgFileProperty, BgFilePropertyId, BgFileRange,
+    BgHttpSecurity, BgJobPriority, BgJobProgress, BgJobProperty, BgJobPropertyId, BgJobProxyUsage,
+    BgJobState, BgJobTimes, BgJobType, BgNotify, BgPeerCaching, BgProxySettings, BgSuccess,
+    InvalidStateReason, JobId, Result,
 };
 
 /// Test hooks: not part of the API (internal feature `_test-hooks`).

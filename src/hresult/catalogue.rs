@@ -63,6 +63,7 @@ pub(super) const CATALOGUE: &[Entry] = &[
     entry!(E_ACCESSDENIED, "Access is denied: the caller does not have the rights for this operation."),
     entry!(E_OUTOFMEMORY, "There was not enough memory to complete the operation."),
     entry!(E_INVALIDARG, "One or more arguments are not valid."),
+    entry!(E_PENDING, "The data necessary to complete this operation is not yet available."),
     entry!(E_NOT_SET, "The requested property has not been set."),
     entry!(ERROR_RESOURCE_LANG_NOT_FOUND_HR, "No description is available in the requested language."),
     entry!(ERROR_FILE_NOT_FOUND_HR, "The file does not exist."),

@@ -28,6 +28,8 @@ pub const S_OK: u32 = 0x0000_0000;
 pub const S_FALSE: u32 = 0x0000_0001;
 /// The method, or the option value passed to it, is not implemented.
 pub const E_NOTIMPL: u32 = 0x8000_4001;
+/// The data is not available yet: the operation it needs has not finished (`E_PENDING`).
+pub const E_PENDING: u32 = 0x8000_000A;
 /// The object does not offer the requested interface.
 pub const E_NOINTERFACE: u32 = 0x8000_4002;
 /// A pointer argument was null where a valid pointer is required.

@@ -20,7 +20,10 @@
 //!   [`BackgroundCopyJob`](crate::BackgroundCopyJob) methods in `job.rs`, waiting in `wait.rs`,
 //!   HTTP options, connection and bandwidth caps, `complete()`/`cancel()` in `completion.rs`),
 //!   [`JobFile`] (and its expected digests), [`JobError`], and the callback trait.
-//! - `delivery.rs`: callbacks queued by a change, handed to the executor and delivered.
+//! - `delivery.rs`: callbacks queued by a change, handed to the executor and delivered;
+//!   `notify_cmd.rs`: the notify command line run instead when no callback is registered.
+//! - `http_options.rs`, `http_state.rs`: custom headers, security flags, method and credentials
+//!   (DESIGN 6.2); `ranged.rs`: the seam of ranged files (DESIGN 6.3).
 //! - `context.rs`, `keepalive.rs`: what a job knows of its manager.
 //! - `ranges.rs`: byte ranges of a temporary file (pure functions).
 //! - `validate.rs`: checks of names, limits and schemes; `temp_files.rs`: the job's temporary
@@ -34,9 +37,13 @@ mod context;
 mod delivery;
 pub(crate) mod events;
 pub(crate) mod handles;
+mod http_options;
+pub(crate) mod http_state;
 mod keepalive;
 #[cfg(all(test, loom))]
 mod loom_tests;
+mod notify_cmd;
+mod ranged;
 pub(crate) mod ranges;
 pub(crate) mod record;
 pub(crate) mod state;

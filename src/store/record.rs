@@ -1,4 +1,4 @@
-//! The job record: how a [`JobSnapshot`] is laid out in bytes, format version 1.
+//! The job record: how a [`JobSnapshot`] is laid out in bytes, format versions 1 and 2.
 //!
 //! The layout is bgcopy's own (built on [`codec`](super::codec)), so neither the database nor a
 //! serialization crate can change stored data. A record is:
@@ -22,15 +22,37 @@
 //! | intent | optional `u8`: 0 complete, 1 cancel |
 //! | files | sequence of: string remote name, path local name, optional path temp path, optional `u64` size, sequence of (`u64`, `u64`) ranges, optional string validator, bool transferred, bool completed, optional 32 bytes SHA-256 |
 //!
+//! Format version 2 (DESIGN 6.2) is version 1 followed by the job's HTTP options
+//! ([`http_options`]):
+//!
+//! | Field | Encoding |
+//! |---|---|
+//! | HTTP options | bool headers write-only, `u32` security flag bits, optional string method, bool resumed once, sequence of credentials: `u32` target, `u32` scheme, string user name, string password |
+//!
+//! then by where the bytes come from ([`sources`]):
+//!
+//! | Field | Encoding |
+//! |---|---|
+//! | peer caching flags | `u32` bits |
+//! | maximum download time | duration |
+//! | notify command line | optional: path program, string parameters |
+//! | file sources | sequence, one per file in the order of `files`: optional string remote name now, sequence of string mirrors, `u32` source index, bool valid, bool from a peer, bool origin only, `u64` bytes from the origin, `u64` bytes from peers, optional string name whose origin gets the secrets (after a reported redirect) |
+//!
+//! A job whose version-2 fields all have their defaults is written as version 1, so that a
+//! store that does not use them stays readable by the bgcopy before.
+//!
 //! A *duration* is `u64` seconds and `u32` nanoseconds (below 10⁹). A *time* is `i64` seconds and
 //! `u32` nanoseconds (below 10⁹) after `UNIX_EPOCH`, the seconds rounded down, so 0.5 s before
 //! 1970 is `(-1, 500_000_000)`. A *path* is its bytes on Unix (`OsStrExt`) and UTF-8 elsewhere.
 //! Ranges are non-empty, sorted and disjoint. Anything else is refused with a [`DecodeError`];
 //! so are bytes after the last field.
 
+mod http_options;
+
 use super::codec::{DecodeError, EncodeError, Problem, Reader, Writer};
 use crate::job::record::snapshot::{
-    ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot,
+    ErrorSnapshot, FileSnapshot, FileSourcesSnapshot, Intent, JobSnapshot, JobSourcesSnapshot,
+    RetrySnapshot,
 };
 use crate::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobState, BgJobType};
 use crate::{BgProxySettings, JobId};
@@ -39,7 +61,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The store format this bgcopy writes and the newest it reads: of every record, and of the
 /// store as a whole (its meta table).
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
+
+/// The format without the fields of DESIGN 6.2.
+pub(crate) const FORMAT_VERSION_1: u32 = 1;
 
 /// The first bytes of every job record.
 pub(crate) const MAGIC: [u8; 4] = *b"BGJR";
@@ -58,7 +83,8 @@ pub(crate) fn key(id: JobId) -> [u8; 16] {
 pub(crate) fn encode(job: &JobSnapshot) -> Result<Vec<u8>, EncodeError> {
     let mut w = Writer::new();
     w.raw(&MAGIC);
-    w.u32(FORMAT_VERSION);
+    let version = if needs_version_2(job) { FORMAT_VERSION } else { FORMAT_VERSION_1 };
+    w.u32(version);
     w.raw(&key(job.id));
     w.u64(job.seq);
     w.u32(job.job_type.into());
@@ -103,7 +129,75 @@ pub(crate) fn encode(job: &JobSnapshot) -> Result<Vec<u8>, EncodeError> {
         })
     });
     w.seq(&job.files, "files", file);
+    if version >= 2 {
+        http_options::write(&mut w, &job.http);
+        sources(&mut w, job);
+    }
     w.finish()
+}
+
+/// Whether the job has a field that only format version 2 holds.
+fn needs_version_2(job: &JobSnapshot) -> bool {
+    job.sources != JobSourcesSnapshot::default()
+        || job.files.iter().any(|file| !file.sources.is_default())
+        || job.http != crate::job::http_state::HttpOptions::default()
+}
+
+/// The fields of format version 2.
+fn sources(w: &mut Writer, job: &JobSnapshot) {
+    w.u32(job.sources.peer_caching);
+    duration(w, job.sources.max_download_time);
+    w.option(job.sources.notify.as_ref(), |w, (program, parameters)| {
+        path(w, program);
+        w.str(parameters, "notify parameters");
+    });
+    w.seq(&job.files, "file sources", |w, file| {
+        let sources = &file.sources;
+        w.option(sources.remote.as_deref(), |w, remote| w.str(remote, "remote name now"));
+        w.seq(&sources.mirrors, "mirrors", |w, mirror| w.str(mirror, "mirror"));
+        w.u32(sources.source);
+        w.bool(sources.valid);
+        w.bool(sources.peer_used);
+        w.bool(sources.origin_only);
+        w.u64(sources.from_origin);
+        w.u64(sources.from_peer);
+        w.option(sources.secrets_for.as_deref(), |w, url| w.str(url, "secrets' name"));
+    });
+}
+
+/// Reads the fields of format version 2 into `job`.
+fn read_sources(r: &mut Reader<'_>, job: &mut JobSnapshot) -> Result<(), DecodeError> {
+    job.sources = JobSourcesSnapshot {
+        peer_caching: r.u32("peer caching flags")?,
+        max_download_time: read_duration(r, "maximum download time")?,
+        notify: r.option("notify command line", |r| {
+            Ok((read_path(r, "notify program")?, r.string("notify parameters")?))
+        })?,
+    };
+    let at = r.position();
+    // The smallest: an absent remote name, no mirrors, the index, three bools, two counts, an
+    // absent secrets' name.
+    let files = r.seq("file sources", 1 + 4 + 4 + 3 + 16 + 1, |r| {
+        Ok(FileSourcesSnapshot {
+            remote: r.option("remote name now", |r| r.string("remote name now"))?,
+            mirrors: r.seq("mirrors", 4, |r| r.string("mirror"))?,
+            source: r.u32("source index")?,
+            valid: r.bool("valid")?,
+            peer_used: r.bool("from a peer")?,
+            origin_only: r.bool("origin only")?,
+            from_origin: r.u64("bytes from the origin")?,
+            from_peer: r.u64("bytes from peers")?,
+            secrets_for: r.option("secrets' name", |r| r.string("secrets' name"))?,
+        })
+    })?;
+    if files.len() != job.files.len() {
+        let rule = "file sources do not match the files one for one";
+        return Err(r.error_at("file sources", at, Problem::Invalid(rule)));
+    }
+    for (file, sources) in job.files.iter_mut().zip(files) {
+        file.sources = sources;
+    }
+    Ok(())
 }
 
 fn file(w: &mut Writer, file: &FileSnapshot) {
@@ -184,15 +278,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<JobSnapshot, DecodeError> {
         return Err(r.error_at("magic", 0, Problem::BadMagic));
     }
     let at = r.position();
-    match r.u32("format version")? {
+    let version = match r.u32("format version")? {
         0 => return Err(r.error_at("format version", at, Problem::UnknownVersion(0))),
-        FORMAT_VERSION => {}
+        version @ (FORMAT_VERSION_1 | FORMAT_VERSION) => version,
         found => {
             let problem = Problem::TooNew { found, supported: FORMAT_VERSION };
             return Err(r.error_at("format version", at, problem));
         }
-    }
-    let job = JobSnapshot {
+    };
+    let mut job = JobSnapshot {
         id: JobId::from_u128(u128::from_be_bytes(r.array("id")?)),
         seq: r.u64("seq")?,
         job_type: discriminant(&mut r, "job type", BgJobType::try_from)?,
@@ -239,7 +333,13 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<JobSnapshot, DecodeError> {
         // The smallest file: two empty strings (4 + 4), three absent options, an empty range
         // list (4), an absent validator, two bools and an absent digest.
         files: r.seq("files", 4 + 4 + 2 + 4 + 1 + 2 + 1, read_file)?,
+        http: crate::job::http_state::HttpOptions::default(),
+        sources: JobSourcesSnapshot::default(),
     };
+    if version >= 2 {
+        job.http = http_options::read(&mut r)?;
+        read_sources(&mut r, &mut job)?;
+    }
     r.finish()?;
     Ok(job)
 }
@@ -275,6 +375,7 @@ fn read_file(r: &mut Reader<'_>) -> Result<FileSnapshot, DecodeError> {
         transferred: r.bool("transferred")?,
         completed: r.bool("completed")?,
         expected_sha256: r.option("expected sha256", |r| r.array("expected sha256"))?,
+        sources: FileSourcesSnapshot::default(),
     })
 }
 

@@ -202,6 +202,34 @@ pub enum BgError {
     /// (`E_ABORT`).
     #[error("the transfer was stopped")]
     TransferStopped,
+    /// What is asked for does not exist yet: the file is not transferred (`E_PENDING`,
+    /// `0x8000000A`; `set_validation_state`).
+    #[error("not yet: {0}")]
+    Pending(&'static str),
+    /// Nothing was set or received yet (`E_NOT_SET`, `0x80070490`; a file's response headers
+    /// before any response).
+    #[error("not set: {0}")]
+    NotSet(&'static str),
+    /// The value cannot be read back (`E_ACCESSDENIED`; write-only custom headers).
+    #[error("access denied: {0}")]
+    AccessDenied(&'static str),
+    /// A credentials' user name is longer than its limit (`BG_E_USERNAME_TOO_LARGE`).
+    #[error("the user name is {len} characters long, more than the limit of {max}")]
+    UserNameTooLarge {
+        /// Its length in characters.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A credentials' password is longer than its limit (`BG_E_PASSWORD_TOO_LARGE`); the message
+    /// never shows it.
+    #[error("the password is {len} characters long, more than the limit of {max}")]
+    PasswordTooLarge {
+        /// Its length in characters.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
 }
 
 /// Why a call was refused with [`BgError::InvalidState`] (all `BG_E_INVALID_STATE`).
@@ -216,6 +244,8 @@ pub enum InvalidStateReason {
     /// The file is transferred already, so what was checked on its content cannot change (its
     /// expected digest).
     FileTransferred,
+    /// The job was resumed once, so what may be set only before (its HTTP method) is fixed.
+    Resumed,
 }
 
 /// [`BgError::InvalidState`]'s message.
@@ -224,6 +254,7 @@ fn invalid_state(state: &BgJobState, reason: &InvalidStateReason) -> String {
         InvalidStateReason::JobState => format!("the call is not allowed while the job is {state}"),
         InvalidStateReason::Claimed => "the job is claimed by another driver".to_owned(),
         InvalidStateReason::FileTransferred => "the file is already transferred".to_owned(),
+        InvalidStateReason::Resumed => "the job was resumed once; this is set before".to_owned(),
     }
 }
 
@@ -255,6 +286,11 @@ impl BgError {
             BgError::StoreFailed { .. } => hresult::E_FAIL,
             BgError::Transfer { hresult, .. } => *hresult,
             BgError::TransferStopped => hresult::E_ABORT,
+            BgError::Pending(_) => hresult::E_PENDING,
+            BgError::NotSet(_) => hresult::E_NOT_SET,
+            BgError::AccessDenied(_) => hresult::E_ACCESSDENIED,
+            BgError::UserNameTooLarge { .. } => hresult::BG_E_USERNAME_TOO_LARGE,
+            BgError::PasswordTooLarge { .. } => hresult::BG_E_PASSWORD_TOO_LARGE,
         }
     }
 
@@ -306,6 +342,7 @@ mod tests {
             state(InvalidStateReason::JobState),
             state(InvalidStateReason::Claimed),
             state(InvalidStateReason::FileTransferred),
+            state(InvalidStateReason::Resumed),
             BgError::Empty,
             BgError::FileNotAvailable,
             BgError::ProtocolNotAvailable,
@@ -333,6 +370,11 @@ mod tests {
                 message: "x".into(),
             },
             BgError::TransferStopped,
+            BgError::Pending("x"),
+            BgError::NotSet("x"),
+            BgError::AccessDenied("x"),
+            BgError::UserNameTooLarge { len: 2, max: 1 },
+            BgError::PasswordTooLarge { len: 2, max: 1 },
         ]
     }
 
@@ -362,6 +404,11 @@ mod tests {
             BgError::StoreFailed { .. } => 21,
             BgError::Transfer { .. } => 22,
             BgError::TransferStopped => 23,
+            BgError::Pending(_) => 24,
+            BgError::NotSet(_) => 25,
+            BgError::AccessDenied(_) => 26,
+            BgError::UserNameTooLarge { .. } => 27,
+            BgError::PasswordTooLarge { .. } => 28,
         }
     }
 
@@ -374,7 +421,7 @@ mod tests {
     fn the_table_lists_every_variant() {
         let mut seen: Vec<usize> = one_of_each().iter().map(ordinal).collect();
         seen.dedup();
-        assert_eq!(seen, (0..24).collect::<Vec<_>>());
+        assert_eq!(seen, (0..29).collect::<Vec<_>>());
     }
 
     #[test]
@@ -403,6 +450,6 @@ mod tests {
             .filter(|e| !carries_its_cause(e) && e.hresult() == hresult::BG_E_INVALID_STATE)
             .map(ordinal)
             .collect();
-        assert_eq!(spelled, [1, 1, 1], "only InvalidState, with its three reasons");
+        assert_eq!(spelled, [1, 1, 1, 1], "only InvalidState, with its four reasons");
     }
 }

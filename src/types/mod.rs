@@ -11,6 +11,8 @@ mod job_props;
 mod notify;
 mod progress;
 mod proxy;
+mod ranges;
+mod sources;
 mod state;
 mod success;
 mod times;
@@ -22,6 +24,11 @@ pub use job_props::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobType};
 pub use notify::BgNotify;
 pub use progress::{BG_SIZE_UNKNOWN, BgFileProgress, BgJobProgress};
 pub use proxy::BgProxySettings;
+pub use ranges::{BG_LENGTH_TO_EOF, BgFileRange, BgJobProperty, BgJobPropertyId};
+pub use sources::{
+    BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgFileProperty, BgFilePropertyId,
+    BgHttpSecurity, BgPeerCaching,
+};
 pub use state::BgJobState;
 pub use success::BgSuccess;
 pub use times::BgJobTimes;

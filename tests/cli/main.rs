@@ -10,3 +10,4 @@ mod http_support;
 mod cli;
 mod cli_holder;
 mod cli_interrupt;
+mod cli_sources;

@@ -10,6 +10,7 @@ mod support;
 #[path = "../http_support/tls.rs"]
 mod tls;
 
+mod cache_host;
 mod http;
 mod http_segments;
 mod http_segments_server;

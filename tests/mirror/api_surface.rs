@@ -317,6 +317,7 @@ fn success_value(success: BgSuccess) -> u32 {
         BgSuccess::Ok => 0,
         BgSuccess::PartialComplete => 0x0020_0017,
         BgSuccess::UnableToDeleteFiles => 0x0020_001A,
+        BgSuccess::NoChange => 0x0000_0001,
     }
 }
 
@@ -355,7 +356,12 @@ fn enums_have_exactly_the_listed_variants_and_values() {
         assert_eq!(usage as u32, usage_value(usage), "{usage:?}");
     }
     let hresult: fn(BgSuccess) -> u32 = BgSuccess::hresult;
-    for success in [BgSuccess::Ok, BgSuccess::PartialComplete, BgSuccess::UnableToDeleteFiles] {
+    for success in [
+        BgSuccess::Ok,
+        BgSuccess::PartialComplete,
+        BgSuccess::UnableToDeleteFiles,
+        BgSuccess::NoChange,
+    ] {
         assert_eq!(hresult(success), success_value(success), "{success:?}");
     }
 }

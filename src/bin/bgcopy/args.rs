@@ -2,6 +2,7 @@
 //! Usage errors (an unknown verb, a malformed job id, an odd number of `URL DEST` words) exit
 //! with 2, through clap.
 
+use crate::sources::SourceArgs;
 use bgcopy::JobId;
 use clap::{CommandFactory, Parser, Subcommand};
 use std::ffi::OsString;
@@ -26,7 +27,8 @@ JSON output (--json), a stable schema:
     files_transferred  number
   info only:
     files              array of {remote: string, local: string, bytes_total: number or null,
-                       bytes_transferred: number, completed: bool}, in the order added
+                       bytes_transferred: number, completed: bool, response_headers: string
+                       (absent before a response in the holding process)}, in the order added
     error              null, or {context: string (BgErrorContext name, e.g. \"RemoteFile\"),
                        hresult: number, hresult_hex: string (\"0x80190194\"),
                        description: string, message: string}
@@ -60,6 +62,11 @@ pub(crate) struct Cli {
     #[arg(long, global = true, value_name = "DIR", env = "BGCOPY_STORE", hide_env = true)]
     pub(crate) store: Option<PathBuf>,
 
+    /// An HTTP cache on the LAN ("host[:port]") that `http://` requests go to first, with the
+    /// origin in `?cacheHostOrigin=`; the origin serves when it fails (skipped 15 minutes)
+    #[arg(long, global = true, value_name = "HOST[:PORT]")]
+    pub(crate) cache_host: Option<String>,
+
     #[command(subcommand)]
     pub(crate) verb: Verb,
 }
@@ -87,6 +94,8 @@ pub(crate) enum Verb {
         /// the number [default: no cap, or what the continued job has]
         #[arg(long, value_name = "RATE", value_parser = parse_rate)]
         max_bytes_per_second: Option<u64>,
+        #[command(flatten)]
+        sources: SourceArgs,
     },
     /// Creates a suspended job and prints its id, alone, on stdout.
     Create {
@@ -101,6 +110,8 @@ pub(crate) enum Verb {
         url: String,
         /// Where to put it; a relative DEST is taken from the current directory
         dest: PathBuf,
+        #[command(flatten)]
+        sources: SourceArgs,
     },
     /// Queues a job for transfer (`bgcopy serve`, or --wait, transfers it).
     Resume {
@@ -149,6 +160,53 @@ pub(crate) enum Verb {
     Monitor,
     /// Holds the store and transfers its queued jobs until Ctrl-C (or SIGTERM, SIGHUP).
     Serve,
+    /// Gives one file of a job a new URL (e.g. a signed URL that expired); the bytes on disk
+    /// are kept when the new URL serves the same content (same size and strong validator).
+    #[command(name = "setremotename")]
+    SetRemoteName {
+        /// The job
+        id: JobId,
+        /// The file: its index as `info` shows it (from 0), or its local name
+        file: String,
+        /// The new URL
+        url: String,
+    },
+    /// Changes every file's URL that starts with OLD (case-sensitive) to start with NEW.
+    #[command(name = "replaceremoteprefix")]
+    ReplaceRemotePrefix {
+        /// The job
+        id: JobId,
+        /// The prefix to replace, e.g. http://stageserver
+        old: String,
+        /// Its replacement, e.g. http://prodserver
+        new: String,
+    },
+    /// Sets the program the process holding the store (e.g. `bgcopy serve`) runs, without a
+    /// shell, when the job is transferred or in error.
+    ///
+    /// As bitsadmin: NULL for PROGRAM clears it (PARAMETERS must then be NULL or absent); the
+    /// PARAMETERS, if any, start with the program's name and are split as a Windows command
+    /// line (double quotes group words). Several words are joined with spaces.
+    #[command(name = "setnotifycmdline")]
+    SetNotifyCmdLine {
+        /// The job
+        id: JobId,
+        /// The program (a path), or NULL
+        program: String,
+        /// Its command line, starting with its name, or NULL
+        #[arg(allow_hyphen_values = true, trailing_var_arg = true)]
+        parameters: Vec<String>,
+    },
+    /// Prints the headers of each file's last response (or of one file), after a `# URL`
+    /// line; they are kept in memory by the process that holds the store while it transfers
+    /// (`bgcopy serve`), not in the store.
+    #[command(name = "getresponseheaders")]
+    GetResponseHeaders {
+        /// The job
+        id: JobId,
+        /// Only this file: its index (from 0) or its local name
+        file: Option<String>,
+    },
 }
 
 /// One `URL DEST` pair of `transfer`.

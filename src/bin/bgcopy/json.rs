@@ -53,6 +53,10 @@ pub(crate) struct FileInfo {
     pub(crate) bytes_transferred: u64,
     /// Whether `complete` made the file visible under its local name.
     pub(crate) completed: bool,
+    /// The headers of the file's last response in the process that holds the store (one
+    /// `Name: value` per CRLF-terminated line); absent before any (they are not stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) response_headers: Option<String>,
 }
 
 /// The error of a job in `Error` or `TransientError`.
@@ -104,6 +108,7 @@ impl JobInfo {
                     bytes_total: known(progress.bytes_total),
                     bytes_transferred: progress.bytes_transferred,
                     completed: progress.completed,
+                    response_headers: crate::sources::response_headers(file),
                 }
             })
             .collect();

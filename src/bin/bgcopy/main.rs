@@ -6,7 +6,12 @@
 //! bgcopy [--store DIR] create NAME | addfile ID URL DEST
 //! bgcopy [--store DIR] resume ID [--wait] | suspend ID | cancel ID | complete ID
 //! bgcopy [--store DIR] list [--json] | info ID [--json] | monitor | serve
+//! bgcopy [--store DIR] setremotename ID FILE URL | replaceremoteprefix ID OLD NEW
+//! bgcopy [--store DIR] setnotifycmdline ID PROGRAM [PARAMETERS] | getresponseheaders ID [FILE]
 //! ```
+//!
+//! `transfer` and `addfile` take `--header "Name: value"` and `--mirror URL` (repeatable);
+//! every verb takes `--cache-host HOST[:PORT]`.
 //!
 //! Data goes to stdout, progress and messages to stderr. Exit codes: 0 done; 1 refused (the
 //! HRESULT on stderr) or the job ended in `Error`; 2 usage; 3 no such job; 4 the store is held
@@ -28,6 +33,7 @@
 //! | `failure.rs` | why a verb failed: exit codes and messages |
 //! | `output.rs` | writing data to stdout, which the reader may have closed |
 //! | `transfer.rs`, `verbs.rs`, `monitor.rs`, `serve.rs` | the verbs |
+//! | `sources.rs` | where the bytes come from: headers, mirrors, the cache host, remote names, the notify program, response headers |
 
 /// `eprintln!` that never panics: a message stderr cannot take (a terminal that hung up, a pipe
 /// whose reader left) is dropped, so that the verb still stops durably and exits with its code.
@@ -50,6 +56,7 @@ mod output;
 mod progress;
 mod serve;
 mod snapshot;
+mod sources;
 mod text;
 mod transfer;
 mod verbs;
@@ -68,15 +75,16 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Outcome {
+    sources::set_cache_host(cli.cache_host);
     let dir = location::store_dir(cli.store)?;
     let dir = dir.as_path();
     match cli.verb {
-        Verb::Transfer { pairs, name, connections, max_bytes_per_second } => {
+        Verb::Transfer { pairs, name, connections, max_bytes_per_second, sources } => {
             let limits = transfer::Limits { connections, max_bytes_per_second };
-            transfer::transfer(dir, args::pairs(pairs), name, limits)
+            transfer::transfer(dir, args::pairs(pairs), name, limits, &sources)
         }
         Verb::Create { name } => verbs::create(dir, &name),
-        Verb::Addfile { id, url, dest } => verbs::addfile(dir, id, &url, &dest),
+        Verb::Addfile { id, url, dest, sources } => verbs::addfile(dir, id, &url, &dest, &sources),
         Verb::Resume { id, wait: true } => verbs::resume_and_wait(dir, id),
         Verb::Resume { id, wait: false } => verbs::change(dir, id, Change::Resume),
         Verb::Suspend { id } => verbs::change(dir, id, Change::Suspend),
@@ -86,5 +94,15 @@ fn run(cli: Cli) -> Outcome {
         Verb::Info { id, json } => verbs::info(dir, id, json),
         Verb::Monitor => monitor::monitor(dir),
         Verb::Serve => serve::serve(dir),
+        Verb::SetRemoteName { id, file, url } => sources::set_remote_name(dir, id, &file, &url),
+        Verb::ReplaceRemotePrefix { id, old, new } => {
+            sources::replace_remote_prefix(dir, id, &old, &new)
+        }
+        Verb::SetNotifyCmdLine { id, program, parameters } => {
+            sources::set_notify_cmd_line(dir, id, &program, &parameters)
+        }
+        Verb::GetResponseHeaders { id, file } => {
+            sources::get_response_headers(dir, id, file.as_deref())
+        }
     }
 }

@@ -100,7 +100,7 @@ fn open(
 ) -> Result<Result<Manager, Held>, Failure> {
     let deadline = Instant::now() + patience;
     loop {
-        let builder = Manager::builder().store(dir);
+        let builder = crate::sources::configure(Manager::builder().store(dir));
         let builder = match engine {
             Engine::On => builder,
             Engine::Off => builder.without_engine(),

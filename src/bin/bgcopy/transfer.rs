@@ -8,6 +8,7 @@ use crate::events::Events;
 use crate::failure::{Failure, Outcome};
 use crate::follow::{Then, follow};
 use crate::location::absolute;
+use crate::sources::SourceArgs;
 use crate::{open, output};
 use bgcopy::{BackgroundCopyJob, BackgroundCopyManager, BgFileInfo, BgJobType, Job, Manager};
 use std::path::Path;
@@ -25,7 +26,11 @@ pub(crate) fn transfer(
     pairs: Vec<Pair>,
     name: Option<String>,
     limits: Limits,
+    sources: &SourceArgs,
 ) -> Outcome {
+    if !sources.mirrors.is_empty() && pairs.len() > 1 {
+        return Err(Failure::Usage("--mirror is a URL of one file: give one URL DEST pair".into()));
+    }
     let mut files = Vec::with_capacity(pairs.len());
     for pair in pairs {
         files.push(BgFileInfo::new(pair.url, absolute(&pair.dest)?));
@@ -48,6 +53,7 @@ pub(crate) fn transfer(
             job.set_max_bytes_per_second(Some(rate))
                 .map_err(|e| Failure::of("set the bandwidth cap", Some(job.get_id()), e))?;
         }
+        sources.apply(&job, &job.enum_files())?;
         // A closed stdout does not stop the transfer: the id is also in the messages.
         let _ = output::print(&format!("{}\n", job.get_id()));
         follow(&job, Then::Complete, &events)

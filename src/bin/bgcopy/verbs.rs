@@ -9,6 +9,7 @@ use crate::follow::{Then, follow};
 use crate::json::{self, JobInfo, JobSummary};
 use crate::location::absolute;
 use crate::open::{self, Engine, View};
+use crate::sources::SourceArgs;
 use crate::{output, snapshot, text};
 use bgcopy::{
     BackgroundCopyJob, BackgroundCopyManager, BgJobProgress, BgJobType, BgSuccess, Job, JobId,
@@ -49,12 +50,20 @@ pub(crate) fn create(dir: &Path, name: &str) -> Outcome {
 }
 
 /// `addfile ID URL DEST`.
-pub(crate) fn addfile(dir: &Path, id: JobId, url: &str, dest: &Path) -> Outcome {
+pub(crate) fn addfile(
+    dir: &Path,
+    id: JobId,
+    url: &str,
+    dest: &Path,
+    sources: &SourceArgs,
+) -> Outcome {
     let dest = absolute(dest)?;
     let manager = open::for_change(dir, Engine::Off)?;
     let job = find(&manager, id)?;
     job.add_file(url, &dest)
         .map_err(|e| Failure::of(format!("add {url} to job {id}"), Some(id), e))?;
+    let added = job.enum_files().pop();
+    sources.apply(&job, added.as_slice())?;
     say!("bgcopy: added {url} -> {} to job {id}", dest.display());
     Ok(())
 }

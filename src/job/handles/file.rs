@@ -48,7 +48,7 @@ impl JobFile {
 
 impl BackgroundCopyFile for JobFile {
     fn get_remote_name(&self) -> String {
-        self.file.remote_name.clone()
+        self.remote_name_now()
     }
 
     fn get_local_name(&self) -> PathBuf {

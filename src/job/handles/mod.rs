@@ -18,4 +18,5 @@ pub(crate) mod error;
 pub(crate) mod file;
 pub(crate) mod http_options;
 pub(crate) mod job;
+mod sources;
 pub(crate) mod wait;

@@ -483,6 +483,26 @@ impl JobCounters {
         true
     }
 
+    /// Takes a transferred file back to zero bytes and not transferred: it is fetched again (the
+    /// caller found bytes of it from a peer invalid, DESIGN 6.2). Under the job lock, while the
+    /// file has no writer. Inside a resize bracket (writer step 6): a reader that overlaps it
+    /// retries, so none sees the file counted as transferred with its bytes gone. Its size stays
+    /// known.
+    pub(crate) fn unfinish_file(&self, file: &FileCounters) {
+        // Relaxed: the flag is written only under the job lock, which the caller holds.
+        if file.flags.load(Ordering::Relaxed) & FILE_TRANSFERRED == 0 {
+            return;
+        }
+        self.begin_resize();
+        // Release: inside the bracket; the file no longer counts as transferred.
+        file.flags.fetch_and(!FILE_TRANSFERRED, Ordering::Release);
+        // Release: inside the bracket; the job's transferred files lose it (the low half is at
+        // least 1, since the file was counted, so nothing borrows from the stamp).
+        self.seq_done.fetch_sub(LOW_ONE, Ordering::Release);
+        self.restart_file(file);
+        self.end_resize();
+    }
+
     /// Marks a file completed (renamed into place by `complete()`).
     pub(crate) fn mark_completed(&self, file: &FileCounters) {
         // Release: the flag is published after the rename that it reports.
@@ -622,6 +642,29 @@ impl fmt::Debug for FileCounters {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unfinished_file_counts_as_neither_transferred_nor_holding_bytes() {
+        let c = JobCounters::new(BgJobState::Transferred);
+        let f = FileCounters::new(0);
+        c.add_file();
+        c.set_file_size(&f, Some(10));
+        c.add_file_bytes(&f, 10);
+        assert!(c.finish_file(&f));
+        assert_eq!(c.snapshot().files_transferred, 1);
+        c.unfinish_file(&f);
+        let p = c.snapshot();
+        assert_eq!(
+            (p.files_transferred, p.files_total, p.bytes_transferred, p.bytes_total),
+            (0, 1, 0, 10)
+        );
+        assert!(!f.is_transferred());
+        c.unfinish_file(&f); // a second time changes nothing
+        assert_eq!(c.snapshot(), p);
+        c.add_file_bytes(&f, 10);
+        assert!(c.finish_file(&f), "the file can finish again");
+        assert_eq!(c.snapshot().files_transferred, 1);
+    }
 
     #[test]
     fn empty_job_reports_zero_total() {

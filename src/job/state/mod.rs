@@ -16,4 +16,5 @@ pub(crate) mod outbox;
 mod recording;
 pub(crate) mod segments;
 pub(crate) mod shared;
+pub(crate) mod sources;
 pub(crate) mod transitions;

@@ -116,6 +116,8 @@ pub(crate) struct JobInner {
     /// A `complete()` or `cancel()` that has begun its file work (recorded before it, so that a
     /// crash half-way is finished on the next open).
     pub(crate) intent: Option<Intent>,
+    /// Sources (DESIGN 6.2): peer caching, maximum download time, notify command line.
+    pub(crate) sources: super::sources::JobSources,
 }
 
 impl JobInner {
@@ -151,6 +153,7 @@ impl JobInner {
             quiet_bytes: self.quiet_bytes,
             server_retry_after: self.server_retry_after,
             intent: self.intent,
+            sources: self.sources.clone(),
         }
     }
 }
@@ -167,8 +170,9 @@ pub(crate) enum Outgoing {
     EndSubscriptions,
 }
 
-/// The HTTP options of one job (see `handles/http_options.rs`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The HTTP options of one job (see `handles/http_options.rs` and `job/http_options.rs`). `Debug`
+/// shows header names, never their values.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub(crate) struct JobOptions {
     /// Extra request headers, in the order given.
     pub(crate) headers: Vec<(String, String)>,
@@ -176,6 +180,20 @@ pub(crate) struct JobOptions {
     pub(crate) connect_timeout: Option<Duration>,
     /// Limit on one read that receives nothing (`None`: the transport's default).
     pub(crate) read_timeout: Option<Duration>,
+    /// Write-only headers, security flags, method, credentials (DESIGN 6.2).
+    pub(crate) http: crate::job::http_state::HttpOptions,
+}
+
+impl fmt::Debug for JobOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("JobOptions")
+            .field("header_names", &names)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("http", &self.http)
+            .finish()
+    }
 }
 
 /// The hot-state part of a change (the lock-free readers' view), made visible only once the
@@ -193,6 +211,8 @@ pub(crate) struct Pending {
     pub(crate) finished: Vec<usize>,
     /// Files that `complete()` made visible (their indices).
     pub(crate) completed: Vec<usize>,
+    /// Transferred files that go back to zero to be fetched again (their indices).
+    pub(crate) unfinished: Vec<usize>,
 }
 
 /// What a change needs after the job lock is released (see [`JobShared::change`]).
@@ -279,6 +299,7 @@ impl JobShared {
                 quiet_bytes: 0,
                 server_retry_after: None,
                 intent: None,
+                sources: super::sources::JobSources::default(),
             }),
             ctx,
             watch: Watch::default(),
@@ -388,6 +409,9 @@ impl JobShared {
             let finished = self.counters.finish_file(&inner.files[index].counters);
             debug_assert!(finished, "file {index} finished with bytes missing");
         }
+        for index in pending.unfinished {
+            self.counters.unfinish_file(&inner.files[index].counters);
+        }
         for index in pending.completed {
             self.counters.mark_completed(&inner.files[index].counters);
         }
@@ -410,7 +434,8 @@ impl JobShared {
 
     /// Whether file `index` counts as transferred once the change under way is published.
     pub(crate) fn transferred_in(inner: &JobInner, index: usize) -> bool {
-        inner.files[index].counters.is_transferred() || inner.pending.finished.contains(&index)
+        (inner.files[index].counters.is_transferred() && !inner.pending.unfinished.contains(&index))
+            || inner.pending.finished.contains(&index)
     }
 
     /// Whether file `index` is completed once the change under way is published.
