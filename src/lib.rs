@@ -127,8 +127,8 @@ pub use meter::{Rate, RateMeter};
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use transport::HttpTransport;
 pub use transport::{
-    LocalTransport, SegmentSink, SegmentedSink, TransferError, TransferRequest, TransferSink,
-    Transport,
+    LocalTransport, RangeSink, SegmentSink, SegmentedSink, TransferError, TransferRequest,
+    TransferSink, Transport,
 };
 pub use types::{
     BG_LENGTH_TO_EOF, BG_SIZE_UNKNOWN, BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgError,

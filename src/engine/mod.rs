@@ -14,6 +14,7 @@
 //! at most a given time.
 
 mod policy;
+mod ranged;
 mod retry;
 mod scheduler;
 mod sink;

@@ -2,6 +2,7 @@
 //! public driver API (claim, files in order, finish or fail) with the transports of the engine.
 
 use super::Engine;
+use super::ranged;
 use super::sink::EngineSink;
 use super::stop::StopFlag;
 use crate::transport::{TransferError, TransferRequest};
@@ -94,15 +95,18 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
             let resumable = scheme == "file";
             let mut sink = EngineSink::new(transfer, &driver, &mut connected, stop, resumable);
             let request = TransferRequest::new(job, &file);
-            catch_unwind(AssertUnwindSafe(|| transport.transfer(&request, &mut sink)))
-                .unwrap_or_else(|_| {
-                    Err(TransferError::fatal(
-                        hresult::E_UNEXPECTED,
-                        BgErrorContext::GeneralTransport,
-                        format!("the {:?} transport panicked", transport.protocol()),
-                    ))
-                })
-                .and_then(|()| sink.finish())
+            catch_unwind(AssertUnwindSafe(|| match shared.ranges.as_deref() {
+                Some(ranges) => ranged::transfer(transport.as_ref(), &request, ranges, &mut sink),
+                None => transport.transfer(&request, &mut sink),
+            }))
+            .unwrap_or_else(|_| {
+                Err(TransferError::fatal(
+                    hresult::E_UNEXPECTED,
+                    BgErrorContext::GeneralTransport,
+                    format!("the {:?} transport panicked", transport.protocol()),
+                ))
+            })
+            .and_then(|()| sink.finish())
         };
         match outcome {
             Ok(()) => {}

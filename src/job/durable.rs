@@ -113,6 +113,7 @@ impl JobShared {
                 local_name: file.local_name.clone(),
                 protocol,
                 counters: FileCounters::new(index),
+                ranges: None,
             };
             counters.add_file();
             let bytes = recorded_bytes(&file);

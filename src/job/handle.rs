@@ -120,12 +120,13 @@ impl Job {
     }
 }
 
-impl BackgroundCopyJob for Job {
-    type File = JobFile;
-    type Error = JobError;
-    type Callback = dyn BackgroundCopyCallback;
-
-    fn add_file_set(&self, files: &[BgFileInfo]) -> Result<()> {
+impl Job {
+    /// Adds files, all or nothing; with `ranges`, one ranged file (checked by the caller).
+    pub(super) fn add_files(
+        &self,
+        files: &[BgFileInfo],
+        ranges: Option<&[crate::BgFileRange]>,
+    ) -> Result<()> {
         let ctx = &self.shared.ctx;
         // The destination directories must exist (BITS: `ERROR_PATH_NOT_FOUND`). File system
         // work, so looked at here, outside the job's locks (DESIGN 5.1); reported only once
@@ -170,6 +171,7 @@ impl BackgroundCopyJob for Job {
                     local_name: info.local_name.clone(),
                     protocol,
                     counters: FileCounters::new(index),
+                    ranges: ranges.map(Box::from),
                 }));
                 inner.file_disk.push(FileDisk::default());
                 // Counted once the change is recorded.
@@ -179,6 +181,16 @@ impl BackgroundCopyJob for Job {
             self.shared.apply(inner, JobEvent::Modify)?;
             Ok(())
         })
+    }
+}
+
+impl BackgroundCopyJob for Job {
+    type File = JobFile;
+    type Error = JobError;
+    type Callback = dyn BackgroundCopyCallback;
+
+    fn add_file_set(&self, files: &[BgFileInfo]) -> Result<()> {
+        self.add_files(files, None)
     }
 
     fn add_file(&self, remote_url: &str, local_name: &Path) -> Result<()> {

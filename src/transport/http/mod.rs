@@ -8,11 +8,12 @@ mod client;
 mod date;
 mod proxy;
 mod range;
+mod ranged;
 mod resolve;
 mod retry_after;
 mod segments;
 
-use super::{TransferError, TransferRequest, TransferSink, Transport};
+use super::{RangeSink, TransferError, TransferRequest, TransferSink, Transport};
 use crate::{BackgroundCopyJob, BgErrorContext, hresult};
 use client::{Client, Method, Ranged, body_error};
 use range::{Check, PartialHeaders, Validators, Verdict};
@@ -377,6 +378,31 @@ impl Transport for HttpTransport {
                 }
             }
         }
+    }
+
+    /// One range of a ranged file (DESIGN 6.3): see `ranged.rs`.
+    fn transfer_range(
+        &self,
+        request: &TransferRequest<'_>,
+        first: u64,
+        last: Option<u64>,
+        sink: &mut dyn RangeSink,
+    ) -> Result<(), TransferError> {
+        let url = Url::parse(request.remote_name).map_err(|e| {
+            TransferError::fatal(
+                hresult::E_INVALIDARG,
+                BgErrorContext::RemoteFile,
+                format!("{:?} is not a URL: {e}", request.remote_name),
+            )
+        })?;
+        let client = Client {
+            transport: self,
+            url,
+            headers: request.job.get_custom_headers(),
+            timeouts: request.job.get_http_timeouts(),
+            proxy: request.job.get_proxy_settings(),
+        };
+        ranged::fetch(&client, first, last, sink)
     }
 }
 
