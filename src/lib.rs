@@ -118,7 +118,7 @@ pub use interfaces::{
     BackgroundCopyJobHttpOptions, BackgroundCopyManager,
 };
 pub use job::{
-    BackgroundCopyCallback, Job, JobError, JobEvent, JobFile, JobSettled, NoopCallback,
+    BackgroundCopyCallback, FileReader, Job, JobError, JobEvent, JobFile, JobSettled, NoopCallback,
     Notification, Recv, Subscription, transition,
 };
 pub use manager::{Manager, ManagerBuilder, UnreadableJob};

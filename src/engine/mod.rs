@@ -13,6 +13,7 @@
 //! them (running jobs give their worker back, `Queued`); [`EngineHandle::join`] waits for them,
 //! at most a given time.
 
+mod on_demand;
 mod policy;
 mod ranged;
 mod retry;

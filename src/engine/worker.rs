@@ -62,6 +62,10 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
         // Not queued any more (suspended meanwhile): nothing to do.
         Err(_) => return false,
     };
+    if let Some(on_demand) = job.on_demand() {
+        super::on_demand::run(engine, job, driver, stop, &on_demand);
+        return false;
+    }
     let mut connected = false;
     loop {
         if stop.is_set() {
@@ -130,7 +134,7 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
 /// A transfer returned `Stopped`: the job was suspended, cancelled or completed (the claim is
 /// gone; dropping the driver is all), the scheduler wants the worker back (release the job to
 /// `Queued`), or the transport stopped on its own, which counts as a transient failure.
-fn stopped(engine: &Engine, driver: JobDriver, stop: &StopFlag, index: usize) {
+pub(super) fn stopped(engine: &Engine, driver: JobDriver, stop: &StopFlag, index: usize) {
     if !driver.is_live() {
         return;
     }
@@ -150,7 +154,7 @@ fn stopped(engine: &Engine, driver: JobDriver, stop: &StopFlag, index: usize) {
 /// the job can be seen in `TransientError`, so that its retry delay counts from the failure itself
 /// and not from whenever the scheduler next looks (a test advancing a manual clock as soon as it
 /// sees the state cannot slip in between).
-fn fail(engine: &Engine, driver: JobDriver, error: TransferError, index: usize) {
+pub(super) fn fail(engine: &Engine, driver: JobDriver, error: TransferError, index: usize) {
     engine.note_failure(driver.job().get_id());
     let _ = driver.fail(error, Some(index));
 }

@@ -210,7 +210,9 @@ impl BackgroundCopyJob for Job {
         self.shared
             .change(|inner| {
                 let has_work = JobShared::has_work(inner);
-                self.shared.apply(inner, JobEvent::Resume { has_work })
+                let applied = self.shared.apply(inner, JobEvent::Resume { has_work });
+                inner.properties.resumed |= applied.is_ok();
+                applied
             })
             .map(drop)
     }

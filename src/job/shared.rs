@@ -115,6 +115,8 @@ pub(crate) struct JobInner {
     /// A `complete()` or `cancel()` that has begun its file work (recorded before it, so that a
     /// crash half-way is finished on the next open).
     pub(crate) intent: Option<Intent>,
+    /// The `IBackgroundCopyJob5` properties and the on-demand state (see `properties.rs`).
+    pub(crate) properties: super::properties::JobProperties,
 }
 
 impl JobInner {
@@ -150,6 +152,7 @@ impl JobInner {
             quiet_bytes: self.quiet_bytes,
             server_retry_after: self.server_retry_after,
             intent: self.intent,
+            properties: self.properties.clone(),
         }
     }
 }
@@ -271,6 +274,7 @@ impl JobShared {
                 quiet_bytes: 0,
                 server_retry_after: None,
                 intent: None,
+                properties: super::properties::JobProperties::default(),
             }),
             ctx,
             watch: Watch::default(),

@@ -1,0 +1,209 @@
+//! An on-demand job on an engine worker (DESIGN 6.3, `job/on_demand.rs`): each file's missing
+//! bytes that were asked for, a chunk at a time, with [`Transport::transfer_range`], written at
+//! their own offsets; a file whose every byte is on disk is finished. When nothing asked for is
+//! missing, the job becomes `Transferred` if every file is, else `Suspended` (a request resumes
+//! it).
+
+use super::Engine;
+use super::stop::StopFlag;
+use super::worker::{fail, stopped};
+use crate::job::on_demand::OnDemand;
+use crate::transport::{RangeSink, TransferError, TransferRequest};
+use crate::{
+    BackgroundCopyJob, BgErrorContext, FileTransfer, Job, JobDriver, TransferSink, hresult,
+};
+use std::sync::Arc;
+
+/// Runs an on-demand job: returns once it is idle, failed, or must stop.
+pub(super) fn run(
+    engine: &Engine,
+    job: &Job,
+    driver: JobDriver,
+    stop: &StopFlag,
+    on_demand: &Arc<OnDemand>,
+) {
+    let mut connected = false;
+    loop {
+        for file in job.enum_files() {
+            let index = file.index();
+            if file.file.counters.is_transferred() || on_demand.next_chunk(index).is_none() {
+                continue;
+            }
+            if stop.is_set() {
+                let _ = driver.release();
+                return;
+            }
+            let scheme = file.file.protocol.scheme(&file.file.remote_name);
+            let Some(transport) = engine.transport_for(scheme) else {
+                let error = TransferError::fatal(
+                    hresult::E_INVALIDARG,
+                    BgErrorContext::GeneralTransport,
+                    format!("no transport serves the {scheme:?} scheme"),
+                );
+                return end(engine, driver, error, index, on_demand);
+            };
+            let transfer = match driver.open_file(index) {
+                Ok(transfer) => transfer,
+                Err(TransferError::Stopped) => return,
+                Err(error) => return end(engine, driver, error, index, on_demand),
+            };
+            let request = TransferRequest::new(job, &file);
+            let mut sink = Sink {
+                transfer,
+                on_demand,
+                index,
+                driver: &driver,
+                connected: &mut connected,
+                stop,
+                at: 0,
+                restarted: false,
+            };
+            let outcome = fetch(transport.as_ref(), &request, &mut sink);
+            let Sink { transfer, .. } = sink;
+            let outcome = outcome
+                .and_then(|()| if on_demand.complete(index) { transfer.finish() } else { Ok(()) });
+            match outcome {
+                Ok(()) => {}
+                Err(TransferError::Stopped) => return stopped(engine, driver, stop, index),
+                Err(error) => {
+                    let error = if error.hresult() == hresult::BG_E_INSUFFICIENT_RANGE_SUPPORT {
+                        TransferError::fatal(
+                            hresult::BG_E_RANDOM_ACCESS_NOT_SUPPORTED,
+                            BgErrorContext::RemoteFile,
+                            format!("an on-demand file needs a server that serves ranges: {error}"),
+                        )
+                    } else {
+                        error
+                    };
+                    return end(engine, driver, error, index, on_demand);
+                }
+            }
+        }
+        // Nothing asked for is missing? Decided, and the job suspended, under the on-demand
+        // lock: a request adds its ranges under it before it looks at the state.
+        let files = job.enum_files();
+        let mut wants = on_demand.lock();
+        if !wants.idle(files.len()) {
+            continue;
+        }
+        if files.iter().all(|file| file.file.counters.is_transferred()) {
+            drop(wants);
+            if !connected && driver.connected().is_err() {
+                return;
+            }
+            let _ = driver.finish();
+        } else {
+            let _ = job.suspend();
+            drop(wants);
+        }
+        return;
+    }
+}
+
+/// Fails the job and wakes its blocked readers.
+fn end(
+    engine: &Engine,
+    driver: JobDriver,
+    error: TransferError,
+    index: usize,
+    on_demand: &OnDemand,
+) {
+    fail(engine, driver, error, index);
+    on_demand.wake();
+}
+
+/// The missing chunks of one file.
+fn fetch(
+    transport: &dyn crate::Transport,
+    request: &TransferRequest<'_>,
+    sink: &mut Sink<'_>,
+) -> Result<(), TransferError> {
+    let mut start_overs = 0;
+    while let Some((first, end)) = sink.on_demand.next_chunk(sink.index) {
+        if sink.should_stop() {
+            return Err(TransferError::Stopped);
+        }
+        sink.at = first;
+        sink.restarted = false;
+        transport.transfer_range(request, first, Some(end - 1), sink)?;
+        if sink.restarted {
+            start_overs += 1;
+            if start_overs > 2 {
+                return Err(TransferError::transient(
+                    hresult::BG_E_INVALID_SERVER_RESPONSE,
+                    BgErrorContext::RemoteFile,
+                    "the remote content keeps changing",
+                ));
+            }
+        } else if sink.at == first {
+            return Err(TransferError::transient(
+                hresult::BG_E_INVALID_SERVER_RESPONSE,
+                BgErrorContext::RemoteFile,
+                format!("no byte of the range at offset {first} arrived"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One file of an on-demand job, as a transport sees it.
+struct Sink<'a> {
+    transfer: FileTransfer,
+    on_demand: &'a OnDemand,
+    index: usize,
+    driver: &'a JobDriver,
+    connected: &'a mut bool,
+    stop: &'a StopFlag,
+    /// Where the next byte goes.
+    at: u64,
+    restarted: bool,
+}
+
+impl Sink<'_> {
+    fn connect(&mut self) -> Result<(), TransferError> {
+        if !*self.connected {
+            self.driver.connected()?;
+            *self.connected = true;
+        }
+        Ok(())
+    }
+}
+
+impl RangeSink for Sink<'_> {
+    fn validator(&self) -> Option<&str> {
+        self.transfer.validator()
+    }
+
+    fn set_validator(&mut self, validator: Option<String>) {
+        self.transfer.set_validator(validator);
+    }
+
+    fn set_remote_size(&mut self, size: u64) -> Result<(), TransferError> {
+        self.connect()?;
+        if self.transfer.size() != Some(size) {
+            self.transfer.set_size(Some(size))?;
+        }
+        self.on_demand.set_size(self.index, size);
+        Ok(())
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<(), TransferError> {
+        self.connect()?;
+        let stop = self.stop;
+        self.transfer.write_at(self.at, data, &mut || stop.is_set())?;
+        let end = self.at + data.len() as u64;
+        let new = self.on_demand.fill(self.index, self.at, end);
+        self.at = end;
+        self.transfer.count_filled(new, self.on_demand.filled(self.index))
+    }
+
+    fn restart(&mut self) -> Result<(), TransferError> {
+        self.restarted = true;
+        self.on_demand.set_filled(self.index, Vec::new());
+        self.transfer.restart()
+    }
+
+    fn should_stop(&self) -> bool {
+        self.stop.is_set() || self.transfer.should_stop()
+    }
+}
