@@ -209,32 +209,23 @@ fn a_reader_streams_the_whole_file_in_order_over_chunked_bodies() {
 
 #[test]
 fn a_blocked_read_ends_with_an_error_when_the_job_is_cancelled_or_fails() {
-    // A server that never answers the ranges a reader asks for beyond the first.
-    let data = content(4 * MIB);
-    let resource = Resource::new(data, "v1");
-    let server = Server::start(move |request| match request.bounded_range() {
-        Some((first, _)) if first >= MIB => Reply::new(200).body(Vec::new()).stall(0, LONG),
-        _ => resource.respond(request),
-    });
+    let data = content(MIB);
+    let server = served(&data);
     let dir = tempfile::tempdir().unwrap();
     let manager = Manager::new();
+    // Never resumed: the read asks, and waits, until the job is cancelled.
     let (job, file) = on_demand_job(&manager, dir.path(), &server.url("/f"));
-    job.resume().unwrap();
     let mut reader = file.open_reader().unwrap();
-    reader.seek(SeekFrom::Start(2 * MIB)).unwrap();
     let cancel = {
         let job = job.clone();
-        std::thread::spawn(move || {
-            job.wait_until(LONG, |s| s == BgJobState::Transferring || s.is_settled());
-            job.cancel().unwrap();
-        })
+        std::thread::spawn(move || job.cancel().unwrap())
     };
     let mut buf = [0u8; 10];
     let error = reader.read(&mut buf).unwrap_err();
     cancel.join().unwrap();
     assert!(error.to_string().contains("cancel"), "{error}");
 
-    // A job that fails: the server refuses ranges, the read says why.
+    // A job that fails: the server answers 404, the read says so.
     let refusing = Server::start(|_| Reply::new(404));
     let (job, file) = on_demand_job(&manager, dir.path(), &refusing.url("/gone"));
     job.set_no_progress_timeout(Duration::ZERO).unwrap();
@@ -242,7 +233,7 @@ fn a_blocked_read_ends_with_an_error_when_the_job_is_cancelled_or_fails() {
     let mut reader = file.open_reader().unwrap();
     let error = reader.read(&mut buf).unwrap_err();
     assert_eq!(job.wait(LONG), BgJobState::Error);
-    assert!(!error.to_string().is_empty());
+    assert!(error.to_string().contains("404"), "{error}");
 }
 
 #[test]
@@ -263,4 +254,41 @@ fn an_on_demand_file_works_from_a_local_path() {
     assert_eq!(buf, data[(MIB + 1) as usize..][..4096]);
     let filled = file.get_filled_file_ranges();
     assert!(filled.iter().all(|range| range.initial_offset >= MIB), "{filled:?}");
+}
+
+#[test]
+fn a_reopened_on_demand_job_keeps_what_it_asked_for_and_what_it_has() {
+    let data = content(3 * MIB);
+    let server = served(&data);
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let id = {
+        let manager = Manager::builder().store(&store).try_build().unwrap();
+        let (job, file) = on_demand_job(&manager, dir.path(), &server.url("/f"));
+        file.request_file_ranges(&[r(2 * MIB, 100)]).unwrap();
+        job.resume().unwrap();
+        job.wait_until(LONG, |s| s != BgJobState::Queued && s != BgJobState::Suspended);
+        assert_eq!(suspended_or_transferred(&job), BgJobState::Suspended);
+        // Asked for while suspended and never resumed: kept for the next process.
+        job.suspend().unwrap();
+        file.request_file_ranges(&[r(0, 10)]).unwrap();
+        job.get_id()
+    };
+    let manager = Manager::builder().store(&store).try_build().unwrap();
+    let job = manager.get_job(id).unwrap();
+    assert_eq!(
+        job.get_job_property(BgJobPropertyId::OnDemandMode).unwrap(),
+        BgJobProperty::OnDemandMode(true)
+    );
+    let file = job.enum_files().remove(0);
+    assert_eq!(file.get_filled_file_ranges(), [r(2 * MIB, 100)]);
+    let before = server.requests().len();
+    job.resume().unwrap();
+    job.wait_until(LONG, |s| s != BgJobState::Queued && s != BgJobState::Suspended);
+    assert_eq!(suspended_or_transferred(&job), BgJobState::Suspended);
+    assert_eq!(file.get_filled_file_ranges(), [r(0, 10), r(2 * MIB, 100)]);
+    let after: Vec<_> = asked(&server)[before..].to_vec();
+    assert_eq!(after, ["bytes=0-9"], "only what was missing");
+    let temp = std::fs::read(file.get_temporary_name().unwrap()).unwrap();
+    assert_eq!(&temp[2 * MIB as usize..][..100], &data[2 * MIB as usize..][..100]);
 }

@@ -224,3 +224,24 @@ fn a_ranged_file_copies_its_ranges_from_a_local_path_and_a_file_url() {
     job.resume().unwrap();
     assert_eq!(failed_with(&job), hresult::BG_E_INVALID_RANGE);
 }
+
+#[test]
+fn a_reopened_store_keeps_the_ranges_and_finishes_the_file_from_where_it_stopped() {
+    let data = content(500_000);
+    let source = tempfile::tempdir().unwrap();
+    let path = source.path().join("source.bin");
+    std::fs::write(&path, &data).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let ranges = [r(400_000, BG_LENGTH_TO_EOF), r(10, 20)];
+    let id = {
+        let manager = Manager::builder().without_engine().store(&store).try_build().unwrap();
+        let job = ranged_job(&manager, dir.path(), path.to_str().unwrap(), &ranges);
+        job.get_id()
+    };
+    let manager = Manager::builder().store(&store).try_build().unwrap();
+    let job = manager.get_job(id).unwrap();
+    assert_eq!(job.enum_files()[0].ranges_as_given(), ranges);
+    job.resume().unwrap();
+    assert_eq!(finished(&job), selected(&data, &ranges));
+}

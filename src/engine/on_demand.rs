@@ -79,22 +79,29 @@ pub(super) fn run(
                 }
             }
         }
-        // Nothing asked for is missing? Decided, and the job suspended, under the on-demand
-        // lock: a request adds its ranges under it before it looks at the state.
+        // Nothing asked for is missing? Then the job goes idle; a request that came while it
+        // did moves it on again (see `job/on_demand.rs`).
         let files = job.enum_files();
-        let mut wants = on_demand.lock();
-        if !wants.idle(files.len()) {
-            continue;
-        }
+        let generation = {
+            let mut wants = on_demand.lock();
+            if !wants.idle(files.len()) {
+                continue;
+            }
+            wants.generation
+        };
         if files.iter().all(|file| file.file.counters.is_transferred()) {
-            drop(wants);
             if !connected && driver.connected().is_err() {
                 return;
             }
             let _ = driver.finish();
         } else {
+            // What is on disk is recorded before the job goes idle: a reopened job keeps it.
+            let _ = job.shared.checkpoint();
             let _ = job.suspend();
-            drop(wants);
+            drop(driver);
+            if on_demand.lock().generation != generation {
+                let _ = job.resume();
+            }
         }
         return;
     }

@@ -95,6 +95,7 @@ impl JobShared {
             retry: inner.retry.clone(),
             intent: inner.intent,
             files,
+            bytes_needed: super::properties::BytesNeeded::of(inner),
         }
     }
 
@@ -105,15 +106,18 @@ impl JobShared {
         let mut files = Vec::with_capacity(snapshot.files.len());
         let mut file_disk = Vec::with_capacity(snapshot.files.len());
         let mut local_names = HashSet::with_capacity(snapshot.files.len());
+        let needed = &snapshot.bytes_needed;
+        let (mut on_disk, mut sizes) = (Vec::new(), Vec::new());
         for (index, file) in snapshot.files.into_iter().enumerate() {
             let protocol = validate::protocol_of(&file.remote_name);
+            let given = needed.files.get(index).map(|f| f.given.clone()).unwrap_or_default();
             let shared = FileShared {
                 index,
                 remote_name: file.remote_name.clone(),
                 local_name: file.local_name.clone(),
                 protocol,
                 counters: FileCounters::new(index),
-                ranges: None,
+                ranges: (!given.is_empty()).then(|| given.into_boxed_slice()),
             };
             counters.add_file();
             let bytes = recorded_bytes(&file);
@@ -129,6 +133,8 @@ impl JobShared {
             disk.temp_path = file.temp_path;
             disk.validator = file.validator;
             disk.expected_sha256 = file.expected_sha256.map(Box::new);
+            on_disk.push(ranges.clone());
+            sizes.push(file.size);
             disk.set_durable(ranges.clone());
             disk.set_base(ranges);
             file_disk.push(disk);
@@ -169,6 +175,7 @@ impl JobShared {
             inner.files = files;
             inner.file_disk = file_disk;
             inner.local_names = local_names;
+            inner.properties = snapshot.bytes_needed.restore(&on_disk, &sizes);
         }
         job
     }

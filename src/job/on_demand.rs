@@ -13,9 +13,11 @@
 //! - A range asked for before the file's size was known is cut at the end of the file once it
 //!   is; a range past a known end is `BG_E_INVALID_RANGE`.
 //!
-//! One lock for the job's files: the engine checks "nothing is missing" and suspends the job
-//! under it, and a request adds its ranges under it, then looks at the state, so that a request
-//! is never left behind by a job that goes idle.
+//! One lock for the job's files, never held while the job changes (a change records the job,
+//! which reads this state). A request adds its ranges under it and bumps its generation, then
+//! looks at the state; the engine notes the generation when it finds nothing missing, suspends
+//! the job, and resumes it if the generation moved meanwhile: a request is never left behind
+//! by a job that goes idle.
 
 use super::ranges::merge;
 use crate::{
@@ -43,6 +45,9 @@ pub(crate) struct OnDemand {
 #[derive(Debug, Default)]
 pub(crate) struct State {
     files: Vec<Want>,
+    /// Bumped by every request: the engine, having found nothing missing and suspended the job
+    /// outside the lock, resumes it if a request came meanwhile.
+    pub(crate) generation: u64,
 }
 
 /// One file: what is asked for and what is on disk (sorted, merged `(start, end)` pairs).
@@ -161,6 +166,26 @@ impl OnDemand {
         self.lock().file(index).filled.clone()
     }
 
+    /// What each file asked for (for the store).
+    pub(crate) fn wanted(&self) -> Vec<Vec<(u64, u64)>> {
+        self.lock().files.iter().map(|want| want.wanted.clone()).collect()
+    }
+
+    /// Sets a reopened file's state: what it asked for, what is on disk, its size.
+    pub(crate) fn restore(
+        &self,
+        index: usize,
+        wanted: Vec<(u64, u64)>,
+        filled: Vec<(u64, u64)>,
+        size: Option<u64>,
+    ) {
+        let mut state = self.lock();
+        let want = state.file(index);
+        want.wanted = merge(wanted);
+        want.filled = merge(filled);
+        want.size = size;
+    }
+
     /// Wakes blocked readers (the job failed or was cancelled).
     pub(crate) fn wake(&self) {
         self.changed.notify_all();
@@ -202,6 +227,7 @@ impl OnDemand {
         if position.is_some() {
             want.position = position;
         }
+        state.generation += 1;
     }
 }
 
@@ -311,7 +337,9 @@ impl JobFile {
         position: Option<u64>,
     ) -> Result<()> {
         on_demand.ask(self.index(), ranges, position);
-        let resumed = self.job.inner.lock().properties.resumed;
+        // A job reopened from a store with bytes on disk was resumed before.
+        let resumed = self.job.inner.lock().properties.resumed
+            || self.job.counters.snapshot().bytes_transferred > 0;
         if resumed && self.job.counters.state() == BgJobState::Suspended {
             let shared = &self.job;
             let moved = shared.change(|inner| {

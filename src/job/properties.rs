@@ -152,3 +152,109 @@ impl Job {
         self.lock().properties.on_demand.clone()
     }
 }
+
+/// What the store keeps of a job's DESIGN 6.3 state (record format 2): the Job5 properties, and
+/// per file the ranges as given and what an on-demand reader asked for. The default is what a
+/// job without any of it has (a format-1 record reads as it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BytesNeeded {
+    pub(crate) cost_flags: u32,
+    pub(crate) dynamic_content: bool,
+    pub(crate) high_performance: bool,
+    pub(crate) max_download_size: u64,
+    pub(crate) notification_interval_ms: u32,
+    pub(crate) on_demand: bool,
+    /// Per file, in the job's order (files past the end have none of it).
+    pub(crate) files: Vec<FileBytesNeeded>,
+}
+
+/// One file's part of [`BytesNeeded`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct FileBytesNeeded {
+    /// The ranges as given to `add_file_with_ranges` (empty: a whole file).
+    pub(crate) given: Vec<crate::BgFileRange>,
+    /// On demand: the ranges asked for, `(start, end)`, sorted and disjoint.
+    pub(crate) wanted: Vec<(u64, u64)>,
+}
+
+impl Default for BytesNeeded {
+    fn default() -> Self {
+        BytesNeeded {
+            cost_flags: DEFAULT_COST_FLAGS,
+            dynamic_content: false,
+            high_performance: false,
+            max_download_size: 0,
+            notification_interval_ms: DEFAULT_NOTIFICATION_INTERVAL_MS,
+            on_demand: false,
+            files: Vec::new(),
+        }
+    }
+}
+
+impl BytesNeeded {
+    /// Whether there is nothing but defaults (the record can stay in format 1).
+    pub(crate) fn is_default(&self) -> bool {
+        let files = self.files.iter().all(|file| *file == FileBytesNeeded::default());
+        BytesNeeded { files: Vec::new(), ..self.clone() } == BytesNeeded::default() && files
+    }
+
+    /// What the store keeps of `inner`.
+    pub(crate) fn of(inner: &super::JobInner) -> BytesNeeded {
+        let props = &inner.properties;
+        let wanted = props.on_demand.as_ref().map(|on_demand| on_demand.wanted());
+        let files = inner
+            .files
+            .iter()
+            .map(|file| FileBytesNeeded {
+                given: file.ranges.as_deref().map(<[_]>::to_vec).unwrap_or_default(),
+                wanted: wanted
+                    .as_ref()
+                    .and_then(|wanted| wanted.get(file.index).cloned())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        BytesNeeded {
+            cost_flags: props.cost_flags,
+            dynamic_content: props.dynamic_content,
+            high_performance: props.high_performance,
+            max_download_size: props.max_download_size,
+            notification_interval_ms: props.notification_interval_ms,
+            on_demand: props.on_demand.is_some(),
+            files,
+        }
+    }
+
+    /// The properties of a job reopened from its record; `filled` gives each file's ranges on
+    /// disk (for an on-demand job).
+    pub(crate) fn restore(
+        &self,
+        filled: &[Vec<(u64, u64)>],
+        sizes: &[Option<u64>],
+    ) -> JobProperties {
+        let on_demand = self.on_demand.then(|| {
+            let on_demand = OnDemand::default();
+            for (index, ranges) in filled.iter().enumerate() {
+                let wanted =
+                    self.files.get(index).map(|file| file.wanted.clone()).unwrap_or_default();
+                on_demand.restore(
+                    index,
+                    wanted,
+                    ranges.clone(),
+                    sizes.get(index).copied().flatten(),
+                );
+            }
+            Arc::new(on_demand)
+        });
+        JobProperties {
+            // A reopened job that left `Suspended` or holds bytes counts as resumed (see the
+            // module docs); one that did neither may still be set up.
+            resumed: false,
+            cost_flags: self.cost_flags,
+            dynamic_content: self.dynamic_content,
+            high_performance: self.high_performance,
+            max_download_size: self.max_download_size,
+            notification_interval_ms: self.notification_interval_ms,
+            on_demand,
+        }
+    }
+}

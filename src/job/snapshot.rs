@@ -62,6 +62,8 @@ pub(crate) struct JobSnapshot {
     pub(crate) intent: Option<Intent>,
     /// The files, in the order added.
     pub(crate) files: Vec<FileSnapshot>,
+    /// The job's DESIGN 6.3 state (Job5 properties, ranges as given, on-demand requests).
+    pub(crate) bytes_needed: super::properties::BytesNeeded,
 }
 
 /// A job's error record.

@@ -151,6 +151,7 @@ pub(crate) fn job() -> impl Strategy<Value = JobSnapshot> {
                 retry: retry.map(|(retry_at, quiet_since)| RetrySnapshot { retry_at, quiet_since }),
                 intent,
                 files,
+                bytes_needed: Default::default(),
             }
         },
     )
@@ -195,5 +196,6 @@ pub(crate) fn sample(n: u64) -> JobSnapshot {
             completed: false,
             expected_sha256: None,
         }],
+        bytes_needed: Default::default(),
     }
 }

@@ -1,4 +1,5 @@
-//! The job record: how a [`JobSnapshot`] is laid out in bytes, format version 1.
+//! The job record: how a [`JobSnapshot`] is laid out in bytes, format versions 1 and 2 (2 adds
+//! the last block; a job without any of it is still written in format 1).
 //!
 //! The layout is bgcopy's own (built on [`codec`](super::codec)), so neither the database nor a
 //! serialization crate can change stored data. A record is:
@@ -21,6 +22,7 @@
 //! | retry | optional: time retry at, time quiet since |
 //! | intent | optional `u8`: 0 complete, 1 cancel |
 //! | files | sequence of: string remote name, path local name, optional path temp path, optional `u64` size, sequence of (`u64`, `u64`) ranges, optional string validator, bool transferred, bool completed, optional 32 bytes SHA-256 |
+//! | only the bytes needed (format 2 only) | `u32` cost flags, bool dynamic content, bool high performance, `u64` max download size, `u32` notification interval, bool on demand, sequence per file of (sequence of (`u64` offset, `u64` length) ranges as given, sequence of (`u64`, `u64`) ranges asked for) |
 //!
 //! A *duration* is `u64` seconds and `u32` nanoseconds (below 10⁹). A *time* is `i64` seconds and
 //! `u32` nanoseconds (below 10⁹) after `UNIX_EPOCH`, the seconds rounded down, so 0.5 s before
@@ -29,6 +31,7 @@
 //! so are bytes after the last field.
 
 use super::codec::{DecodeError, EncodeError, Problem, Reader, Writer};
+use crate::job::properties::{BytesNeeded, FileBytesNeeded};
 use crate::job::snapshot::{ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot};
 use crate::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobState, BgJobType};
 use crate::{BgProxySettings, JobId};
@@ -37,7 +40,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The store format this bgcopy writes and the newest it reads: of every record, and of the
 /// store as a whole (its meta table).
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 /// The first bytes of every job record.
 pub(crate) const MAGIC: [u8; 4] = *b"BGJR";
@@ -56,7 +59,10 @@ pub(crate) fn key(id: JobId) -> [u8; 16] {
 pub(crate) fn encode(job: &JobSnapshot) -> Result<Vec<u8>, EncodeError> {
     let mut w = Writer::new();
     w.raw(&MAGIC);
-    w.u32(FORMAT_VERSION);
+    // Format 1 while the job has nothing of format 2 (its records stay readable by older
+    // versions of bgcopy).
+    let version = if job.bytes_needed.is_default() { 1 } else { FORMAT_VERSION };
+    w.u32(version);
     w.raw(&key(job.id));
     w.u64(job.seq);
     w.u32(job.job_type.into());
@@ -101,7 +107,55 @@ pub(crate) fn encode(job: &JobSnapshot) -> Result<Vec<u8>, EncodeError> {
         })
     });
     w.seq(&job.files, "files", file);
+    if version == 2 {
+        bytes_needed(&mut w, &job.bytes_needed);
+    }
     w.finish()
+}
+
+/// The format-2 block (DESIGN 6.3): Job5 properties, then per file its ranges as given and
+/// the ranges an on-demand reader asked for.
+fn bytes_needed(w: &mut Writer, needed: &BytesNeeded) {
+    w.u32(needed.cost_flags);
+    w.bool(needed.dynamic_content);
+    w.bool(needed.high_performance);
+    w.u64(needed.max_download_size);
+    w.u32(needed.notification_interval_ms);
+    w.bool(needed.on_demand);
+    w.seq(&needed.files, "bytes needed of files", |w, file| {
+        w.seq(&file.given, "ranges as given", |w, range| {
+            w.u64(range.initial_offset);
+            w.u64(range.length);
+        });
+        w.seq(&file.wanted, "ranges asked for", |w, &(start, end)| {
+            w.u64(start);
+            w.u64(end);
+        });
+    });
+}
+
+fn read_bytes_needed(r: &mut Reader<'_>) -> Result<BytesNeeded, DecodeError> {
+    Ok(BytesNeeded {
+        cost_flags: r.u32("cost flags")?,
+        dynamic_content: r.bool("dynamic content")?,
+        high_performance: r.bool("high performance")?,
+        max_download_size: r.u64("max download size")?,
+        notification_interval_ms: r.u32("notification interval")?,
+        on_demand: r.bool("on demand")?,
+        files: r.seq("bytes needed of files", 8, |r| {
+            Ok(FileBytesNeeded {
+                given: r.seq("ranges as given", 16, |r| {
+                    Ok(crate::BgFileRange {
+                        initial_offset: r.u64("range offset")?,
+                        length: r.u64("range length")?,
+                    })
+                })?,
+                wanted: r.seq("ranges asked for", 16, |r| {
+                    Ok((r.u64("asked start")?, r.u64("asked end")?))
+                })?,
+            })
+        })?,
+    })
 }
 
 fn file(w: &mut Writer, file: &FileSnapshot) {
@@ -182,9 +236,10 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<JobSnapshot, DecodeError> {
         return Err(r.error_at("magic", 0, Problem::BadMagic));
     }
     let at = r.position();
-    match r.u32("format version")? {
+    let version = r.u32("format version")?;
+    match version {
         0 => return Err(r.error_at("format version", at, Problem::UnknownVersion(0))),
-        FORMAT_VERSION => {}
+        1 | FORMAT_VERSION => {}
         found => {
             let problem = Problem::TooNew { found, supported: FORMAT_VERSION };
             return Err(r.error_at("format version", at, problem));
@@ -237,6 +292,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<JobSnapshot, DecodeError> {
         // The smallest file: two empty strings (4 + 4), three absent options, an empty range
         // list (4), an absent validator, two bools and an absent digest.
         files: r.seq("files", 4 + 4 + 2 + 4 + 1 + 2 + 1, read_file)?,
+        bytes_needed: BytesNeeded::default(),
+    };
+    let job = if version == 2 {
+        JobSnapshot { bytes_needed: read_bytes_needed(&mut r)?, ..job }
+    } else {
+        job
     };
     r.finish()?;
     Ok(job)

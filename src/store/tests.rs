@@ -299,15 +299,15 @@ fn set_meta_directly(dir: &Path, name: &str, value: &[u8]) {
 
 #[test]
 fn a_store_of_a_newer_format_is_refused_unchanged_and_holds_nothing() {
-    let dir = closed_store_with(2);
-    set_meta_directly(dir.path(), META_FORMAT, &2u32.to_le_bytes());
+    let dir = closed_store_with(3);
+    set_meta_directly(dir.path(), META_FORMAT, &3u32.to_le_bytes());
     let before = db_bytes(dir.path());
     for options in
         [StoreOptions::default(), StoreOptions { reset_corrupt: true, ..StoreOptions::default() }]
     {
         let error = Store::open(dir.path(), &options).unwrap_err();
         assert!(
-            matches!(&error, BgError::StoreTooNew { path, found: 2, supported: 1 } if path == dir.path()),
+            matches!(&error, BgError::StoreTooNew { path, found: 3, supported: 2 } if path == dir.path()),
             "{error:?}"
         );
         assert_eq!(error.hresult(), 0x8007_051A);
@@ -323,10 +323,10 @@ fn a_record_of_a_newer_format_fails_the_load() {
     let store = open(dir.path()).unwrap();
     store.put(&sample(1)).unwrap();
     let mut newer = record::encode(&sample(2)).unwrap();
-    newer[4..8].copy_from_slice(&2u32.to_le_bytes());
+    newer[4..8].copy_from_slice(&3u32.to_le_bytes());
     store.with_backend(|backend| backend.put(record::key(sample(2).id), &newer)).unwrap();
     let error = store.load().unwrap_err();
-    assert!(matches!(error, BgError::StoreTooNew { found: 2, supported: 1, .. }), "{error:?}");
+    assert!(matches!(error, BgError::StoreTooNew { found: 3, supported: 2, .. }), "{error:?}");
 }
 
 #[test]
@@ -362,7 +362,7 @@ fn a_new_store_records_its_format_and_the_bgcopy_that_opened_it() {
     set_meta_directly(dir.path(), META_WRITER, b"0.0.1");
     let store = open(dir.path()).unwrap();
     let meta = |name| store.with_backend(|backend| backend.meta(name)).unwrap();
-    assert_eq!(meta(META_FORMAT), Some(1u32.to_le_bytes().to_vec()));
+    assert_eq!(meta(META_FORMAT), Some(FORMAT_VERSION.to_le_bytes().to_vec()));
     assert_eq!(meta(META_WRITER), Some(env!("CARGO_PKG_VERSION").as_bytes().to_vec()));
 }
 

@@ -83,13 +83,13 @@ fn bad_magic_is_refused() {
 #[test]
 fn a_newer_version_is_refused_as_too_new() {
     let mut bytes = bytes_of(&sample(1));
-    bytes[4..8].copy_from_slice(&2u32.to_le_bytes());
+    bytes[4..8].copy_from_slice(&3u32.to_le_bytes());
     let error = decode(&bytes).unwrap_err();
-    assert_eq!(error.problem, Problem::TooNew { found: 2, supported: 1 });
+    assert_eq!(error.problem, Problem::TooNew { found: 3, supported: 2 });
     assert_eq!(error.offset, 4);
     assert_eq!(
         error.to_string(),
-        "format version at byte 4: format version 2 is newer than the supported 1"
+        "format version at byte 4: format version 3 is newer than the supported 2"
     );
     bytes[4..8].copy_from_slice(&0u32.to_le_bytes());
     assert_eq!(decode(&bytes).unwrap_err().problem, Problem::UnknownVersion(0));
@@ -227,4 +227,27 @@ fn non_utf8_paths_round_trip_on_unix() {
     let mut job = sample(1);
     job.files[0].local_name = PathBuf::from(std::ffi::OsString::from_vec(vec![b'/', 0xff, 0xfe]));
     assert_eq!(decode(&bytes_of(&job)).unwrap(), job);
+}
+
+#[test]
+fn the_bytes_needed_block_round_trips_in_format_2_and_a_job_without_it_stays_in_format_1() {
+    use crate::job::properties::{BytesNeeded, FileBytesNeeded};
+    let plain = bytes_of(&sample(1));
+    assert_eq!(plain[4..8], 1u32.to_le_bytes());
+    let mut job = sample(1);
+    job.bytes_needed = BytesNeeded {
+        cost_flags: 1,
+        dynamic_content: false,
+        high_performance: true,
+        max_download_size: 1 << 40,
+        notification_interval_ms: 0,
+        on_demand: true,
+        files: vec![FileBytesNeeded {
+            given: vec![crate::BgFileRange { initial_offset: 7, length: crate::BG_LENGTH_TO_EOF }],
+            wanted: vec![(0, 10), (20, u64::MAX)],
+        }],
+    };
+    let bytes = bytes_of(&job);
+    assert_eq!(bytes[4..8], 2u32.to_le_bytes());
+    assert_eq!(decode(&bytes), Ok(job));
 }
