@@ -77,7 +77,7 @@
 //!
 //! - `http` (off by default): `HttpTransport` for `http://` and `https://`, on a blocking client
 //!   (ureq with rustls) without an async runtime; resumes with validated `Range`/`If-Range`,
-//!   honours the job's proxy settings, custom headers and timeouts ([`Job::set_custom_headers`],
+//!   honours the job's proxy settings, custom headers and timeouts ([`BackgroundCopyJobHttpOptions::set_custom_headers`],
 //!   [`Job::set_http_timeouts`]). `Manager::new()` registers it. Without it, an `http://` or
 //!   `https://` remote name is refused at `add_file` with an error naming the feature (unless
 //!   your own driver declares the scheme, [`ManagerBuilder::scheme`]). The expected SHA-256

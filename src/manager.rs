@@ -331,6 +331,9 @@ pub struct ManagerBuilder {
     checkpoint_interval: Duration,
     reset_corrupt_store: bool,
     read_only: bool,
+    /// The cache host (`host[:port]`) and its fallback delay (DESIGN 6.2).
+    cache_host: Option<String>,
+    cache_fallback_delay: Duration,
 }
 
 impl Default for ManagerBuilder {
@@ -355,11 +358,41 @@ impl Default for ManagerBuilder {
             checkpoint_interval: checkpoint::DEFAULT_INTERVAL,
             reset_corrupt_store: false,
             read_only: false,
+            cache_host: None,
+            cache_fallback_delay: Duration::ZERO,
         }
     }
 }
 
 impl ManagerBuilder {
+    /// An HTTP cache on the LAN (`"host[:port]"`), as Delivery Optimization uses a Connected
+    /// Cache (DESIGN 6.2): each `http://` request of a job whose peer caching flags include
+    /// `ENABLE_CLIENT` (the default) goes first to `http://<cache host>/<path>?<query>` with
+    /// `cacheHostOrigin=<origin host[:port]>` added; `https://` goes to the origin. When the
+    /// cache fails, the request goes to the origin after the
+    /// [fallback delay](Self::cache_fallback_delay); a cache that failed is skipped for 15
+    /// minutes. Bytes from it count as from peers (`get_peer_download_stats`).
+    ///
+    /// ```
+    /// use bgcopy::*;
+    /// let manager = Manager::builder().without_engine().cache_host("cache.lan:8080").build();
+    /// # drop(manager);
+    /// ```
+    ///
+    /// [`try_build`](Self::try_build) refuses an address that is not `host[:port]` with
+    /// `E_INVALIDARG`.
+    pub fn cache_host(mut self, host: &str) -> Self {
+        self.cache_host = Some(host.to_owned());
+        self
+    }
+
+    /// How long a request the cache host failed waits before it goes to the origin, counted from
+    /// the first request to the cache (default 0).
+    pub fn cache_fallback_delay(mut self, delay: Duration) -> Self {
+        self.cache_fallback_delay = delay;
+        self
+    }
+
     /// Jobs one owner may have at once (default 60, `BG_E_TOO_MANY_JOBS_PER_USER` past it).
     pub fn max_jobs_per_owner(mut self, limit: u32) -> Self {
         self.limits.per_owner = limit;
@@ -537,6 +570,9 @@ impl ManagerBuilder {
     /// bgcopy wrote it; [`BgError::Io`] if its directory cannot be created or read. A failed
     /// open holds nothing.
     pub fn try_build(self) -> Result<Manager> {
+        if let Some(host) = &self.cache_host {
+            check_cache_host(host)?;
+        }
         let Some(dir) = self.store.clone() else { return Ok(self.assemble(None)) };
         let options =
             StoreOptions { reset_corrupt: self.reset_corrupt_store, read_only: self.read_only };
@@ -605,6 +641,7 @@ impl ManagerBuilder {
                 transports: self.transports,
                 time_slice: self.time_slice,
                 clock,
+                cache_host: self.cache_host.map(|host| (host, self.cache_fallback_delay)),
             };
             EngineHandle::start(&registry, settings)
         });
@@ -661,4 +698,29 @@ fn default_owner() -> String {
         .iter()
         .find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Checks a cache host address: `host[:port]` (an IPv6 address in brackets), nothing else (no
+/// scheme, path, user or space).
+fn check_cache_host(host: &str) -> Result<()> {
+    let (name, port) = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((v6, "")) => (v6, None),
+            Some((v6, tail)) => (v6, Some(tail.strip_prefix(':').unwrap_or(""))),
+            None => ("", None),
+        },
+        None => match host.split_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (host, None),
+        },
+    };
+    let name_ok = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-._:".contains(c))
+        && (host.starts_with('[') || !name.contains(':'));
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
+    if name_ok && port_ok {
+        Ok(())
+    } else {
+        Err(BgError::InvalidArgument(format!("{host:?} is not a cache host (host[:port])")))
+    }
 }

@@ -161,10 +161,10 @@ fn custom_headers_arrive_at_the_server() {
 fn custom_headers_setters_validate_and_follow_the_state_rules() {
     let manager = Manager::builder().without_engine().build();
     let job = manager.create_job("h", BgJobType::Download).unwrap();
-    assert_eq!(job.get_custom_headers(), Vec::<(String, String)>::new());
+    assert_eq!(job.get_custom_headers().unwrap(), Vec::<(String, String)>::new());
     let invalid = job.set_custom_headers(&[("X-A", "ok"), ("Bad Name", "v")]).unwrap_err();
     assert_eq!(invalid.hresult(), hresult::E_INVALIDARG);
-    assert!(job.get_custom_headers().is_empty(), "all or nothing");
+    assert!(job.get_custom_headers().unwrap().is_empty(), "all or nothing");
     for bad in [("X", "a\r\nInjected: 1"), ("X", "a\nb"), ("Range", "bytes=0-"), ("", "v")] {
         assert_eq!(job.set_custom_headers(&[bad]).unwrap_err().hresult(), hresult::E_INVALIDARG);
     }
@@ -174,8 +174,8 @@ fn custom_headers_setters_validate_and_follow_the_state_rules() {
         hresult::BG_E_STRING_TOO_LONG
     );
     job.set_custom_headers(&[("X-A", "1")]).unwrap();
-    job.clear_custom_headers().unwrap();
-    assert!(job.get_custom_headers().is_empty());
+    job.set_custom_headers(&[]).unwrap();
+    assert!(job.get_custom_headers().unwrap().is_empty());
     assert_eq!(
         job.set_http_timeouts(Some(Duration::ZERO), None).unwrap_err().hresult(),
         hresult::E_INVALIDARG
@@ -185,7 +185,7 @@ fn custom_headers_setters_validate_and_follow_the_state_rules() {
     job.cancel().unwrap();
     for result in [
         job.set_custom_headers(&[("X-A", "1")]),
-        job.clear_custom_headers(),
+        job.set_custom_headers(&[]),
         job.set_http_timeouts(None, None),
     ] {
         assert_eq!(result.unwrap_err().hresult(), hresult::BG_E_INVALID_STATE);
@@ -1107,7 +1107,7 @@ fn conditional_and_range_headers_are_reserved() {
     ] {
         let error = job.set_custom_headers(&[("X-Ok", "1"), (name, "\"x\"")]).unwrap_err();
         assert_eq!(error.hresult(), hresult::E_INVALIDARG, "{name}");
-        assert!(job.get_custom_headers().is_empty(), "{name}");
+        assert!(job.get_custom_headers().unwrap().is_empty(), "{name}");
     }
 }
 

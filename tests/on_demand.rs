@@ -26,7 +26,7 @@ fn content(len: u64) -> Vec<u8> {
 fn on_demand_job(manager: &Manager, dir: &Path, url: &str) -> (Job, JobFile) {
     let job = manager.create_job("on demand", BgJobType::Download).unwrap();
     job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).unwrap();
-    job.set_job_property(BgJobProperty::OnDemandMode(true)).unwrap();
+    job.set_property(BgJobProperty::OnDemandMode(true)).unwrap();
     job.add_file(url, &dir.join("out.bin")).unwrap();
     let file = job.enum_files().remove(0);
     (job, file)
@@ -122,7 +122,7 @@ fn ranges_past_the_end_and_calls_on_jobs_not_on_demand_are_refused() {
     assert_eq!(plain_file.open_reader().unwrap_err().hresult(), hresult::BG_E_INVALID_STATE);
     // Set once files are there: too late.
     assert_eq!(
-        plain.set_job_property(BgJobProperty::OnDemandMode(true)).unwrap_err().hresult(),
+        plain.set_property(BgJobProperty::OnDemandMode(true)).unwrap_err().hresult(),
         hresult::BG_E_INVALID_STATE
     );
 }
@@ -277,7 +277,7 @@ fn a_reopened_on_demand_job_keeps_what_it_asked_for_and_what_it_has() {
     let manager = Manager::builder().store(&store).try_build().unwrap();
     let job = manager.get_job(id).unwrap();
     assert_eq!(
-        job.get_job_property(BgJobPropertyId::OnDemandMode).unwrap(),
+        job.get_property(BgJobPropertyId::OnDemandMode).unwrap(),
         BgJobProperty::OnDemandMode(true)
     );
     let file = job.enum_files().remove(0);

@@ -25,7 +25,7 @@ fn content(len: usize) -> Vec<u8> {
 fn ranged_job(manager: &Manager, dir: &Path, url: &str, ranges: &[BgFileRange]) -> Job {
     let job = manager.create_job("ranges", BgJobType::Download).unwrap();
     job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).unwrap();
-    job.add_ranged_file(url, &dir.join("out.bin"), ranges).unwrap();
+    job.add_file_with_ranges(url, &dir.join("out.bin"), ranges).unwrap();
     job
 }
 
@@ -90,8 +90,8 @@ fn ranges_as_given_come_back_as_given_and_a_whole_file_has_none() {
     let job = ranged_job(&manager, dir.path(), "https://example.com/f", &ranges);
     job.add_file("https://example.com/g", &dir.path().join("whole.bin")).unwrap();
     let files = job.enum_files();
-    assert_eq!(files[0].ranges_as_given(), ranges);
-    assert!(files[1].ranges_as_given().is_empty());
+    assert_eq!(files[0].get_file_ranges(), ranges);
+    assert!(files[1].get_file_ranges().is_empty());
 }
 
 #[test]
@@ -102,7 +102,7 @@ fn bad_ranges_are_refused_when_added_with_the_hresults_of_bits() {
     let out = dir.path().join("out.bin");
     let url = "https://example.com/f";
     let code =
-        |ranges: &[BgFileRange]| job.add_ranged_file(url, &out, ranges).unwrap_err().hresult();
+        |ranges: &[BgFileRange]| job.add_file_with_ranges(url, &out, ranges).unwrap_err().hresult();
     assert_eq!(code(&[r(0, 10), r(9, 10)]), hresult::BG_E_OVERLAPPING_RANGES);
     assert_eq!(code(&[r(100, BG_LENGTH_TO_EOF), r(200, 1)]), hresult::BG_E_OVERLAPPING_RANGES);
     assert_eq!(code(&[r(0, 0)]), hresult::BG_E_INVALID_RANGE);
@@ -111,8 +111,8 @@ fn bad_ranges_are_refused_when_added_with_the_hresults_of_bits() {
     assert_eq!(code(&many), hresult::BG_E_TOO_MANY_RANGES_IN_FILE);
     assert_eq!(code(&[]), hresult::E_INVALIDARG);
     assert!(job.enum_files().is_empty(), "nothing was added");
-    job.add_ranged_file(url, &out, &many[..500]).unwrap();
-    assert_eq!(job.enum_files()[0].ranges_as_given().len(), 500);
+    job.add_file_with_ranges(url, &out, &many[..500]).unwrap();
+    assert_eq!(job.enum_files()[0].get_file_ranges().len(), 500);
 }
 
 #[test]
@@ -241,7 +241,7 @@ fn a_reopened_store_keeps_the_ranges_and_finishes_the_file_from_where_it_stopped
     };
     let manager = Manager::builder().store(&store).try_build().unwrap();
     let job = manager.get_job(id).unwrap();
-    assert_eq!(job.enum_files()[0].ranges_as_given(), ranges);
+    assert_eq!(job.enum_files()[0].get_file_ranges(), ranges);
     job.resume().unwrap();
     assert_eq!(finished(&job), selected(&data, &ranges));
 }

@@ -94,7 +94,7 @@ fn every_property_change_is_kept_and_comes_back_on_the_next_open() {
         (proxy.usage, proxy.proxy_list.as_deref()),
         (BgJobProxyUsage::Override, Some("proxy:8080"))
     );
-    assert_eq!(job.get_custom_headers(), [("X-A".to_owned(), "1".to_owned())]);
+    assert_eq!(job.get_custom_headers().unwrap(), [("X-A".to_owned(), "1".to_owned())]);
     assert_eq!(job.get_http_timeouts(), (Some(Duration::from_secs(3)), None));
     assert_eq!(job.get_state(), BgJobState::Suspended);
     assert_eq!(job.get_times(), times, "times come back exactly");

@@ -13,6 +13,7 @@
 //! them (running jobs give their worker back, `Queued`); [`EngineHandle::join`] waits for them,
 //! at most a given time.
 
+mod download_time;
 mod on_demand;
 mod policy;
 mod ranged;
@@ -58,6 +59,8 @@ pub(crate) struct EngineSettings {
     pub(crate) transports: Vec<Arc<dyn Transport>>,
     pub(crate) time_slice: Duration,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The cache host (`host[:port]`) and its fallback delay (DESIGN 6.2).
+    pub(crate) cache_host: Option<(String, Duration)>,
 }
 
 impl fmt::Debug for EngineSettings {
@@ -67,6 +70,7 @@ impl fmt::Debug for EngineSettings {
             .field("transports", &self.transports)
             .field("time_slice", &self.time_slice)
             .field("clock", &self.clock)
+            .field("cache_host", &self.cache_host)
             .finish()
     }
 }
@@ -78,6 +82,8 @@ pub(crate) struct Engine {
     /// Transport per lower-case scheme.
     transports: HashMap<String, Arc<dyn Transport>>,
     time_slice: Duration,
+    /// The cache host and its fallback delay.
+    cache_host: Option<(String, Duration)>,
     background_limit: usize,
     /// The caller name of the job handles the engine makes (never used for ownership).
     caller: Arc<str>,
@@ -183,6 +189,7 @@ impl EngineHandle {
             clock: Arc::clone(&settings.clock),
             transports,
             time_slice: settings.time_slice,
+            cache_host: settings.cache_host.clone(),
             background_limit: workers.saturating_sub(1).max(1),
             caller: Arc::from("bgcopy-engine"),
             workers: Mutex::new(Workers { shutdown: false, slots, claim_blocked: HashMap::new() }),

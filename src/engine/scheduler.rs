@@ -3,6 +3,7 @@
 //! it retries or gives up on jobs in `TransientError` ([`super::retry`]), then hands queued
 //! jobs to idle workers and asks running ones to stop ([`super::policy`]).
 
+use super::download_time::{DownloadTimes, Verdict};
 use super::policy::{self, Running, Waiting};
 use super::retry::{Failed, RetryAction, RetryTimers};
 use super::{Assignment, CLAIM_BACKOFF, Engine};
@@ -17,6 +18,8 @@ const MAX_SLEEP: Duration = Duration::from_secs(5);
 #[derive(Debug, Default)]
 struct Scheduler {
     retry: RetryTimers,
+    /// The maximum download time of each job (DESIGN 6.2).
+    download: DownloadTimes,
     /// Turn number of the last time each job got a worker (round-robin order).
     turns: HashMap<JobId, u64>,
     turn: u64,
@@ -67,7 +70,20 @@ impl Scheduler {
         let mut queued = Vec::new();
         for job in &jobs {
             let id = job.get_id();
-            match job.get_state() {
+            let state = job.get_state();
+            let transferring = matches!(state, BgJobState::Connecting | BgJobState::Transferring);
+            let (limit, resumes) = job.download_time_limit();
+            match self.download.see(id, transferring, limit, resumes, now) {
+                Verdict::Wait(Some(at)) => earliest(&mut wake_at, at),
+                Verdict::Wait(None) => {}
+                Verdict::RunOut => {
+                    // Its claim ends with the change: a read that is blocked stops at once.
+                    let _ = job.fail_max_download_time();
+                    self.download.forget(id);
+                    continue;
+                }
+            }
+            match state {
                 BgJobState::Queued => queued.push(job),
                 BgJobState::TransientError => {
                     // The next attempt no sooner than the minimum retry delay, nor than the
@@ -112,6 +128,7 @@ impl Scheduler {
         }
         let present: HashSet<JobId> = jobs.iter().map(Job::get_id).collect();
         self.retry.retain(|id| present.contains(&id));
+        self.download.retain(|id| present.contains(&id));
         self.turns.retain(|id, _| present.contains(id));
 
         if let Some(at) = self.assign(engine, &queued, now) {

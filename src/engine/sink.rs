@@ -11,7 +11,7 @@
 
 use super::stop::{Stop, StopFlag};
 use crate::transport::{SegmentedSink, TransferError, TransferSink};
-use crate::{FileTransfer, JobDriver};
+use crate::{BackgroundCopyFile, FileTransfer, JobDriver};
 use std::fs::File;
 
 /// One file of a claimed job, as a transport on an engine worker sees it.
@@ -22,6 +22,10 @@ pub(super) struct EngineSink<'a> {
     stop: &'a StopFlag,
     /// The transport resumes this file without a validator (file transports).
     resumable: bool,
+    /// The bytes written from now on come from a peer (the cache host), as the transport says.
+    from_peer: bool,
+    /// The file's bytes when its sources were last told where bytes came from.
+    mark: u64,
 }
 
 impl<'a> EngineSink<'a> {
@@ -34,7 +38,23 @@ impl<'a> EngineSink<'a> {
         stop: &'a StopFlag,
         resumable: bool,
     ) -> Self {
-        EngineSink { transfer, driver, connected, stop, resumable }
+        let mark = transfer.file().get_progress().bytes_transferred;
+        EngineSink { transfer, driver, connected, stop, resumable, from_peer: false, mark }
+    }
+
+    fn index(&self) -> usize {
+        self.transfer.file().index()
+    }
+
+    /// Tells the file's sources where the bytes since the last report came from (DESIGN 6.2,
+    /// `get_peer_download_stats`). Called when the transport switches between the cache host and
+    /// the origin, and once the transfer returned.
+    pub(super) fn flush_sources(&mut self) {
+        let file = self.transfer.file();
+        let now = file.get_progress().bytes_transferred;
+        let new = now.saturating_sub(self.mark);
+        self.mark = now;
+        self.driver.job().note_source_bytes(file.index(), self.from_peer, new);
     }
 
     /// Whether the scheduler's stop applies now (see the module docs).
@@ -104,7 +124,10 @@ impl TransferSink for EngineSink<'_> {
 
     fn restart(&mut self) -> Result<(), TransferError> {
         self.step()?;
-        self.transfer.restart()
+        self.transfer.restart()?;
+        self.mark = 0;
+        self.driver.job().forget_source_bytes(self.index());
+        Ok(())
     }
 
     fn should_stop(&self) -> bool {
@@ -113,6 +136,21 @@ impl TransferSink for EngineSink<'_> {
 
     fn max_connections(&self) -> u32 {
         self.transfer.max_connections()
+    }
+
+    fn set_response_headers(&mut self, headers: &str) {
+        self.driver.job().set_response_headers(self.index(), headers);
+    }
+
+    fn set_from_peer(&mut self, from_peer: bool) {
+        if from_peer != self.from_peer {
+            self.flush_sources();
+            self.from_peer = from_peer;
+        }
+    }
+
+    fn report_final_url(&mut self, url: &str) {
+        self.driver.job().report_final_url(self.index(), url);
     }
 
     fn segmented(&mut self) -> Option<Box<dyn SegmentedSink + '_>> {

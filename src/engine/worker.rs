@@ -5,8 +5,11 @@ use super::Engine;
 use super::ranged;
 use super::sink::EngineSink;
 use super::stop::StopFlag;
+use crate::job::source_switch::SourceStep;
 use crate::transport::{TransferError, TransferRequest};
-use crate::{BackgroundCopyJob, BgError, BgErrorContext, Job, JobDriver, hresult};
+use crate::{
+    BackgroundCopyFile, BackgroundCopyJob, BgError, BgErrorContext, Job, JobDriver, hresult,
+};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Instant;
@@ -74,8 +77,11 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
         }
         let Some(file) = driver.next_file() else { break };
         let index = file.index();
-        let shared = Arc::clone(&file.file);
-        let scheme = shared.protocol.scheme(&shared.remote_name);
+        // The scheme of the URL fetched now (a new remote name or a mirror may change it).
+        let source = job.source_plan(index);
+        let source_url = source.mirror.as_deref().unwrap_or(&source.remote);
+        let protocol = crate::job::validate::protocol_of(source_url);
+        let scheme = protocol.scheme(source_url);
         let Some(transport) = engine.transport_for(scheme) else {
             let error = TransferError::fatal(
                 hresult::E_INVALIDARG,
@@ -93,13 +99,22 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
                 return false;
             }
         };
+        let plan = job.source_plan(index);
         let outcome = {
             // A file transport can always continue where it stopped; others only once they
             // stored a validator (see EngineSink).
             let resumable = scheme == "file";
             let mut sink = EngineSink::new(transfer, &driver, &mut connected, stop, resumable);
-            let request = TransferRequest::new(job, &file);
-            catch_unwind(AssertUnwindSafe(|| match shared.ranges.as_deref() {
+            let mut request = TransferRequest::new(job, &file);
+            // The remote name now (set_remote_name), the mirror serving the file, the cache host.
+            request.remote_name = &plan.remote;
+            if let Some(mirror) = &plan.mirror {
+                request = request.with_source(mirror);
+            }
+            if let (true, Some((host, delay))) = (plan.via_cache, &engine.cache_host) {
+                request = request.with_cache_host(host, *delay);
+            }
+            let result = catch_unwind(AssertUnwindSafe(|| match file.file.ranges.as_deref() {
                 Some(ranges) => ranged::transfer(transport.as_ref(), &request, ranges, &mut sink),
                 None => transport.transfer(&request, &mut sink),
             }))
@@ -109,14 +124,26 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
                     BgErrorContext::GeneralTransport,
                     format!("the {:?} transport panicked", transport.protocol()),
                 ))
-            })
-            .and_then(|()| sink.finish())
+            });
+            sink.flush_sources();
+            result.and_then(|()| sink.finish())
         };
         match outcome {
-            Ok(()) => {}
+            Ok(()) => job.source_done(index),
             Err(TransferError::Stopped) => {
                 stopped(engine, driver, stop, index);
                 return false;
+            }
+            Err(error) if driver.is_live() => {
+                // A failed source gives way to the next one (DESIGN 6.2, mirrors).
+                let bytes = file.get_progress().bytes_transferred;
+                match job.source_failed(index, error, bytes) {
+                    SourceStep::Again => {}
+                    SourceStep::Fail(error) => {
+                        fail(engine, driver, error, index);
+                        return false;
+                    }
+                }
             }
             Err(error) => {
                 fail(engine, driver, error, index);

@@ -8,7 +8,7 @@
 use super::file::FileShared;
 use super::report::ErrorRecord;
 use super::shared::{JobInner, JobShared, Outgoing};
-use crate::{BgNotify, Job, JobError, JobFile};
+use crate::{BgJobState, BgNotify, Job, JobError, JobFile};
 use std::sync::Arc;
 
 /// Notifications about a job (`IBackgroundCopyCallback`, plus `FileTransferred` of
@@ -92,7 +92,10 @@ impl JobShared {
     /// Queues a callback if it can fire now (delivery checks again), to be handed to the
     /// executor once the change is durable. Under the job lock.
     pub(crate) fn post(&self, inner: &mut JobInner, callback: Callback) {
-        if inner.callback.is_some() && inner.notify_flags.fires(callback.flag()) {
+        // Without a callback, `Transferred` and `Error` run the notify program if there is one.
+        let command = inner.sources.notify.is_some()
+            && matches!(callback, Callback::Transferred | Callback::Error(_));
+        if (inner.callback.is_some() || command) && inner.notify_flags.fires(callback.flag()) {
             inner.outbox.push(Outgoing::Callback(callback));
         }
     }
@@ -109,10 +112,17 @@ fn deliver(shared: &Arc<JobShared>, callback: Callback) {
         let inner = shared.inner.lock();
         (inner.callback.clone(), inner.notify_flags, inner.owner.clone())
     };
-    let Some(target) = target else { return };
     if !flags.fires(callback.flag()) {
         return;
     }
+    let Some(target) = target else {
+        match callback {
+            Callback::Transferred => super::notify_cmd::start(shared, BgJobState::Transferred),
+            Callback::Error(_) => super::notify_cmd::start(shared, BgJobState::Error),
+            _ => {}
+        }
+        return;
+    };
     let job = Job::from_parts(Arc::clone(shared), owner.into(), shared.ctx.keepalive());
     match callback {
         Callback::Transferred => target.job_transferred(&job),

@@ -60,6 +60,7 @@ impl JobShared {
                 transferred: JobShared::transferred_in(inner, file.index),
                 completed: JobShared::completed_in(inner, file.index),
                 expected_sha256: disk.expected_sha256.as_deref().copied(),
+                sources: super::sources::file_snapshot(&disk.sources),
             })
             .collect();
         let error = inner.error.as_ref().map(|record| ErrorSnapshot {
@@ -96,6 +97,8 @@ impl JobShared {
             intent: inner.intent,
             files,
             bytes_needed: super::properties::BytesNeeded::of(inner),
+            sources: super::sources::job_snapshot(&inner.sources),
+            http: inner.options.http.clone(),
         }
     }
 
@@ -135,6 +138,7 @@ impl JobShared {
             disk.expected_sha256 = file.expected_sha256.map(Box::new);
             on_disk.push(ranges.clone());
             sizes.push(file.size);
+            disk.sources = super::sources::file_restore(file.sources);
             disk.set_durable(ranges.clone());
             disk.set_base(ranges);
             file_disk.push(disk);
@@ -153,6 +157,7 @@ impl JobShared {
             inner.options.headers = snapshot.headers;
             inner.options.connect_timeout = snapshot.connect_timeout;
             inner.options.read_timeout = snapshot.read_timeout;
+            inner.options.http = snapshot.http;
             inner.error_count = snapshot.error_count;
             inner.error = snapshot.error.map(|e| {
                 Arc::new(ErrorRecord {
@@ -166,6 +171,7 @@ impl JobShared {
             inner.modification_time = snapshot.modification_time;
             inner.transfer_completion_time = snapshot.transfer_completion_time;
             inner.retry = snapshot.retry;
+            inner.sources = super::sources::job_restore(snapshot.sources);
             inner.max_connections = snapshot.max_connections.clamp(1, MAX_CONNECTIONS);
             inner.max_bytes_per_second = snapshot.max_bytes_per_second.filter(|cap| *cap > 0);
             if inner.max_bytes_per_second.is_some() {

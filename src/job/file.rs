@@ -53,6 +53,9 @@ pub(crate) struct FileDisk {
     /// The directory entry of `temp_path` is known to be durable (its directory was synced
     /// since the file was created): a record may name it.
     pub(crate) entry_synced: bool,
+    /// Where the bytes come from (DESIGN 6.2): a new remote name, mirrors, the source now,
+    /// validation and peer figures, the last response's headers.
+    pub(crate) sources: super::sources::FileSources,
 }
 
 /// The ranges of a file with holes, or being fetched in segments (see [`FileDisk`]).
@@ -201,7 +204,7 @@ impl JobFile {
 
 impl BackgroundCopyFile for JobFile {
     fn get_remote_name(&self) -> String {
-        self.file.remote_name.clone()
+        self.remote_name_now()
     }
 
     fn get_local_name(&self) -> PathBuf {

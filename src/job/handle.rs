@@ -210,9 +210,12 @@ impl BackgroundCopyJob for Job {
         self.shared
             .change(|inner| {
                 let has_work = JobShared::has_work(inner);
-                let applied = self.shared.apply(inner, JobEvent::Resume { has_work });
-                inner.properties.resumed |= applied.is_ok();
-                applied
+                Job::note_resume(inner);
+                self.shared.apply(inner, JobEvent::Resume { has_work })?;
+                // The HTTP method is fixed from the first resume on (DESIGN 6.2).
+                inner.options.http.resumed = true;
+                inner.properties.resumed = true;
+                Ok(())
             })
             .map(drop)
     }
@@ -378,7 +381,14 @@ impl BackgroundCopyJob for Job {
 
     fn take_ownership(&self) -> Result<()> {
         let caller = self.caller.to_string();
-        self.modify(false, |inner| inner.owner = caller)?;
+        self.modify(false, |inner| {
+            inner.owner = caller;
+            // As BITS: a new owner does not inherit the old owner's notify program.
+            inner.sources.notify = None;
+            // The new owner does not get the old one's secrets, as in BITS (DESIGN 6.2).
+            inner.options.headers.clear();
+            inner.options.http.forget_credentials();
+        })?;
         if let Some(registry) = self.shared.ctx.registry() {
             registry.change_owner(self.shared.id, &self.caller);
         }

@@ -7,7 +7,8 @@
 //!
 //! - `handle.rs`: the [`Job`] handle and its [`BackgroundCopyJob`](crate::BackgroundCopyJob)
 //!   methods; `settle.rs`: `complete()` and `cancel()`, their file work outside the lock;
-//!   `options.rs`: HTTP options and expected digests.
+//!   `options.rs`: HTTP timeouts and expected digests; `http_options.rs`: custom headers,
+//!   security flags, method and credentials (DESIGN 6.2), kept in `http_state.rs`.
 //! - `shared.rs`: the state one job's handles share, and how every change is applied.
 //! - `counters.rs`: the atomic counters and state word (the only atomics of a job).
 //! - `transitions.rs`: the pure state machine.
@@ -26,12 +27,15 @@ mod durable;
 mod file;
 pub(crate) mod finishing;
 mod handle;
+mod http_options;
+pub(crate) mod http_state;
 mod hub;
 mod keepalive;
 mod limits;
 #[cfg(all(test, loom))]
 mod loom_tests;
 mod notification;
+mod notify_cmd;
 pub(crate) mod on_demand;
 pub(crate) mod options;
 pub(crate) mod persist;
@@ -44,6 +48,8 @@ pub(crate) mod segments;
 mod settle;
 mod shared;
 pub(crate) mod snapshot;
+pub(crate) mod source_switch;
+pub(crate) mod sources;
 mod subscription;
 pub(crate) mod transitions;
 pub(crate) mod validate;

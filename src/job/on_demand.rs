@@ -21,8 +21,8 @@
 
 use super::ranges::merge;
 use crate::{
-    BG_LENGTH_TO_EOF, BackgroundCopyFile, BgError, BgFileRange, BgJobState, JobFile, Result,
-    hresult,
+    BG_LENGTH_TO_EOF, BackgroundCopyFile, BackgroundCopyFile6, BgError, BgFileRange, BgJobState,
+    JobFile, Result, hresult,
 };
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
@@ -236,6 +236,20 @@ fn past_end(what: String) -> BgError {
     BgError::Failed { hresult: hresult::BG_E_INVALID_RANGE, message: what }
 }
 
+impl BackgroundCopyFile6 for JobFile {
+    fn update_download_position(&self, offset: u64) -> Result<()> {
+        self.update_download_position_now(offset)
+    }
+
+    fn request_file_ranges(&self, ranges: &[BgFileRange]) -> Result<()> {
+        self.request_file_ranges_now(ranges)
+    }
+
+    fn get_filled_file_ranges(&self) -> Vec<BgFileRange> {
+        self.get_filled_file_ranges_now()
+    }
+}
+
 impl JobFile {
     /// The job's on-demand state, or `BG_E_INVALID_STATE` if the job is not on demand or final.
     fn on_demand_state(&self) -> Result<std::sync::Arc<OnDemand>> {
@@ -253,14 +267,7 @@ impl JobFile {
         (total != crate::BG_SIZE_UNKNOWN).then_some(total)
     }
 
-    /// Asks for more ranges of the file (`RequestFileRanges` of `IBackgroundCopyFile6`); the job
-    /// moves on by itself. Public until the `BackgroundCopyFile6` interface is merged; use that.
-    ///
-    /// # Errors
-    /// `BG_E_INVALID_STATE` (the job is final or not on demand), `BG_E_INVALID_RANGE` (an empty
-    /// range, or one past the end of the file).
-    #[doc(hidden)]
-    pub fn request_file_ranges(&self, ranges: &[BgFileRange]) -> Result<()> {
+    fn request_file_ranges_now(&self, ranges: &[BgFileRange]) -> Result<()> {
         let on_demand = self.on_demand_state()?;
         let size = self.known_size();
         let mut asked = Vec::with_capacity(ranges.len());
@@ -287,14 +294,7 @@ impl JobFile {
         self.ask(&on_demand, &asked, None)
     }
 
-    /// Says where a reader is (`UpdateDownloadPosition` of `IBackgroundCopyFile6`): the bytes
-    /// after `offset` come first. Public until the `BackgroundCopyFile6` interface is merged.
-    ///
-    /// # Errors
-    /// `BG_E_INVALID_STATE` (the job is final or not on demand), `BG_E_INVALID_RANGE` (past the
-    /// end of the file).
-    #[doc(hidden)]
-    pub fn update_download_position(&self, offset: u64) -> Result<()> {
+    fn update_download_position_now(&self, offset: u64) -> Result<()> {
         let on_demand = self.on_demand_state()?;
         if let Some(size) = self.known_size()
             && offset > size
@@ -305,10 +305,7 @@ impl JobFile {
         Ok(())
     }
 
-    /// The ranges of the file on disk, merged and sorted (`GetFilledFileRanges` of
-    /// `IBackgroundCopyFile6`). Public until the `BackgroundCopyFile6` interface is merged.
-    #[doc(hidden)]
-    pub fn get_filled_file_ranges(&self) -> Vec<BgFileRange> {
+    fn get_filled_file_ranges_now(&self) -> Vec<BgFileRange> {
         let on_demand = self.job.inner.lock().properties.on_demand.clone();
         let ranges = match on_demand {
             Some(on_demand) => on_demand.filled(self.index()),

@@ -15,7 +15,7 @@
 
 use super::on_demand::OnDemand;
 use super::transitions::{JobEvent, transition};
-use crate::{BgError, BgJobProperty, BgJobPropertyId, Job, Result};
+use crate::{BackgroundCopyJob5, BgError, BgJobProperty, BgJobPropertyId, Job, Result};
 use std::sync::Arc;
 
 /// The default least time between two notifications of a job, in milliseconds (BITS's).
@@ -24,6 +24,16 @@ pub(crate) const DEFAULT_NOTIFICATION_INTERVAL_MS: u32 = 500;
 /// The default cost flags: every network but a roaming one
 /// (`BITS_COST_STATE_TRANSFER_NOT_ROAMING`).
 pub(crate) const DEFAULT_COST_FLAGS: u32 = 0x8000_007F;
+
+impl BackgroundCopyJob5 for Job {
+    fn set_property(&self, value: BgJobProperty) -> Result<()> {
+        self.set_job_property(value)
+    }
+
+    fn get_property(&self, id: BgJobPropertyId) -> Result<BgJobProperty> {
+        self.get_job_property(id)
+    }
+}
 
 /// The properties of one job, under its lock.
 #[derive(Debug, Clone)]
@@ -62,13 +72,8 @@ fn not_implemented(id: BgJobPropertyId) -> BgError {
 }
 
 impl Job {
-    /// Sets one property (`SetProperty` of `IBackgroundCopyJob5`), by the rules of the module
-    /// docs. Public until the `BackgroundCopyJob5` interface is merged; use that.
-    ///
-    /// # Errors
-    /// `BG_E_INVALID_STATE`, `E_INVALIDARG`, `E_NOTIMPL` (see the module docs).
-    #[doc(hidden)]
-    pub fn set_job_property(&self, value: BgJobProperty) -> Result<()> {
+    /// Sets one property, by the rules of the module docs.
+    fn set_job_property(&self, value: BgJobProperty) -> Result<()> {
         if let BgJobProperty::NotificationClsid(_) | BgJobProperty::UseStoredCredentials(_) = value
         {
             return Err(not_implemented(value.id()));
@@ -119,13 +124,8 @@ impl Job {
         })
     }
 
-    /// One property (`GetProperty` of `IBackgroundCopyJob5`). Public until the
-    /// `BackgroundCopyJob5` interface is merged; use that.
-    ///
-    /// # Errors
-    /// `E_NOTIMPL`: `NotificationClsid` and `UseStoredCredentials`.
-    #[doc(hidden)]
-    pub fn get_job_property(&self, id: BgJobPropertyId) -> Result<BgJobProperty> {
+    /// One property.
+    fn get_job_property(&self, id: BgJobPropertyId) -> Result<BgJobProperty> {
         let inner = self.lock();
         let props = &inner.properties;
         Ok(match id {

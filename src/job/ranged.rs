@@ -60,30 +60,25 @@ pub(crate) fn check(ranges: &[BgFileRange]) -> Result<()> {
 impl Job {
     /// Adds a file of which only `ranges` are downloaded (`AddFileWithRanges`): checked as the
     /// module docs say, then added as `add_file` adds a file.
-    ///
-    /// Public until the `BackgroundCopyJob3` interface (`add_file_with_ranges`) is merged; use
-    /// that.
-    ///
-    /// # Errors
-    /// As `add_file`, and `BG_E_INVALID_RANGE`, `BG_E_OVERLAPPING_RANGES`, or
-    /// `BG_E_TOO_MANY_RANGES_IN_FILE`.
-    #[doc(hidden)]
-    pub fn add_ranged_file(
+    pub(crate) fn add_ranged_file(
         &self,
         remote_url: &str,
         local_name: &Path,
         ranges: &[BgFileRange],
     ) -> Result<()> {
         check(ranges)?;
+        if self.lock().properties.dynamic_content {
+            return Err(BgError::InvalidArgument(
+                "a job with dynamic content cannot have ranged files".into(),
+            ));
+        }
         self.add_files(&[BgFileInfo::new(remote_url, local_name)], Some(ranges))
     }
 }
 
 impl JobFile {
     /// The ranges given to `add_file_with_ranges`, as given; empty for a whole file.
-    /// Public until the `BackgroundCopyFile2` interface (`get_file_ranges`) is merged; use that.
-    #[doc(hidden)]
-    pub fn ranges_as_given(&self) -> Vec<BgFileRange> {
+    pub(crate) fn ranges_as_given(&self) -> Vec<BgFileRange> {
         self.file.ranges.as_deref().map(<[BgFileRange]>::to_vec).unwrap_or_default()
     }
 }

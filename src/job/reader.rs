@@ -23,7 +23,7 @@ const READ_AHEAD: u64 = 1 << 20;
 /// # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
 /// let manager = Manager::new();
 /// let job = manager.create_job("read while downloading", BgJobType::Download)?;
-/// job.set_job_property(BgJobProperty::OnDemandMode(true))?;
+/// job.set_property(BgJobProperty::OnDemandMode(true))?;
 /// job.add_file("https://example.com/big.iso", &std::env::temp_dir().join("big.iso"))?;
 /// job.resume()?;
 /// let mut reader = job.enum_files()[0].open_reader()?;

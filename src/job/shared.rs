@@ -117,6 +117,8 @@ pub(crate) struct JobInner {
     pub(crate) intent: Option<Intent>,
     /// The `IBackgroundCopyJob5` properties and the on-demand state (see `properties.rs`).
     pub(crate) properties: super::properties::JobProperties,
+    /// Sources (DESIGN 6.2): peer caching, maximum download time, notify command line.
+    pub(crate) sources: super::sources::JobSources,
 }
 
 impl JobInner {
@@ -153,6 +155,7 @@ impl JobInner {
             server_retry_after: self.server_retry_after,
             intent: self.intent,
             properties: self.properties.clone(),
+            sources: self.sources.clone(),
         }
     }
 }
@@ -169,8 +172,9 @@ pub(crate) enum Outgoing {
     EndSubscriptions,
 }
 
-/// The HTTP options of one job (see `options.rs`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The HTTP options of one job (see `options.rs` and `http_options.rs`). `Debug` shows header
+/// names, never their values.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub(crate) struct JobOptions {
     /// Extra request headers, in the order given.
     pub(crate) headers: Vec<(String, String)>,
@@ -178,6 +182,20 @@ pub(crate) struct JobOptions {
     pub(crate) connect_timeout: Option<Duration>,
     /// Limit on one read that receives nothing (`None`: the transport's default).
     pub(crate) read_timeout: Option<Duration>,
+    /// Write-only headers, security flags, method, credentials (DESIGN 6.2).
+    pub(crate) http: super::http_state::HttpOptions,
+}
+
+impl fmt::Debug for JobOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("JobOptions")
+            .field("header_names", &names)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("http", &self.http)
+            .finish()
+    }
 }
 
 /// The hot-state part of a change (the lock-free readers' view), made visible only once the
@@ -275,6 +293,7 @@ impl JobShared {
                 server_retry_after: None,
                 intent: None,
                 properties: super::properties::JobProperties::default(),
+                sources: super::sources::JobSources::default(),
             }),
             ctx,
             watch: Watch::default(),

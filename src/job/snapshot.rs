@@ -9,8 +9,9 @@ use crate::{BgErrorContext, BgJobPriority, BgJobState, BgJobType, BgProxySetting
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-/// One job as the store keeps it.
-#[derive(Debug, Clone, PartialEq)]
+/// One job as the store keeps it. `Debug` shows the custom headers' names, never their values
+/// (nor any password: see `HttpOptions`).
+#[derive(Clone, PartialEq)]
 pub(crate) struct JobSnapshot {
     /// The job's id; also the record's key in the store.
     pub(crate) id: JobId,
@@ -64,6 +65,93 @@ pub(crate) struct JobSnapshot {
     pub(crate) files: Vec<FileSnapshot>,
     /// The job's DESIGN 6.3 state (Job5 properties, ranges as given, on-demand requests).
     pub(crate) bytes_needed: super::properties::BytesNeeded,
+    /// Write-only headers, security flags, method, credentials (DESIGN 6.2; format version 2).
+    pub(crate) http: super::http_state::HttpOptions,
+    /// Where the bytes come from (DESIGN 6.2); the defaults in a format-version-1 record.
+    pub(crate) sources: JobSourcesSnapshot,
+}
+
+impl std::fmt::Debug for JobSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobSnapshot")
+            .field("id", &self.id)
+            .field("seq", &self.seq)
+            .field("job_type", &self.job_type)
+            .field("display_name", &self.display_name)
+            .field("description", &self.description)
+            .field("owner", &self.owner)
+            .field("priority", &self.priority)
+            .field("notify_flags", &self.notify_flags)
+            .field("min_retry_delay", &self.min_retry_delay)
+            .field("no_progress_timeout", &self.no_progress_timeout)
+            .field("proxy", &self.proxy)
+            .field("header_names", &self.headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("max_bytes_per_second", &self.max_bytes_per_second)
+            .field("state", &self.state)
+            .field("error_count", &self.error_count)
+            .field("error", &self.error)
+            .field("creation_time", &self.creation_time)
+            .field("modification_time", &self.modification_time)
+            .field("transfer_completion_time", &self.transfer_completion_time)
+            .field("retry", &self.retry)
+            .field("intent", &self.intent)
+            .field("files", &self.files)
+            .field("http", &self.http)
+            .field("sources", &self.sources)
+            .finish()
+    }
+}
+
+/// The job-wide settings of DESIGN 6.2 that the store keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct JobSourcesSnapshot {
+    /// The peer caching flags as raw bits.
+    pub(crate) peer_caching: u32,
+    /// The maximum download time.
+    pub(crate) max_download_time: Duration,
+    /// The notify program and parameters.
+    pub(crate) notify: Option<(PathBuf, String)>,
+}
+
+impl Default for JobSourcesSnapshot {
+    fn default() -> Self {
+        JobSourcesSnapshot {
+            peer_caching: crate::BgPeerCaching::default().bits(),
+            max_download_time: super::sources::DEFAULT_MAX_DOWNLOAD_TIME,
+            notify: None,
+        }
+    }
+}
+
+/// One file's part of DESIGN 6.2 that the store keeps.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct FileSourcesSnapshot {
+    /// The remote name now, when it is not the one added.
+    pub(crate) remote: Option<String>,
+    /// The mirrors, in order.
+    pub(crate) mirrors: Vec<String>,
+    /// The source serving the file: 0 the remote name, `i` mirror `i - 1`.
+    pub(crate) source: u32,
+    /// The validation state the caller set.
+    pub(crate) valid: bool,
+    /// Any byte of the file came from a peer.
+    pub(crate) peer_used: bool,
+    /// Fetch from the origin only (the caller found a peer's bytes invalid).
+    pub(crate) origin_only: bool,
+    /// Bytes of the file from the origin.
+    pub(crate) from_origin: u64,
+    /// Bytes of the file from peers.
+    pub(crate) from_peer: u64,
+}
+
+impl FileSourcesSnapshot {
+    /// Whether every field has its default (a format-version-1 record can hold the file).
+    pub(crate) fn is_default(&self) -> bool {
+        *self == FileSourcesSnapshot::default()
+    }
 }
 
 /// A job's error record.
@@ -124,4 +212,6 @@ pub(crate) struct FileSnapshot {
     pub(crate) completed: bool,
     /// The SHA-256 digest the file must have, if one was set.
     pub(crate) expected_sha256: Option<[u8; 32]>,
+    /// Where the file's bytes come from (DESIGN 6.2).
+    pub(crate) sources: FileSourcesSnapshot,
 }

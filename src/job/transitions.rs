@@ -67,6 +67,8 @@ pub enum JobEvent {
     Retry,
     /// The no-progress timeout has passed in `TransientError`.
     NoProgressTimeout,
+    /// The caller found a file from the origin invalid (`set_validation_state(false)`).
+    ValidationFailed,
 }
 
 /// The state after `event` in `state`, or the error of the call (see the module table).
@@ -104,6 +106,7 @@ pub fn transition(state: BgJobState, event: JobEvent) -> Result<BgJobState> {
         (E::Yield, Connecting | Transferring) => Ok(Queued),
         (E::Retry, TransientError) => Ok(Queued),
         (E::NoProgressTimeout, TransientError) => Ok(Error),
+        (E::ValidationFailed, _) => Ok(Error),
         _ => invalid,
     }
 }

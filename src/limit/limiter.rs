@@ -63,6 +63,11 @@ struct Share {
 }
 
 impl Limiter {
+    /// The clock the limiter runs on: the manager's.
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// A limiter on `clock` with the manager's cap (`None`: no cap).
     pub(crate) fn new(clock: Arc<dyn Clock>, manager_cap: Option<u64>) -> Limiter {
         let now = clock.now();

@@ -1,7 +1,9 @@
 //! proptest strategies for [`JobSnapshot`] and its parts, and a small fixed snapshot for the
 //! store tests.
 
+use crate::job::http_state::HttpOptions;
 use crate::job::snapshot::{ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot};
+use crate::job::snapshot::{FileSourcesSnapshot, JobSourcesSnapshot};
 use crate::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobState, BgJobType};
 use crate::{BgProxySettings, JobId};
 use proptest::collection::vec;
@@ -63,11 +65,13 @@ fn file() -> impl Strategy<Value = FileSnapshot> {
     (
         (text(), path(), option::of(path()), option::of(any::<u64>()), ranges()),
         (option::of(text()), any::<bool>(), any::<bool>(), option::of(any::<[u8; 32]>())),
+        prop_oneof![Just(FileSourcesSnapshot::default()), file_sources()],
     )
         .prop_map(
             |(
                 (remote_name, local_name, temp_path, size, ranges),
                 (validator, transferred, completed, expected_sha256),
+                sources,
             )| FileSnapshot {
                 remote_name,
                 local_name,
@@ -78,8 +82,45 @@ fn file() -> impl Strategy<Value = FileSnapshot> {
                 transferred,
                 completed,
                 expected_sha256,
+                sources,
             },
         )
+}
+
+/// A file's sources (format version 2), every field over its range.
+fn file_sources() -> impl Strategy<Value = FileSourcesSnapshot> {
+    (
+        (option::of(text()), vec(text(), 0..3), any::<u32>()),
+        (any::<bool>(), any::<bool>(), any::<bool>(), any::<u64>(), any::<u64>()),
+    )
+        .prop_map(
+            |(
+                (remote, mirrors, source),
+                (valid, peer_used, origin_only, from_origin, from_peer),
+            )| {
+                FileSourcesSnapshot {
+                    remote,
+                    mirrors,
+                    source,
+                    valid,
+                    peer_used,
+                    origin_only,
+                    from_origin,
+                    from_peer,
+                }
+            },
+        )
+}
+
+/// A job's sources (format version 2), every field over its range.
+fn job_sources() -> impl Strategy<Value = JobSourcesSnapshot> {
+    (any::<u32>(), duration(), option::of((path(), text()))).prop_map(
+        |(peer_caching, max_download_time, notify)| JobSourcesSnapshot {
+            peer_caching,
+            max_download_time,
+            notify,
+        },
+    )
 }
 
 fn error() -> impl Strategy<Value = ErrorSnapshot> {
@@ -114,15 +155,19 @@ pub(crate) fn job() -> impl Strategy<Value = JobSnapshot> {
     );
     let status = (0..9u32, any::<u32>(), option::of(error()));
     let times = (time(), time(), option::of(time()), option::of((time(), time())));
-    let work =
-        (option::of(prop_oneof![Just(Intent::Complete), Just(Intent::Cancel)]), vec(file(), 0..4));
-    (names, settings, status, times, work).prop_map(
+    let work = (
+        option::of(prop_oneof![Just(Intent::Complete), Just(Intent::Cancel)]),
+        vec(file(), 0..4),
+        prop_oneof![Just(JobSourcesSnapshot::default()), job_sources()],
+    );
+    (names, settings, status, times, work, http_options()).prop_map(
         |(
             (id, seq, job_type, display_name, description, owner, priority, notify_flags),
             ((min_retry_delay, no_progress_timeout, proxy, headers), http),
             (state, error_count, error),
             (creation_time, modification_time, transfer_completion_time, retry),
-            (intent, files),
+            (intent, files, sources),
+            http_options,
         )| {
             let (connect_timeout, read_timeout, max_connections, max_bytes_per_second) = http;
             JobSnapshot {
@@ -151,10 +196,34 @@ pub(crate) fn job() -> impl Strategy<Value = JobSnapshot> {
                 retry: retry.map(|(retry_at, quiet_since)| RetrySnapshot { retry_at, quiet_since }),
                 intent,
                 files,
+                sources,
                 bytes_needed: Default::default(),
+                http: http_options,
             }
         },
     )
+}
+
+/// Any HTTP options of DESIGN 6.2 (format version 2): every flag bit, any method, any
+/// credentials.
+fn http_options() -> impl Strategy<Value = HttpOptions> {
+    use crate::{BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgHttpSecurity};
+    let credentials = (1..3u32, 1..6u32, text(), text()).prop_map(|(target, scheme, user, pw)| {
+        BgAuthCredentials {
+            target: BgAuthTarget::try_from(target).unwrap_or(BgAuthTarget::Server),
+            scheme: BgAuthScheme::try_from(scheme).unwrap_or(BgAuthScheme::Basic),
+            user_name: user,
+            password: pw,
+        }
+    });
+    (any::<bool>(), any::<u32>(), option::of(text()), any::<bool>(), vec(credentials, 0..3))
+        .prop_map(|(write_only, security, method, resumed, credentials)| HttpOptions {
+            write_only,
+            security: BgHttpSecurity::from_bits_retain(security),
+            method,
+            resumed,
+            credentials,
+        })
 }
 
 /// A plain suspended job with one file, numbered `n` (its id and seq).
@@ -185,6 +254,7 @@ pub(crate) fn sample(n: u64) -> JobSnapshot {
         transfer_completion_time: None,
         retry: None,
         intent: None,
+        http: HttpOptions::default(),
         files: vec![FileSnapshot {
             remote_name: format!("https://example.com/{n}.bin"),
             local_name: PathBuf::from(format!("/downloads/{n}.bin")),
@@ -195,7 +265,9 @@ pub(crate) fn sample(n: u64) -> JobSnapshot {
             transferred: false,
             completed: false,
             expected_sha256: None,
+            sources: FileSourcesSnapshot::default(),
         }],
+        sources: JobSourcesSnapshot::default(),
         bytes_needed: Default::default(),
     }
 }

@@ -8,8 +8,9 @@
 //! BGCOPY_REGENERATE_GOLDEN=1 cargo test --lib store::golden::regenerate -- --ignored
 //! ```
 
-use super::{DB_FILE, META_FORMAT, Store, StoreOptions, record};
+use super::{DB_FILE, FORMAT_VERSION, META_FORMAT, Store, StoreOptions, record};
 use crate::job::snapshot::{ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot};
+use crate::job::snapshot::{FileSourcesSnapshot, JobSourcesSnapshot};
 use crate::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobState, BgJobType};
 use crate::{BgProxySettings, JobId};
 use std::path::{Path, PathBuf};
@@ -41,6 +42,7 @@ fn golden_jobs() -> Vec<JobSnapshot> {
         transferred: false,
         completed: false,
         expected_sha256: Some(core::array::from_fn(|i| (i as u8).wrapping_mul(37))),
+        sources: FileSourcesSnapshot::default(),
     };
     let unstarted = FileSnapshot {
         remote_name: "file:///srv/ファイル.bin".to_owned(),
@@ -52,6 +54,7 @@ fn golden_jobs() -> Vec<JobSnapshot> {
         transferred: false,
         completed: false,
         expected_sha256: None,
+        sources: FileSourcesSnapshot::default(),
     };
     let retrying = JobSnapshot {
         id: JobId::from_u128(0x5CE3_4C0D_0DC9_4C1F_897C_DAA1_B78C_EE7C),
@@ -95,7 +98,9 @@ fn golden_jobs() -> Vec<JobSnapshot> {
             quiet_since: at(1_699_999_000, 250_000_000),
         }),
         intent: None,
+        http: crate::job::http_state::HttpOptions::default(),
         files: vec![segmented.clone(), unstarted],
+        sources: JobSourcesSnapshot::default(),
         bytes_needed: Default::default(),
     };
     let completing = JobSnapshot {
@@ -121,6 +126,7 @@ fn golden_jobs() -> Vec<JobSnapshot> {
         transfer_completion_time: Some(at(1_700_000_100, 999_999_999)),
         retry: None,
         intent: Some(Intent::Complete),
+        http: crate::job::http_state::HttpOptions::default(),
         files: vec![
             FileSnapshot {
                 ranges: vec![(0, 4 * 1024 * 1024 + 17)],
@@ -164,7 +170,9 @@ fn golden_jobs() -> Vec<JobSnapshot> {
         creation_time: at(-1, 999_999_999),
         retry: None,
         intent: Some(Intent::Cancel),
+        http: crate::job::http_state::HttpOptions::default(),
         files: Vec::new(),
+        sources: JobSourcesSnapshot::default(),
         bytes_needed: Default::default(),
         ..completing.clone()
     };
@@ -243,7 +251,8 @@ fn the_golden_v1_store_opens_with_every_field() {
         assert!(record::encode(job).unwrap() == stored.value, "job {} encodes differently", job.id);
     }
     let format = store.with_backend(|backend| backend.meta(META_FORMAT)).unwrap();
-    // A v1 store keeps its format version: records say their own, and one of a newer format
-    // makes an older bgcopy refuse the store as too new.
-    assert_eq!(format, Some(1u32.to_le_bytes().to_vec()));
+    // A store made by the bgcopy of format version 1 keeps saying so: this bgcopy writes its
+    // records in version 1 while they need nothing of version 2.
+    assert_eq!(format, Some(record::FORMAT_VERSION_1.to_le_bytes().to_vec()));
+    const { assert!(FORMAT_VERSION > record::FORMAT_VERSION_1) };
 }

@@ -1,5 +1,4 @@
-//! The job record: how a [`JobSnapshot`] is laid out in bytes, format versions 1 and 2 (2 adds
-//! the last block; a job without any of it is still written in format 1).
+//! The job record: how a [`JobSnapshot`] is laid out in bytes, format versions 1 and 2.
 //!
 //! The layout is bgcopy's own (built on [`codec`](super::codec)), so neither the database nor a
 //! serialization crate can change stored data. A record is:
@@ -22,7 +21,31 @@
 //! | retry | optional: time retry at, time quiet since |
 //! | intent | optional `u8`: 0 complete, 1 cancel |
 //! | files | sequence of: string remote name, path local name, optional path temp path, optional `u64` size, sequence of (`u64`, `u64`) ranges, optional string validator, bool transferred, bool completed, optional 32 bytes SHA-256 |
-//! | only the bytes needed (format 2 only) | `u32` cost flags, bool dynamic content, bool high performance, `u64` max download size, `u32` notification interval, bool on demand, sequence per file of (sequence of (`u64` offset, `u64` length) ranges as given, sequence of (`u64`, `u64`) ranges asked for) |
+//!
+//! Format version 2 (DESIGN 6.2) is version 1 followed by the job's HTTP options
+//! ([`http_options`]):
+//!
+//! | Field | Encoding |
+//! |---|---|
+//! | HTTP options | bool headers write-only, `u32` security flag bits, optional string method, bool resumed once, sequence of credentials: `u32` target, `u32` scheme, string user name, string password |
+//!
+//! then by where the bytes come from ([`sources`]):
+//!
+//! | Field | Encoding |
+//! |---|---|
+//! | peer caching flags | `u32` bits |
+//! | maximum download time | duration |
+//! | notify command line | optional: path program, string parameters |
+//! | file sources | sequence, one per file in the order of `files`: optional string remote name now, sequence of string mirrors, `u32` source index, bool valid, bool from a peer, bool origin only, `u64` bytes from the origin, `u64` bytes from peers |
+//!
+//! then by only the bytes needed (DESIGN 6.3, [`bytes_needed`]):
+//!
+//! | Field | Encoding |
+//! |---|---|
+//! | only the bytes needed | `u32` cost flags, bool dynamic content, bool high performance, `u64` max download size, `u32` notification interval, bool on demand, sequence per file of (sequence of (`u64` offset, `u64` length) ranges as given, sequence of (`u64`, `u64`) ranges asked for) |
+//!
+//! A job whose version-2 fields all have their defaults is written as version 1, so that a
+//! store that does not use them stays readable by the bgcopy before.
 //!
 //! A *duration* is `u64` seconds and `u32` nanoseconds (below 10⁹). A *time* is `i64` seconds and
 //! `u32` nanoseconds (below 10⁹) after `UNIX_EPOCH`, the seconds rounded down, so 0.5 s before
@@ -30,9 +53,12 @@
 //! Ranges are non-empty, sorted and disjoint. Anything else is refused with a [`DecodeError`];
 //! so are bytes after the last field.
 
+mod http_options;
+
 use super::codec::{DecodeError, EncodeError, Problem, Reader, Writer};
 use crate::job::properties::{BytesNeeded, FileBytesNeeded};
 use crate::job::snapshot::{ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot};
+use crate::job::snapshot::{FileSourcesSnapshot, JobSourcesSnapshot};
 use crate::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobState, BgJobType};
 use crate::{BgProxySettings, JobId};
 use std::path::{Path, PathBuf};
@@ -41,6 +67,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// The store format this bgcopy writes and the newest it reads: of every record, and of the
 /// store as a whole (its meta table).
 pub(crate) const FORMAT_VERSION: u32 = 2;
+
+/// The format without the fields of DESIGN 6.2.
+pub(crate) const FORMAT_VERSION_1: u32 = 1;
 
 /// The first bytes of every job record.
 pub(crate) const MAGIC: [u8; 4] = *b"BGJR";
@@ -59,9 +88,7 @@ pub(crate) fn key(id: JobId) -> [u8; 16] {
 pub(crate) fn encode(job: &JobSnapshot) -> Result<Vec<u8>, EncodeError> {
     let mut w = Writer::new();
     w.raw(&MAGIC);
-    // Format 1 while the job has nothing of format 2 (its records stay readable by older
-    // versions of bgcopy).
-    let version = if job.bytes_needed.is_default() { 1 } else { FORMAT_VERSION };
+    let version = if needs_version_2(job) { FORMAT_VERSION } else { FORMAT_VERSION_1 };
     w.u32(version);
     w.raw(&key(job.id));
     w.u64(job.seq);
@@ -107,13 +134,15 @@ pub(crate) fn encode(job: &JobSnapshot) -> Result<Vec<u8>, EncodeError> {
         })
     });
     w.seq(&job.files, "files", file);
-    if version == 2 {
+    if version >= 2 {
+        http_options::write(&mut w, &job.http);
+        sources(&mut w, job);
         bytes_needed(&mut w, &job.bytes_needed);
     }
     w.finish()
 }
 
-/// The format-2 block (DESIGN 6.3): Job5 properties, then per file its ranges as given and
+/// The DESIGN 6.3 block of format 2: Job5 properties, then per file its ranges as given and
 /// the ranges an on-demand reader asked for.
 fn bytes_needed(w: &mut Writer, needed: &BytesNeeded) {
     w.u32(needed.cost_flags);
@@ -156,6 +185,68 @@ fn read_bytes_needed(r: &mut Reader<'_>) -> Result<BytesNeeded, DecodeError> {
             })
         })?,
     })
+}
+
+/// Whether the job has a field that only format version 2 holds.
+fn needs_version_2(job: &JobSnapshot) -> bool {
+    job.sources != JobSourcesSnapshot::default()
+        || job.files.iter().any(|file| !file.sources.is_default())
+        || job.http != crate::job::http_state::HttpOptions::default()
+        || !job.bytes_needed.is_default()
+}
+
+/// The fields of format version 2.
+fn sources(w: &mut Writer, job: &JobSnapshot) {
+    w.u32(job.sources.peer_caching);
+    duration(w, job.sources.max_download_time);
+    w.option(job.sources.notify.as_ref(), |w, (program, parameters)| {
+        path(w, program);
+        w.str(parameters, "notify parameters");
+    });
+    w.seq(&job.files, "file sources", |w, file| {
+        let sources = &file.sources;
+        w.option(sources.remote.as_deref(), |w, remote| w.str(remote, "remote name now"));
+        w.seq(&sources.mirrors, "mirrors", |w, mirror| w.str(mirror, "mirror"));
+        w.u32(sources.source);
+        w.bool(sources.valid);
+        w.bool(sources.peer_used);
+        w.bool(sources.origin_only);
+        w.u64(sources.from_origin);
+        w.u64(sources.from_peer);
+    });
+}
+
+/// Reads the fields of format version 2 into `job`.
+fn read_sources(r: &mut Reader<'_>, job: &mut JobSnapshot) -> Result<(), DecodeError> {
+    job.sources = JobSourcesSnapshot {
+        peer_caching: r.u32("peer caching flags")?,
+        max_download_time: read_duration(r, "maximum download time")?,
+        notify: r.option("notify command line", |r| {
+            Ok((read_path(r, "notify program")?, r.string("notify parameters")?))
+        })?,
+    };
+    let at = r.position();
+    // The smallest: an absent remote name, no mirrors, the index, three bools, two counts.
+    let files = r.seq("file sources", 1 + 4 + 4 + 3 + 16, |r| {
+        Ok(FileSourcesSnapshot {
+            remote: r.option("remote name now", |r| r.string("remote name now"))?,
+            mirrors: r.seq("mirrors", 4, |r| r.string("mirror"))?,
+            source: r.u32("source index")?,
+            valid: r.bool("valid")?,
+            peer_used: r.bool("from a peer")?,
+            origin_only: r.bool("origin only")?,
+            from_origin: r.u64("bytes from the origin")?,
+            from_peer: r.u64("bytes from peers")?,
+        })
+    })?;
+    if files.len() != job.files.len() {
+        let rule = "file sources do not match the files one for one";
+        return Err(r.error_at("file sources", at, Problem::Invalid(rule)));
+    }
+    for (file, sources) in job.files.iter_mut().zip(files) {
+        file.sources = sources;
+    }
+    Ok(())
 }
 
 fn file(w: &mut Writer, file: &FileSnapshot) {
@@ -236,16 +327,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<JobSnapshot, DecodeError> {
         return Err(r.error_at("magic", 0, Problem::BadMagic));
     }
     let at = r.position();
-    let version = r.u32("format version")?;
-    match version {
+    let version = match r.u32("format version")? {
         0 => return Err(r.error_at("format version", at, Problem::UnknownVersion(0))),
-        1 | FORMAT_VERSION => {}
+        version @ (FORMAT_VERSION_1 | FORMAT_VERSION) => version,
         found => {
             let problem = Problem::TooNew { found, supported: FORMAT_VERSION };
             return Err(r.error_at("format version", at, problem));
         }
-    }
-    let job = JobSnapshot {
+    };
+    let mut job = JobSnapshot {
         id: JobId::from_u128(u128::from_be_bytes(r.array("id")?)),
         seq: r.u64("seq")?,
         job_type: discriminant(&mut r, "job type", BgJobType::try_from)?,
@@ -292,13 +382,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<JobSnapshot, DecodeError> {
         // The smallest file: two empty strings (4 + 4), three absent options, an empty range
         // list (4), an absent validator, two bools and an absent digest.
         files: r.seq("files", 4 + 4 + 2 + 4 + 1 + 2 + 1, read_file)?,
+        http: crate::job::http_state::HttpOptions::default(),
+        sources: JobSourcesSnapshot::default(),
         bytes_needed: BytesNeeded::default(),
     };
-    let job = if version == 2 {
-        JobSnapshot { bytes_needed: read_bytes_needed(&mut r)?, ..job }
-    } else {
-        job
-    };
+    if version >= 2 {
+        job.http = http_options::read(&mut r)?;
+        read_sources(&mut r, &mut job)?;
+        job.bytes_needed = read_bytes_needed(&mut r)?;
+    }
     r.finish()?;
     Ok(job)
 }
@@ -334,6 +426,7 @@ fn read_file(r: &mut Reader<'_>) -> Result<FileSnapshot, DecodeError> {
         transferred: r.bool("transferred")?,
         completed: r.bool("completed")?,
         expected_sha256: r.option("expected sha256", |r| r.array("expected sha256"))?,
+        sources: FileSourcesSnapshot::default(),
     })
 }
 

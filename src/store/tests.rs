@@ -299,7 +299,7 @@ fn set_meta_directly(dir: &Path, name: &str, value: &[u8]) {
 
 #[test]
 fn a_store_of_a_newer_format_is_refused_unchanged_and_holds_nothing() {
-    let dir = closed_store_with(3);
+    let dir = closed_store_with(2);
     set_meta_directly(dir.path(), META_FORMAT, &3u32.to_le_bytes());
     let before = db_bytes(dir.path());
     for options in

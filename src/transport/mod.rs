@@ -23,12 +23,22 @@ pub use error::TransferError;
 pub use http::HttpTransport;
 pub use local::LocalTransport;
 
-use crate::{Job, JobFile};
+use crate::{BgAuthCredentials, BgHttpSecurity, Clock, Job, JobFile};
 use std::fmt;
 use std::fs::File;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// What a transport is asked to fetch. Made with [`TransferRequest::new`] (new fields may come).
+/// What a transport is asked to fetch. Made with [`TransferRequest::new`], refined by the
+/// engine with [`with_source`](Self::with_source) and [`with_cache_host`](Self::with_cache_host)
+/// (new fields may come), and read with the accessors.
+///
+/// The accessors give a transport the job's settings that the job's own getters do not show:
+/// [`custom_headers`](Self::custom_headers) once they are write-only, and
+/// [`credentials`](Self::credentials), which have no getter. A transport must send them only to
+/// the origin (scheme, host and port) of [`remote_name`](Self::remote_name): never to a
+/// redirect target on another origin, a mirror or a cache host (DESIGN 6.2).
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct TransferRequest<'a> {
@@ -38,12 +48,92 @@ pub struct TransferRequest<'a> {
     pub job: &'a Job,
     /// The file's index in the job.
     pub file_index: usize,
+    /// The URL to fetch now, when it is not the remote name (a mirror).
+    source: Option<&'a str>,
+    /// The cache host (`host[:port]`) and the fallback delay.
+    cache_host: Option<(&'a str, Duration)>,
+    /// The file.
+    file: &'a JobFile,
 }
 
 impl<'a> TransferRequest<'a> {
-    /// The request for `file` of `job`.
+    /// The request for `file` of `job`: from its remote name, without a cache host.
     pub fn new(job: &'a Job, file: &'a JobFile) -> TransferRequest<'a> {
-        TransferRequest { remote_name: &file.file.remote_name, job, file_index: file.index() }
+        TransferRequest {
+            remote_name: &file.file.remote_name,
+            job,
+            file_index: file.index(),
+            source: None,
+            cache_host: None,
+            file,
+        }
+    }
+
+    /// The same request, fetched from `url` (a mirror the engine chose) rather than from the
+    /// remote name.
+    pub fn with_source(mut self, url: &'a str) -> TransferRequest<'a> {
+        self.source = Some(url);
+        self
+    }
+
+    /// The same request with a cache host (`host[:port]` of an HTTP cache,
+    /// [`ManagerBuilder::cache_host`](crate::ManagerBuilder)) and the delay before a request
+    /// the cache failed goes to the origin, counted from the first request to the cache. The
+    /// engine gives one only to jobs whose peer caching flags include `ENABLE_CLIENT`, and not
+    /// for a file that must come from the origin.
+    pub fn with_cache_host(mut self, host: &'a str, fallback_delay: Duration) -> Self {
+        self.cache_host = Some((host, fallback_delay));
+        self
+    }
+
+    /// The URL to fetch now: the remote name, or the mirror the engine chose.
+    pub fn source(&self) -> &'a str {
+        self.source.unwrap_or(self.remote_name)
+    }
+
+    /// The cache host to ask first for `http://` URLs, if the request has one:
+    /// `(host[:port], fallback delay)`.
+    pub fn cache_host(&self) -> Option<(&'a str, Duration)> {
+        self.cache_host
+    }
+
+    /// Whether bytes from another source may be joined to the bytes already held without a
+    /// common validator: the file has an expected SHA-256
+    /// ([`JobFile::set_expected_sha256`]), which is checked once every byte is there.
+    pub fn may_join_sources(&self) -> bool {
+        self.file.get_expected_sha256().is_some()
+    }
+
+    /// The job's custom request headers, in the order set, also once they are write-only
+    /// (secrets: see the type's docs).
+    pub fn custom_headers(&self) -> Vec<(String, String)> {
+        self.job.shared.inner.lock().options.headers.clone()
+    }
+
+    /// The job's credentials (`BackgroundCopyJob2::set_credentials`, which has no getter): one
+    /// per target and scheme, in the order set (secrets: see the type's docs; `Proxy`
+    /// credentials go to the proxy).
+    pub fn credentials(&self) -> Vec<BgAuthCredentials> {
+        self.job.shared.inner.lock().options.http.credentials.clone()
+    }
+
+    /// The method of the requests for the file (`"GET"` unless the job set another with
+    /// `BackgroundCopyJobHttpOptions::set_http_method`). With another method, a transport never
+    /// resumes (the file starts from zero) and reports every failure as fatal.
+    pub fn http_method(&self) -> String {
+        let inner = self.job.shared.inner.lock();
+        inner.options.http.method.clone().unwrap_or_else(|| "GET".to_owned())
+    }
+
+    /// The job's TLS and redirect flags (`BackgroundCopyJobHttpOptions::set_security_flags`).
+    pub fn security_flags(&self) -> BgHttpSecurity {
+        self.job.shared.inner.lock().options.http.security
+    }
+
+    /// The clock of the job's manager ([`ManagerBuilder::clock`](crate::ManagerBuilder::clock)),
+    /// for a transport that measures delays (a cache host's fallback delay and ban).
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(self.job.shared.ctx.limiter.clock())
     }
 
     /// The local path the remote name names, for a `file://` URL (percent-decoded) or a plain
@@ -219,6 +309,26 @@ pub trait TransferSink {
     /// connection, one range.
     fn segmented(&mut self) -> Option<Box<dyn SegmentedSink + '_>> {
         None
+    }
+
+    /// Reports the headers of the last response for the file (HTTP: not counting redirects
+    /// followed), one `Name: value` per CRLF-terminated line. The default ignores them.
+    fn set_response_headers(&mut self, headers: &str) {
+        let _ = headers;
+    }
+
+    /// Reports where the bytes written from now on come from: a peer (a cache host) when
+    /// `true`, the origin (the remote name or a mirror) when `false`. A transport that does not
+    /// call it serves every byte from the origin. The default ignores it.
+    fn set_from_peer(&mut self, from_peer: bool) {
+        let _ = from_peer;
+    }
+
+    /// Reports the URL a redirect led to, when the job's redirect policy is
+    /// `REDIRECT_POLICY_ALLOW_REPORT` (the file's remote name becomes it). The default ignores
+    /// it.
+    fn report_final_url(&mut self, url: &str) {
+        let _ = url;
     }
 }
 

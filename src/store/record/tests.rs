@@ -229,6 +229,135 @@ fn non_utf8_paths_round_trip_on_unix() {
     assert_eq!(decode(&bytes_of(&job)).unwrap(), job);
 }
 
+// ---- format version 2: the HTTP options (DESIGN 6.2) ----
+
+/// `sample(1)` with every HTTP option of format version 2 set.
+fn with_http_options() -> JobSnapshot {
+    use crate::{BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgHttpSecurity};
+    let mut job = sample(1);
+    job.headers = vec![("X-Api-Key".to_owned(), "hdr-value-secret".to_owned())];
+    job.http = crate::job::http_state::HttpOptions {
+        write_only: true,
+        security: BgHttpSecurity::REDIRECT_POLICY_DISALLOW,
+        method: Some("POST".to_owned()),
+        resumed: true,
+        credentials: vec![BgAuthCredentials {
+            target: BgAuthTarget::Proxy,
+            scheme: BgAuthScheme::Basic,
+            user_name: "ü".to_owned(),
+            password: "pw-value-secret".to_owned(),
+        }],
+    };
+    job
+}
+
+#[test]
+fn a_snapshots_debug_shows_no_header_value_and_no_password() {
+    let shown = format!("{:?} {:#?}", with_http_options(), with_http_options());
+    assert!(shown.contains("X-Api-Key"), "{shown}");
+    assert!(!shown.contains("hdr-value-secret") && !shown.contains("pw-value-secret"), "{shown}");
+}
+
+#[test]
+fn a_job_with_http_options_is_written_as_version_2_and_round_trips() {
+    let job = with_http_options();
+    let bytes = bytes_of(&job);
+    assert_eq!(&bytes[4..8], &2u32.to_le_bytes());
+    assert_eq!(decode(&bytes), Ok(job));
+}
+
+#[test]
+fn a_job_without_http_options_is_still_written_as_version_1() {
+    let bytes = bytes_of(&sample(1));
+    assert_eq!(&bytes[4..8], &FORMAT_VERSION_1.to_le_bytes());
+    let job = decode(&bytes).unwrap();
+    assert_eq!(job.http, crate::job::http_state::HttpOptions::default());
+}
+
+#[test]
+fn an_unknown_credentials_target_is_refused() {
+    let job = with_http_options();
+    let mut bytes = bytes_of(&job);
+    // The credentials are last: target, scheme, "ü" (4 + 2), the password (4 + 15).
+    // Then the sources' part of version 2, at their defaults: flags, duration, no notify
+    // command, and one file's sources (its count, then 28 bytes).
+    let sources = 4 + 12 + 1 + 4 + 28;
+    let target_at = bytes.len() - sources - (4 + 4 + 6 + 4 + "pw-value-secret".len());
+    bytes[target_at..target_at + 4].copy_from_slice(&9u32.to_le_bytes());
+    let error = decode(&bytes).unwrap_err();
+    assert_eq!(error.what, "credentials target");
+}
+
+// ---- format version 2: where the bytes come from (DESIGN 6.2) ----
+
+/// `sample(1)` with every field of format version 2 set.
+fn with_sources() -> JobSnapshot {
+    let mut job = sample(1);
+    job.sources = JobSourcesSnapshot {
+        peer_caching: 0x6,
+        max_download_time: Duration::new(3600, 5),
+        notify: Some((PathBuf::from("/usr/bin/notify-send"), "notify-send \"done\"".to_owned())),
+    };
+    job.files[0].sources = FileSourcesSnapshot {
+        remote: Some("https://new.example/1.bin?sig=2".to_owned()),
+        mirrors: vec!["https://m1.example/1.bin".to_owned(), "https://m2.example/1.bin".to_owned()],
+        source: 2,
+        valid: true,
+        peer_used: true,
+        origin_only: true,
+        from_origin: 10,
+        from_peer: 20,
+    };
+    job
+}
+
+#[test]
+fn a_job_with_sources_is_written_as_version_2_and_round_trips() {
+    let job = with_sources();
+    let bytes = bytes_of(&job);
+    assert_eq!(&bytes[4..8], &2u32.to_le_bytes());
+    assert_eq!(decode(&bytes), Ok(job));
+}
+
+#[test]
+fn a_job_without_sources_is_still_written_as_version_1() {
+    // So a store that uses nothing of DESIGN 6.2 stays readable by the bgcopy before.
+    let bytes = bytes_of(&sample(1));
+    assert_eq!(&bytes[4..8], &FORMAT_VERSION_1.to_le_bytes());
+    assert_eq!(decode(&bytes), Ok(sample(1)));
+}
+
+#[test]
+fn a_version_1_record_reads_with_the_default_sources() {
+    let job = decode(&bytes_of(&sample(3))).unwrap();
+    assert_eq!(job.sources, JobSourcesSnapshot::default());
+    assert_eq!(job.sources.peer_caching, crate::BgPeerCaching::ENABLE_CLIENT.bits());
+    assert_eq!(job.sources.max_download_time, Duration::from_secs(90 * 24 * 3600));
+    assert!(job.files[0].sources.is_default());
+}
+
+#[test]
+fn file_sources_that_do_not_match_the_files_are_refused() {
+    let mut two = with_sources();
+    two.files.push(two.files[0].clone());
+    let mut bytes = bytes_of(&two);
+    // Patch the count of file sources (the `u32` before the first file's sources; they are last
+    // in the record) down to 1.
+    let count_at = bytes.len() - 2 * sources_len(&two.files[0].sources) - 4;
+    bytes[count_at..count_at + 4].copy_from_slice(&1u32.to_le_bytes());
+    bytes.truncate(bytes.len() - sources_len(&two.files[0].sources));
+    let error = decode(&bytes).unwrap_err();
+    assert_eq!(error.what, "file sources");
+    assert!(matches!(error.problem, Problem::Invalid(_)), "{error}");
+}
+
+/// The encoded length of one file's sources.
+fn sources_len(sources: &FileSourcesSnapshot) -> usize {
+    let remote = sources.remote.as_ref().map_or(1, |r| 1 + 4 + r.len());
+    let mirrors = 4 + sources.mirrors.iter().map(|m| 4 + m.len()).sum::<usize>();
+    remote + mirrors + 4 + 3 + 16
+}
+
 #[test]
 fn the_bytes_needed_block_round_trips_in_format_2_and_a_job_without_it_stays_in_format_1() {
     use crate::job::properties::{BytesNeeded, FileBytesNeeded};

@@ -1,23 +1,85 @@
-//! One HTTP exchange on ureq: the request with the job's headers, proxy and timeouts; redirects
-//! followed by hand (so https → http can be refused, the proxy re-decided per host and the
-//! job's custom headers kept from other origins); and ureq's errors mapped to
-//! [`TransferError`]s.
+//! One HTTP exchange on ureq: the request with the job's headers, credentials, proxy and
+//! timeouts; redirects followed by hand, as the job's redirect policy says (so https → http can
+//! be refused, the proxy re-decided per host and the job's secrets kept from other origins);
+//! and ureq's errors mapped to [`TransferError`]s.
 
 use super::HttpTransport;
 use super::proxy::{self, Route};
 use crate::transport::TransferError;
 use crate::{BgErrorContext, BgProxySettings, hresult};
+use parking_lot::Mutex;
+use std::fmt;
 use std::io;
 use std::time::Duration;
 use ureq::Body;
 use ureq::http::Response;
-use url::Url;
+use url::{Origin, Url};
 
-/// The request method: downloads only read.
+/// The request method: the job's method (`GET` unless it set another), or `HEAD` to confirm a
+/// file that holds all its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Method {
+    /// The job's method ([`Client::method`]).
     Get,
     Head,
+}
+
+/// What the job's redirect policy does with a `3xx` (`BgHttpSecurity`'s redirect bits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RedirectPolicy {
+    /// Follow it (`REDIRECT_POLICY_ALLOW_SILENT`, the default).
+    Follow,
+    /// Follow it and report the final URL (`REDIRECT_POLICY_ALLOW_REPORT`).
+    Report,
+    /// Fail the file with the `3xx`'s HRESULT (`REDIRECT_POLICY_DISALLOW`).
+    Refuse,
+}
+
+/// The job's secrets: sent only to the origin (scheme, host, port) of the file's own remote
+/// name, never to a redirect target on another origin, a mirror or a cache host. `Debug`
+/// never shows a value.
+#[derive(Clone, Default)]
+pub(super) struct Secrets {
+    /// The job's custom headers.
+    pub(super) headers: Vec<(String, String)>,
+    /// The `Authorization` value of the job's `Basic` server credentials.
+    pub(super) authorization: Option<String>,
+    /// The job's `Basic` proxy credentials (user name, password), given to each proxy.
+    pub(super) proxy: Option<(String, String)>,
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("Secrets")
+            .field("headers", &names)
+            .field("authorization", &self.authorization.as_ref().map(|_| "<hidden>"))
+            .field("proxy", &self.proxy.as_ref().map(|_| "<hidden>"))
+            .finish()
+    }
+}
+
+/// The `Authorization` value of `Basic` credentials (RFC 7617: `user:password`, UTF-8, Base64).
+pub(super) fn basic(user: &str, password: &str) -> String {
+    format!("Basic {}", base64(format!("{user}:{password}").as_bytes()))
+}
+
+/// Standard Base64 with padding (RFC 4648 section 4).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// The bytes a request asks for: `Range: bytes=first-[last]`, with `If-Range: validator` when
@@ -32,13 +94,30 @@ pub(super) struct Ranged<'v> {
 /// What one transfer call needs for its requests (read from the job through its public API).
 pub(super) struct Client<'a> {
     pub(super) transport: &'a HttpTransport,
+    /// Where the requests go first: the file's source, or its address on the cache host.
     pub(super) url: Url,
-    /// The job's custom headers.
-    pub(super) headers: Vec<(String, String)>,
+    /// The origin the secrets may go to: the file's own remote name's.
+    pub(super) secret_origin: Origin,
+    pub(super) secrets: Secrets,
+    /// The method of the requests for the file's bytes (`"GET"` unless the job set another).
+    pub(super) method: String,
+    pub(super) redirects: RedirectPolicy,
+    /// Whether an `https` → `http` redirect may be followed.
+    pub(super) https_to_http: bool,
+    /// The requests go to a cache host: its connect timeout is at most [`CACHE_CONNECT`].
+    pub(super) via_cache: bool,
     /// The job's (connect, read) timeouts; `None` for the transport's.
     pub(super) timeouts: (Option<Duration>, Option<Duration>),
     pub(super) proxy: BgProxySettings,
+    /// The headers of the last response that was not a followed redirect, as `Name: value`
+    /// CRLF-terminated lines.
+    pub(super) last_headers: Mutex<Option<String>>,
+    /// The URL of that response, when a redirect led to it.
+    pub(super) redirected_to: Mutex<Option<Url>>,
 }
+
+/// The longest a cache host may take to accept a connection before the origin serves.
+pub(super) const CACHE_CONNECT: Duration = Duration::from_secs(3);
 
 /// The longest timeout handed to ureq: about a century, "never" for a read or a connection.
 /// ureq adds a timeout to `Instant::now()` unchecked, so `Duration::MAX` would panic in the
@@ -56,7 +135,24 @@ impl Client<'_> {
     }
 
     fn connect_timeout(&self) -> Duration {
-        bounded(self.timeouts.0.unwrap_or(self.transport.connect_timeout))
+        let timeout = bounded(self.timeouts.0.unwrap_or(self.transport.connect_timeout));
+        if self.via_cache { timeout.min(CACHE_CONNECT) } else { timeout }
+    }
+
+    /// Whether the secrets may go to `url`: it is on the secrets' origin and so was every hop
+    /// before it (`same_origin`); never through a cache host.
+    fn secrets_for(&self, url: &Url, same_origin: bool) -> bool {
+        same_origin && !self.via_cache && url.origin() == self.secret_origin
+    }
+
+    /// Takes the headers of the last response, if any came since the last call.
+    pub(super) fn take_last_headers(&self) -> Option<String> {
+        Mutex::lock(&self.last_headers).take()
+    }
+
+    /// Takes the URL a redirect led to, if any since the last call.
+    pub(super) fn take_redirected_to(&self) -> Option<Url> {
+        Mutex::lock(&self.redirected_to).take()
     }
 
     fn read_timeout(&self) -> Duration {
@@ -81,15 +177,23 @@ impl Client<'_> {
             let response = self.send_once(method, &url, range, same_origin)?;
             let status = response.status().as_u16();
             if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+                *Mutex::lock(&self.last_headers) = Some(header_lines(response.headers()));
+                if hops > 0 {
+                    *Mutex::lock(&self.redirected_to) = Some(url);
+                }
                 return Ok(response);
             }
             let refuse = |why: String| {
                 TransferError::fatal(
                     hresult::from_http_status(status),
                     BgErrorContext::RemoteFile,
-                    format!("redirect from {url} not followed: {why}"),
+                    format!("redirect from {} not followed: {why}", without_query(&url)),
                 )
             };
+            if self.redirects == RedirectPolicy::Refuse {
+                *Mutex::lock(&self.last_headers) = Some(header_lines(response.headers()));
+                return Err(refuse("the job's redirect policy disallows redirects".to_owned()));
+            }
             hops += 1;
             if hops > self.transport.max_redirects {
                 return Err(refuse(format!(
@@ -98,7 +202,7 @@ impl Client<'_> {
                 )));
             }
             let location = response.headers().get("location").and_then(|v| v.to_str().ok());
-            let next = next_hop(&url, location).map_err(refuse)?;
+            let next = next_hop(&url, location, self.https_to_http).map_err(refuse)?;
             same_origin &= next.origin() == url.origin();
             url = next;
         }
@@ -121,13 +225,7 @@ impl Client<'_> {
         let mut last = None;
         for proxy in &proxies {
             let proxy = match proxy {
-                Some(uri) => Some(ureq::Proxy::new(uri).map_err(|e| {
-                    TransferError::fatal(
-                        hresult::BG_E_INVALID_PROXY_INFO,
-                        BgErrorContext::GeneralTransport,
-                        format!("proxy {uri:?} is not usable: {e}"),
-                    )
-                })?),
+                Some(uri) => Some(self.proxy_with_credentials(uri)?),
                 None => None,
             };
             let tls = speaks_tls(url, proxy.as_ref());
@@ -154,6 +252,26 @@ impl Client<'_> {
             }
         }
         Err(last.unwrap_or_else(|| unreachable_error(url)))
+    }
+
+    /// The proxy `uri` names, with the job's proxy credentials (ureq sends them as
+    /// `Proxy-Authorization: Basic` on its `CONNECT`). No message names the credentials.
+    fn proxy_with_credentials(&self, uri: &str) -> Result<ureq::Proxy, TransferError> {
+        let unusable = |e: &dyn fmt::Display| {
+            TransferError::fatal(
+                hresult::BG_E_INVALID_PROXY_INFO,
+                BgErrorContext::GeneralTransport,
+                format!("proxy {uri:?} is not usable: {e}"),
+            )
+        };
+        let plain = ureq::Proxy::new(uri).map_err(|e| unusable(&e))?;
+        let Some((user, password)) = &self.secrets.proxy else { return Ok(plain) };
+        let mut with = Url::parse(uri).map_err(|e| unusable(&e))?;
+        if with.set_username(user).is_err() || with.set_password(Some(password)).is_err() {
+            return Err(unusable(&"it cannot carry credentials"));
+        }
+        ureq::Proxy::new(with.as_str())
+            .map_err(|_| unusable(&"the proxy credentials cannot be encoded in its address"))
     }
 
     /// One request, with the platform verifier's agent unless it could not start; if it cannot
@@ -188,15 +306,24 @@ impl Client<'_> {
         same_origin: bool,
         proxy: Option<ureq::Proxy>,
     ) -> Result<Response<Body>, ureq::Error> {
-        let mut request = match method {
-            Method::Get => agent.get(url.as_str()),
-            Method::Head => agent.head(url.as_str()),
+        let method = match method {
+            Method::Get => self.method.as_str(),
+            Method::Head => "HEAD",
         };
-        // Custom headers go to the job's origin only: any of them may be a secret (an API key
-        // has no standard name), so none follows a redirect to another scheme, host or port.
-        let custom: &[(String, String)] = if same_origin { &self.headers } else { &[] };
+        let mut request = ureq::http::Request::builder().method(method).uri(url.as_str());
+        // Custom headers and credentials go to the file's own origin only: any custom header may
+        // be a secret (an API key has no standard name), so none follows a redirect to another
+        // scheme, host or port, and none goes to a mirror or a cache host.
+        let secrets = self.secrets_for(url, same_origin);
+        let custom: &[(String, String)] = if secrets { &self.secrets.headers } else { &[] };
         for (name, value) in custom {
             request = request.header(name.as_str(), value.as_bytes());
+        }
+        if let (true, Some(authorization)) = (secrets, &self.secrets.authorization) {
+            // A custom `Authorization` header wins over the credentials.
+            if !custom.iter().any(|(name, _)| name.eq_ignore_ascii_case("authorization")) {
+                request = request.header("Authorization", authorization.as_str());
+            }
         }
         // Identity only: no transparent decompression, so offsets and counts are wire bytes.
         request = request.header("Accept-Encoding", "identity");
@@ -207,32 +334,57 @@ impl Client<'_> {
                 request = request.header("If-Range", validator);
             }
         }
+        let request = request.body(()).map_err(ureq::Error::from)?;
         // The resolve timeout bounds waiting for the transport's resolver (`resolve`), which
         // answers IP addresses and recent names without a thread or a look-up.
-        request
-            .config()
+        let request = agent
+            .configure_request(request)
             .proxy(proxy)
             .timeout_resolve(Some(self.resolve_timeout()))
             .timeout_connect(Some(self.connect_timeout()))
             .timeout_per_read(Some(self.read_timeout()))
             .timeout_per_write(Some(self.read_timeout()))
-            .build()
-            .call()
+            .build();
+        agent.run(request)
     }
 }
 
 /// Where a redirect from `current` to `location` leads, if it may be followed: an `http` or
-/// `https` URL, never from `https` down to `http`.
-fn next_hop(current: &Url, location: Option<&str>) -> Result<Url, String> {
+/// `https` URL, never from `https` down to `http` unless `https_to_http`.
+fn next_hop(current: &Url, location: Option<&str>, https_to_http: bool) -> Result<Url, String> {
     let location = location.ok_or_else(|| "no Location".to_owned())?;
     let next = current.join(location).map_err(|e| format!("bad Location {location:?}: {e}"))?;
     if !matches!(next.scheme(), "http" | "https") {
-        return Err(format!("{next} is not an http(s) URL"));
+        return Err(format!("{} is not an http(s) URL", without_query(&next)));
     }
-    if current.scheme() == "https" && next.scheme() == "http" {
-        return Err(format!("{next} would downgrade https to http"));
+    if current.scheme() == "https" && next.scheme() == "http" && !https_to_http {
+        return Err(format!("{} would downgrade https to http", without_query(&next)));
     }
     Ok(next)
+}
+
+/// `url` for a message: without its user information, query and fragment, which may carry a
+/// secret (a signed URL's signature, a token).
+pub(super) fn without_query(url: &Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.to_string()
+}
+
+/// A response's headers as `Name: value` lines, each ending in CRLF, in the order received
+/// (names as the HTTP library gives them: lower case).
+pub(super) fn header_lines(headers: &ureq::http::HeaderMap) -> String {
+    let mut out = String::new();
+    for (name, value) in headers {
+        out.push_str(name.as_str());
+        out.push_str(": ");
+        out.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        out.push_str("\r\n");
+    }
+    out
 }
 
 fn unreachable_error(url: &Url) -> TransferError {
@@ -329,6 +481,11 @@ pub(super) fn request_error(error: ureq::Error, tls: bool) -> TransferError {
             transport,
             format!("timed out ({phase:?}): {message}"),
         ),
+        E::ConnectProxyFailed(reason) if reason.contains(" 407") => TransferError::fatal(
+            hresult::from_http_status(407),
+            BgErrorContext::RemoteFile,
+            format!("the proxy asked for credentials the job cannot give ({reason})"),
+        ),
         E::ConnectionFailed | E::HostNotFound | E::ConnectProxyFailed(_) => {
             TransferError::transient(hresult::BG_E_CONNECT_FAILURE, transport, message)
         }
@@ -413,26 +570,86 @@ mod tests {
 
     #[test]
     fn redirect_from_https_to_http_is_refused() {
-        let error = next_hop(&url("https://a.example/f"), Some("http://a.example/f")).unwrap_err();
+        let error =
+            next_hop(&url("https://a.example/f"), Some("http://a.example/f"), false).unwrap_err();
         assert!(error.contains("downgrade"), "{error}");
-        assert!(next_hop(&url("https://a.example/f"), Some("https://b.example/g")).is_ok());
-        assert!(next_hop(&url("http://a.example/f"), Some("https://a.example/f")).is_ok());
+        assert!(next_hop(&url("https://a.example/f"), Some("https://b.example/g"), false).is_ok());
+        assert!(next_hop(&url("http://a.example/f"), Some("https://a.example/f"), false).is_ok());
+    }
+
+    #[test]
+    fn redirect_from_https_to_http_is_followed_only_when_allowed() {
+        let next = next_hop(&url("https://a.example/f"), Some("http://b.example/g"), true);
+        assert_eq!(next.unwrap().as_str(), "http://b.example/g");
+    }
+
+    #[test]
+    fn messages_show_urls_without_query_or_user_information() {
+        let shown = without_query(&url("https://u:pw@a.example/f?sig=SECRET#frag"));
+        assert_eq!(shown, "https://a.example/f");
+    }
+
+    #[test]
+    fn basic_credentials_are_base64_of_user_colon_password() {
+        // RFC 7617 section 2's example.
+        assert_eq!(basic("Aladdin", "open sesame"), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64("é:ü".as_bytes()), "w6k6w7w=");
+    }
+
+    #[test]
+    fn secrets_debug_shows_header_names_only() {
+        let secrets = Secrets {
+            headers: vec![("X-Api-Key".to_owned(), "hidden-value".to_owned())],
+            authorization: Some(basic("u", "hidden-pw")),
+            proxy: Some(("u".to_owned(), "hidden-proxy-pw".to_owned())),
+        };
+        let shown = format!("{secrets:?} {secrets:#?}");
+        assert!(shown.contains("X-Api-Key"), "{shown}");
+        assert!(!shown.contains("hidden"), "{shown}");
+        assert!(!shown.contains(&basic("u", "hidden-pw")[6..]), "{shown}");
+    }
+
+    #[test]
+    fn a_proxy_refusing_the_credentials_is_a_fatal_407() {
+        let e = request_error(
+            ureq::Error::ConnectProxyFailed("proxy server responded 407/Proxy Auth".into()),
+            false,
+        );
+        assert_eq!((e.hresult(), e.is_transient()), (0x8019_0197, false));
+        let e = request_error(
+            ureq::Error::ConnectProxyFailed("proxy server responded 502/Bad Gateway".into()),
+            false,
+        );
+        assert_eq!((e.hresult(), e.is_transient()), (hresult::BG_E_CONNECT_FAILURE, true));
+    }
+
+    #[test]
+    fn response_headers_are_crlf_lines() {
+        let mut headers = ureq::http::HeaderMap::new();
+        headers.append("etag", ureq::http::HeaderValue::from_static("\"a\""));
+        headers.append("x-two", ureq::http::HeaderValue::from_static("1"));
+        headers.append("x-two", ureq::http::HeaderValue::from_static("2"));
+        assert_eq!(header_lines(&headers), "etag: \"a\"\r\nx-two: 1\r\nx-two: 2\r\n");
     }
 
     #[test]
     fn redirect_location_resolves_against_the_current_url() {
-        let next = next_hop(&url("https://a.example/dir/f"), Some("../g?x=1")).unwrap();
+        let next = next_hop(&url("https://a.example/dir/f"), Some("../g?x=1"), false).unwrap();
         assert_eq!(next.as_str(), "https://a.example/g?x=1");
-        let next = next_hop(&url("http://a.example/dir/f"), Some("//b.example/h")).unwrap();
+        let next = next_hop(&url("http://a.example/dir/f"), Some("//b.example/h"), false).unwrap();
         assert_eq!(next.as_str(), "http://b.example/h");
     }
 
     #[test]
     fn redirect_without_usable_location_is_refused() {
-        assert!(next_hop(&url("http://a.example/f"), None).is_err());
-        assert!(next_hop(&url("http://a.example/f"), Some("ftp://a.example/f")).is_err());
-        assert!(next_hop(&url("http://a.example/f"), Some("file:///etc/passwd")).is_err());
-        assert!(next_hop(&url("http://a.example/f"), Some("http://[bad")).is_err());
+        assert!(next_hop(&url("http://a.example/f"), None, false).is_err());
+        assert!(next_hop(&url("http://a.example/f"), Some("ftp://a.example/f"), false).is_err());
+        assert!(next_hop(&url("http://a.example/f"), Some("file:///etc/passwd"), false).is_err());
+        assert!(next_hop(&url("http://a.example/f"), Some("http://[bad"), false).is_err());
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! `retry_after` the `Retry-After` header of a `429` or `503`, `resolve` the bounded, cached
 //! name look-up.
 
+mod cache;
 mod client;
 mod date;
+mod options;
 mod proxy;
 mod range;
 mod ranged;
@@ -14,8 +16,9 @@ mod retry_after;
 mod segments;
 
 use super::{RangeSink, TransferError, TransferRequest, TransferSink, Transport};
-use crate::{BackgroundCopyJob, BgErrorContext, hresult};
-use client::{Client, Method, Ranged, body_error};
+use crate::{BgErrorContext, hresult};
+use client::{Client, Method, Ranged, RedirectPolicy, body_error};
+use options::JobHttp;
 use range::{Check, PartialHeaders, Validators, Verdict};
 use std::fmt;
 use std::io::Read;
@@ -184,17 +187,72 @@ const MAX_START_OVERS: u32 = 3;
 ///
 /// # Settings
 ///
-/// Per job: the proxy settings above, custom headers ([`Job::set_custom_headers`]) and timeouts
-/// ([`Job::set_http_timeouts`]). Per transport: the default timeouts, the redirect limit and the
-/// `User-Agent` (the `with_` methods). Custom headers are sent to the URL's origin only: after a
-/// redirect to another origin (scheme, host or port) none of them is sent, whatever its name
-/// (an API key in `X-Api-Key` is as secret as an `Authorization`), and they are not sent again
-/// if a later redirect comes back. The headers the transport manages cannot be set as custom
-/// headers (`E_INVALIDARG`): `Range`, `If-Range` and the other conditional headers
-/// (`If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`, so that no `304` or
-/// `412` can answer a download), `Accept-Encoding`, `Host`, framing and connection headers.
+/// Per job: the proxy settings above, the HTTP options
+/// ([`BackgroundCopyJobHttpOptions`]: custom headers, redirect policy, method), the credentials
+/// ([`BackgroundCopyJob2::set_credentials`]) and timeouts ([`Job::set_http_timeouts`]). Per
+/// transport: the default timeouts, the redirect limit and the `User-Agent` (the `with_`
+/// methods). The headers the transport manages cannot be set as custom headers
+/// (`E_INVALIDARG`): `Range`, `If-Range` and the other conditional headers (`If-Match`,
+/// `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`, so that no `304` or `412` can
+/// answer a download), `Accept-Encoding`, `Host`, framing and connection headers.
 ///
-/// [`Job::set_custom_headers`]: crate::Job::set_custom_headers
+/// # Secrets
+///
+/// Custom headers and `Basic` server credentials (sent as `Authorization: Basic`, unless a
+/// custom `Authorization` header is set) go only to the origin (scheme, host and port) of the
+/// file's own remote name. After a redirect to another origin none of them is sent, whatever
+/// its name (an API key in `X-Api-Key` is as secret as an `Authorization`), and they are not
+/// sent again if a later redirect comes back; nor do they go to a mirror
+/// ([`TransferRequest::source`]) or a cache host. Credentials are sent with the first request
+/// (there is no challenge round trip), so a `401` is never answered with them: it fails the file
+/// with `0x80190191`, as a `407` of a proxy does with `0x80190197`. `Basic` proxy credentials
+/// are given to each proxy the request goes through (`Proxy-Authorization` on its `CONNECT`). No
+/// error message shows a header's value, a password, or a URL's query (a signed URL's
+/// signature).
+///
+/// # Redirects
+///
+/// As the job's security flags say ([`BgHttpSecurity`]'s redirect policy):
+/// `REDIRECT_POLICY_ALLOW_SILENT` (the default) follows them; `REDIRECT_POLICY_ALLOW_REPORT`
+/// follows them and reports the final URL to the sink ([`TransferSink::report_final_url`]; the
+/// file's remote name becomes it); `REDIRECT_POLICY_DISALLOW` fails the file (fatal) with
+/// `0x80190000 + status`. An `https` → `http` redirect is refused the same way unless
+/// `ALLOW_HTTPS_TO_HTTP_REDIRECT` is set.
+///
+/// # Method
+///
+/// The job's method ([`BackgroundCopyJobHttpOptions::set_http_method`], `GET` by default) is
+/// the method of every request for the file's bytes. With another method, a file is never
+/// resumed (it starts from zero, without `Range`), never split into segments, never fetched
+/// through a cache host, and every failure is fatal (a `POST` may not be repeated safely).
+///
+/// # Cache host
+///
+/// A request made with a cache host ([`TransferRequest::with_cache_host`]) for an `http://`
+/// URL goes first to `http://<cache host>/<path>?<query>&cacheHostOrigin=<host[:port]>` (the
+/// origin's host and port written literally); `https://` goes to the origin. The cache gets
+/// none of the job's secrets. Its bytes are reported as from a peer
+/// ([`TransferSink::set_from_peer`]). The request goes to the origin, after the fallback delay
+/// counted on the job's clock from the first request to the cache, when the cache fails: it
+/// does not connect within 3 s, it times out, it answers `5xx` or anything but the file (a
+/// `4xx` passed on from the origin), or its answer is not the content of the bytes already held
+/// (another validator or size; those bytes are kept, and the origin is asked for the rest with
+/// their validator). A cache host that failed (except by a `4xx` or a cut connection) is skipped
+/// for 15 minutes of the job's clock. A fallback delay of `Duration::MAX` means never: the
+/// cache's failure is the attempt's.
+///
+/// The headers of the last response for the file (not a redirect followed) are reported to the
+/// sink ([`TransferSink::set_response_headers`]), names in lower case.
+///
+/// [`BackgroundCopyJobHttpOptions`]: crate::BackgroundCopyJobHttpOptions
+/// [`BackgroundCopyJobHttpOptions::set_http_method`]: crate::BackgroundCopyJobHttpOptions::set_http_method
+/// [`BackgroundCopyJob2::set_credentials`]: crate::BackgroundCopyJob2::set_credentials
+/// [`BgHttpSecurity`]: crate::BgHttpSecurity
+/// [`TransferRequest::source`]: crate::TransferRequest::source
+/// [`TransferRequest::with_cache_host`]: crate::TransferRequest::with_cache_host
+/// [`TransferSink::report_final_url`]: crate::TransferSink::report_final_url
+/// [`TransferSink::set_from_peer`]: crate::TransferSink::set_from_peer
+/// [`TransferSink::set_response_headers`]: crate::TransferSink::set_response_headers
 /// [`Job::set_http_timeouts`]: crate::Job::set_http_timeouts
 /// [`JobFile::set_expected_sha256`]: crate::JobFile::set_expected_sha256
 /// [`BackgroundCopyJob::get_proxy_settings`]: crate::BackgroundCopyJob::get_proxy_settings
@@ -215,6 +273,8 @@ pub struct HttpTransport {
     read_timeout: Duration,
     max_redirects: u32,
     env: fn(&str) -> Option<String>,
+    /// The cache hosts that failed lately, skipped until their ban ends.
+    cache_bans: Arc<cache::Bans>,
 }
 
 impl HttpTransport {
@@ -235,6 +295,7 @@ impl HttpTransport {
             read_timeout: DEFAULT_READ_TIMEOUT,
             max_redirects: DEFAULT_MAX_REDIRECTS,
             env: |name| std::env::var(name).ok(),
+            cache_bans: Arc::default(),
         }
     }
 
@@ -346,41 +407,23 @@ impl Transport for HttpTransport {
         request: &TransferRequest<'_>,
         sink: &mut dyn TransferSink,
     ) -> Result<(), TransferError> {
-        let url = Url::parse(request.remote_name).map_err(|e| {
-            TransferError::fatal(
-                hresult::E_INVALIDARG,
-                BgErrorContext::RemoteFile,
-                format!("{:?} is not a URL: {e}", request.remote_name),
-            )
-        })?;
-        let client = Client {
-            transport: self,
-            url,
-            headers: request.job.get_custom_headers(),
-            timeouts: request.job.get_http_timeouts(),
-            proxy: request.job.get_proxy_settings(),
-        };
-        let mut start_overs = 0;
-        // Cleared once the server shows it does not serve bounded ranges: one connection then.
-        let mut segments = true;
-        loop {
-            if sink.should_stop() {
-                return Err(TransferError::Stopped);
-            }
-            match round(&client, sink, &mut segments)? {
-                Step::Done => return Ok(()),
-                Step::More => {}
-                Step::StartOver => {
-                    start_overs += 1;
-                    if start_overs > MAX_START_OVERS {
-                        return Err(invalid_response("the server's answers keep contradicting"));
-                    }
-                }
-            }
+        let job = JobHttp::of(request)?;
+        let result = self.transfer_from(request, &job, sink);
+        if job.method == "GET" {
+            return result;
         }
+        // Another method than GET (a POST that asks for the file): what it did cannot be
+        // resumed or repeated safely, so every failure is final (DESIGN 6.2).
+        result.map_err(|error| match error {
+            TransferError::Failed { hresult, context, message, .. } => {
+                TransferError::fatal(hresult, context, message)
+            }
+            stopped => stopped,
+        })
     }
 
-    /// One range of a ranged file (DESIGN 6.3): see `ranged.rs`.
+    /// One range of a ranged or on-demand file (DESIGN 6.3): see `ranged.rs`. From the source
+    /// itself (no cache host).
     fn transfer_range(
         &self,
         request: &TransferRequest<'_>,
@@ -388,21 +431,117 @@ impl Transport for HttpTransport {
         last: Option<u64>,
         sink: &mut dyn RangeSink,
     ) -> Result<(), TransferError> {
-        let url = Url::parse(request.remote_name).map_err(|e| {
-            TransferError::fatal(
-                hresult::E_INVALIDARG,
-                BgErrorContext::RemoteFile,
-                format!("{:?} is not a URL: {e}", request.remote_name),
-            )
-        })?;
-        let client = Client {
+        let job = JobHttp::of(request)?;
+        let client = self.client(&job, parse_url(request.source())?, false);
+        ranged::fetch(&client, first, last, sink)
+    }
+}
+
+impl HttpTransport {
+    /// The request's client for `url`, to the cache host or not.
+    fn client<'t>(&'t self, job: &JobHttp, url: Url, via_cache: bool) -> Client<'t> {
+        Client {
             transport: self,
             url,
-            headers: request.job.get_custom_headers(),
-            timeouts: request.job.get_http_timeouts(),
-            proxy: request.job.get_proxy_settings(),
-        };
-        ranged::fetch(&client, first, last, sink)
+            secret_origin: job.remote.origin(),
+            secrets: job.secrets.clone(),
+            method: job.method.clone(),
+            redirects: job.redirects,
+            https_to_http: job.https_to_http,
+            via_cache,
+            timeouts: job.timeouts,
+            proxy: job.proxy.clone(),
+            last_headers: parking_lot::Mutex::new(None),
+            redirected_to: parking_lot::Mutex::new(None),
+        }
+    }
+
+    /// The file from the cache host first, when it has one that may serve the source (DESIGN
+    /// 6.2 "A cache host"), then from the source.
+    fn transfer_from(
+        &self,
+        request: &TransferRequest<'_>,
+        job: &JobHttp,
+        sink: &mut dyn TransferSink,
+    ) -> Result<(), TransferError> {
+        let source = parse_url(request.source())?;
+        if let Some((host, delay)) = request.cache_host()
+            && let Some(cache_url) = cache::address(&source, host)
+            && job.method == "GET"
+        {
+            let clock = request.clock();
+            if !self.cache_bans.is_banned(host, clock.now()) {
+                let client = self.client(job, cache_url, true);
+                let started = clock.now();
+                sink.set_from_peer(true);
+                let outcome = fetch(&client, sink);
+                report(&client, sink, false);
+                match outcome {
+                    Ok(()) => return Ok(()),
+                    Err(TransferError::Stopped) => return Err(TransferError::Stopped),
+                    Err(error) if error.context() == BgErrorContext::LocalFile => {
+                        return Err(error);
+                    }
+                    Err(error) => {
+                        if cache::bans(&error) {
+                            self.cache_bans.ban(host, clock.now());
+                        }
+                        cache::wait_fallback(&*clock, started, delay, sink, error)?;
+                    }
+                }
+            }
+        }
+        let client = self.client(job, source, false);
+        sink.set_from_peer(false);
+        let outcome = fetch(&client, sink);
+        report(&client, sink, job.redirects == RedirectPolicy::Report);
+        outcome
+    }
+}
+
+/// Reports what the last requests of `client` learnt: the last response's headers, and (when
+/// `final_url`) the URL a redirect led to.
+fn report(client: &Client<'_>, sink: &mut dyn TransferSink, final_url: bool) {
+    if let Some(headers) = client.take_last_headers() {
+        sink.set_response_headers(&headers);
+    }
+    if let Some(url) = client.take_redirected_to()
+        && final_url
+    {
+        sink.report_final_url(url.as_str());
+    }
+}
+
+fn parse_url(url: &str) -> Result<Url, TransferError> {
+    Url::parse(url).map_err(|e| {
+        TransferError::fatal(
+            hresult::E_INVALIDARG,
+            BgErrorContext::RemoteFile,
+            format!("the remote name is not a URL: {e}"),
+        )
+    })
+}
+
+/// The rounds of one transfer through `client`, until the file holds every byte.
+fn fetch(client: &Client<'_>, sink: &mut dyn TransferSink) -> Result<(), TransferError> {
+    let mut start_overs = 0;
+    // Cleared once the server shows it does not serve bounded ranges: one connection then.
+    // Another method than GET is never split, and never resumed.
+    let mut segments = client.method == "GET";
+    loop {
+        if sink.should_stop() {
+            return Err(TransferError::Stopped);
+        }
+        match round(client, sink, &mut segments)? {
+            Step::Done => return Ok(()),
+            Step::More => {}
+            Step::StartOver => {
+                start_overs += 1;
+                if start_overs > MAX_START_OVERS {
+                    return Err(invalid_response("the server's answers keep contradicting"));
+                }
+            }
+        }
     }
 }
 
@@ -499,6 +638,9 @@ fn round(
     sink: &mut dyn TransferSink,
     segments: &mut bool,
 ) -> Result<Step, TransferError> {
+    if client.method != "GET" {
+        return whole(client, sink);
+    }
     let offset = sink.offset();
     let validator = match sink.validator() {
         // A validator means bytes of that content may be on disk, from `offset` on or (after
@@ -534,8 +676,12 @@ fn round(
         206 => take_partial(client, response, sink, offset, &validator, segments),
         200 => {
             // The range was ignored or the content changed: start over with this body (a coded
-            // one is refused before the bytes held are given up).
-            fresh_validator(&validators(response.headers()))?;
+            // one is refused before the bytes held are given up). A cache host that names
+            // another validator fails validation: the origin decides instead.
+            let fresh = fresh_validator(&validators(response.headers()))?;
+            if client.via_cache && fresh.as_deref() != Some(validator.as_str()) {
+                return Err(cache_mismatch());
+            }
             sink.restart()?;
             take_full(response, sink, true, *segments)
         }
@@ -551,11 +697,44 @@ fn round(
                 sink.set_size(Some(offset))?;
                 return Ok(Step::Done);
             }
-            sink.restart()?;
-            Ok(Step::StartOver)
+            changed(client, sink)
         }
         status => Err(unexpected(status, response.headers())),
     }
+}
+
+/// A request with a method other than `GET`: never resumed, never split; the file starts from
+/// zero and takes the whole body of a `200`.
+fn whole(client: &Client<'_>, sink: &mut dyn TransferSink) -> Result<Step, TransferError> {
+    if sink.offset() > 0 || sink.validator().is_some() {
+        sink.restart()?;
+    }
+    let response = client.send(Method::Get, None)?;
+    match response.status().as_u16() {
+        200 => take_full(response, sink, false, false),
+        status => Err(unexpected(status, response.headers())),
+    }
+}
+
+/// The answer shows other content than the bytes held: start over from zero, unless it came
+/// from a cache host, whose bytes then fail validation (the origin is asked, and the bytes held
+/// are kept for it to judge).
+fn changed(client: &Client<'_>, sink: &mut dyn TransferSink) -> Result<Step, TransferError> {
+    if client.via_cache {
+        return Err(cache_mismatch());
+    }
+    sink.restart()?;
+    Ok(Step::StartOver)
+}
+
+/// A cache host's answer that is not the content of the bytes held (another size or
+/// validator).
+fn cache_mismatch() -> TransferError {
+    TransferError::transient(
+        hresult::BG_E_INVALID_SERVER_RESPONSE,
+        BgErrorContext::RemoteFile,
+        "the cache host's answer is not the content of the bytes already held",
+    )
 }
 
 /// A file that holds all its bytes but was not finished: a `HEAD` tells whether they are still
@@ -582,8 +761,7 @@ fn confirm_complete(
     if status >= 400 && !matches!(status, 405 | 501) {
         return Err(unexpected(status, headers));
     }
-    sink.restart()?;
-    Ok(Step::StartOver)
+    changed(client, sink)
 }
 
 /// A `200`: the whole content from byte zero (the sink is at zero).
@@ -624,10 +802,7 @@ fn take_partial(
     let partial = partial_headers(response.headers());
     match range::judge_partial(&partial, offset, Some(validator), sink.size()) {
         Verdict::Refuse(coding) => Err(coded(&coding)),
-        Verdict::StartOver => {
-            sink.restart()?;
-            Ok(Step::StartOver)
-        }
+        Verdict::StartOver => changed(client, sink),
         Verdict::Append { len, complete } => {
             if complete.is_some() {
                 sink.set_size(complete)?;
@@ -717,12 +892,9 @@ fn take_body(
                         *segments = false;
                         Ok(Step::More)
                     }
-                    segments::Fetched::Changed => {
-                        // Once: the next round asks afresh (the restart forgot the validator)
-                        // and takes the new one.
-                        sink.restart()?;
-                        Ok(Step::StartOver)
-                    }
+                    // Once: the next round asks afresh (the restart forgot the validator) and
+                    // takes the new one.
+                    segments::Fetched::Changed => changed(client, sink),
                 };
             }
             Err(unused) => response = unused,
