@@ -274,6 +274,10 @@ fn a_job_without_http_options_is_still_written_as_version_1() {
     assert_eq!(job.http, crate::job::http_state::HttpOptions::default());
 }
 
+/// The length of the bytes-needed block (DESIGN 6.3) at its defaults, last in a format-2 record
+/// of a job whose snapshot leaves it at its default (no file's part).
+const DEFAULT_BYTES_NEEDED: usize = 4 + 1 + 1 + 8 + 4 + 1 + 4;
+
 #[test]
 fn an_unknown_credentials_target_is_refused() {
     let job = with_http_options();
@@ -282,7 +286,8 @@ fn an_unknown_credentials_target_is_refused() {
     // Then the sources' part of version 2, at their defaults: flags, duration, no notify
     // command, and one file's sources (its count, then 28 bytes).
     let sources = 4 + 12 + 1 + 4 + 28;
-    let target_at = bytes.len() - sources - (4 + 4 + 6 + 4 + "pw-value-secret".len());
+    let target_at =
+        bytes.len() - DEFAULT_BYTES_NEEDED - sources - (4 + 4 + 6 + 4 + "pw-value-secret".len());
     bytes[target_at..target_at + 4].copy_from_slice(&9u32.to_le_bytes());
     let error = decode(&bytes).unwrap_err();
     assert_eq!(error.what, "credentials target");
@@ -341,11 +346,14 @@ fn file_sources_that_do_not_match_the_files_are_refused() {
     let mut two = with_sources();
     two.files.push(two.files[0].clone());
     let mut bytes = bytes_of(&two);
+    // The bytes-needed block (DESIGN 6.3) follows the sources: taken off, put back after.
+    let needed = bytes.split_off(bytes.len() - DEFAULT_BYTES_NEEDED);
     // Patch the count of file sources (the `u32` before the first file's sources; they are last
-    // in the record) down to 1.
+    // before that block) down to 1.
     let count_at = bytes.len() - 2 * sources_len(&two.files[0].sources) - 4;
     bytes[count_at..count_at + 4].copy_from_slice(&1u32.to_le_bytes());
     bytes.truncate(bytes.len() - sources_len(&two.files[0].sources));
+    bytes.extend_from_slice(&needed);
     let error = decode(&bytes).unwrap_err();
     assert_eq!(error.what, "file sources");
     assert!(matches!(error.problem, Problem::Invalid(_)), "{error}");
