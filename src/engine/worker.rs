@@ -105,6 +105,16 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
             // stored a validator (see EngineSink).
             let resumable = scheme == "file";
             let mut sink = EngineSink::new(transfer, &driver, &mut connected, stop, resumable);
+            if job.lock().properties.dynamic_content
+                && let Err(error) = sink.dynamic()
+            {
+                drop(sink);
+                match error {
+                    TransferError::Stopped => stopped(engine, driver, stop, index),
+                    error => fail(engine, driver, error, index),
+                }
+                return false;
+            }
             let mut request = TransferRequest::new(job, &file);
             // The remote name now (set_remote_name), the mirror serving the file, the cache host.
             request.remote_name = &plan.remote;
