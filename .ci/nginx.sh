@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts an nginx on loopback that serves test files for tests/nginx.rs and benches/http.rs, and
+# Starts an nginx on loopback that serves test files for tests/http/nginx.rs and benches/http.rs, and
 # prints its base URL (the only line on stdout):
 #
 #   export BGCOPY_NGINX_URL="$(bash .ci/nginx.sh)"
@@ -12,12 +12,22 @@
 #   huge.bin, cap.bin   1 GiB and 40 MiB of random bytes, only with BGCOPY_NGINX_HUGE=1
 #                       (benches/segments.rs)
 #
+# A second server on the next port ($BGCOPY_NGINX_CACHE_PORT, default 18081) is an HTTP cache in
+# front of any origin, as a LAN cache host (DESIGN 6.2): it fetches `http://<cacheHostOrigin>/<path>`
+# (the query parameter bgcopy adds) in 1 MiB slices, keeps each slice, and lets one request per
+# slice reach the origin while the others wait for it (`proxy_cache_lock`). Logs, one line per
+# request, with the bytes sent and the Range asked for:
+#   logs/origin.log     what the origin (the first server) sent: the tests' byte count
+#   logs/cache.log      what the cache sent, and whether it was a hit
+# `bash .ci/nginx.sh cache-url` prints the cache's base URL.
+#
 # Idempotent: files are generated once, a running server is reused. Installs nginx with apt-get
 # when it is missing. Listens on 127.0.0.1 only ($BGCOPY_NGINX_PORT, default 18080); no gzip.
 set -euo pipefail
 
 dir="${BGCOPY_NGINX_DIR:-/tmp/bgcopy-nginx}"
 port="${BGCOPY_NGINX_PORT:-18080}"
+cache_port="${BGCOPY_NGINX_CACHE_PORT:-$((port + 1))}"
 url="http://127.0.0.1:${port}"
 say() { echo "nginx.sh: $*" >&2; }
 
@@ -29,6 +39,11 @@ running() {
   [ -s "$dir/nginx.pid" ] && kill -0 "$(cat "$dir/nginx.pid")" 2>/dev/null &&
     curl -fsS -o /dev/null --max-time 5 "$url/SHA256SUMS" 2>/dev/null
 }
+
+if [ "${1:-start}" = cache-url ]; then
+  echo "http://127.0.0.1:${cache_port}"
+  exit 0
+fi
 
 if [ "${1:-start}" = stop ]; then
   if [ -s "$dir/nginx.pid" ] && kill -0 "$(cat "$dir/nginx.pid")" 2>/dev/null; then
@@ -72,7 +87,7 @@ fi
 nginx="$(nginx_bin)"
 [ -n "$nginx" ] || { say "nginx is not available"; exit 1; }
 
-mkdir -p "$dir/www/small" "$dir/tmp" "$dir/logs"
+mkdir -p "$dir/www/small" "$dir/tmp" "$dir/logs" "$dir/cache"
 chmod 755 "$dir" "$dir/www" "$dir/www/small"
 if [ ! -s "$dir/www/SHA256SUMS" ]; then
   say "generating test files in $dir/www"
@@ -106,10 +121,32 @@ http {
     fastcgi_temp_path $dir/tmp/fastcgi;
     uwsgi_temp_path $dir/tmp/uwsgi;
     scgi_temp_path $dir/tmp/scgi;
+    log_format bytes '\$msec \$request_method \$request_uri \$status \$body_bytes_sent "\$http_range" \$upstream_cache_status';
     server {
         listen 127.0.0.1:$port;
         root $dir/www;
+        access_log $dir/logs/origin.log bytes;
         location / { }
+    }
+    proxy_cache_path $dir/cache levels=1:2 keys_zone=bgcopy_cache:16m max_size=4g inactive=1d use_temp_path=off;
+    server {
+        listen 127.0.0.1:$cache_port;
+        access_log $dir/logs/cache.log bytes;
+        location / {
+            if (\$arg_cacheHostOrigin = "") { return 400; }
+            slice 1m;
+            proxy_cache bgcopy_cache;
+            proxy_cache_key \$arg_cacheHostOrigin\$uri\$slice_range;
+            proxy_set_header Range \$slice_range;
+            proxy_cache_valid 200 206 1d;
+            proxy_cache_lock on;
+            proxy_cache_lock_age 120s;
+            proxy_cache_lock_timeout 120s;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_connect_timeout 3s;
+            proxy_pass http://\$arg_cacheHostOrigin\$uri;
+        }
     }
 }
 EOF

@@ -17,6 +17,7 @@
 #[path = "support/tools.rs"]
 mod tools;
 
+use bgcopy::transport::HttpTransport;
 use bgcopy::*;
 use criterion::{Criterion, Throughput};
 use parking_lot::Mutex;

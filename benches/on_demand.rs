@@ -76,7 +76,8 @@ fn answer(stream: TcpStream, len: u64, sent: &AtomicU64) -> std::io::Result<()> 
             }
             if let Some((name, value)) = header.split_once(':')
                 && name.eq_ignore_ascii_case("range")
-                && let Some((first, last)) = value.trim().strip_prefix("bytes=").and_then(|v| v.split_once('-'))
+                && let Some((first, last)) =
+                    value.trim().strip_prefix("bytes=").and_then(|v| v.split_once('-'))
                 && let Ok(first) = first.parse::<u64>()
             {
                 let last = last.parse::<u64>().map_or(len - 1, |last| last.min(len - 1));

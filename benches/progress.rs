@@ -18,6 +18,7 @@
 //!
 //! Run with `cargo bench --bench progress`; `scripts/bench.sh` prints the ratios.
 
+use bgcopy::transport::TransferSink;
 use bgcopy::*;
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use indicatif::{ProgressBar, ProgressDrawTarget};

@@ -36,6 +36,7 @@ mod segments;
 #[path = "support/tools.rs"]
 mod tools;
 
+use bgcopy::transport::HttpTransport;
 use bgcopy::*;
 use segments::SegmentServer;
 use std::fs::File;

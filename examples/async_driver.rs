@@ -11,6 +11,7 @@
 //! a slow link. The job is suspended half-way and resumed, and continues from the bytes already on
 //! disk.
 
+use bgcopy::transport::{TransferError, TransferSink};
 use bgcopy::*;
 use std::error::Error;
 use std::path::{Path, PathBuf};

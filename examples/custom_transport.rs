@@ -8,6 +8,7 @@
 //!
 //! `demo://words/<count>` serves `<count>` generated words; anything else is "not found".
 
+use bgcopy::transport::{TransferError, TransferRequest, TransferSink, Transport};
 use bgcopy::*;
 use std::error::Error;
 use std::sync::Arc;

@@ -10,6 +10,7 @@
 //! No arguments, no network: the server, the store and the download live in a temporary
 //! directory that is removed at the end.
 
+use bgcopy::meter::RateMeter;
 use bgcopy::*;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::error::Error;

@@ -10,6 +10,7 @@
 //! the bytes as they "arrive", and finishes. The main thread watches the job's notifications.
 //! (`examples/async_driver.rs` does the same from async code.)
 
+use bgcopy::transport::{TransferError, TransferSink};
 use bgcopy::*;
 use std::error::Error;
 use std::time::Duration;

@@ -64,6 +64,7 @@ impl Clock for SystemClock {
 /// timing. Advancing wakes every engine that uses it.
 ///
 /// ```
+/// use bgcopy::clock::{Clock, ManualClock};
 /// use bgcopy::*;
 /// use std::sync::Arc;
 /// use std::time::Duration;

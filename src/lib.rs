@@ -36,13 +36,14 @@
 //!   [`BackgroundCopyError`], [`BackgroundCopyCallback`]: every method of the Windows interfaces in
 //!   snake case (`GetProgress` → `get_progress`). Bring them into scope with `use bgcopy::*`.
 //! - **Job model**: [`Manager`], [`Job`], [`JobFile`], [`JobError`]: cheap, thread-safe handles.
-//!   The state machine is the pure function [`transition`], whose docs hold the full table. A job
+//!   The state machine is the pure function [`state_machine::transition`], whose docs hold the
+//!   full table. A job
 //!   outlives its handles: any handle keeps the manager's engine running, and the engine stops
 //!   when the last one is gone ([`Manager::shutdown`] stops it at once).
 //! - **Waiting and events**: [`Job::wait`] and [`Job::settled`] wait for a job without polling;
 //!   [`Job::subscribe`] and [`Manager::subscribe`] give any number of subscribers a
 //!   [`Subscription`] of [`Notification`]s (a blocking iterator, or polled from async code),
-//!   progress paced; [`RateMeter`] turns progress snapshots into a rate and an ETA.
+//!   progress paced; [`meter::RateMeter`] turns progress snapshots into a rate and an ETA.
 //! - **Durable store**: [`Manager::open`] (or [`ManagerBuilder::store`]) keeps the jobs in a
 //!   directory: every change is durable when the call returns, progress is checkpointed, and on
 //!   the next open (after an exit, a crash or a reboot) the jobs come back and resume from the
@@ -53,9 +54,22 @@
 //! - **Driver API**: [`Job::claim`], [`JobDriver`], [`FileTransfer`]: move a job from your own code
 //!   (sync or async, [`JobDriver::revoked`] to `select!` on) with the engine's guarantees.
 //! - **Engine and transports**: `Manager::new()` runs worker threads that transfer queued jobs
-//!   by priority ([`ManagerBuilder`]: workers, time slice, transports, schemes, and a [`Clock`];
-//!   tests use a [`ManualClock`] to let retry delays pass at once). [`Transport`] moves the bytes
-//!   for one URL scheme; [`LocalTransport`] serves `file://` and absolute paths.
+//!   by priority ([`ManagerBuilder`]: workers, time slice, transports, schemes, and a
+//!   [`clock::Clock`]; tests use a [`clock::ManualClock`] to let retry delays pass at once).
+//!   [`transport::Transport`] moves the bytes for one URL scheme;
+//!   [`transport::LocalTransport`] serves `file://` and absolute paths.
+//!
+//! ## Namespaces
+//!
+//! Each item has one path. The root holds the mirror and what a downloader uses every day;
+//! the rest has a module of its own:
+//!
+//! - [`transport`]: the plug-in traits (transports and their sinks), their errors, and the
+//!   built-in transports.
+//! - [`clock`]: the injectable clock ([`clock::ManualClock`] for tests).
+//! - [`meter`]: rate and ETA for a user interface.
+//! - [`state_machine`]: the job state machine as a pure function, for tests and models.
+//! - [`hresult`]: every HRESULT by name.
 //!
 //! ## Layers
 //!
@@ -64,17 +78,22 @@
 //! | layer | modules |
 //! |---|---|
 //! | mirror types | `types` (the `Bg*` types, `JobId`, `BgError`), [`hresult`] |
-//! | leaf helpers | `clock` (the injectable monotonic clock of delays and caps), `sync` (the loom shim), `faults` (test-only fault points), `executor` (a serial task runner), `signal` (a wake-up counter), `registry` (ids to jobs, generic over what it holds), `meter` (rate and ETA), `limit` (token bucket) |
+//! | leaf helpers | [`clock`] (the injectable monotonic clock of delays and caps), `sync` (the loom shim), `faults` (test-only fault points), `executor` (a serial task runner), `signal` (a wake-up counter), `registry` (ids to jobs, generic over what it holds), [`meter`] (rate and ETA), `limit` (token bucket) |
 //! | interfaces | `interfaces`: the Windows interfaces as traits |
-//! | job model | `job`: handles, state machine, counters, callbacks, events, waiting; it knows neither the manager nor the engine |
-//! | transport interface | [`transport`]: the [`Transport`] trait, its sink, its errors; the built-in `local` and `http` transports use only the public API |
+//! | job model | `job`, in rooms from the bottom: `job::record` (what a store keeps of a job), `job::events` (notification queues, the event hub, subscriptions, the waiters' watch), `job::state` (shared state and how a change applies, counters, the state machine, segments), `job::handles` (`Job`, `JobFile`, `JobError`, the callback trait, and all their methods); it knows neither the manager nor the engine |
+//! | job model, public view | [`state_machine`]: the state machine's pure function, re-exported from `job` |
+//! | transport interface | [`transport`]: the [`transport::Transport`] trait, its sink, its errors; the built-in `local` and `http` transports use only the public API |
 //! | driver API | `driver`: claims and file transfers |
 //! | engine | `engine`: scheduler, workers, retry timing, clock |
-//! | store | `store`: durable job records on redb, recovery on open, the progress checkpointer |
+//! | store | `store` (feature `store`): durable job records on redb, recovery on open, the progress checkpointer |
 //! | manager | `manager`: wires the registry, the jobs' context and the engine together |
 //!
 //! ## Crate features
 //!
+//! - `store` (on by default): the durable store on redb: [`Manager::open`],
+//!   [`ManagerBuilder::store`], [`ManagerBuilder::read_only`], and the store's other builder
+//!   settings. With `default-features = false` jobs live in memory only, redb is not compiled,
+//!   and [`Manager::store_dir`] is always `None`.
 //! - `http` (off by default): `HttpTransport` for `http://` and `https://`, on a blocking client
 //!   (ureq with rustls) without an async runtime; resumes with validated `Range`/`If-Range`,
 //!   honours the job's proxy settings, custom headers and timeouts ([`BackgroundCopyJobHttpOptions::set_custom_headers`],
@@ -86,12 +105,12 @@
 //! - `stream` (off by default): [`Subscription`] implements `futures_core::Stream`. Without it,
 //!   [`Subscription::recv`] and [`Subscription::poll_recv`] serve async code just as well.
 //! - `cli` (off by default): builds the `bgcopy` command (`src/bin/bgcopy`), the verbs of
-//!   `bitsadmin` on the durable store (see the README); turns on `http`. Its dependencies are
-//!   optional, so the library alone never compiles them.
+//!   `bitsadmin` on the durable store (see the README); turns on `http` and `store`. Its
+//!   dependencies are optional, so the library alone never compiles them.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod clock;
+pub mod clock;
 mod driver;
 mod engine;
 mod executor;
@@ -101,15 +120,16 @@ mod interfaces;
 mod job;
 mod limit;
 mod manager;
-mod meter;
+pub mod meter;
 mod registry;
 mod signal;
+pub mod state_machine;
+#[cfg(feature = "store")]
 mod store;
 mod sync;
 pub mod transport;
 mod types;
 
-pub use clock::{Clock, ClockWaker, ManualClock, SystemClock};
 pub use driver::{FileTransfer, JobDriver, Revoked};
 pub use interfaces::{
     BackgroundCopyError, BackgroundCopyFile, BackgroundCopyFile2, BackgroundCopyFile3,
@@ -118,24 +138,16 @@ pub use interfaces::{
     BackgroundCopyJobHttpOptions, BackgroundCopyManager,
 };
 pub use job::{
-    BackgroundCopyCallback, FileReader, Job, JobError, JobEvent, JobFile, JobSettled, NoopCallback,
-    Notification, Recv, Subscription, transition,
+    BackgroundCopyCallback, FileReader, Job, JobError, JobFile, JobSettled, NoopCallback,
+    Notification, Recv, Subscription,
 };
 pub use manager::{Manager, ManagerBuilder, UnreadableJob};
-pub use meter::{Rate, RateMeter};
-#[cfg(feature = "http")]
-#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
-pub use transport::HttpTransport;
-pub use transport::{
-    LocalTransport, RangeSink, SegmentSink, SegmentedSink, TransferError, TransferRequest,
-    TransferSink, Transport,
-};
 pub use types::{
     BG_LENGTH_TO_EOF, BG_SIZE_UNKNOWN, BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgError,
     BgErrorContext, BgFileInfo, BgFileProgress, BgFileProperty, BgFilePropertyId, BgFileRange,
     BgHttpSecurity, BgJobPriority, BgJobProgress, BgJobProperty, BgJobPropertyId, BgJobProxyUsage,
-    BgJobState, BgJobTimes, BgJobType, BgNotify, BgPeerCaching, BgProxySettings, BgSuccess, JobId,
-    Result,
+    BgJobState, BgJobTimes, BgJobType, BgNotify, BgPeerCaching, BgProxySettings, BgSuccess,
+    InvalidStateReason, JobId, Result,
 };
 
 /// Test hooks: not part of the API (internal feature `_test-hooks`).

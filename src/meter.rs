@@ -31,6 +31,7 @@ struct Sample {
 /// unknown or the rate is 0, and `Some(Duration::ZERO)` only once every byte is there.
 ///
 /// ```
+/// use bgcopy::meter::{Rate, RateMeter};
 /// use bgcopy::*;
 /// let rate = RateMeter::new().rate(std::time::Instant::now());
 /// assert_eq!(rate, Rate { bytes_per_second: 0.0, eta: None }); // nothing recorded yet
@@ -72,6 +73,7 @@ pub struct Rate {
 ///   caller samples.
 ///
 /// ```
+/// use bgcopy::meter::{Rate, RateMeter};
 /// use bgcopy::*;
 /// use std::time::{Duration, Instant};
 ///
@@ -131,6 +133,7 @@ impl RateMeter {
     /// 0 most of the time between snapshots.
     ///
     /// ```
+    /// use bgcopy::meter::RateMeter;
     /// use bgcopy::*;
     /// use std::time::Duration;
     /// assert_eq!(RateMeter::with_window(Duration::ZERO).window(), Duration::from_millis(100));

@@ -6,7 +6,14 @@
 //! error messages and `Debug` output. Driven through the driver API, as the engine would.
 
 mod http_support;
+#[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+#[path = "http_support/tls.rs"]
+mod tls;
 
+use bgcopy::clock::ManualClock;
+use bgcopy::transport::{
+    HttpTransport, SegmentedSink, TransferError, TransferRequest, TransferSink, Transport,
+};
 use bgcopy::*;
 use http_support::*;
 use parking_lot::Mutex;
@@ -775,4 +782,195 @@ fn the_request_debug_output_shows_no_secret() {
     assert!(!request.may_join_sources());
     file.set_expected_sha256(Some([7; 32])).unwrap();
     assert!(request.may_join_sources(), "a file with an expected SHA-256");
+    assert_eq!(request.secrets_origin(), "http://127.0.0.1:9/f");
+    assert_eq!(request.with_secrets_for("http://a/f").secrets_origin(), "http://a/f");
+}
+
+#[test]
+fn secrets_go_to_the_origin_the_engine_names_not_to_a_remote_name_a_redirect_reported() {
+    // The remote name was rewritten by an ALLOW_REPORT redirect to the attacker's server; the
+    // engine names the caller's URL for the secrets.
+    let resource = Resource::new(content(17, 400), "x");
+    let attacker = Server::start(move |r| resource.respond(r));
+    let dir = tempfile::tempdir().unwrap();
+    let (_clock, _m, job) = clocked_job(dir.path(), &attacker.url("/f"));
+    arm(&job);
+    let driver = job.claim().unwrap();
+    driver.connected().unwrap();
+    let file = driver.next_file().unwrap();
+    let mut sink = driver.open_file(file.index()).unwrap();
+    let request = TransferRequest::new(&job, &file).with_secrets_for("http://caller.example/f");
+    transport().transfer(&request, &mut sink).unwrap();
+    sink.finish().unwrap();
+    driver.finish().unwrap();
+    assert_no_secret(&everything_seen(&attacker), "a reported redirect target");
+}
+
+#[test]
+fn https_goes_to_the_origin_never_to_the_cache_host() {
+    let cache = cache_for(Resource::new(content(18, 100), "c"));
+    // An https origin that refuses connections: the attempt fails at the origin, and the cache
+    // (which cannot see inside TLS) is never asked.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let dir = tempfile::tempdir().unwrap();
+    let (_clock, _m, job) = clocked_job(dir.path(), &format!("https://127.0.0.1:{port}/f"));
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let error =
+        attempt_with(&transport(), &job, &cache_setup(&cache, Duration::ZERO), &log).unwrap_err();
+    assert_eq!(error.hresult(), hresult::BG_E_CONNECT_FAILURE, "{error}");
+    assert!(cache.requests().is_empty());
+    assert!(!log.lock().contains(&Report::FromPeer(true)));
+}
+
+#[test]
+fn a_cache_answer_of_another_size_fails_validation_and_the_origin_serves() {
+    let expected = content(19, 60_000);
+    let resource = Resource::new(expected.clone(), "same");
+    let origin = Server::start({
+        let resource = resource.clone();
+        move |r| {
+            if r.seq == 0 { resource.respond(r).cut_after(30_000) } else { resource.respond(r) }
+        }
+    });
+    // Same validator, other length: not the content of the bytes held.
+    let cache = cache_for(Resource::new(content(19, 50_000), "same"));
+    let dir = tempfile::tempdir().unwrap();
+    let (_clock, _m, job) = clocked_job(dir.path(), &origin.url("/f"));
+    let log = Arc::new(Mutex::new(Vec::new()));
+    assert!(attempt_with(&transport(), &job, &Setup::default(), &log).is_err());
+    job.retry_now().unwrap();
+    let held = job.get_progress().bytes_transferred;
+    attempt_with(&transport(), &job, &cache_setup(&cache, Duration::ZERO), &log).unwrap();
+    assert_eq!(cache.requests().len(), 1);
+    assert_eq!(origin.requests()[1].range_start(), Some(held), "the bytes held are kept");
+    assert_eq!(completed_content(&job), expected);
+}
+
+#[test]
+fn a_job_with_another_method_than_get_never_uses_the_cache_host() {
+    let resource = Resource::new(content(20, 500), "p");
+    let origin = Server::start({
+        let resource = resource.clone();
+        move |r| resource.respond(r)
+    });
+    let cache = cache_for(resource);
+    let dir = tempfile::tempdir().unwrap();
+    let manager = Manager::builder().without_engine().build();
+    let job = manager.create_job("post", BgJobType::Download).unwrap();
+    job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).unwrap();
+    job.add_file(&origin.url("/f"), &dir.path().join("out.bin")).unwrap();
+    job.set_http_method("POST").unwrap();
+    job.resume().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    attempt_with(&transport(), &job, &cache_setup(&cache, Duration::ZERO), &log).unwrap();
+    assert!(cache.requests().is_empty());
+    assert_eq!(origin.requests()[0].method, "POST");
+}
+
+// ---- https -> http ----
+
+/// Runs `case` of [`https_child_case`] in a child process of this test binary that trusts
+/// `roots` as the system store (`SSL_CERT_FILE`, set for the child only).
+#[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+fn in_child(case: &str, roots: &std::path::Path, tls_port: u16) {
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "https_child_case", "--nocapture", "--test-threads=1"])
+        .env("SSL_CERT_FILE", roots)
+        .env_remove("SSL_CERT_DIR")
+        .env("BGCOPY_SOURCES_CASE", case)
+        .env("BGCOPY_SOURCES_PORT", tls_port.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success(), "case {case} failed in its child: {status}");
+}
+
+#[test]
+#[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+fn an_https_to_http_redirect_fails_unless_allowed_and_carries_no_secret() {
+    let resource = Resource::new(content(21, 700), "plain");
+    let plain = Server::start(move |r| resource.respond(r));
+    let reply =
+        format!("HTTP/1.1 302 Found\r\nLocation: {}\r\nContent-Length: 0\r\n\r\n", plain.url("/f"));
+    let server = tls::SelfSigned::start_replying(reply.into_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let roots = dir.path().join("roots.pem");
+    std::fs::write(&roots, &server.certificate_pem).unwrap();
+    in_child("refused", &roots, server.port);
+    assert!(plain.requests().is_empty(), "https -> http is not followed by default");
+    in_child("allowed", &roots, server.port);
+    assert_eq!(plain.requests().len(), 1, "followed with ALLOW_HTTPS_TO_HTTP_REDIRECT");
+    // Another scheme is another origin: no secret goes down to plain http.
+    assert_no_secret(&everything_seen(&plain), "the http redirect target");
+}
+
+/// The child's half of the test above; does nothing when run on its own.
+#[test]
+fn https_child_case() {
+    let (Ok(case), Ok(port)) =
+        (std::env::var("BGCOPY_SOURCES_CASE"), std::env::var("BGCOPY_SOURCES_PORT"))
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_clock, _m, job) = clocked_job(dir.path(), &format!("https://localhost:{port}/f"));
+    arm(&job);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    match case.as_str() {
+        "refused" => {
+            let error = attempt_with(&transport(), &job, &Setup::default(), &log).unwrap_err();
+            assert_eq!((error.hresult(), error.is_transient()), (0x8019_012E, false), "{error}");
+            assert_eq!(job.get_state(), BgJobState::Error);
+        }
+        "allowed" => {
+            job.set_security_flags(BgHttpSecurity::ALLOW_HTTPS_TO_HTTP_REDIRECT).unwrap();
+            attempt_with(&transport(), &job, &Setup::default(), &log).unwrap();
+            assert_eq!(completed_content(&job), content(21, 700));
+        }
+        other => panic!("unknown case {other}"),
+    }
+}
+
+// ---- joining sources ----
+
+/// The SHA-256 of `bytes` (the driver checks a file against it once every byte is there).
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+#[test]
+fn with_an_expected_sha256_a_mirror_under_another_validator_continues_the_bytes_held() {
+    let expected = content(22, 80_000);
+    for with_digest in [true, false] {
+        let at_origin = Resource::new(expected.clone(), "origin");
+        let origin = Server::start(move |r| at_origin.respond(r).cut_after(40_000));
+        let at_mirror = Resource::new(expected.clone(), "mirror");
+        let mirror = Server::start(move |r| at_mirror.respond(r));
+        let dir = tempfile::tempdir().unwrap();
+        let (_clock, _m, job) = clocked_job(dir.path(), &origin.url("/f"));
+        if with_digest {
+            job.enum_files()[0].set_expected_sha256(Some(sha256(&expected))).unwrap();
+        }
+        let log = Arc::new(Mutex::new(Vec::new()));
+        assert!(attempt_with(&transport(), &job, &Setup::default(), &log).is_err());
+        job.retry_now().unwrap();
+        let held = job.get_progress().bytes_transferred;
+        assert!(held > 0);
+        let setup = Setup { cache: None, source: Some(mirror.url("/f")) };
+        attempt_with(&transport(), &job, &setup, &log).unwrap();
+        let asked = &mirror.requests()[0];
+        if with_digest {
+            assert_eq!(asked.range_start(), Some(held), "only what is missing");
+            assert_eq!(asked.header("if-range"), None);
+            assert_eq!(mirror.requests().len(), 1);
+        } else {
+            // Without a digest, only the same validator proves the same content: from zero.
+            assert_eq!(asked.header("if-range"), Some("\"origin\""));
+            let sent: usize = mirror.requests().len();
+            assert!(sent >= 1);
+        }
+        assert_eq!(completed_content(&job), expected, "digest {with_digest}");
+    }
 }

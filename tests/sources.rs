@@ -8,6 +8,8 @@
 
 mod http_support;
 
+use bgcopy::clock::ManualClock;
+use bgcopy::transport::HttpTransport;
 use bgcopy::*;
 use http_support::*;
 use std::sync::Arc;
@@ -309,6 +311,57 @@ fn bytes_from_the_origin_are_counted_as_from_the_origin() {
     assert!(!file.is_downloaded_from_peer());
 }
 
+#[test]
+fn with_allow_report_the_remote_name_becomes_the_url_a_redirect_led_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = content(21, 3_000);
+    let resource = Resource::new(data.clone(), "r");
+    let target = Server::start(move |r| resource.respond(r));
+    let moved = target.url("/moved");
+    let origin = Server::start(move |_| Reply::new(302).header("Location", moved.clone()));
+    let manager = manager();
+    let job = job(&manager, dir.path(), &origin.url("/f"));
+    job.set_security_flags(BgHttpSecurity::REDIRECT_POLICY_ALLOW_REPORT).unwrap();
+    job.resume().unwrap();
+    assert_eq!(settled(&job), BgJobState::Transferred);
+    assert_eq!(job.enum_files()[0].get_remote_name(), target.url("/moved"));
+    assert_eq!(completed_content(&job), data);
+}
+
+#[test]
+fn with_allow_silent_the_remote_name_stays_what_the_caller_gave() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = content(22, 3_000);
+    let resource = Resource::new(data, "r");
+    let target = Server::start(move |r| resource.respond(r));
+    let moved = target.url("/moved");
+    let origin = Server::start(move |_| Reply::new(302).header("Location", moved.clone()));
+    let manager = manager();
+    let job = job(&manager, dir.path(), &origin.url("/f"));
+    job.resume().unwrap();
+    assert_eq!(settled(&job), BgJobState::Transferred);
+    assert_eq!(job.enum_files()[0].get_remote_name(), origin.url("/f"));
+}
+
+#[test]
+fn segments_keep_working_on_a_mirror() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = content(23, 6 << 20);
+    let origin = Server::start(|_| not_found());
+    let resource = Resource::new(data.clone(), "seg");
+    let mirror = Server::start(move |r| resource.respond(r));
+    let manager = manager();
+    let job = job(&manager, dir.path(), &origin.url("/big"));
+    job.set_max_connections(4).unwrap();
+    job.enum_files()[0].set_mirrors(&[&mirror.url("/big")]).unwrap();
+    job.resume().unwrap();
+    assert_eq!(settled(&job), BgJobState::Transferred);
+    let ranged = mirror.requests().iter().filter(|r| r.bounded_range().is_some()).count();
+    assert!(ranged >= 2, "the mirror served the file in segments ({ranged} ranged requests)");
+    assert_eq!(job.enum_files()[0].get_peer_download_stats(), (6 << 20, 0));
+    assert_eq!(completed_content(&job), data);
+}
+
 /// A manager whose cache host is `cache`.
 fn cached_manager(cache: &Server) -> Manager {
     Manager::builder()
@@ -369,6 +422,37 @@ fn bytes_from_the_cache_that_fail_the_expected_sha256_send_the_file_to_the_origi
     assert_eq!(settled(&job), BgJobState::Transferred, "the job still finishes");
     assert_eq!(origin.requests().len(), 1);
     assert_eq!(file.get_peer_download_stats(), (6_000, 0));
+    assert!(!file.is_downloaded_from_peer());
+    assert_eq!(completed_content(&job), data);
+}
+
+#[test]
+fn set_validation_state_false_on_a_file_from_a_peer_fetches_it_again_from_the_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = content(19, 5_000);
+    let cached = Resource::new(content(20, 5_000), "c");
+    let cache = Server::start(move |r| cached.respond(r));
+    let resource = Resource::new(data.clone(), "o");
+    let origin = Server::start(move |r| resource.respond(r));
+    let manager = cached_manager(&cache);
+    let job = job(&manager, dir.path(), &origin.url("/f"));
+    job.resume().unwrap();
+    assert_eq!(settled(&job), BgJobState::Transferred);
+    let file = job.enum_files().remove(0);
+    assert!(file.is_downloaded_from_peer());
+    assert!(origin.requests().is_empty());
+    let events = job.subscribe();
+    file.set_validation_state(false).unwrap();
+    // Fetched again: the job leaves Transferred and comes back to it.
+    for event in events {
+        if let Notification::StateChanged { state: BgJobState::Queued, .. } = event {
+            break;
+        }
+    }
+    assert_eq!(settled(&job), BgJobState::Transferred);
+    assert_eq!(origin.requests().len(), 1);
+    assert_eq!(cache.requests().len(), 1, "the cache is not asked again");
+    assert_eq!(file.get_peer_download_stats(), (5_000, 0));
     assert!(!file.is_downloaded_from_peer());
     assert_eq!(completed_content(&job), data);
 }

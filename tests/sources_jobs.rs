@@ -4,6 +4,8 @@
 //! them. Each test is named after the rule it checks. The engine's side is in
 //! `tests/sources.rs`.
 
+use bgcopy::clock::ManualClock;
+use bgcopy::transport::{TransferError, TransferSink};
 use bgcopy::*;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

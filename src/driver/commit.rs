@@ -7,7 +7,7 @@
 //! (one commit) per job for every file of the batch. Only then do the files count as transferred
 //! and their events fire.
 //!
-//! The job's `Finishing` set (`job/finishing.rs`) tracks the files handed over and not
+//! The job's `Finishing` set (`job/state/finishing.rs`) tracks the files handed over and not
 //! recorded yet: a driver's `next_file` skips them, and `JobDriver::finish` waits for them (and
 //! reports the error that kept one from being recorded).
 //!
@@ -183,7 +183,7 @@ fn commit(mut ready: Vec<Finished>) {
         .filter(|f| !f.job.inner.lock().file_disk[f.file.index].entry_synced)
         .map(|f| f.temp_path.as_path())
         .collect();
-    if let Err(e) = crate::job::disk::sync_dirs(unsynced) {
+    if let Err(e) = crate::job::temp_files::sync_dirs(unsynced) {
         for finished in ready {
             let again = std::io::Error::new(e.kind(), e.to_string());
             let error = BgError::io("sync the directory of", finished.temp_path.clone(), again);
@@ -222,7 +222,7 @@ impl fmt::Debug for GroupCommit {
 /// records nothing for it.
 fn record_finished(job: &Arc<JobShared>, files: &[Finished]) -> Result<()> {
     job.change(|inner| {
-        if job.state_in(inner).is_final() || inner.settling {
+        if job.state_in(inner).is_final() || inner.completing {
             return Ok(());
         }
         let mut any = false;

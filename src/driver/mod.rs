@@ -1,8 +1,8 @@
 //! The driver API: how a transfer (the built-in engine, or a downloader's own code, sync or
 //! async) moves a job. Every engine step goes through it, so a custom driver gets the same
 //! guarantees: exclusive claims, temporary files created safely, bytes counted lock-free, sizes
-//! never overrun, state changes checked by [`transition`](crate::transition), and a prompt stop
-//! when the job is suspended or cancelled.
+//! never overrun, state changes checked by [`transition`](crate::state_machine::transition), and
+//! a prompt stop when the job is suspended or cancelled.
 //!
 //! 1. [`Job::claim`] takes a `Queued` job (`Queued → Connecting`); one driver per job at a time.
 //! 2. [`JobDriver::connected`] (`Connecting → Transferring`) once bytes can move.
@@ -17,6 +17,7 @@
 //! has passed; timing them is the driver's business (the engine uses a monotonic clock).
 //!
 //! ```
+//! use bgcopy::transport::TransferSink;
 //! use bgcopy::*;
 //! # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
@@ -50,7 +51,7 @@ mod transfer;
 
 pub use claim::JobDriver;
 
-use crate::job::persist::Recorded;
+use crate::job::record::recorder::Recorded;
 use crate::transport::TransferError;
 
 /// A driver step whose record failed reports the store's error: a transient `LocalFile` failure

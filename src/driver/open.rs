@@ -4,7 +4,8 @@
 
 use super::claim::JobDriver;
 use super::transfer::{self, FileTransfer};
-use crate::job::{disk, ranges};
+use crate::job::ranges;
+use crate::job::temp_files;
 use crate::transport::TransferError;
 use crate::{BgErrorContext, hresult};
 use std::fs::File;
@@ -23,7 +24,7 @@ struct Opened {
     created: bool,
     /// Its identity: as created now, or as reopened (known since its creation, or learnt now
     /// after a restart of the process, once its owner and link count were checked).
-    id: Option<disk::FileId>,
+    id: Option<temp_files::FileId>,
     /// The bytes it holds, for a reopened file.
     on_disk: u64,
 }
@@ -127,7 +128,7 @@ impl JobDriver {
             (Ok(transfer), None)
         });
         if let Some(orphan) = orphan {
-            let _ = disk::remove(&orphan);
+            let _ = temp_files::remove(&orphan);
         }
         let mut transfer = result?;
         transfer.seek_to_offset()?;
@@ -145,7 +146,7 @@ fn local_error(e: &io::Error) -> TransferError {
 /// is not the one created (R7) is left alone, and a new one is created under another name.
 fn open_or_create(
     local_name: &Path,
-    known: Option<(&Path, Option<disk::FileId>)>,
+    known: Option<(&Path, Option<temp_files::FileId>)>,
     job: crate::JobId,
     index: usize,
     keep: u64,
@@ -159,24 +160,24 @@ fn open_or_create(
         ));
     }
     if let Some((path, id)) = known {
-        match disk::open_temp(path, id) {
+        match temp_files::open_temp(path, id) {
             Ok(temp) => {
                 let on_disk = temp.metadata().map_err(|e| local_error(&e))?.len();
                 temp.set_len(on_disk.min(keep)).map_err(|e| local_error(&e))?;
                 let path = path.to_owned();
-                let id = id.or_else(|| disk::FileId::of(&temp));
+                let id = id.or_else(|| temp_files::FileId::of(&temp));
                 return Ok(Opened { temp, path, created: false, id, on_disk });
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound || disk::is_not_ours(&e) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound || temp_files::is_not_ours(&e) => {}
             Err(e) => return Err(local_error(&e)),
         }
     }
     let mut last = None;
     for attempt in 0..TEMP_NAME_ATTEMPTS {
-        let path = disk::temp_path(local_name, job, index, attempt);
-        match disk::create_temp(&path) {
+        let path = temp_files::temp_path(local_name, job, index, attempt);
+        match temp_files::create_temp(&path) {
             Ok(temp) => {
-                let id = disk::FileId::of(&temp);
+                let id = temp_files::FileId::of(&temp);
                 return Ok(Opened { temp, path, created: true, id, on_disk: 0 });
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),

@@ -2,7 +2,7 @@
 //! change (the job's watch), never by a timer.
 
 use crate::job::JobShared;
-use crate::job::counters::Generation;
+use crate::job::state::counters::Generation;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;

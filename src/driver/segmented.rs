@@ -1,11 +1,11 @@
 //! A [`FileTransfer`] in segments: the [`SegmentedSink`] its connections share and the
 //! [`SegmentSink`] each one writes through (DESIGN 5.3). The bookkeeping (which blocks are
 //! taken, written, counted; how a range is split) is the job's segment table
-//! (`job/segments.rs`); this is the writing side: positional writes into the temporary file,
+//! (`job/state/segments.rs`); this is the writing side: positional writes into the temporary file,
 //! within the bandwidth caps, one count per finished block.
 
 use super::transfer::FileTransfer;
-use crate::job::segments::{MIN_SEGMENT, Segment, SegmentTable};
+use crate::job::state::segments::{MIN_SEGMENT, Segment, SegmentTable};
 use crate::transport::{SegmentSink, SegmentedSink, TransferError};
 use std::fs::File;
 use std::io;
@@ -23,14 +23,14 @@ pub(crate) struct Segmented<'a> {
 }
 
 impl FileTransfer {
-    /// Switches to segments (see [`TransferSink::segmented`](crate::TransferSink::segmented)),
+    /// Switches to segments (see [`TransferSink::segmented`](crate::transport::TransferSink::segmented)),
     /// with `stop` asked along with the job's own stop.
     pub(crate) fn segmented_until<'a>(
         &'a mut self,
         stop: StopRequest<'a>,
     ) -> Option<Segmented<'a>> {
         let size = self.file.counters.size()?;
-        if crate::TransferSink::validator(self).is_none() || self.check_live().is_err() {
+        if crate::transport::TransferSink::validator(self).is_none() || self.check_live().is_err() {
             return None;
         }
         let job = Arc::clone(&self.job);

@@ -4,8 +4,8 @@
 use super::commit::{COMMITS, Finished};
 use super::digest::check_sha256;
 use super::revoked::Revoked;
-use crate::job::counters::Generation;
 use crate::job::ranges;
+use crate::job::state::counters::Generation;
 use crate::job::{Callback, FileShared, JobInner, JobShared, Keepalive};
 use crate::limit::Grant;
 use crate::transport::{SegmentedSink, TransferError, TransferSink};
@@ -166,6 +166,7 @@ impl FileTransfer {
     /// or `copy_from_file` on the same transfer.
     ///
     /// ```
+    /// use bgcopy::transport::TransferSink;
     /// use bgcopy::*;
     /// use std::io::Write;
     /// # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
@@ -281,6 +282,7 @@ impl FileTransfer {
     /// [`copy_from_file`](TransferSink::copy_from_file) ask by themselves.
     ///
     /// ```
+    /// use bgcopy::transport::TransferSink;
     /// use bgcopy::*;
     /// # fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     /// # let dir = tempfile::tempdir()?;
@@ -479,7 +481,7 @@ impl FileTransfer {
                 // The record will say the file is there: its name must survive a power loss too.
                 let entry_synced = self.job.inner.lock().file_disk[index].entry_synced;
                 if !entry_synced {
-                    crate::job::disk::sync_dirs([self.temp_path.as_path()])
+                    crate::job::temp_files::sync_dirs([self.temp_path.as_path()])
                         .map_err(|e| Self::local_error(&e))?;
                 }
                 crate::faults::point("finish:synced", &self.temp_path);

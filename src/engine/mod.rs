@@ -20,6 +20,7 @@ mod ranged;
 mod retry;
 mod scheduler;
 mod sink;
+mod sources;
 mod stop;
 mod worker;
 

@@ -6,22 +6,28 @@
 
 use super::Engine;
 use super::stop::StopFlag;
-use super::worker::{fail, stopped};
-use crate::job::on_demand::OnDemand;
-use crate::transport::{RangeSink, TransferError, TransferRequest};
-use crate::{
-    BackgroundCopyJob, BgErrorContext, FileTransfer, Job, JobDriver, TransferSink, hresult,
-};
+use crate::job::state::on_demand::OnDemand;
+use crate::transport::{RangeSink, TransferError, TransferRequest, TransferSink, Transport};
+use crate::{BackgroundCopyJob, BgErrorContext, FileTransfer, Job, JobDriver, hresult};
 use std::sync::Arc;
 
-/// Runs an on-demand job: returns once it is idle, failed, or must stop.
+/// How an on-demand run ended early: the worker fails the job, or stops, with its driver.
+pub(super) enum Ending {
+    /// The transfer of file `.0` returned `Stopped`.
+    Stopped(usize),
+    /// File `.1` failed.
+    Failed(TransferError, usize),
+}
+
+/// Runs an on-demand job: returns once it is idle (`Ok`), or must fail or stop (the worker does
+/// that with the driver given back).
 pub(super) fn run(
     engine: &Engine,
     job: &Job,
     driver: JobDriver,
     stop: &StopFlag,
     on_demand: &Arc<OnDemand>,
-) {
+) -> Result<(), (JobDriver, Ending)> {
     let mut connected = false;
     loop {
         for file in job.enum_files() {
@@ -31,7 +37,7 @@ pub(super) fn run(
             }
             if stop.is_set() {
                 let _ = driver.release();
-                return;
+                return Ok(());
             }
             let scheme = file.file.protocol.scheme(&file.file.remote_name);
             let Some(transport) = engine.transport_for(scheme) else {
@@ -40,12 +46,12 @@ pub(super) fn run(
                     BgErrorContext::GeneralTransport,
                     format!("no transport serves the {scheme:?} scheme"),
                 );
-                return end(engine, driver, error, index, on_demand);
+                return Err((driver, Ending::Failed(error, index)));
             };
             let transfer = match driver.open_file(index) {
                 Ok(transfer) => transfer,
-                Err(TransferError::Stopped) => return,
-                Err(error) => return end(engine, driver, error, index, on_demand),
+                Err(TransferError::Stopped) => return Ok(()),
+                Err(error) => return Err((driver, Ending::Failed(error, index))),
             };
             let request = TransferRequest::new(job, &file);
             let mut sink = Sink {
@@ -64,7 +70,7 @@ pub(super) fn run(
                 .and_then(|()| if on_demand.complete(index) { transfer.finish() } else { Ok(()) });
             match outcome {
                 Ok(()) => {}
-                Err(TransferError::Stopped) => return stopped(engine, driver, stop, index),
+                Err(TransferError::Stopped) => return Err((driver, Ending::Stopped(index))),
                 Err(error) => {
                     let error = if error.hresult() == hresult::BG_E_INSUFFICIENT_RANGE_SUPPORT {
                         TransferError::fatal(
@@ -75,7 +81,7 @@ pub(super) fn run(
                     } else {
                         error
                     };
-                    return end(engine, driver, error, index, on_demand);
+                    return Err((driver, Ending::Failed(error, index)));
                 }
             }
         }
@@ -91,7 +97,7 @@ pub(super) fn run(
         };
         if files.iter().all(|file| file.file.counters.is_transferred()) {
             if !connected && driver.connected().is_err() {
-                return;
+                return Ok(());
             }
             let _ = driver.finish();
         } else {
@@ -103,25 +109,13 @@ pub(super) fn run(
                 let _ = job.resume();
             }
         }
-        return;
+        return Ok(());
     }
-}
-
-/// Fails the job and wakes its blocked readers.
-fn end(
-    engine: &Engine,
-    driver: JobDriver,
-    error: TransferError,
-    index: usize,
-    on_demand: &OnDemand,
-) {
-    fail(engine, driver, error, index);
-    on_demand.wake();
 }
 
 /// The missing chunks of one file.
 fn fetch(
-    transport: &dyn crate::Transport,
+    transport: &dyn Transport,
     request: &TransferRequest<'_>,
     sink: &mut Sink<'_>,
 ) -> Result<(), TransferError> {

@@ -4,8 +4,8 @@
 use super::Engine;
 use super::ranged;
 use super::sink::EngineSink;
+use super::sources::SourceStep;
 use super::stop::StopFlag;
-use crate::job::source_switch::SourceStep;
 use crate::transport::{TransferError, TransferRequest};
 use crate::{
     BackgroundCopyFile, BackgroundCopyJob, BgError, BgErrorContext, Job, JobDriver, hresult,
@@ -61,12 +61,24 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
         Ok(driver) => driver,
         // Another driver (a caller's own) still holds the job; it wakes the scheduler when it
         // lets go.
-        Err(BgError::Claimed) => return true,
+        Err(BgError::InvalidState { reason: crate::InvalidStateReason::Claimed, .. }) => {
+            return true;
+        }
         // Not queued any more (suspended meanwhile): nothing to do.
         Err(_) => return false,
     };
     if let Some(on_demand) = job.on_demand() {
-        super::on_demand::run(engine, job, driver, stop, &on_demand);
+        match super::on_demand::run(engine, job, driver, stop, &on_demand) {
+            Ok(()) => {}
+            Err((driver, super::on_demand::Ending::Stopped(index))) => {
+                stopped(engine, driver, stop, index);
+            }
+            Err((driver, super::on_demand::Ending::Failed(error, index))) => {
+                fail(engine, driver, error, index);
+            }
+        }
+        // A reader blocked on the job looks at its state again.
+        on_demand.wake();
         return false;
     }
     let mut connected = false;
@@ -171,7 +183,7 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
 /// A transfer returned `Stopped`: the job was suspended, cancelled or completed (the claim is
 /// gone; dropping the driver is all), the scheduler wants the worker back (release the job to
 /// `Queued`), or the transport stopped on its own, which counts as a transient failure.
-pub(super) fn stopped(engine: &Engine, driver: JobDriver, stop: &StopFlag, index: usize) {
+fn stopped(engine: &Engine, driver: JobDriver, stop: &StopFlag, index: usize) {
     if !driver.is_live() {
         return;
     }
@@ -191,7 +203,7 @@ pub(super) fn stopped(engine: &Engine, driver: JobDriver, stop: &StopFlag, index
 /// the job can be seen in `TransientError`, so that its retry delay counts from the failure itself
 /// and not from whenever the scheduler next looks (a test advancing a manual clock as soon as it
 /// sees the state cannot slip in between).
-pub(super) fn fail(engine: &Engine, driver: JobDriver, error: TransferError, index: usize) {
+fn fail(engine: &Engine, driver: JobDriver, error: TransferError, index: usize) {
     engine.note_failure(driver.job().get_id());
     let _ = driver.fail(error, Some(index));
 }

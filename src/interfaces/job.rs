@@ -12,7 +12,7 @@ use std::time::Duration;
 /// Final states (`Acknowledged`, `Cancelled`) reject every change with
 /// [`BgError::InvalidState`](crate::BgError::InvalidState) (`BG_E_INVALID_STATE`); getters keep
 /// working in every state. The full method × state matrix is in the docs of
-/// [`transition`](crate::transition).
+/// [`transition`](crate::state_machine::transition).
 pub trait BackgroundCopyJob {
     /// The file handle type.
     type File: BackgroundCopyFile;

@@ -4,11 +4,11 @@
 //! callbacks, the event hub of its manager's subscriptions, the store its changes are recorded in
 //! (if any), and the manager's service that public handles keep running. The manager makes one per manager and hands it to every job.
 
-use super::hub::EventHub;
-use super::keepalive::Keepalive;
-use super::persist::Persist;
-use super::validate::Schemes;
 use crate::executor::SerialExecutor;
+use crate::job::events::hub::EventHub;
+use crate::job::keepalive::Keepalive;
+use crate::job::record::recorder::Persist;
+use crate::job::validate::Schemes;
 use crate::limit::Limiter;
 use crate::registry::Membership;
 use std::any::Any;

@@ -8,11 +8,11 @@
 //! also once write-only, the credentials that have no getter. `Debug` never shows a header's
 //! value or a password.
 
-use super::handle::Job;
-use super::transitions::{JobEvent, transition};
+use crate::job::handles::job::Job;
+use crate::job::state::transitions::{JobEvent, transition};
 use crate::{
     BackgroundCopyJobHttpOptions, BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgError,
-    BgHttpSecurity, BgSuccess, Result, hresult,
+    BgHttpSecurity, BgSuccess, Result,
 };
 
 /// Limit on the custom headers of one job: names, values, `": "` and `"\r\n"` counted, in
@@ -168,14 +168,11 @@ impl BackgroundCopyJobHttpOptions for Job {
     /// The job's custom request headers, in the order set (empty by default).
     ///
     /// # Errors
-    /// A [`BgError::Failed`] with `E_ACCESSDENIED` once the headers are write-only.
+    /// [`BgError::AccessDenied`] (`E_ACCESSDENIED`) once the headers are write-only.
     fn get_custom_headers(&self) -> Result<Vec<(String, String)>> {
         let inner = self.lock();
         if inner.options.http.write_only {
-            return Err(BgError::Failed {
-                hresult: hresult::E_ACCESSDENIED,
-                message: "the custom headers are write-only".to_owned(),
-            });
+            return Err(BgError::AccessDenied("the custom headers are write-only"));
         }
         Ok(inner.options.headers.clone())
     }
@@ -212,8 +209,8 @@ impl BackgroundCopyJobHttpOptions for Job {
     /// a resume start from zero; such a job never uses a cache host.
     ///
     /// # Errors
-    /// [`BgError::InvalidState`] in a final state, and a [`BgError::Failed`] with
-    /// `BG_E_INVALID_STATE` once the job was resumed; [`BgError::InvalidArgument`] unless
+    /// [`BgError::InvalidState`] in a final state, and once the job was resumed (reason
+    /// [`Resumed`](crate::InvalidStateReason::Resumed)); [`BgError::InvalidArgument`] unless
     /// `method` is an HTTP token.
     fn set_http_method(&self, method: &str) -> Result<()> {
         transition(self.shared.counters.state(), JobEvent::Modify)?;
@@ -222,9 +219,9 @@ impl BackgroundCopyJobHttpOptions for Job {
         self.shared.change(|inner| {
             transition(self.shared.counters.state(), JobEvent::Modify)?;
             if inner.options.http.resumed {
-                return Err(BgError::Failed {
-                    hresult: hresult::BG_E_INVALID_STATE,
-                    message: "the method is set before the first resume()".to_owned(),
+                return Err(BgError::InvalidState {
+                    state: self.shared.state_in(inner),
+                    reason: crate::InvalidStateReason::Resumed,
                 });
             }
             inner.options.http.method = method;
@@ -246,15 +243,13 @@ impl Job {
         if credentials.scheme != BgAuthScheme::Basic {
             return Err(BgError::NotImplemented("only Basic credentials are supported"));
         }
-        let too_long = |what: &str, code: u32| BgError::Failed {
-            hresult: code,
-            message: format!("the {what} is longer than {MAX_CREDENTIAL} characters"),
-        };
-        if credentials.user_name.chars().count() > MAX_CREDENTIAL {
-            return Err(too_long("user name", hresult::BG_E_USERNAME_TOO_LARGE));
+        let len = credentials.user_name.chars().count();
+        if len > MAX_CREDENTIAL {
+            return Err(BgError::UserNameTooLarge { len, max: MAX_CREDENTIAL });
         }
-        if credentials.password.chars().count() > MAX_CREDENTIAL {
-            return Err(too_long("password", hresult::BG_E_PASSWORD_TOO_LARGE));
+        let len = credentials.password.chars().count();
+        if len > MAX_CREDENTIAL {
+            return Err(BgError::PasswordTooLarge { len, max: MAX_CREDENTIAL });
         }
         let credentials = credentials.clone();
         self.modify(false, |inner| {
@@ -296,6 +291,7 @@ impl Job {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hresult;
     use crate::job::http_state::HttpOptions;
 
     #[test]

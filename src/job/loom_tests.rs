@@ -1,9 +1,9 @@
-//! loom models of the counter protocol in `counters.rs`: every interleaving of two or three
+//! loom models of the counter protocol in `state/counters.rs`: every interleaving of two or three
 //! threads is explored and the snapshot invariants are asserted in each.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release --lib loom`.
 
-use super::counters::{FileCounters, JobCounters};
+use crate::job::state::counters::{FileCounters, JobCounters};
 use crate::{BG_SIZE_UNKNOWN, BgJobProgress, BgJobState};
 use loom::sync::Arc;
 use loom::thread;
@@ -97,7 +97,7 @@ fn two_writers_keep_the_aggregate_consistent() {
 /// Two writers on files whose bytes go to the same stripe (the read-modify-writes meet).
 #[test]
 fn two_writers_on_one_stripe_keep_the_aggregate_consistent() {
-    assert_eq!(super::counters::BYTE_STRIPES, 2, "files 0 and 2 share a stripe");
+    assert_eq!(crate::job::state::counters::BYTE_STRIPES, 2, "files 0 and 2 share a stripe");
     two_writers(3, 0, 2);
 }
 

@@ -5,71 +5,65 @@
 //! [`JobContext`] (the registry and its wake-up signal, limits, accepted schemes, the callback
 //! executor, the event hub, the service handles keep running).
 //!
-//! - `handle.rs`: the [`Job`] handle and its [`BackgroundCopyJob`](crate::BackgroundCopyJob)
-//!   methods; `settle.rs`: `complete()` and `cancel()`, their file work outside the lock;
-//!   `options.rs`: HTTP timeouts and expected digests; `http_options.rs`: custom headers,
-//!   security flags, method and credentials (DESIGN 6.2), kept in `http_state.rs`.
-//! - `shared.rs`: the state one job's handles share, and how every change is applied.
-//! - `counters.rs`: the atomic counters and state word (the only atomics of a job).
-//! - `transitions.rs`: the pure state machine.
-//! - `file.rs`, `report.rs`: [`JobFile`] and [`JobError`].
-//! - `validate.rs`: names, limits, schemes; `disk.rs`: temporary files, commit, removal.
-//! - `callback.rs`: the BITS callback slot and its delivery.
-//! - `notification.rs`, `subscription.rs`, `hub.rs`: events for any number of subscribers and
-//!   the progress pacer; `watch.rs`, `wait.rs`: waiting without polling.
+//! The rooms, lowest first (an import points to a room above it only through the callback
+//! trait: see below):
+//!
+//! - `record/`: what is recorded of a job in a durable store, as plain data
+//!   (`snapshot.rs`), and what the job layer asks of such a store (`recorder.rs`).
+//! - `events/`: how changes are announced: subscribers' notification queues, the manager's event
+//!   hub and progress pacer, subscriptions, and the watch that wakes waiters.
+//! - `state/`: the state one job's handles share and how every change applies (`shared.rs`),
+//!   the atomic counters, the pure state machine, the per-file state, segments,
+//!   error records, queued callbacks, files in the group commit, and how the state is recorded
+//!   (snapshots taken, checkpoints, jobs restored: `recording.rs`).
+//! - `handles/`: the public handles and every method of them: [`Job`] (its
+//!   [`BackgroundCopyJob`](crate::BackgroundCopyJob) methods in `job.rs`, waiting in `wait.rs`,
+//!   HTTP options, connection and bandwidth caps, `complete()`/`cancel()` in `completion.rs`),
+//!   [`JobFile`] (and its expected digests), [`JobError`], and the callback trait.
+//! - `delivery.rs`: callbacks queued by a change, handed to the executor and delivered;
+//!   `notify_cmd.rs`: the notify command line run instead when no callback is registered.
+//! - `http_options.rs`, `http_state.rs`: custom headers, security flags, method and credentials
+//!   (DESIGN 6.2); `ranged.rs`: the seam of ranged files (DESIGN 6.3).
 //! - `context.rs`, `keepalive.rs`: what a job knows of its manager.
+//! - `ranges.rs`: byte ranges of a temporary file (pure functions).
+//! - `validate.rs`: checks of names, limits and schemes; `temp_files.rs`: the job's temporary
+//!   files on disk (creation, commit, removal).
+//!
+//! One knot is left, forced by a type: the job's shared state (`state/`) holds its
+//! `Arc<dyn BackgroundCopyCallback>`, and the trait's methods take the handles (`handles/`), which
+//! hold the shared state.
 
-mod callback;
 mod context;
-pub(crate) mod counters;
-pub(crate) mod disk;
-mod durable;
-mod file;
-pub(crate) mod finishing;
-mod handle;
+mod delivery;
+pub(crate) mod events;
+pub(crate) mod handles;
 mod http_options;
 pub(crate) mod http_state;
-mod hub;
 mod keepalive;
-mod limits;
 #[cfg(all(test, loom))]
 mod loom_tests;
-mod notification;
 mod notify_cmd;
-pub(crate) mod on_demand;
-pub(crate) mod options;
-pub(crate) mod persist;
-pub(crate) mod properties;
 mod ranged;
 pub(crate) mod ranges;
-mod reader;
-mod report;
-pub(crate) mod segments;
-mod settle;
-mod shared;
-pub(crate) mod snapshot;
-pub(crate) mod source_switch;
-pub(crate) mod sources;
-mod subscription;
-pub(crate) mod transitions;
+pub(crate) mod record;
+pub(crate) mod state;
+pub(crate) mod temp_files;
 pub(crate) mod validate;
-mod wait;
-mod watch;
 
-pub use callback::{BackgroundCopyCallback, NoopCallback};
-pub use file::JobFile;
-pub use handle::Job;
-pub use notification::Notification;
-pub use reader::FileReader;
-pub use report::JobError;
-pub use subscription::{Recv, Subscription};
-pub use transitions::{JobEvent, transition};
-pub use wait::JobSettled;
+pub use events::notification::Notification;
+pub use events::subscription::{Recv, Subscription};
+pub use handles::callback::{BackgroundCopyCallback, NoopCallback};
+pub use handles::error::JobError;
+pub use handles::file::JobFile;
+pub use handles::job::Job;
+pub use handles::reader::FileReader;
+pub use handles::wait::JobSettled;
+pub use state::transitions::{JobEvent, transition};
 
-pub(crate) use callback::Callback;
 pub(crate) use context::JobContext;
-pub(crate) use file::FileShared;
 pub(crate) use keepalive::Keepalive;
-pub(crate) use report::ErrorRecord;
-pub(crate) use shared::{JobInner, JobShared};
+pub(crate) use state::error::ErrorRecord;
+pub(crate) use state::file::FileShared;
+pub(crate) use state::outbox::Callback;
+pub(crate) use state::shared::{JobInner, JobShared};
 pub(crate) use validate::Schemes;

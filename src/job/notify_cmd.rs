@@ -8,8 +8,8 @@
 //! again after the job's minimum retry delay, counted on the manager's clock from the start of
 //! the run that failed.
 
-use super::shared::JobShared;
 use crate::BgJobState;
+use crate::job::state::shared::JobShared;
 use parking_lot::{Condvar, Mutex};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -146,7 +146,7 @@ fn run_until_done(job: &Weak<JobShared>, state: BgJobState) {
 
 /// Waits until `clock` reaches `at`: woken by the clock when it is moved by hand (a test's
 /// `ManualClock`), else by a timed wait.
-fn wait_until(clock: &dyn crate::Clock, at: Duration) {
+fn wait_until(clock: &dyn crate::clock::Clock, at: Duration) {
     let signal = Arc::new((Mutex::new(()), Condvar::new()));
     let woken = Arc::downgrade(&signal);
     clock.subscribe(Box::new(move || match woken.upgrade() {

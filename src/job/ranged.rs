@@ -10,16 +10,11 @@
 //! A range past the end of the remote file can only be found once its size is known: the
 //! transfer fails then with `BG_E_INVALID_RANGE` (see `engine/ranged.rs`).
 
-use crate::{BgError, BgFileInfo, BgFileRange, Job, JobFile, Result, hresult};
+use crate::{BgError, BgFileInfo, BgFileRange, Job, JobFile, Result};
 use std::path::Path;
 
 /// The most ranges one file may have (BITS's limit for users).
 pub(crate) const MAX_RANGES: usize = 500;
-
-/// An error with `hresult` and `message`.
-fn refused(hresult: u32, message: impl Into<String>) -> BgError {
-    BgError::Failed { hresult, message: message.into() }
-}
 
 /// Checks ranges as `add_file_with_ranges` takes them (see the module docs).
 pub(crate) fn check(ranges: &[BgFileRange]) -> Result<()> {
@@ -27,21 +22,18 @@ pub(crate) fn check(ranges: &[BgFileRange]) -> Result<()> {
         return Err(BgError::InvalidArgument("a ranged file needs at least one range".into()));
     }
     if ranges.len() > MAX_RANGES {
-        return Err(refused(
-            hresult::BG_E_TOO_MANY_RANGES_IN_FILE,
-            format!("{} ranges, more than the {MAX_RANGES} a file may have", ranges.len()),
-        ));
+        return Err(BgError::TooManyRangesInFile { count: ranges.len(), limit: MAX_RANGES });
     }
     for range in ranges {
         let bad =
             range.length == 0 || (range.length != crate::BG_LENGTH_TO_EOF && range.end().is_none());
         if bad {
-            return Err(refused(
-                hresult::BG_E_INVALID_RANGE,
+            return Err(BgError::InvalidRange(
                 format!(
                     "the range of {} bytes at offset {} is invalid",
                     range.length, range.initial_offset
-                ),
+                )
+                .into(),
             ));
         }
     }
@@ -49,9 +41,8 @@ pub(crate) fn check(ranges: &[BgFileRange]) -> Result<()> {
         ranges.iter().map(|r| (r.initial_offset, r.end().unwrap_or(u64::MAX))).collect();
     sorted.sort_unstable();
     if let Some(pair) = sorted.windows(2).find(|pair| pair[1].0 < pair[0].1) {
-        return Err(refused(
-            hresult::BG_E_OVERLAPPING_RANGES,
-            format!("the ranges starting at {} and {} overlap", pair[0].0, pair[1].0),
+        return Err(BgError::OverlappingRanges(
+            format!("the ranges starting at {} and {} overlap", pair[0].0, pair[1].0).into(),
         ));
     }
     Ok(())
@@ -86,7 +77,7 @@ impl JobFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::BG_LENGTH_TO_EOF;
+    use crate::{BG_LENGTH_TO_EOF, hresult};
 
     fn r(initial_offset: u64, length: u64) -> BgFileRange {
         BgFileRange { initial_offset, length }

@@ -2,7 +2,7 @@
 //! `(start, end)` pairs, `end` exclusive, as the store records them.
 //!
 //! A file fetched on one connection holds one range from zero; a file fetched on several
-//! ([`segments`](super::segments)) may hold several, with holes between them. A single writer
+//! ([`segments`](crate::job::state::segments)) may hold several, with holes between them. A single writer
 //! continuing such a file starts at the first hole and writes straight on, over the ranges
 //! ahead of it (the same bytes again), counting only the bytes that fill holes; so the ranges
 //! on disk at any moment follow from the ranges it started with and the bytes counted since:

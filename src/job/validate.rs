@@ -18,6 +18,8 @@ pub(crate) const MAX_URL_SEGMENT: usize = 260;
 pub(crate) const MAX_LOCAL_NAME: usize = 260;
 /// Proxy list and bypass list limit, in UTF-16 units.
 pub(crate) const MAX_PROXY_LIST: usize = 4000;
+/// The most connections per file.
+pub(crate) const MAX_CONNECTIONS: u32 = 16;
 
 /// Length in UTF-16 code units, the unit Windows counts limits in.
 pub(crate) fn utf16_len(s: &str) -> usize {

@@ -2,7 +2,7 @@
 //! of at most a quarter second's worth of it (DESIGN.md 5.3).
 //!
 //! The bucket reads no clock: every call takes `now`, the time since an arbitrary origin on a
-//! monotonic clock (the engine's [`Clock`](crate::Clock)), so tests move time by hand.
+//! monotonic clock (the engine's [`Clock`](crate::clock::Clock)), so tests move time by hand.
 //!
 //! **Decisions.**
 //!

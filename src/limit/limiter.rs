@@ -86,18 +86,28 @@ impl Limiter {
         let now = self.clock.now();
         let mut state = self.state.lock();
         let share = state.jobs.entry(id).or_insert_with(|| Share::new(BgJobPriority::Normal));
-        share.cap = match (share.cap.take(), cap) {
-            (Some(mut bucket), Some(rate)) => {
-                bucket.set_rate(rate, now);
-                Some(bucket)
-            }
-            (None, Some(rate)) => Some(TokenBucket::new(rate, now)),
-            (_, None) => None,
-        };
+        share.cap = retuned(share.cap.take(), cap, now);
         if cap.is_some() {
             // Relaxed: see `any_cap`.
             self.capped.store(1, Ordering::Relaxed);
         }
+    }
+
+    /// Sets (or with `None` removes) the manager's cap for all jobs together; effective at the
+    /// next grant. A changed rate keeps the bucket's tokens (no fresh burst).
+    pub(crate) fn set_manager_cap(&self, cap: Option<u64>) {
+        let now = self.clock.now();
+        let mut state = self.state.lock();
+        state.manager = retuned(state.manager.take(), cap, now);
+        if cap.is_some() {
+            // Relaxed: see `any_cap`.
+            self.capped.store(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The manager's cap in bytes per second, `None` without one.
+    pub(crate) fn manager_cap(&self) -> Option<u64> {
+        self.state.lock().manager.as_ref().map(TokenBucket::rate)
     }
 
     /// Job `id`'s priority changed: its weight under the manager's cap follows.
@@ -197,6 +207,19 @@ impl Share {
             asked: None,
             held_until: Duration::ZERO,
         }
+    }
+}
+
+/// `bucket` with the rate `cap`: the same bucket at a new rate (keeping its tokens, so no fresh
+/// burst), a new bucket, or none.
+fn retuned(bucket: Option<TokenBucket>, cap: Option<u64>, now: Duration) -> Option<TokenBucket> {
+    match (bucket, cap) {
+        (Some(mut bucket), Some(rate)) => {
+            bucket.set_rate(rate, now);
+            Some(bucket)
+        }
+        (None, Some(rate)) => Some(TokenBucket::new(rate, now)),
+        (_, None) => None,
     }
 }
 
@@ -305,6 +328,25 @@ mod tests {
         limiter.set_job_cap(id(1), Some(100_000));
         let slow = run(&limiter, &clock, &[(id(1), BgJobPriority::Normal)], 2);
         assert!(fast[0] >= 1_900_000 && slow[0] <= 200_000 + 25_000, "{fast:?} {slow:?}");
+    }
+
+    #[test]
+    fn the_manager_cap_can_be_set_changed_and_removed_later() {
+        let clock = Arc::new(ManualClock::new());
+        let limiter = Limiter::new(clock.clone(), None);
+        assert_eq!(limiter.manager_cap(), None);
+        let jobs = [(id(1), BgJobPriority::Normal), (id(2), BgJobPriority::Low)];
+        limiter.set_manager_cap(Some(1_000_000));
+        assert_eq!(limiter.manager_cap(), Some(1_000_000));
+        let capped: u64 = run(&limiter, &clock, &jobs, 2).iter().sum();
+        assert!((1_900_000..=2_000_000 + 250_000).contains(&capped), "{capped}");
+        limiter.set_manager_cap(Some(100_000));
+        let lowered: u64 = run(&limiter, &clock, &jobs, 2).iter().sum();
+        assert!((150_000..=200_000 + 25_000).contains(&lowered), "{lowered}");
+        limiter.set_manager_cap(None);
+        assert_eq!(limiter.manager_cap(), None);
+        let free = limiter.grant(id(1), BgJobPriority::Normal, 1 << 30);
+        assert_eq!(free, Grant::Now(1 << 30));
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! store tests.
 
 use crate::job::http_state::HttpOptions;
-use crate::job::snapshot::{ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot};
-use crate::job::snapshot::{FileSourcesSnapshot, JobSourcesSnapshot};
+use crate::job::record::snapshot::{
+    ErrorSnapshot, FileSnapshot, FileSourcesSnapshot, Intent, JobSnapshot, JobSourcesSnapshot,
+    RetrySnapshot,
+};
 use crate::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobState, BgJobType};
 use crate::{BgProxySettings, JobId};
 use proptest::collection::vec;

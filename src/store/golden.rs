@@ -9,8 +9,10 @@
 //! ```
 
 use super::{DB_FILE, FORMAT_VERSION, META_FORMAT, Store, StoreOptions, record};
-use crate::job::snapshot::{ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot};
-use crate::job::snapshot::{FileSourcesSnapshot, JobSourcesSnapshot};
+use crate::job::record::snapshot::{
+    ErrorSnapshot, FileSnapshot, FileSourcesSnapshot, Intent, JobSnapshot, JobSourcesSnapshot,
+    RetrySnapshot,
+};
 use crate::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobState, BgJobType};
 use crate::{BgProxySettings, JobId};
 use std::path::{Path, PathBuf};

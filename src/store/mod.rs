@@ -36,8 +36,8 @@ mod tests;
 pub(crate) use codec::DecodeError;
 pub(crate) use record::FORMAT_VERSION;
 
-use crate::job::persist::Persist;
-use crate::job::snapshot::JobSnapshot;
+use crate::job::record::recorder::Persist;
+use crate::job::record::snapshot::JobSnapshot;
 use crate::{BgError, JobId, Result};
 use backend::{Backend, RawRecord};
 use codec::Problem;
@@ -361,7 +361,7 @@ fn create_database(path: &Path) -> Result<()> {
     crate::faults::point("store:created", &new);
     std::fs::rename(&new, path).map_err(|e| io("rename", e))?;
     // A store whose database's name may not survive a power loss is not created.
-    crate::job::disk::sync_dirs([path]).map_err(|e| io("sync the directory of", e))
+    crate::job::temp_files::sync_dirs([path]).map_err(|e| io("sync the directory of", e))
 }
 
 /// Creates the store directory if it is missing, making every directory it creates durable in
@@ -379,7 +379,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
             Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
             _ => {}
         }
-        crate::job::disk::sync_dirs([level])?;
+        crate::job::temp_files::sync_dirs([level])?;
     }
     make_private(dir, 0o700)
 }

@@ -56,9 +56,11 @@
 mod http_options;
 
 use super::codec::{DecodeError, EncodeError, Problem, Reader, Writer};
-use crate::job::properties::{BytesNeeded, FileBytesNeeded};
-use crate::job::snapshot::{ErrorSnapshot, FileSnapshot, Intent, JobSnapshot, RetrySnapshot};
-use crate::job::snapshot::{FileSourcesSnapshot, JobSourcesSnapshot};
+use crate::job::record::bytes_needed::{BytesNeeded, FileBytesNeeded};
+use crate::job::record::snapshot::{
+    ErrorSnapshot, FileSnapshot, FileSourcesSnapshot, Intent, JobSnapshot, JobSourcesSnapshot,
+    RetrySnapshot,
+};
 use crate::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobState, BgJobType};
 use crate::{BgProxySettings, JobId};
 use std::path::{Path, PathBuf};

@@ -6,8 +6,8 @@
 //! (orphans) are removed. Nothing else on disk is touched.
 
 use super::Store;
-use crate::job::disk;
-use crate::job::snapshot::{FileSnapshot, Intent, JobSnapshot};
+use crate::job::record::snapshot::{FileSnapshot, Intent, JobSnapshot};
+use crate::job::temp_files;
 use crate::{BgJobState, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -76,7 +76,7 @@ pub(crate) fn recover(
 fn remove_temps(job: &JobSnapshot, recovery: &mut Recovery, temps: &mut TempNames) {
     for (index, file) in job.files.iter().enumerate() {
         if let Some(temp) = &file.temp_path {
-            let _ = disk::remove(temp);
+            let _ = temp_files::remove(temp);
         }
         recovery.orphans_removed += temps.remove_orphans(job, index, file, None);
     }
@@ -93,7 +93,8 @@ fn finish_complete(job: &mut JobSnapshot, recovery: &mut Recovery, temps: &mut T
     for index in 0..job.files.len() {
         let file = &mut job.files[index];
         match (&file.temp_path, file.transferred && !file.completed) {
-            (Some(temp), true) if temp.exists() => match disk::commit(temp, &file.local_name) {
+            (Some(temp), true) if temp.exists() => match temp_files::commit(temp, &file.local_name)
+            {
                 Ok(()) => {
                     file.completed = true;
                     file.temp_path = None;
@@ -101,7 +102,7 @@ fn finish_complete(job: &mut JobSnapshot, recovery: &mut Recovery, temps: &mut T
                 Err(_) => all = false,
             },
             (Some(temp), false) => {
-                let _ = disk::remove(temp);
+                let _ = temp_files::remove(temp);
             }
             (_, true) if !renamed_before(file) => {
                 // Neither the temporary file nor the file in place: the bytes are gone (a
@@ -180,7 +181,7 @@ fn check_file(file: &mut FileSnapshot) -> bool {
         .and_then(|temp| std::fs::symlink_metadata(temp).ok())
         .filter(std::fs::Metadata::is_file)
         // A file that cannot be ours (another user's, a hard link: R7) is never resumed.
-        .filter(|metadata| !disk::is_foreign(metadata))
+        .filter(|metadata| !temp_files::is_foreign(metadata))
         .map(|metadata| metadata.len());
     let usable = match on_disk {
         Some(len) if file.transferred => len == recorded,
@@ -201,7 +202,7 @@ fn check_file(file: &mut FileSnapshot) -> bool {
 
 /// Cuts a temporary file to `len` bytes (what the record says is on disk), synced.
 fn cut(temp: &Path, len: u64) -> std::io::Result<()> {
-    let file = disk::open_temp(temp, None)?;
+    let file = temp_files::open_temp(temp, None)?;
     file.set_len(len)?;
     file.sync_data()
 }
@@ -210,7 +211,7 @@ fn cut(temp: &Path, len: u64) -> std::io::Result<()> {
 /// (an unknown size stays unknown; a known one is kept, to be confirmed by the transfer).
 fn restart(file: &mut FileSnapshot) -> bool {
     if let Some(temp) = file.temp_path.take() {
-        let _ = disk::remove(&temp);
+        let _ = temp_files::remove(&temp);
     }
     file.ranges.clear();
     file.transferred = false;
@@ -239,9 +240,9 @@ impl TempNames {
         let mut removed = 0;
         names.retain(|name| {
             let path = dir.join(name);
-            let orphan = disk::is_temp_name(name, &file.local_name, job.id, index)
+            let orphan = temp_files::is_temp_name(name, &file.local_name, job.id, index)
                 && Some(path.as_path()) != keep;
-            if orphan && disk::remove(&path).is_ok() {
+            if orphan && temp_files::remove(&path).is_ok() {
                 removed += 1;
                 return false;
             }

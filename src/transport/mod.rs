@@ -11,6 +11,16 @@
 //! of these, including the drop of the last [`Manager`](crate::Manager): poll
 //! [`TransferSink::should_stop`] while waiting. A server that ignored the offset is handled with
 //! [`TransferSink::restart`].
+//!
+//! # Stability
+//!
+//! This module is the one path of every plug-in trait (nothing here is re-exported at the
+//! crate root). [`Transport`], [`TransferSink`], [`TransferRequest`] and [`TransferError`] are
+//! stable: they change only with a major version, as DESIGN section 6 promises. [`SegmentedSink`]
+//! and [`SegmentSink`] (fetching one file over several connections) are not settled yet and may
+//! change in a minor version. A driver that writes through a
+//! [`FileTransfer`](crate::FileTransfer) calls its [`TransferSink`] methods, so it imports the
+//! trait from here: `use bgcopy::transport::TransferSink;`.
 
 mod error;
 #[cfg(feature = "http")]
@@ -23,7 +33,8 @@ pub use error::TransferError;
 pub use http::HttpTransport;
 pub use local::LocalTransport;
 
-use crate::{BgAuthCredentials, BgHttpSecurity, Clock, Job, JobFile};
+use crate::clock::Clock;
+use crate::{BgAuthCredentials, BgHttpSecurity, Job, JobFile};
 use std::fmt;
 use std::fs::File;
 use std::path::PathBuf;
@@ -37,8 +48,9 @@ use std::time::Duration;
 /// The accessors give a transport the job's settings that the job's own getters do not show:
 /// [`custom_headers`](Self::custom_headers) once they are write-only, and
 /// [`credentials`](Self::credentials), which have no getter. A transport must send them only to
-/// the origin (scheme, host and port) of [`remote_name`](Self::remote_name): never to a
-/// redirect target on another origin, a mirror or a cache host (DESIGN 6.2).
+/// the origin (scheme, host and port) of [`secrets_origin`](Self::secrets_origin) (the remote
+/// name's): never to a redirect target on another origin, a mirror or a cache host (DESIGN
+/// 6.2).
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct TransferRequest<'a> {
@@ -50,6 +62,8 @@ pub struct TransferRequest<'a> {
     pub file_index: usize,
     /// The URL to fetch now, when it is not the remote name (a mirror).
     source: Option<&'a str>,
+    /// The URL whose origin the secrets may go to, when it is not the remote name's.
+    secrets_for: Option<&'a str>,
     /// The cache host (`host[:port]`) and the fallback delay.
     cache_host: Option<(&'a str, Duration)>,
     /// The file.
@@ -64,6 +78,7 @@ impl<'a> TransferRequest<'a> {
             job,
             file_index: file.index(),
             source: None,
+            secrets_for: None,
             cache_host: None,
             file,
         }
@@ -84,6 +99,21 @@ impl<'a> TransferRequest<'a> {
     pub fn with_cache_host(mut self, host: &'a str, fallback_delay: Duration) -> Self {
         self.cache_host = Some((host, fallback_delay));
         self
+    }
+
+    /// The same request, with the job's secrets (custom headers, server credentials) allowed
+    /// only to the origin of `url` rather than of the remote name: for a remote name that a
+    /// redirect report rewrote (`REDIRECT_POLICY_ALLOW_REPORT`), the name the caller gave, so
+    /// that a redirect never earns a secret.
+    pub fn with_secrets_for(mut self, url: &'a str) -> TransferRequest<'a> {
+        self.secrets_for = Some(url);
+        self
+    }
+
+    /// The URL whose origin (scheme, host and port) the secrets may go to: the remote name,
+    /// unless [`with_secrets_for`](Self::with_secrets_for) said otherwise.
+    pub fn secrets_origin(&self) -> &'a str {
+        self.secrets_for.unwrap_or(self.remote_name)
     }
 
     /// The URL to fetch now: the remote name, or the mirror the engine chose.

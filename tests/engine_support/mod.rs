@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+use bgcopy::clock::ManualClock;
+use bgcopy::transport::{TransferError, TransferRequest, TransferSink, Transport};
 use bgcopy::*;
 use parking_lot::{Condvar, Mutex};
 use std::path::Path;
@@ -22,15 +24,14 @@ pub(crate) fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 /// Waits until the job is in `state`, failing early with the job's error if it lands in `Error`.
+/// Wakes on the job's own changes (`Job::wait_until`), never on a timer.
 pub(crate) fn wait_state(job: &Job, state: BgJobState) {
-    wait_until(&format!("{state:?}"), || {
-        let now = job.get_state();
-        if now == BgJobState::Error && state != BgJobState::Error {
-            let error = job.get_error().map(|e| (e.get_error(), e.message().to_owned()));
-            panic!("job failed while waiting for {state:?}: {error:?}");
-        }
-        now == state
-    });
+    let now = job.wait_until(PATIENCE, |now| now == state || now == BgJobState::Error);
+    if now == BgJobState::Error && state != BgJobState::Error {
+        let error = job.get_error().map(|e| (e.get_error(), e.message().to_owned()));
+        panic!("job failed while waiting for {state:?}: {error:?}");
+    }
+    assert_eq!(now, state, "timed out waiting for {state:?}");
 }
 
 /// A manager whose engine runs on a clock that only moves when the test says so.

@@ -8,6 +8,7 @@
 pub mod blackhole;
 pub mod segments;
 
+use bgcopy::transport::{HttpTransport, TransferError, TransferRequest, Transport};
 use bgcopy::*;
 use parking_lot::Mutex;
 use std::io::{BufRead, BufReader, Write};
@@ -372,36 +373,8 @@ impl Resource {
     }
 }
 
-/// xorshift64*: deterministic, seedable, good enough to pick sizes and offsets.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in `lo..hi`.
-    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo)
-    }
-
-    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
-        let mut out = Vec::with_capacity(n + 8);
-        while out.len() < n {
-            out.extend_from_slice(&self.next().to_le_bytes());
-        }
-        out.truncate(n);
-        out
-    }
-}
+/// xorshift64*: deterministic, seedable (one generator for every loopback server).
+pub use segments::Rng;
 
 /// A manager without an engine and a job with one file from `url` into `dir`, resumed, direct
 /// (no proxy from the environment).
@@ -463,4 +436,13 @@ pub fn completed_content(job: &Job) -> Vec<u8> {
 /// A transport with short timeouts for tests.
 pub fn transport() -> HttpTransport {
     HttpTransport::new().with_timeouts(Duration::from_secs(5), Duration::from_secs(5))
+}
+
+/// The name the test harness gives test function `test` of the module whose `module_path!()` is
+/// `module_path`: that path without the test binary's own name (`crash::crash_child` in the
+/// binary `durability`). For a child process that runs one test of its binary with `--exact`:
+/// a name that matches no test would run nothing and exit with success.
+pub fn test_name(module_path: &str, test: &str) -> String {
+    let (_binary, module) = module_path.split_once("::").unwrap_or(("", module_path));
+    if module.is_empty() { test.to_owned() } else { format!("{module}::{test}") }
 }

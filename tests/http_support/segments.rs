@@ -67,7 +67,8 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
-use wire::{Bucket, Head, Rng};
+pub use wire::Rng;
+use wire::{Bucket, Head};
 
 /// Which validators responses carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

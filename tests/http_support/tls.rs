@@ -22,6 +22,12 @@ impl SelfSigned {
     /// Starts a server for `localhost` and `127.0.0.1` on a random port (it runs until the
     /// process ends).
     pub fn start() -> SelfSigned {
+        SelfSigned::start_replying(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec())
+    }
+
+    /// As [`start`](Self::start), answering every request with `reply` (a whole response).
+    pub fn start_replying(reply: Vec<u8>) -> SelfSigned {
+        let reply: Arc<[u8]> = reply.into();
         let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
         let certified = rcgen::generate_simple_self_signed(names).expect("certificate");
         let key =
@@ -39,8 +45,8 @@ impl SelfSigned {
         thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(tcp) = stream else { continue };
-                let config = Arc::clone(&config);
-                thread::spawn(move || serve(tcp, config));
+                let (config, reply) = (Arc::clone(&config), Arc::clone(&reply));
+                thread::spawn(move || serve(tcp, config, &reply));
             }
         });
         SelfSigned { port, certificate_pem: certified.cert.pem() }
@@ -49,7 +55,7 @@ impl SelfSigned {
 
 /// One connection: requests answered `200 ok` until it ends or fails (a client that refuses the
 /// certificate makes the first read fail).
-fn serve(tcp: std::net::TcpStream, config: Arc<rustls::ServerConfig>) {
+fn serve(tcp: std::net::TcpStream, config: Arc<rustls::ServerConfig>, reply: &[u8]) {
     let _ = tcp.set_read_timeout(Some(Duration::from_secs(10)));
     let Ok(connection) = rustls::ServerConnection::new(config) else { return };
     let mut tls = rustls::StreamOwned::new(connection, tcp);
@@ -63,7 +69,6 @@ fn serve(tcp: std::net::TcpStream, config: Arc<rustls::ServerConfig>) {
         request.extend_from_slice(&buf[..n]);
         while let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
             request.drain(..end + 4);
-            let reply = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
             if tls.write_all(reply).and_then(|()| tls.flush()).is_err() {
                 return;
             }

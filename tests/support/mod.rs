@@ -1,11 +1,17 @@
 //! Helpers shared by the job-model tests: managers without an engine, jobs with files in a
 //! temporary directory, and jobs brought into each state through the driver API.
 //!
-//! Every test file includes this module with `mod support;` and uses a different subset of it.
+//! Each test binary (`tests/<area>/main.rs`) includes this module once, as `crate::support`;
+//! every module of the binary uses a different subset of it.
 #![allow(dead_code)]
 
+pub(crate) mod hooks;
+
+use bgcopy::transport::{TransferError, TransferSink};
 use bgcopy::*;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, SystemTime};
 
 /// How long a test waits for something that happens on another thread (a callback, a state).
@@ -201,4 +207,122 @@ pub(crate) fn modification_time_settled(job: &Job) -> SystemTime {
     let time = job.get_times().modification_time;
     clock_after(time);
     time
+}
+
+/// A callback that reports each call on a channel, by the callback's name.
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    tx: Sender<&'static str>,
+}
+
+impl Recorder {
+    /// The callback and the channel its calls arrive on.
+    pub(crate) fn new() -> (Arc<Recorder>, Receiver<&'static str>) {
+        let (tx, rx) = channel();
+        (Arc::new(Recorder { tx }), rx)
+    }
+}
+
+impl BackgroundCopyCallback for Recorder {
+    fn job_transferred(&self, _job: &Job) {
+        let _ = self.tx.send("job_transferred");
+    }
+    fn job_error(&self, _job: &Job, _error: &JobError) {
+        let _ = self.tx.send("job_error");
+    }
+    fn job_modification(&self, _job: &Job) {
+        let _ = self.tx.send("job_modification");
+    }
+    fn file_transferred(&self, _job: &Job, _file: &JobFile) {
+        let _ = self.tx.send("file_transferred");
+    }
+}
+
+/// A sink that takes the first `limit` bytes a transport gives it and then fails transiently,
+/// like a dropped connection (`BG_E_CONNECTION_CLOSED`): an attempt interrupted part-way. A
+/// copy from a local file goes through `write` too (the trait's default `copy_from_file`).
+#[derive(Debug)]
+pub(crate) struct CutShort<'a> {
+    pub(crate) inner: &'a mut FileTransfer,
+    pub(crate) limit: u64,
+}
+
+impl TransferSink for CutShort<'_> {
+    fn offset(&self) -> u64 {
+        self.inner.offset()
+    }
+    fn size(&self) -> Option<u64> {
+        self.inner.size()
+    }
+    fn validator(&self) -> Option<&str> {
+        self.inner.validator()
+    }
+    fn set_validator(&mut self, validator: Option<String>) {
+        self.inner.set_validator(validator);
+    }
+    fn set_size(&mut self, size: Option<u64>) -> Result<(), TransferError> {
+        self.inner.set_size(size)
+    }
+    fn write(&mut self, data: &[u8]) -> Result<(), TransferError> {
+        let take = (data.len() as u64).min(self.limit) as usize;
+        self.inner.write(&data[..take])?;
+        self.limit -= take as u64;
+        if take < data.len() {
+            return Err(TransferError::transient(
+                hresult::BG_E_CONNECTION_CLOSED,
+                BgErrorContext::RemoteFile,
+                "cut short by the test",
+            ));
+        }
+        Ok(())
+    }
+    fn restart(&mut self) -> Result<(), TransferError> {
+        self.inner.restart()
+    }
+    fn should_stop(&self) -> bool {
+        self.inner.should_stop()
+    }
+}
+
+/// Waits until the wall clock (`SystemTime`, which stamps a job's times) reads later than
+/// `time`: what a test needs before a change whose time must be later than an earlier one.
+/// Waits for the clock itself, not for a guessed duration.
+pub(crate) fn wait_for_wall_clock_past(time: SystemTime) {
+    while SystemTime::now() <= time {
+        std::thread::yield_now();
+    }
+}
+
+/// The calling thread's id in the kernel (Linux: `/proc/thread-self/stat`; 0 elsewhere), to
+/// watch it from another thread with [`wait_until_blocked`].
+pub(crate) fn kernel_thread_id() -> u32 {
+    if cfg!(target_os = "linux") {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        stat.split_whitespace().next().unwrap().parse().unwrap()
+    } else {
+        0
+    }
+}
+
+/// Waits until thread `tid` of this process (from [`kernel_thread_id`]) is blocked in the
+/// kernel (state `S`: a wait on a futex, a condition variable or a poll) and `also` holds:
+/// proof that the thread reached the blocking call it was started to make. Where the state of a
+/// thread cannot be read (not Linux), waits for `also` only. Fails after [`WAIT`] (a hang,
+/// never a speed check).
+pub(crate) fn wait_until_blocked(tid: u32, also: impl Fn() -> bool) {
+    let start = std::time::Instant::now();
+    loop {
+        let state = if cfg!(target_os = "linux") {
+            let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap();
+            // The state follows the command name, which is in parentheses.
+            stat[stat.rfind(')').unwrap() + 2..].chars().next()
+        } else {
+            Some('S')
+        };
+        if state == Some('S') && also() {
+            return;
+        }
+        assert!(start.elapsed() < WAIT, "thread {tid} never blocked (state {state:?})");
+        std::thread::yield_now();
+    }
 }

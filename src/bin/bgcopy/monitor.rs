@@ -12,7 +12,7 @@ use crate::open::{self, View};
 use crate::progress::LINE_EVERY;
 use crate::verbs::figures;
 use crate::{output, snapshot, text};
-use bgcopy::{Rate, RateMeter};
+use bgcopy::meter::{Rate, RateMeter};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::fmt::Write as _;

@@ -5,7 +5,8 @@
 //! while stalled).
 
 use crate::text;
-use bgcopy::{BackgroundCopyJob, BgJobProgress, BgJobState, Job, JobId, Rate, RateMeter};
+use bgcopy::meter::{Rate, RateMeter};
+use bgcopy::{BackgroundCopyJob, BgJobProgress, BgJobState, Job, JobId};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};

@@ -5,7 +5,8 @@
 //! with `-` for a total or an ETA that is not known; `rate` is whole bytes per second over the
 //! recent window of this session, `eta` whole seconds, rounded up.
 
-use bgcopy::{BgJobProgress, BgJobState, Rate};
+use bgcopy::meter::Rate;
+use bgcopy::{BgJobProgress, BgJobState};
 use indicatif::HumanBytes;
 use std::fmt::Write;
 use std::time::Duration;

@@ -9,10 +9,7 @@ use crate::failure::{Failure, Outcome};
 use crate::follow::{Then, follow};
 use crate::location::absolute;
 use crate::{open, output};
-use bgcopy::{
-    BackgroundCopyFile, BackgroundCopyJob, BackgroundCopyManager, BgFileInfo, BgJobType, Job,
-    Manager,
-};
+use bgcopy::{BackgroundCopyJob, BackgroundCopyManager, BgFileInfo, BgJobType, Job, Manager};
 use std::path::Path;
 
 /// The connections and the cap asked for on the command line (`None`: leave the job's).
@@ -35,7 +32,7 @@ pub(crate) fn transfer(
     }
     let events = Events::with_interrupts();
     open::hold(dir, |manager| {
-        let job = match same_job(manager, &files) {
+        let job = match manager.find_job_with_files(&files) {
             Some(job) => {
                 let (state, bytes) = (job.get_state(), job.get_progress().bytes_transferred);
                 say!("bgcopy: continuing job {} ({state:?}, {bytes} bytes kept)", job.get_id());
@@ -54,19 +51,6 @@ pub(crate) fn transfer(
         // A closed stdout does not stop the transfer: the id is also in the messages.
         let _ = output::print(&format!("{}\n", job.get_id()));
         follow(&job, Then::Complete, &events)
-    })
-}
-
-/// The job that is not final and has exactly `files` (remote and local names, in order).
-/// Any such job: the one a Ctrl-C suspended, the one a crash left `Queued`, one that failed.
-fn same_job(manager: &Manager, files: &[BgFileInfo]) -> Option<Job> {
-    manager.enum_all_jobs().into_iter().filter(|job| !job.get_state().is_final()).find(|job| {
-        let have = job.enum_files();
-        have.len() == files.len()
-            && have.iter().zip(files).all(|(have, want)| {
-                have.get_remote_name() == want.remote_name
-                    && have.get_local_name() == want.local_name
-            })
     })
 }
 

@@ -368,7 +368,7 @@ fn sources_len(sources: &FileSourcesSnapshot) -> usize {
 
 #[test]
 fn the_bytes_needed_block_round_trips_in_format_2_and_a_job_without_it_stays_in_format_1() {
-    use crate::job::properties::{BytesNeeded, FileBytesNeeded};
+    use crate::job::record::bytes_needed::{BytesNeeded, FileBytesNeeded};
     let plain = bytes_of(&sample(1));
     assert_eq!(plain[4..8], 1u32.to_le_bytes());
     let mut job = sample(1);

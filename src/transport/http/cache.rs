@@ -2,8 +2,9 @@
 //! file on it, which failures send a request to the origin and which ban the host for
 //! [`BAN`], and the wait before the origin is asked (the fallback delay).
 
+use crate::clock::Clock;
+use crate::hresult;
 use crate::transport::{TransferError, TransferSink};
-use crate::{Clock, hresult};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::time::Duration;

@@ -106,6 +106,9 @@ pub(super) struct Client<'a> {
     pub(super) https_to_http: bool,
     /// The requests go to a cache host: its connect timeout is at most [`CACHE_CONNECT`].
     pub(super) via_cache: bool,
+    /// Bytes from another source may be joined without a common validator: the file has an
+    /// expected SHA-256, checked once every byte is there.
+    pub(super) may_join: bool,
     /// The job's (connect, read) timeouts; `None` for the transport's.
     pub(super) timeouts: (Option<Duration>, Option<Duration>),
     pub(super) proxy: BgProxySettings,
@@ -603,14 +606,14 @@ mod tests {
     #[test]
     fn secrets_debug_shows_header_names_only() {
         let secrets = Secrets {
-            headers: vec![("X-Api-Key".to_owned(), "hidden-value".to_owned())],
-            authorization: Some(basic("u", "hidden-pw")),
-            proxy: Some(("u".to_owned(), "hidden-proxy-pw".to_owned())),
+            headers: vec![("X-Api-Key".to_owned(), "s3cr3t-value".to_owned())],
+            authorization: Some(basic("u", "s3cr3t-pw")),
+            proxy: Some(("u".to_owned(), "s3cr3t-proxy-pw".to_owned())),
         };
         let shown = format!("{secrets:?} {secrets:#?}");
         assert!(shown.contains("X-Api-Key"), "{shown}");
-        assert!(!shown.contains("hidden"), "{shown}");
-        assert!(!shown.contains(&basic("u", "hidden-pw")[6..]), "{shown}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(!shown.contains(&basic("u", "s3cr3t-pw")[6..]), "{shown}");
     }
 
     #[test]

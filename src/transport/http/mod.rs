@@ -53,6 +53,7 @@ const MAX_START_OVERS: u32 = 3;
 /// the defaults.
 ///
 /// ```no_run
+/// use bgcopy::transport::HttpTransport;
 /// use bgcopy::*;
 /// use std::sync::Arc;
 /// use std::time::Duration;
@@ -248,11 +249,11 @@ const MAX_START_OVERS: u32 = 3;
 /// [`BackgroundCopyJobHttpOptions::set_http_method`]: crate::BackgroundCopyJobHttpOptions::set_http_method
 /// [`BackgroundCopyJob2::set_credentials`]: crate::BackgroundCopyJob2::set_credentials
 /// [`BgHttpSecurity`]: crate::BgHttpSecurity
-/// [`TransferRequest::source`]: crate::TransferRequest::source
-/// [`TransferRequest::with_cache_host`]: crate::TransferRequest::with_cache_host
-/// [`TransferSink::report_final_url`]: crate::TransferSink::report_final_url
-/// [`TransferSink::set_from_peer`]: crate::TransferSink::set_from_peer
-/// [`TransferSink::set_response_headers`]: crate::TransferSink::set_response_headers
+/// [`TransferRequest::source`]: crate::transport::TransferRequest::source
+/// [`TransferRequest::with_cache_host`]: crate::transport::TransferRequest::with_cache_host
+/// [`TransferSink::report_final_url`]: crate::transport::TransferSink::report_final_url
+/// [`TransferSink::set_from_peer`]: crate::transport::TransferSink::set_from_peer
+/// [`TransferSink::set_response_headers`]: crate::transport::TransferSink::set_response_headers
 /// [`Job::set_http_timeouts`]: crate::Job::set_http_timeouts
 /// [`JobFile::set_expected_sha256`]: crate::JobFile::set_expected_sha256
 /// [`BackgroundCopyJob::get_proxy_settings`]: crate::BackgroundCopyJob::get_proxy_settings
@@ -318,7 +319,7 @@ impl HttpTransport {
     /// retry. A proxy's own name is looked up within the connect timeout instead.
     ///
     /// ```
-    /// use bgcopy::HttpTransport;
+    /// use bgcopy::transport::HttpTransport;
     /// use std::time::Duration;
     ///
     /// let http = HttpTransport::new()
@@ -449,6 +450,7 @@ impl HttpTransport {
             redirects: job.redirects,
             https_to_http: job.https_to_http,
             via_cache,
+            may_join: job.may_join,
             timeouts: job.timeouts,
             proxy: job.proxy.clone(),
             last_headers: parking_lot::Mutex::new(None),
@@ -670,9 +672,14 @@ fn round(
     if sink.size() == Some(offset) {
         return confirm_complete(client, sink, offset, &validator);
     }
-    let ranged = Ranged { first: offset, last: None, if_range: Some(&validator) };
+    // With an expected SHA-256, the bytes held may be continued from a source that names
+    // another validator (a mirror, a cache): the range is asked without `If-Range`, and the
+    // digest judges the whole once it is there.
+    let if_range = (!client.may_join).then_some(validator.as_str());
+    let ranged = Ranged { first: offset, last: None, if_range };
     let response = client.send(Method::Get, Some(ranged))?;
     match response.status().as_u16() {
+        206 if client.may_join => take_joined(client, response, sink, offset, &validator, segments),
         206 => take_partial(client, response, sink, offset, &validator, segments),
         200 => {
             // The range was ignored or the content changed: start over with this body (a coded
@@ -808,6 +815,43 @@ fn take_partial(
                 sink.set_size(complete)?;
             }
             take_body(client, response, sink, (offset, len), validator, segments)
+        }
+    }
+}
+
+/// A `206` to `Range: bytes=offset-` without `If-Range`, for a file with an expected SHA-256:
+/// appended if its range and size agree with the bytes held, whatever validator it names; the
+/// file then goes on under that validator (its source's), or under the one held if it names
+/// none (on one connection then: its segments could not name it).
+fn take_joined(
+    client: &Client<'_>,
+    response: Response<Body>,
+    sink: &mut dyn TransferSink,
+    offset: u64,
+    held: &str,
+    segments: &mut bool,
+) -> Result<Step, TransferError> {
+    let partial = partial_headers(response.headers());
+    match range::judge_partial(&partial, offset, None, sink.size()) {
+        Verdict::Refuse(coding) => Err(coded(&coding)),
+        Verdict::StartOver => changed(client, sink),
+        Verdict::Append { len, complete } => {
+            let validator = match fresh_validator(&partial.validators)? {
+                Some(now) => {
+                    if now != held {
+                        sink.set_validator(Some(now.clone()));
+                    }
+                    now
+                }
+                None => {
+                    *segments = false;
+                    held.to_owned()
+                }
+            };
+            if complete.is_some() {
+                sink.set_size(complete)?;
+            }
+            take_body(client, response, sink, (offset, len), &validator, segments)
         }
     }
 }

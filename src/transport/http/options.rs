@@ -14,10 +14,13 @@ use url::Url;
 /// See the module docs.
 #[derive(Debug)]
 pub(super) struct JobHttp {
-    /// The file's own remote name: its origin is the only one the secrets go to.
+    /// The file's own remote name (or the URL the engine named for the secrets): its origin is
+    /// the only one the secrets go to.
     pub(super) remote: Url,
     pub(super) secrets: Secrets,
     pub(super) method: String,
+    /// `TransferRequest::may_join_sources`.
+    pub(super) may_join: bool,
     pub(super) redirects: RedirectPolicy,
     pub(super) https_to_http: bool,
     pub(super) timeouts: (Option<Duration>, Option<Duration>),
@@ -30,7 +33,7 @@ impl JobHttp {
     /// # Errors
     /// A fatal `E_INVALIDARG` if the remote name is not a URL.
     pub(super) fn of(request: &TransferRequest<'_>) -> Result<JobHttp, TransferError> {
-        let remote = Url::parse(request.remote_name).map_err(|e| {
+        let remote = Url::parse(request.secrets_origin()).map_err(|e| {
             TransferError::fatal(
                 hresult::E_INVALIDARG,
                 BgErrorContext::RemoteFile,
@@ -60,6 +63,7 @@ impl JobHttp {
             remote,
             secrets,
             method: request.http_method(),
+            may_join: request.may_join_sources(),
             redirects,
             https_to_http: flags.contains(BgHttpSecurity::ALLOW_HTTPS_TO_HTTP_REDIRECT),
             timeouts: request.job.get_http_timeouts(),

@@ -1,5 +1,5 @@
 //! Which proxy (if any) a request goes through, from the job's [`BgProxySettings`]. The rules
-//! are documented for users on [`HttpTransport`](crate::HttpTransport) (section "Proxies").
+//! are documented for users on [`HttpTransport`](crate::transport::HttpTransport) (section "Proxies").
 //! A list that cannot be used is a fatal `BG_E_INVALID_PROXY_INFO` failure, reported when the job
 //! transfers (as Windows does).
 

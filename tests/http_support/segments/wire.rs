@@ -126,7 +126,8 @@ pub fn etag(path: &str, version: u32) -> String {
     format!("\"{hash:016x}-v{version}\"")
 }
 
-/// xorshift64*: deterministic, seedable.
+/// xorshift64*: deterministic, seedable, good enough to pick sizes, offsets and contents (the
+/// loopback servers' and their tests').
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
 
@@ -150,6 +151,21 @@ impl Rng {
     /// Uniform in `0..n` (`n > 0`).
     pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
+    }
+
+    /// Uniform in `lo..hi` (`lo < hi`).
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.below(hi - lo)
+    }
+
+    /// `n` pseudo-random bytes.
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(n + 8);
+        while out.len() < n {
+            out.extend_from_slice(&self.next().to_le_bytes());
+        }
+        out.truncate(n);
+        out
     }
 }
 
