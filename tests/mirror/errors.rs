@@ -149,6 +149,30 @@ fn every_variant() -> Vec<(BgError, u32, &'static str)> {
             "the server answered HTTP 404",
         ),
         (BgError::TransferStopped, 0x8000_4004, "the transfer was stopped"),
+        (BgError::Pending("x"), 0x8000_000A, "not yet: x"),
+        (BgError::NotSet("x"), 0x8007_0490, "not set: x"),
+        (BgError::AccessDenied("x"), 0x8007_0005, "access denied: x"),
+        (
+            BgError::UserNameTooLarge { len: 2, max: 1 },
+            0x8020_0025,
+            "the user name is 2 characters long, more than the limit of 1",
+        ),
+        (
+            BgError::PasswordTooLarge { len: 2, max: 1 },
+            0x8020_0026,
+            "the password is 2 characters long, more than the limit of 1",
+        ),
+        (
+            BgError::InvalidRange("the range at 5 is past the end".into()),
+            0x8020_002B,
+            "the range at 5 is past the end",
+        ),
+        (BgError::OverlappingRanges("x".into()), 0x8020_002C, "x"),
+        (
+            BgError::TooManyRangesInFile { count: 501, limit: 500 },
+            0x8020_0052,
+            "501 ranges, more than the 500 a file may have",
+        ),
     ]
 }
 
