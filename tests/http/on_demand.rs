@@ -190,6 +190,17 @@ fn a_reader_in_the_middle_gets_its_bytes_long_before_the_file_could_have_arrived
 }
 
 #[test]
+fn a_file_reader_is_send() {
+    fn send<T: Send + Read + Seek>(_: &T) {}
+    let dir = tempfile::tempdir().unwrap();
+    let manager = Manager::builder().without_engine().build();
+    let (_job, file) = on_demand_job(&manager, dir.path(), "https://example.com/f");
+    let reader = file.open_reader().unwrap();
+    send(&reader);
+    std::thread::spawn(move || drop(reader)).join().unwrap();
+}
+
+#[test]
 fn a_reader_streams_the_whole_file_in_order_over_chunked_bodies() {
     let data = content(3 * MIB + 17);
     let resource = Resource::new(data.clone(), "v1");
