@@ -163,3 +163,31 @@ fn the_properties_are_kept_by_the_store() {
         assert_eq!(job.get_property(value.id()).unwrap(), value);
     }
 }
+
+#[test]
+fn minimum_notification_interval_paces_the_progress_of_the_jobs_subscriptions() {
+    // An interval longer than any test: a subscription of the job that asks for 1 ms gets one
+    // paced progress (the first is due at once) while the job transfers, plus the exact figures
+    // that come with each state change out of Connecting and Transferring (two).
+    let data = Rng::new(3).bytes(2 << 20);
+    let resource = Resource::new(data, "v1");
+    let server = Server::start(move |request| {
+        resource.respond(request).pace(64 * 1024, Duration::from_millis(5))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let manager = Manager::new();
+    let job = job_of(&manager);
+    job.set_property(BgJobProperty::MinimumNotificationIntervalMs(u32::MAX)).unwrap();
+    job.add_file(&server.url("/f"), &dir.path().join("paced")).unwrap();
+    let events = job.subscribe().with_progress_interval(Some(Duration::from_millis(1)));
+    job.resume().unwrap();
+    let mut progress = 0;
+    loop {
+        match events.recv_timeout(LONG).unwrap() {
+            Notification::Progress { .. } => progress += 1,
+            Notification::StateChanged { state: BgJobState::Transferred, .. } => break,
+            _ => {}
+        }
+    }
+    assert!(progress <= 3, "{progress} progress notifications inside one minimum interval");
+}

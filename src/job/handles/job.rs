@@ -115,6 +115,9 @@ impl Job {
             Some(current),
         );
         let mut inner = self.lock();
+        // The job's MinimumNotificationIntervalMs (DESIGN 6.3) paces its progress here.
+        let floor = u64::from(inner.properties.notification_interval_ms);
+        queue.set_progress_floor(std::time::Duration::from_millis(floor));
         if self.shared.counters.state().is_final() {
             queue.close();
         } else {
