@@ -77,11 +77,8 @@ impl Transport for LocalTransport {
         let size = metadata.len();
         sink.set_remote_size(size)?;
         if first >= size {
-            return Err(TransferError::fatal(
-                hresult::BG_E_INVALID_RANGE,
-                BgErrorContext::RemoteFile,
-                format!("offset {first} is past the end of {} ({size} bytes)", path.display()),
-            ));
+            // The size reported says the range starts past the end: nothing to write.
+            return Ok(());
         }
         let end = last.map_or(size, |last| last.saturating_add(1).min(size));
         source.seek(SeekFrom::Start(first)).map_err(&remote)?;

@@ -199,7 +199,8 @@ pub trait Transport: Send + Sync + fmt::Debug {
     /// Transfers bytes `first..=last` of the remote file (to its end for `last: None`) into
     /// `sink`, for a ranged file (DESIGN 6.3): report the remote file's complete size as soon
     /// as a response tells it, then write exactly those bytes, in order. Return `Ok` after the
-    /// last byte of the range (or of the file, when it ends first). Call
+    /// last byte of the range (or of the file, when it ends first; with nothing written when
+    /// the range starts at or past the end and the size was reported). Call
     /// [`RangeSink::restart`] and return `Ok` when the remote content is no longer the one the
     /// sink's validator names. The default serves no range:
     /// `BG_E_INSUFFICIENT_RANGE_SUPPORT`.

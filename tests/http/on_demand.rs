@@ -301,3 +301,30 @@ fn a_reopened_on_demand_job_keeps_what_it_asked_for_and_what_it_has() {
     let temp = std::fs::read(file.get_temporary_name().unwrap()).unwrap();
     assert_eq!(&temp[2 * MIB as usize..][..100], &data[2 * MIB as usize..][..100]);
 }
+
+#[test]
+fn a_read_past_the_end_before_the_size_is_known_is_the_end_of_the_file() {
+    let data = content(100 * KIB);
+    let server = served(&data);
+    let dir = tempfile::tempdir().unwrap();
+    let manager = Manager::new();
+    let (job, file) = on_demand_job(&manager, dir.path(), &server.url("/f"));
+    job.resume().unwrap();
+    let mut reader = file.open_reader().unwrap();
+    reader.seek(SeekFrom::Start(5 * MIB)).unwrap();
+    let mut buf = [0u8; 10];
+    assert_eq!(reader.read(&mut buf).unwrap(), 0, "the end of the file");
+    assert_eq!(job.get_progress().bytes_total, 100 * KIB);
+    assert_eq!(suspended_or_transferred(&job), BgJobState::Suspended, "not an error");
+    // The local transport too.
+    let source = dir.path().join("source.bin");
+    std::fs::write(&source, &data).unwrap();
+    let out = dir.path().join("local");
+    std::fs::create_dir(&out).unwrap();
+    let (job, file) = on_demand_job(&manager, &out, source.to_str().unwrap());
+    job.resume().unwrap();
+    let mut reader = file.open_reader().unwrap();
+    reader.seek(SeekFrom::Start(5 * MIB)).unwrap();
+    assert_eq!(reader.read(&mut buf).unwrap(), 0);
+    assert_eq!(suspended_or_transferred(&job), BgJobState::Suspended);
+}

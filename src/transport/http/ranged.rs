@@ -7,7 +7,9 @@
 //! - A `200` naming other content than the one sent restarts the file. A `200` from byte zero
 //!   serves a range from zero: its first bytes are taken, the rest left. Any other `200` is a
 //!   server that cannot serve ranges: fatal `BG_E_INSUFFICIENT_RANGE_SUPPORT`.
-//! - A `416` is a range past the end of the file: fatal `BG_E_INVALID_RANGE`.
+//! - A `416` is a range past the end of the file: its complete length is reported (which fails
+//!   a ranged file with `BG_E_INVALID_RANGE`), and nothing is written; without one it is a fatal
+//!   `BG_E_INVALID_RANGE`.
 //!
 //! [`Transport::transfer_range`]: crate::transport::Transport::transfer_range
 
@@ -80,6 +82,16 @@ pub(super) fn fetch(
             ));
         }
         416 => {
+            // `bytes */complete`: the size, which says the range starts past the end. A ranged
+            // file fails on it; an on-demand file learns that nothing is there.
+            if let Some(ContentRange::Unsatisfied { complete }) =
+                header(headers, "content-range").and_then(ContentRange::parse)
+            {
+                sink.set_remote_size(complete)?;
+                if first >= complete {
+                    return Ok(());
+                }
+            }
             return Err(TransferError::fatal(
                 hresult::BG_E_INVALID_RANGE,
                 BgErrorContext::RemoteFile,
