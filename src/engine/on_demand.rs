@@ -136,7 +136,7 @@ fn fetch(
                     "the remote content keeps changing",
                 ));
             }
-        } else if sink.at == first && !sink.transfer.size().is_some_and(|size| first >= size) {
+        } else if sink.at == first && sink.transfer.size().is_none_or(|size| first < size) {
             return Err(TransferError::transient(
                 hresult::BG_E_INVALID_SERVER_RESPONSE,
                 BgErrorContext::RemoteFile,
