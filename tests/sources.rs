@@ -214,6 +214,33 @@ fn a_source_with_another_validator_restarts_the_file_from_zero() {
     assert_eq!(completed_content(&job), other, "no byte of the origin's content is joined");
 }
 
+#[test]
+fn with_an_expected_sha256_bytes_from_sources_with_other_validators_are_joined() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = content(26, 64_000);
+    let first = Resource::new(data.clone(), "origin-etag");
+    let origin =
+        Server::start(
+            move |r| {
+                if r.seq == 0 { first.respond(r).cut_after(20_000) } else { unavailable() }
+            },
+        );
+    // The same bytes under another validator (a CDN of its own): the digest judges them.
+    let resource = Resource::new(data.clone(), "mirror-etag");
+    let mirror = Server::start(move |r| resource.respond(r));
+    let manager = manager();
+    let job = job(&manager, dir.path(), &origin.url("/f"));
+    let file = job.enum_files().remove(0);
+    file.set_expected_sha256(Some(sha256(&data))).unwrap();
+    file.set_mirrors(&[&mirror.url("/f")]).unwrap();
+    job.resume().unwrap();
+    assert_eq!(settled(&job), BgJobState::Transferred);
+    let asked = mirror.requests();
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].range_start().is_some_and(|start| start > 0), "{:?}", asked[0]);
+    assert_eq!(completed_content(&job), data);
+}
+
 // ---- a new remote name ----
 
 #[test]
@@ -325,6 +352,39 @@ fn with_allow_report_the_remote_name_becomes_the_url_a_redirect_led_to() {
     job.resume().unwrap();
     assert_eq!(settled(&job), BgJobState::Transferred);
     assert_eq!(job.enum_files()[0].get_remote_name(), target.url("/moved"));
+    assert_eq!(completed_content(&job), data);
+}
+
+#[test]
+fn a_remote_name_a_reported_redirect_rewrote_never_earns_the_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = content(24, 20_000);
+    let resource = Resource::new(data.clone(), "r");
+    // The target cuts its first answer short: the next request goes to it directly, as the
+    // file's remote name now.
+    let target = Server::start(move |r| {
+        if r.seq == 0 { resource.respond(r).cut_after(5_000) } else { resource.respond(r) }
+    });
+    let moved = target.url("/moved");
+    let origin = Server::start(move |_| Reply::new(302).header("Location", moved.clone()));
+    let clock = Arc::new(ManualClock::new());
+    let manager = Manager::builder().transport(Arc::new(transport())).clock(clock.clone()).build();
+    let job = job(&manager, dir.path(), &origin.url("/f"));
+    job.set_custom_headers(&[("X-Api-Key", "s3cr3t-value")]).unwrap();
+    job.set_security_flags(BgHttpSecurity::REDIRECT_POLICY_ALLOW_REPORT).unwrap();
+    job.set_minimum_retry_delay(Duration::from_secs(5)).unwrap();
+    job.resume().unwrap();
+    assert_eq!(settled(&job), BgJobState::TransientError);
+    assert_eq!(job.enum_files()[0].get_remote_name(), target.url("/moved"));
+    manager.wait_engine_pass();
+    clock.advance(Duration::from_secs(5));
+    let state =
+        job.wait_until(PATIENCE, |s| matches!(s, BgJobState::Transferred | BgJobState::Error));
+    assert_eq!(state, BgJobState::Transferred);
+    let asked = target.requests();
+    assert!(asked.len() >= 2, "{asked:?}");
+    assert!(asked.iter().all(|r| r.header("x-api-key").is_none()), "{asked:?}");
+    assert_eq!(origin.requests()[0].header("x-api-key"), Some("s3cr3t-value"));
     assert_eq!(completed_content(&job), data);
 }
 
@@ -457,19 +517,10 @@ fn set_validation_state_false_on_a_file_from_a_peer_fetches_it_again_from_the_or
     assert_eq!(completed_content(&job), data);
 }
 
-/// SHA-256 by the command line (the test has no hashing crate of its own).
+/// SHA-256 of `data` (the crate's own dependency).
 fn sha256(data: &[u8]) -> [u8; 32] {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("data");
-    std::fs::write(&path, data).unwrap();
-    let out = std::process::Command::new("sha256sum").arg(&path).output().unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let hex = &text[..64];
-    let mut digest = [0u8; 32];
-    for (i, byte) in digest.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
-    }
-    digest
+    use sha2::Digest;
+    sha2::Sha256::digest(data).into()
 }
 
 // ---- the store ----
@@ -536,4 +587,43 @@ fn the_maximum_download_time_puts_a_job_with_a_blocked_read_in_error() {
     assert_eq!(settled(&job), BgJobState::Error);
     let (_, hresult) = job.get_error().unwrap().get_error();
     assert_eq!(hresult, hresult::BG_E_MAXDOWNLOAD_TIMEOUT);
+}
+
+#[test]
+fn only_time_transferring_counts_and_resume_restarts_the_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = content(25, 40_000);
+    let resource = Resource::new(data, "t");
+    // A slow link (100 bytes every 50 ms: the file takes 20 s), so the transfer is still going
+    // when the test ends, and a suspend stops it at its next write.
+    let origin = Server::start(move |r| resource.respond(r).pace(100, Duration::from_millis(50)));
+    let clock = Arc::new(ManualClock::new());
+    let manager = Manager::builder()
+        .transport(Arc::new(
+            HttpTransport::new().with_timeouts(Duration::from_secs(5), Duration::from_secs(600)),
+        ))
+        .clock(clock.clone())
+        .build();
+    let job = job(&manager, dir.path(), &origin.url("/f"));
+    job.set_maximum_download_time(Duration::from_secs(60)).unwrap();
+    job.resume().unwrap();
+    wait_for_bytes(&job, 1);
+    manager.wait_engine_pass();
+    clock.advance(Duration::from_secs(50));
+    manager.wait_engine_pass();
+    // Suspended for an hour: not counted.
+    job.suspend().unwrap();
+    manager.wait_engine_pass();
+    clock.advance(Duration::from_secs(3600));
+    manager.wait_engine_pass();
+    // resume() restarts the count: 50 s more are within a fresh 60 s.
+    job.resume().unwrap();
+    job.wait_until(PATIENCE, |s| s == BgJobState::Transferring);
+    manager.wait_engine_pass();
+    clock.advance(Duration::from_secs(50));
+    manager.wait_engine_pass();
+    assert_eq!(job.get_state(), BgJobState::Transferring);
+    clock.advance(Duration::from_secs(10));
+    assert_eq!(settled(&job), BgJobState::Error);
+    assert_eq!(job.get_error().unwrap().get_error().1, hresult::BG_E_MAXDOWNLOAD_TIMEOUT);
 }

@@ -502,3 +502,49 @@ fn a_notify_program_that_fails_runs_again_after_the_minimum_retry_delay() {
     assert_eq!(read_run(&fifo), "run\n");
     job.complete().unwrap();
 }
+
+// ---- the cache host ----
+
+#[test]
+fn a_cache_host_is_host_and_port_and_nothing_else() {
+    for good in ["cache.lan", "cache.lan:8080", "10.0.0.5:3128", "[fd00::1]:80", "[fd00::1]"] {
+        let built = Manager::builder().without_engine().cache_host(good).try_build();
+        assert!(built.is_ok(), "{good}: {:?}", built.err());
+    }
+    for bad in [
+        "",
+        "http://cache.lan",
+        "cache.lan/path",
+        "user@cache.lan",
+        "cache.lan:0",
+        "a b",
+        "cache:port",
+        "fd00::1",
+    ] {
+        let error = Manager::builder().without_engine().cache_host(bad).try_build().unwrap_err();
+        assert_eq!(error.hresult(), hresult::E_INVALIDARG, "{bad:?}");
+    }
+}
+
+// ---- mirrors in the engine, local files (the HTTP cases are in tests/sources.rs) ----
+
+#[test]
+fn a_local_file_falls_back_to_its_local_mirror() {
+    let place = Place::new();
+    let mirror = place.file("mirror.bin");
+    std::fs::write(&mirror, b"from the mirror").unwrap();
+    let manager = Manager::builder().build();
+    let job = manager.create_job("local mirror", BgJobType::Download).unwrap();
+    let missing = place.file("missing.bin");
+    job.add_file(missing.to_str().unwrap(), &place.file("out.bin")).unwrap();
+    let file = job.enum_files().remove(0);
+    file.set_mirrors(&[mirror.to_str().unwrap()]).unwrap();
+    job.resume().unwrap();
+    let state = job.wait_until(Duration::from_secs(60), |s| {
+        matches!(s, BgJobState::Transferred | BgJobState::Error | BgJobState::TransientError)
+    });
+    assert_eq!(state, BgJobState::Transferred, "{:?}", job.get_error().map(|e| e.get_error()));
+    assert_eq!(file.current_source(), mirror.to_str().unwrap());
+    job.complete().unwrap();
+    assert_eq!(std::fs::read(place.file("out.bin")).unwrap(), b"from the mirror");
+}

@@ -28,6 +28,9 @@ pub(crate) struct SourcePlan {
     pub(crate) remote: String,
     /// The mirror to fetch from, when not the remote name.
     pub(crate) mirror: Option<String>,
+    /// The name whose origin alone gets the job's secrets, when a reported redirect rewrote the
+    /// remote name.
+    pub(crate) secrets_for: Option<String>,
     /// Whether the request may go to the cache host first (the peer caching flags include
     /// `ENABLE_CLIENT`, and the caller did not find a peer's bytes invalid).
     pub(crate) via_cache: bool,
@@ -65,7 +68,7 @@ impl Job {
         };
         let via_cache = inner.sources.peer_caching.contains(BgPeerCaching::ENABLE_CLIENT)
             && !sources.origin_only;
-        SourcePlan { remote, mirror, via_cache }
+        SourcePlan { remote, mirror, secrets_for: sources.secrets_for.clone(), via_cache }
     }
 
     /// File `index` failed with `error` after its request; `bytes` is what it holds now. Decides
@@ -205,6 +208,11 @@ impl Job {
             let sources = &mut inner.file_disk[index].sources;
             let now = sources.remote.as_deref().unwrap_or(&file.remote_name);
             if now != url {
+                // The secrets stay with the name the caller gave (DESIGN 6.2: a redirect to
+                // another origin never gets them, also not on the next request).
+                if sources.secrets_for.is_none() {
+                    sources.secrets_for = Some(now.to_owned());
+                }
                 sources.remote = (url != file.remote_name).then(|| url.to_owned());
                 inner.effects.save = true;
             }

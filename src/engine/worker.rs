@@ -133,6 +133,9 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
             if let Some(mirror) = &plan.mirror {
                 request = request.with_source(mirror);
             }
+            if let Some(name) = &plan.secrets_for {
+                request = request.with_secrets_for(name);
+            }
             if let (true, Some((host, delay))) = (plan.via_cache, &engine.cache_host) {
                 request = request.with_cache_host(host, *delay);
             }

@@ -92,12 +92,12 @@ fn file() -> impl Strategy<Value = FileSnapshot> {
 /// A file's sources (format version 2), every field over its range.
 fn file_sources() -> impl Strategy<Value = FileSourcesSnapshot> {
     (
-        (option::of(text()), vec(text(), 0..3), any::<u32>()),
+        (option::of(text()), vec(text(), 0..3), any::<u32>(), option::of(text())),
         (any::<bool>(), any::<bool>(), any::<bool>(), any::<u64>(), any::<u64>()),
     )
         .prop_map(
             |(
-                (remote, mirrors, source),
+                (remote, mirrors, source, secrets_for),
                 (valid, peer_used, origin_only, from_origin, from_peer),
             )| {
                 FileSourcesSnapshot {
@@ -109,6 +109,7 @@ fn file_sources() -> impl Strategy<Value = FileSourcesSnapshot> {
                     origin_only,
                     from_origin,
                     from_peer,
+                    secrets_for,
                 }
             },
         )

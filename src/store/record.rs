@@ -36,7 +36,7 @@
 //! | peer caching flags | `u32` bits |
 //! | maximum download time | duration |
 //! | notify command line | optional: path program, string parameters |
-//! | file sources | sequence, one per file in the order of `files`: optional string remote name now, sequence of string mirrors, `u32` source index, bool valid, bool from a peer, bool origin only, `u64` bytes from the origin, `u64` bytes from peers |
+//! | file sources | sequence, one per file in the order of `files`: optional string remote name now, sequence of string mirrors, `u32` source index, bool valid, bool from a peer, bool origin only, `u64` bytes from the origin, `u64` bytes from peers, optional string name whose origin gets the secrets (after a reported redirect) |
 //!
 //! then by only the bytes needed (DESIGN 6.3, [`bytes_needed`]):
 //!
@@ -215,6 +215,7 @@ fn sources(w: &mut Writer, job: &JobSnapshot) {
         w.bool(sources.origin_only);
         w.u64(sources.from_origin);
         w.u64(sources.from_peer);
+        w.option(sources.secrets_for.as_deref(), |w, url| w.str(url, "secrets' name"));
     });
 }
 
@@ -228,8 +229,9 @@ fn read_sources(r: &mut Reader<'_>, job: &mut JobSnapshot) -> Result<(), DecodeE
         })?,
     };
     let at = r.position();
-    // The smallest: an absent remote name, no mirrors, the index, three bools, two counts.
-    let files = r.seq("file sources", 1 + 4 + 4 + 3 + 16, |r| {
+    // The smallest: an absent remote name, no mirrors, the index, three bools, two counts, an
+    // absent secrets' name.
+    let files = r.seq("file sources", 1 + 4 + 4 + 3 + 16 + 1, |r| {
         Ok(FileSourcesSnapshot {
             remote: r.option("remote name now", |r| r.string("remote name now"))?,
             mirrors: r.seq("mirrors", 4, |r| r.string("mirror"))?,
@@ -239,6 +241,7 @@ fn read_sources(r: &mut Reader<'_>, job: &mut JobSnapshot) -> Result<(), DecodeE
             origin_only: r.bool("origin only")?,
             from_origin: r.u64("bytes from the origin")?,
             from_peer: r.u64("bytes from peers")?,
+            secrets_for: r.option("secrets' name", |r| r.string("secrets' name"))?,
         })
     })?;
     if files.len() != job.files.len() {

@@ -166,10 +166,11 @@ impl<'a> TransferRequest<'a> {
         Arc::clone(self.job.shared.ctx.limiter.clock())
     }
 
-    /// The local path the remote name names, for a `file://` URL (percent-decoded) or a plain
-    /// absolute path; `None` for other URLs.
+    /// The local path the URL to fetch now ([`source`](Self::source): the remote name or a
+    /// mirror) names, for a `file://` URL (percent-decoded) or a plain absolute path; `None` for
+    /// other URLs.
     pub fn source_path(&self) -> Option<PathBuf> {
-        crate::job::validate::local_source_path(self.remote_name)
+        crate::job::validate::local_source_path(self.source())
     }
 }
 

@@ -149,18 +149,38 @@ fn every_variant() -> Vec<(BgError, u32, &'static str)> {
             "the server answered HTTP 404",
         ),
         (BgError::TransferStopped, 0x8000_4004, "the transfer was stopped"),
-        (BgError::Pending("x"), 0x8000_000A, "not yet: x"),
-        (BgError::NotSet("x"), 0x8007_0490, "not set: x"),
-        (BgError::AccessDenied("x"), 0x8007_0005, "access denied: x"),
         (
-            BgError::UserNameTooLarge { len: 2, max: 1 },
-            0x8020_0025,
-            "the user name is 2 characters long, more than the limit of 1",
+            BgError::InvalidState {
+                state: BgJobState::Queued,
+                reason: InvalidStateReason::Resumed,
+            },
+            0x8020_0002,
+            "the job was resumed once; this is set before",
         ),
         (
-            BgError::PasswordTooLarge { len: 2, max: 1 },
+            BgError::Pending("the file is not transferred yet"),
+            0x8000_000A,
+            "not yet: the file is not transferred yet",
+        ),
+        (
+            BgError::NotSet("no response was received for the file yet"),
+            0x8007_0490,
+            "not set: no response was received for the file yet",
+        ),
+        (
+            BgError::AccessDenied("the custom headers are write-only"),
+            0x8007_0005,
+            "access denied: the custom headers are write-only",
+        ),
+        (
+            BgError::UserNameTooLarge { len: 301, max: 300 },
+            0x8020_0025,
+            "the user name is 301 characters long, more than the limit of 300",
+        ),
+        (
+            BgError::PasswordTooLarge { len: 301, max: 300 },
             0x8020_0026,
-            "the password is 2 characters long, more than the limit of 1",
+            "the password is 301 characters long, more than the limit of 300",
         ),
         (
             BgError::InvalidRange("the range at 5 is past the end".into()),
@@ -190,9 +210,9 @@ fn the_variant_table_covers_every_variant() {
     // variant is added.
     let source = include_str!("../../src/types/error.rs");
     let declared = source.matches("#[error(").count();
-    // StoreLocked has two rows (with and without the holder's pid), InvalidState three (one per
+    // StoreLocked has two rows (with and without the holder's pid), InvalidState four (one per
     // reason).
-    assert_eq!(every_variant().len(), declared + 3, "add the new variant to every_variant()");
+    assert_eq!(every_variant().len(), declared + 4, "add the new variant to every_variant()");
 }
 
 #[test]

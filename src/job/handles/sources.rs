@@ -35,27 +35,27 @@ fn check_remote(shared: &JobShared, url: &str) -> Result<()> {
 /// Gives file `index` the remote name `url` in the change under way: the file's next request
 /// uses it (a running transfer yields, so the engine starts the file again with it); the next
 /// source to serve is the new remote name.
-fn set_remote_in(shared: &JobShared, inner: &mut JobInner, index: usize, url: String) {
+fn set_remote_in(inner: &mut JobInner, index: usize, url: String) {
     let sources = &mut inner.file_disk[index].sources;
     sources.remote = (url != inner.files[index].remote_name).then_some(url);
+    // The caller's own name: its origin gets the secrets.
+    sources.secrets_for = None;
     sources.source = 0;
     sources.strikes = 0;
     sources.failed = 0;
     sources.fatal = 0;
-    yield_if_transferring(shared, inner);
 }
 
-/// A transfer under way stops (its claim is revoked) and the job is queued again: the new
-/// settings apply at the file's next request without the caller restarting the job.
-fn yield_if_transferring(shared: &JobShared, inner: &mut JobInner) {
+/// After a new remote name, in the change that set it: a transfer under way stops (its claim
+/// is revoked) and the job is queued again, so the new name applies at the file's next request
+/// without the caller restarting the job. The modification is announced first.
+fn modified_and_yielded(shared: &Arc<JobShared>, inner: &mut JobInner) -> Result<()> {
+    shared.apply(inner, JobEvent::Modify)?;
     if matches!(shared.state_in(inner), BgJobState::Connecting | BgJobState::Transferring) {
-        // Infallible from these states.
-        let _ = transition(shared.state_in(inner), JobEvent::Yield);
-        inner.pending.state = Some(BgJobState::Queued);
-        inner.pending.generations += 1;
-        inner.effects.changed = true;
-        inner.effects.wake = true;
+        shared.apply(inner, JobEvent::Yield)?;
     }
+    inner.effects.save = true;
+    Ok(())
 }
 
 impl Job {
@@ -193,10 +193,9 @@ impl BackgroundCopyJob3 for Job {
                 return Ok(BgSuccess::NoChange);
             }
             for (index, url) in renamed {
-                set_remote_in(&self.shared, inner, index, url);
+                set_remote_in(inner, index, url);
             }
-            self.shared.apply(inner, JobEvent::Modify)?;
-            inner.effects.save = true;
+            modified_and_yielded(&self.shared, inner)?;
             Ok(BgSuccess::Ok)
         })
     }
@@ -317,10 +316,8 @@ impl BackgroundCopyFile2 for JobFile {
         let index = self.file.index;
         self.job.change(|inner| {
             check_not_final(&self.job)?;
-            set_remote_in(&self.job, inner, index, remote_url.to_owned());
-            self.job.apply(inner, JobEvent::Modify)?;
-            inner.effects.save = true;
-            Ok(())
+            set_remote_in(inner, index, remote_url.to_owned());
+            modified_and_yielded(&self.job, inner)
         })
     }
 }

@@ -148,6 +148,9 @@ pub(crate) struct FileSourcesSnapshot {
     pub(crate) from_origin: u64,
     /// Bytes of the file from peers.
     pub(crate) from_peer: u64,
+    /// The name whose origin the secrets go to, when a reported redirect rewrote the remote
+    /// name (the name before it).
+    pub(crate) secrets_for: Option<String>,
 }
 
 impl FileSourcesSnapshot {

@@ -65,6 +65,10 @@ pub(crate) struct FileSources {
     pub(crate) from_peer: u64,
     /// See `from_peer`.
     pub(crate) from_origin: u64,
+    /// When a reported redirect (`REDIRECT_POLICY_ALLOW_REPORT`) rewrote the remote name: the
+    /// name before, whose origin alone gets the job's secrets (a redirect never earns them). A
+    /// name the caller sets clears it.
+    pub(crate) secrets_for: Option<String>,
     /// Any byte came from a peer since the file last started from zero.
     pub(crate) peer_used: bool,
     /// The caller found bytes from a peer invalid: fetch from the origin only.
@@ -119,6 +123,7 @@ pub(crate) fn file_snapshot(sources: &FileSources) -> FileSourcesSnapshot {
         origin_only: sources.origin_only,
         from_origin: sources.from_origin,
         from_peer: sources.from_peer,
+        secrets_for: sources.secrets_for.clone(),
     }
 }
 
@@ -133,6 +138,7 @@ pub(crate) fn file_restore(snapshot: FileSourcesSnapshot) -> FileSources {
         origin_only: snapshot.origin_only,
         from_origin: snapshot.from_origin,
         from_peer: snapshot.from_peer,
+        secrets_for: snapshot.secrets_for,
         ..FileSources::default()
     };
     if sources.source >= sources.count() {

@@ -285,7 +285,7 @@ fn an_unknown_credentials_target_is_refused() {
     // The credentials are last: target, scheme, "ü" (4 + 2), the password (4 + 15).
     // Then the sources' part of version 2, at their defaults: flags, duration, no notify
     // command, and one file's sources (its count, then 28 bytes).
-    let sources = 4 + 12 + 1 + 4 + 28;
+    let sources = 4 + 12 + 1 + 4 + 29;
     let target_at =
         bytes.len() - DEFAULT_BYTES_NEEDED - sources - (4 + 4 + 6 + 4 + "pw-value-secret".len());
     bytes[target_at..target_at + 4].copy_from_slice(&9u32.to_le_bytes());
@@ -312,6 +312,7 @@ fn with_sources() -> JobSnapshot {
         origin_only: true,
         from_origin: 10,
         from_peer: 20,
+        secrets_for: Some("https://old.example/1.bin".to_owned()),
     };
     job
 }
@@ -363,7 +364,8 @@ fn file_sources_that_do_not_match_the_files_are_refused() {
 fn sources_len(sources: &FileSourcesSnapshot) -> usize {
     let remote = sources.remote.as_ref().map_or(1, |r| 1 + 4 + r.len());
     let mirrors = 4 + sources.mirrors.iter().map(|m| 4 + m.len()).sum::<usize>();
-    remote + mirrors + 4 + 3 + 16
+    let secrets = sources.secrets_for.as_ref().map_or(1, |s| 1 + 4 + s.len());
+    remote + mirrors + 4 + 3 + 16 + secrets
 }
 
 #[test]
