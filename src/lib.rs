@@ -166,8 +166,8 @@ pub use interfaces::{
     BackgroundCopyJobHttpOptions, BackgroundCopyManager,
 };
 pub use job::{
-    BackgroundCopyCallback, Job, JobError, JobFile, JobSettled, NoopCallback, Notification, Recv,
-    Subscription,
+    BackgroundCopyCallback, FileReader, Job, JobError, JobFile, JobSettled, NoopCallback,
+    Notification, Recv, Subscription,
 };
 pub use manager::{Manager, ManagerBuilder, UnreadableJob};
 pub use types::{

@@ -360,6 +360,49 @@ impl FileTransfer {
         Ok(())
     }
 
+    /// Writes `data` at `offset` of the temporary file, within the caps, for a file of an
+    /// on-demand job (DESIGN 6.3), whose bytes lie at their own offsets; counts nothing (see
+    /// [`count_filled`](Self::count_filled)).
+    pub(crate) fn write_at(
+        &mut self,
+        offset: u64,
+        data: &[u8],
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<(), TransferError> {
+        self.check_live()?;
+        let end = offset.saturating_add(data.len() as u64);
+        if let Some(size) = self.file.counters.size()
+            && end > size
+        {
+            return Err(self.overrun(end - size));
+        }
+        let (mut rest, mut at) = (data, offset);
+        while !rest.is_empty() {
+            let n = self.take_bandwidth(rest.len() as u64, stop)? as usize;
+            self.temp.seek(SeekFrom::Start(at)).map_err(|e| Self::local_error(&e))?;
+            self.temp.write_all(&rest[..n]).map_err(|e| Self::local_error(&e))?;
+            at += n as u64;
+            rest = &rest[n..];
+        }
+        Ok(())
+    }
+
+    /// Counts `new` bytes written by [`write_at`](Self::write_at); the temporary file now holds
+    /// `on_disk`. Both under the job lock, so that a checkpoint sees them together.
+    pub(crate) fn count_filled(
+        &mut self,
+        new: u64,
+        on_disk: Vec<(u64, u64)>,
+    ) -> Result<(), TransferError> {
+        self.check_live()?;
+        let mut inner = self.job.inner.lock();
+        if !self.job.counters.add_file_bytes(&self.file.counters, new) {
+            return Err(self.overrun(new));
+        }
+        inner.file_disk[self.file.index].set_base(on_disk);
+        Ok(())
+    }
+
     /// Writes and counts `data`, which the caps already allowed.
     #[inline]
     fn write_counted(&mut self, data: &[u8]) -> Result<(), TransferError> {
@@ -577,8 +620,23 @@ impl TransferSink for FileTransfer {
 
     fn set_size(&mut self, size: Option<u64>) -> Result<(), TransferError> {
         // A known size that changes is a resize, which must be serialized by the job lock.
-        let _inner = self.job.inner.lock();
+        let inner = self.job.inner.lock();
         self.check_live()?;
+        let max = inner.properties.max_download_size;
+        if let Some(size) = size
+            && max > 0
+            && size > max
+        {
+            // MaxDownloadSize (DESIGN 6.3): refused before any byte of it is written.
+            return Err(TransferError::fatal(
+                hresult::BG_E_TOO_LARGE,
+                BgErrorContext::RemoteFile,
+                format!(
+                    "{:?} has {size} bytes, more than the job's limit of {max}",
+                    self.file.remote_name
+                ),
+            ));
+        }
         if self.job.counters.set_file_size(&self.file.counters, size) {
             Ok(())
         } else {

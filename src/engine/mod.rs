@@ -16,7 +16,9 @@
 //! at most a given time.
 
 mod download_time;
+mod on_demand;
 mod policy;
+mod ranged;
 mod retry;
 mod scheduler;
 mod sink;

@@ -22,6 +22,8 @@ pub(super) struct EngineSink<'a> {
     stop: &'a StopFlag,
     /// The transport resumes this file without a validator (file transports).
     resumable: bool,
+    /// Dynamic content: no segments, no range (see [`EngineSink::dynamic`]).
+    dynamic: bool,
     /// The bytes written from now on come from a peer (the cache host), as the transport says.
     from_peer: bool,
     /// The file's bytes when its sources were last told where bytes came from.
@@ -39,7 +41,26 @@ impl<'a> EngineSink<'a> {
         resumable: bool,
     ) -> Self {
         let mark = transfer.file().get_progress().bytes_transferred;
-        EngineSink { transfer, driver, connected, stop, resumable, from_peer: false, mark }
+        EngineSink {
+            transfer,
+            driver,
+            connected,
+            stop,
+            resumable,
+            from_peer: false,
+            mark,
+            dynamic: false,
+        }
+    }
+
+    /// Dynamic content (DESIGN 6.3, `DynamicContent`): the file starts over from zero on every
+    /// attempt, on one connection, with no range asked for.
+    pub(super) fn dynamic(&mut self) -> Result<(), TransferError> {
+        self.dynamic = true;
+        if self.transfer.offset() > 0 || self.transfer.validator().is_some() {
+            self.transfer.restart()?;
+        }
+        Ok(())
     }
 
     fn index(&self) -> usize {
@@ -135,7 +156,7 @@ impl TransferSink for EngineSink<'_> {
     }
 
     fn max_connections(&self) -> u32 {
-        self.transfer.max_connections()
+        if self.dynamic { 1 } else { self.transfer.max_connections() }
     }
 
     fn set_response_headers(&mut self, headers: &str) {
@@ -154,6 +175,9 @@ impl TransferSink for EngineSink<'_> {
     }
 
     fn segmented(&mut self) -> Option<Box<dyn SegmentedSink + '_>> {
+        if self.dynamic {
+            return None;
+        }
         // A segmented file has a validator: it can always be preempted.
         let stop = self.stop;
         let segmented = self.transfer.segmented_until(Box::new(move || must_stop(stop, true)))?;

@@ -2,6 +2,7 @@
 //! public driver API (claim, files in order, finish or fail) with the transports of the engine.
 
 use super::Engine;
+use super::ranged;
 use super::sink::EngineSink;
 use super::sources::SourceStep;
 use super::stop::StopFlag;
@@ -66,6 +67,20 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
         // Not queued any more (suspended meanwhile): nothing to do.
         Err(_) => return false,
     };
+    if let Some(on_demand) = job.on_demand() {
+        match super::on_demand::run(engine, job, driver, stop, &on_demand) {
+            Ok(()) => {}
+            Err((driver, super::on_demand::Ending::Stopped(index))) => {
+                stopped(engine, driver, stop, index);
+            }
+            Err((driver, super::on_demand::Ending::Failed(error, index))) => {
+                fail(engine, driver, error, index);
+            }
+        }
+        // A reader blocked on the job looks at its state again.
+        on_demand.wake();
+        return false;
+    }
     let mut connected = false;
     loop {
         if stop.is_set() {
@@ -102,6 +117,16 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
             // stored a validator (see EngineSink).
             let resumable = scheme == "file";
             let mut sink = EngineSink::new(transfer, &driver, &mut connected, stop, resumable);
+            if job.lock().properties.dynamic_content
+                && let Err(error) = sink.dynamic()
+            {
+                drop(sink);
+                match error {
+                    TransferError::Stopped => stopped(engine, driver, stop, index),
+                    error => fail(engine, driver, error, index),
+                }
+                return false;
+            }
             let mut request = TransferRequest::new(job, &file);
             // The remote name now (set_remote_name), the mirror serving the file, the cache host.
             request.remote_name = &plan.remote;
@@ -114,14 +139,17 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
             if let (true, Some((host, delay))) = (plan.via_cache, &engine.cache_host) {
                 request = request.with_cache_host(host, *delay);
             }
-            let result = catch_unwind(AssertUnwindSafe(|| transport.transfer(&request, &mut sink)))
-                .unwrap_or_else(|_| {
-                    Err(TransferError::fatal(
-                        hresult::E_UNEXPECTED,
-                        BgErrorContext::GeneralTransport,
-                        format!("the {:?} transport panicked", transport.protocol()),
-                    ))
-                });
+            let result = catch_unwind(AssertUnwindSafe(|| match file.file.ranges.as_deref() {
+                Some(ranges) => ranged::transfer(transport.as_ref(), &request, ranges, &mut sink),
+                None => transport.transfer(&request, &mut sink),
+            }))
+            .unwrap_or_else(|_| {
+                Err(TransferError::fatal(
+                    hresult::E_UNEXPECTED,
+                    BgErrorContext::GeneralTransport,
+                    format!("the {:?} transport panicked", transport.protocol()),
+                ))
+            });
             sink.flush_sources();
             result.and_then(|()| sink.finish())
         };

@@ -56,6 +56,7 @@ pub use handles::callback::{BackgroundCopyCallback, NoopCallback};
 pub use handles::error::JobError;
 pub use handles::file::JobFile;
 pub use handles::job::Job;
+pub use handles::reader::FileReader;
 pub use handles::wait::JobSettled;
 pub use state::transitions::{JobEvent, transition};
 

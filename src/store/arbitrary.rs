@@ -200,6 +200,7 @@ pub(crate) fn job() -> impl Strategy<Value = JobSnapshot> {
                 intent,
                 files,
                 sources,
+                bytes_needed: Default::default(),
                 http: http_options,
             }
         },
@@ -270,5 +271,6 @@ pub(crate) fn sample(n: u64) -> JobSnapshot {
             sources: FileSourcesSnapshot::default(),
         }],
         sources: JobSourcesSnapshot::default(),
+        bytes_needed: Default::default(),
     }
 }

@@ -103,6 +103,7 @@ fn golden_jobs() -> Vec<JobSnapshot> {
         http: crate::job::http_state::HttpOptions::default(),
         files: vec![segmented.clone(), unstarted],
         sources: JobSourcesSnapshot::default(),
+        bytes_needed: Default::default(),
     };
     let completing = JobSnapshot {
         id: JobId::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0001),
@@ -174,6 +175,7 @@ fn golden_jobs() -> Vec<JobSnapshot> {
         http: crate::job::http_state::HttpOptions::default(),
         files: Vec::new(),
         sources: JobSourcesSnapshot::default(),
+        bytes_needed: Default::default(),
         ..completing.clone()
     };
     vec![retrying, completing, failed]

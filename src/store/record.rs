@@ -38,6 +38,12 @@
 //! | notify command line | optional: path program, string parameters |
 //! | file sources | sequence, one per file in the order of `files`: optional string remote name now, sequence of string mirrors, `u32` source index, bool valid, bool from a peer, bool origin only, `u64` bytes from the origin, `u64` bytes from peers, optional string name whose origin gets the secrets (after a reported redirect) |
 //!
+//! then by only the bytes needed (DESIGN 6.3, [`bytes_needed`]):
+//!
+//! | Field | Encoding |
+//! |---|---|
+//! | only the bytes needed | `u32` cost flags, bool dynamic content, bool high performance, `u64` max download size, `u32` notification interval, bool on demand, sequence per file of (sequence of (`u64` offset, `u64` length) ranges as given, sequence of (`u64`, `u64`) ranges asked for) |
+//!
 //! A job whose version-2 fields all have their defaults is written as version 1, so that a
 //! store that does not use them stays readable by the bgcopy before.
 //!
@@ -50,6 +56,7 @@
 mod http_options;
 
 use super::codec::{DecodeError, EncodeError, Problem, Reader, Writer};
+use crate::job::record::bytes_needed::{BytesNeeded, FileBytesNeeded};
 use crate::job::record::snapshot::{
     ErrorSnapshot, FileSnapshot, FileSourcesSnapshot, Intent, JobSnapshot, JobSourcesSnapshot,
     RetrySnapshot,
@@ -132,8 +139,54 @@ pub(crate) fn encode(job: &JobSnapshot) -> Result<Vec<u8>, EncodeError> {
     if version >= 2 {
         http_options::write(&mut w, &job.http);
         sources(&mut w, job);
+        bytes_needed(&mut w, &job.bytes_needed);
     }
     w.finish()
+}
+
+/// The DESIGN 6.3 block of format 2: Job5 properties, then per file its ranges as given and
+/// the ranges an on-demand reader asked for.
+fn bytes_needed(w: &mut Writer, needed: &BytesNeeded) {
+    w.u32(needed.cost_flags);
+    w.bool(needed.dynamic_content);
+    w.bool(needed.high_performance);
+    w.u64(needed.max_download_size);
+    w.u32(needed.notification_interval_ms);
+    w.bool(needed.on_demand);
+    w.seq(&needed.files, "bytes needed of files", |w, file| {
+        w.seq(&file.given, "ranges as given", |w, range| {
+            w.u64(range.initial_offset);
+            w.u64(range.length);
+        });
+        w.seq(&file.wanted, "ranges asked for", |w, &(start, end)| {
+            w.u64(start);
+            w.u64(end);
+        });
+    });
+}
+
+fn read_bytes_needed(r: &mut Reader<'_>) -> Result<BytesNeeded, DecodeError> {
+    Ok(BytesNeeded {
+        cost_flags: r.u32("cost flags")?,
+        dynamic_content: r.bool("dynamic content")?,
+        high_performance: r.bool("high performance")?,
+        max_download_size: r.u64("max download size")?,
+        notification_interval_ms: r.u32("notification interval")?,
+        on_demand: r.bool("on demand")?,
+        files: r.seq("bytes needed of files", 8, |r| {
+            Ok(FileBytesNeeded {
+                given: r.seq("ranges as given", 16, |r| {
+                    Ok(crate::BgFileRange {
+                        initial_offset: r.u64("range offset")?,
+                        length: r.u64("range length")?,
+                    })
+                })?,
+                wanted: r.seq("ranges asked for", 16, |r| {
+                    Ok((r.u64("asked start")?, r.u64("asked end")?))
+                })?,
+            })
+        })?,
+    })
 }
 
 /// Whether the job has a field that only format version 2 holds.
@@ -141,6 +194,7 @@ fn needs_version_2(job: &JobSnapshot) -> bool {
     job.sources != JobSourcesSnapshot::default()
         || job.files.iter().any(|file| !file.sources.is_default())
         || job.http != crate::job::http_state::HttpOptions::default()
+        || !job.bytes_needed.is_default()
 }
 
 /// The fields of format version 2.
@@ -335,10 +389,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<JobSnapshot, DecodeError> {
         files: r.seq("files", 4 + 4 + 2 + 4 + 1 + 2 + 1, read_file)?,
         http: crate::job::http_state::HttpOptions::default(),
         sources: JobSourcesSnapshot::default(),
+        bytes_needed: BytesNeeded::default(),
     };
     if version >= 2 {
         job.http = http_options::read(&mut r)?;
         read_sources(&mut r, &mut job)?;
+        job.bytes_needed = read_bytes_needed(&mut r)?;
     }
     r.finish()?;
     Ok(job)

@@ -198,6 +198,70 @@ pub trait Transport: Send + Sync + fmt::Debug {
         request: &TransferRequest<'_>,
         sink: &mut dyn TransferSink,
     ) -> Result<(), TransferError>;
+
+    /// Transfers bytes `first..=last` of the remote file (to its end for `last: None`) into
+    /// `sink`, for a ranged file (DESIGN 6.3): report the remote file's complete size as soon
+    /// as a response tells it, then write exactly those bytes, in order. Return `Ok` after the
+    /// last byte of the range (or of the file, when it ends first; with nothing written when
+    /// the range starts at or past the end and the size was reported). Call
+    /// [`RangeSink::restart`] and return `Ok` when the remote content is no longer the one the
+    /// sink's validator names. The default serves no range:
+    /// `BG_E_INSUFFICIENT_RANGE_SUPPORT`.
+    ///
+    /// # Errors
+    /// As [`transfer`](Self::transfer); a fatal `BG_E_INSUFFICIENT_RANGE_SUPPORT` when the
+    /// source cannot serve the range, and a fatal `BG_E_INVALID_RANGE` when the range starts
+    /// past the end of the file.
+    fn transfer_range(
+        &self,
+        request: &TransferRequest<'_>,
+        first: u64,
+        last: Option<u64>,
+        sink: &mut dyn RangeSink,
+    ) -> Result<(), TransferError> {
+        let _ = (first, last, sink);
+        Err(TransferError::fatal(
+            crate::hresult::BG_E_INSUFFICIENT_RANGE_SUPPORT,
+            crate::BgErrorContext::RemoteFile,
+            format!(
+                "the {:?} transport serves no ranges of {}",
+                self.protocol(),
+                request.remote_name
+            ),
+        ))
+    }
+}
+
+/// Where a transport writes one range of a ranged file ([`Transport::transfer_range`]).
+pub trait RangeSink {
+    /// The validator of the content the file's earlier ranges came from: send it with the
+    /// request (`If-Range`), so that a changed content is not spliced onto them.
+    fn validator(&self) -> Option<&str>;
+
+    /// Stores the validator of the content (from the first response).
+    fn set_validator(&mut self, validator: Option<String>);
+
+    /// Reports the remote file's complete size.
+    ///
+    /// # Errors
+    /// A fatal `BG_E_INVALID_RANGE` when a range of the file lies past that size (nothing is
+    /// written then), or `Stopped`.
+    fn set_remote_size(&mut self, size: u64) -> Result<(), TransferError>;
+
+    /// Appends bytes of the range, in order.
+    ///
+    /// # Errors
+    /// As [`TransferSink::write`].
+    fn write(&mut self, data: &[u8]) -> Result<(), TransferError>;
+
+    /// The remote content changed: the file starts over from its first range.
+    ///
+    /// # Errors
+    /// As [`TransferSink::restart`].
+    fn restart(&mut self) -> Result<(), TransferError>;
+
+    /// Whether the job stopped: stop promptly if so.
+    fn should_stop(&self) -> bool;
 }
 
 /// Where a transport writes one file: the file's temporary file plus the job's counters.

@@ -230,6 +230,21 @@ pub enum BgError {
         /// The limit.
         max: usize,
     },
+    /// A range of a file is invalid: empty, not representable, or past the end of the file
+    /// (`BG_E_INVALID_RANGE`; DESIGN 6.3).
+    #[error("{0}")]
+    InvalidRange(Box<str>),
+    /// Two ranges of a file share a byte (`BG_E_OVERLAPPING_RANGES`; DESIGN 6.3).
+    #[error("{0}")]
+    OverlappingRanges(Box<str>),
+    /// More ranges than a file may have (`BG_E_TOO_MANY_RANGES_IN_FILE`; DESIGN 6.3).
+    #[error("{count} ranges, more than the {limit} a file may have")]
+    TooManyRangesInFile {
+        /// The ranges given.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 /// Why a call was refused with [`BgError::InvalidState`] (all `BG_E_INVALID_STATE`).
@@ -291,6 +306,9 @@ impl BgError {
             BgError::AccessDenied(_) => hresult::E_ACCESSDENIED,
             BgError::UserNameTooLarge { .. } => hresult::BG_E_USERNAME_TOO_LARGE,
             BgError::PasswordTooLarge { .. } => hresult::BG_E_PASSWORD_TOO_LARGE,
+            BgError::InvalidRange(_) => hresult::BG_E_INVALID_RANGE,
+            BgError::OverlappingRanges(_) => hresult::BG_E_OVERLAPPING_RANGES,
+            BgError::TooManyRangesInFile { .. } => hresult::BG_E_TOO_MANY_RANGES_IN_FILE,
         }
     }
 
@@ -375,6 +393,9 @@ mod tests {
             BgError::AccessDenied("x"),
             BgError::UserNameTooLarge { len: 2, max: 1 },
             BgError::PasswordTooLarge { len: 2, max: 1 },
+            BgError::InvalidRange("x".into()),
+            BgError::OverlappingRanges("x".into()),
+            BgError::TooManyRangesInFile { count: 2, limit: 1 },
         ]
     }
 
@@ -409,6 +430,9 @@ mod tests {
             BgError::AccessDenied(_) => 26,
             BgError::UserNameTooLarge { .. } => 27,
             BgError::PasswordTooLarge { .. } => 28,
+            BgError::InvalidRange(_) => 29,
+            BgError::OverlappingRanges(_) => 30,
+            BgError::TooManyRangesInFile { .. } => 31,
         }
     }
 
@@ -421,7 +445,7 @@ mod tests {
     fn the_table_lists_every_variant() {
         let mut seen: Vec<usize> = one_of_each().iter().map(ordinal).collect();
         seen.dedup();
-        assert_eq!(seen, (0..29).collect::<Vec<_>>());
+        assert_eq!(seen, (0..32).collect::<Vec<_>>());
     }
 
     #[test]

@@ -10,4 +10,7 @@ mod http_support;
 mod cli;
 mod cli_holder;
 mod cli_interrupt;
+mod cli_ranges;
 mod cli_sources;
+#[cfg(unix)]
+mod sources_serve;

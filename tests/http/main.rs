@@ -1,6 +1,7 @@
 //! The `http` transport (feature `http`), in one test binary: against loopback servers that
 //! inject faults, segmented downloads and the segment server itself, the trusted certificates,
-//! and nginx end to end. Each module was a test file of its own; they share the support modules
+//! nginx end to end, and only the bytes needed (ranged files, on-demand jobs and their reader,
+//! the Job5 properties). Each module was a test file of its own; they share the support modules
 //! below (compiled once here).
 
 #[path = "../http_support/mod.rs"]
@@ -14,5 +15,10 @@ mod cache_host;
 mod http;
 mod http_segments;
 mod http_segments_server;
+mod http_sources;
 mod http_tls;
+mod job_properties;
 mod nginx;
+mod on_demand;
+mod ranges;
+mod sources;

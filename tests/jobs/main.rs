@@ -21,4 +21,6 @@ mod io_outside_lock;
 mod lifecycle;
 mod limits;
 mod progress;
+#[cfg(feature = "store")]
+mod sources_jobs;
 mod wait;

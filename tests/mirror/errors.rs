@@ -182,6 +182,17 @@ fn every_variant() -> Vec<(BgError, u32, &'static str)> {
             0x8020_0026,
             "the password is 301 characters long, more than the limit of 300",
         ),
+        (
+            BgError::InvalidRange("the range at 5 is past the end".into()),
+            0x8020_002B,
+            "the range at 5 is past the end",
+        ),
+        (BgError::OverlappingRanges("x".into()), 0x8020_002C, "x"),
+        (
+            BgError::TooManyRangesInFile { count: 501, limit: 500 },
+            0x8020_0052,
+            "501 ranges, more than the 500 a file may have",
+        ),
     ]
 }
 

@@ -101,6 +101,9 @@ pub(crate) enum Verb {
     Create {
         /// The job's display name
         name: String,
+        /// Fetches only what is asked for (`cat`, `getfilledranges` show it)
+        #[arg(long)]
+        on_demand: bool,
     },
     /// Adds a file to a job.
     Addfile {
@@ -112,6 +115,31 @@ pub(crate) enum Verb {
         dest: PathBuf,
         #[command(flatten)]
         sources: SourceArgs,
+    },
+    /// Adds a file of which only some ranges are downloaded, back to back in the order given.
+    Addfilewithranges {
+        /// The job
+        id: JobId,
+        /// What to download (http://, https://, file:// or an absolute path)
+        url: String,
+        /// Where to put it; a relative DEST is taken from the current directory
+        dest: PathBuf,
+        /// offset:length[,offset:length...], `eof` for a length to the end of the file
+        #[arg(value_parser = |text: &str| crate::ranges::parse_ranges(text).map(Ranges))]
+        ranges: Ranges,
+    },
+    /// Prints each file's ranges on disk: `INDEX offset:length,...`, one line per file.
+    Getfilledranges {
+        /// The job
+        id: JobId,
+    },
+    /// Streams a file of an on-demand job (`create --on-demand`) to stdout while it downloads.
+    Cat {
+        /// The job
+        id: JobId,
+        /// The file's index in the job
+        #[arg(default_value_t = 0)]
+        index: usize,
     },
     /// Queues a job for transfer (`bgcopy serve`, or --wait, transfers it).
     Resume {
@@ -208,6 +236,10 @@ pub(crate) enum Verb {
         file: Option<String>,
     },
 }
+
+/// The ranges of `addfilewithranges` (a newtype: clap takes a `Vec` for many values).
+#[derive(Debug, Clone)]
+pub(crate) struct Ranges(pub(crate) Vec<bgcopy::BgFileRange>);
 
 /// One `URL DEST` pair of `transfer`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,9 @@
 //!
 //! ```text
 //! bgcopy [--store DIR] transfer URL DEST [URL DEST]... [--name NAME]
-//! bgcopy [--store DIR] create NAME | addfile ID URL DEST
+//! bgcopy [--store DIR] create NAME [--on-demand] | addfile ID URL DEST
+//! bgcopy [--store DIR] addfilewithranges ID URL DEST offset:length[,...] | getfilledranges ID
+//! bgcopy [--store DIR] cat ID [INDEX]
 //! bgcopy [--store DIR] resume ID [--wait] | suspend ID | cancel ID | complete ID
 //! bgcopy [--store DIR] list [--json] | info ID [--json] | monitor | serve
 //! bgcopy [--store DIR] setremotename ID FILE URL | replaceremoteprefix ID OLD NEW
@@ -33,6 +35,7 @@
 //! | `failure.rs` | why a verb failed: exit codes and messages |
 //! | `output.rs` | writing data to stdout, which the reader may have closed |
 //! | `transfer.rs`, `verbs.rs`, `monitor.rs`, `serve.rs` | the verbs |
+//! | `ranges.rs` | the verbs of DESIGN 6.3: ranged files, filled ranges, `cat` |
 //! | `sources.rs` | where the bytes come from: headers, mirrors, the cache host, remote names, the notify program, response headers |
 
 /// `eprintln!` that never panics: a message stderr cannot take (a terminal that hung up, a pipe
@@ -54,6 +57,7 @@ mod monitor;
 mod open;
 mod output;
 mod progress;
+mod ranges;
 mod serve;
 mod snapshot;
 mod sources;
@@ -83,8 +87,13 @@ fn run(cli: Cli) -> Outcome {
             let limits = transfer::Limits { connections, max_bytes_per_second };
             transfer::transfer(dir, args::pairs(pairs), name, limits, &sources)
         }
-        Verb::Create { name } => verbs::create(dir, &name),
+        Verb::Create { name, on_demand } => verbs::create(dir, &name, on_demand),
         Verb::Addfile { id, url, dest, sources } => verbs::addfile(dir, id, &url, &dest, &sources),
+        Verb::Addfilewithranges { id, url, dest, ranges } => {
+            ranges::add_with_ranges(dir, id, &url, &dest, &ranges.0)
+        }
+        Verb::Getfilledranges { id } => ranges::filled(dir, id),
+        Verb::Cat { id, index } => ranges::cat(dir, id, index),
         Verb::Resume { id, wait: true } => verbs::resume_and_wait(dir, id),
         Verb::Resume { id, wait: false } => verbs::change(dir, id, Change::Resume),
         Verb::Suspend { id } => verbs::change(dir, id, Change::Suspend),

@@ -27,12 +27,18 @@ pub(crate) enum Change {
     Resume,
 }
 
-/// `create NAME`: prints the new job's id, alone, on stdout.
-pub(crate) fn create(dir: &Path, name: &str) -> Outcome {
+/// `create NAME [--on-demand]`: prints the new job's id, alone, on stdout.
+pub(crate) fn create(dir: &Path, name: &str, on_demand: bool) -> Outcome {
     let manager = open::for_change(dir, Engine::Off)?;
     let job = manager
         .create_job(name, BgJobType::Download)
         .map_err(|e| Failure::of(format!("create job {name:?}"), None, e))?;
+    if on_demand {
+        use bgcopy::BackgroundCopyJob5 as _;
+        let id = job.get_id();
+        job.set_property(bgcopy::BgJobProperty::OnDemandMode(true))
+            .map_err(|e| Failure::of(format!("make job {id} on demand"), Some(id), e))?;
+    }
     // The job exists once `create_job` returns (it is durable): a stdout that cannot take the id
     // does not make this a failure to create it. The id goes to stderr instead.
     let id = job.get_id();

@@ -116,6 +116,8 @@ struct QueueState {
     wakers: Vec<Waker>,
     /// `None`: no progress notifications.
     progress_interval: Option<Duration>,
+    /// The least progress interval (a job's `MinimumNotificationIntervalMs`, DESIGN 6.3).
+    floor: Duration,
     /// The last progress queued for each job, so that an unchanged value is not queued again.
     last_progress: HashMap<JobId, BgJobProgress>,
 }
@@ -128,6 +130,7 @@ impl Queue {
                 closed: false,
                 wakers: Vec::new(),
                 progress_interval: Some(DEFAULT_PROGRESS_INTERVAL),
+                floor: Duration::ZERO,
                 last_progress: HashMap::new(),
             }),
             ready: Condvar::new(),
@@ -196,7 +199,15 @@ impl Queue {
 
     /// Sets the progress interval (`None`: no progress notifications).
     pub(crate) fn set_progress_interval(&self, interval: Option<Duration>) {
-        self.state.lock().progress_interval = interval;
+        let mut state = self.state.lock();
+        state.progress_interval = interval.map(|interval| interval.max(state.floor));
+    }
+
+    /// Sets the least progress interval, raising the interval to it.
+    pub(crate) fn set_progress_floor(&self, floor: Duration) {
+        let mut state = self.state.lock();
+        state.floor = floor;
+        state.progress_interval = state.progress_interval.map(|interval| interval.max(floor));
     }
 
     /// How many notifications wait, whether the queue is closed, and the progress interval.

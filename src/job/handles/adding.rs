@@ -67,7 +67,8 @@ impl Job {
         local_name: &Path,
         sha256: Option<[u8; 32]>,
     ) -> Result<JobFile> {
-        let index = self.add_files_with(&[BgFileInfo::new(remote_url, local_name)], sha256)?;
+        let index =
+            self.add_files_with(&[BgFileInfo::new(remote_url, local_name)], sha256, None)?;
         // Files are never removed from a job: the index stays that of the file added.
         let file = std::sync::Arc::clone(&self.lock().files[index]);
         Ok(self.file_handle(&file))

@@ -115,6 +115,9 @@ impl Job {
             Some(current),
         );
         let mut inner = self.lock();
+        // The job's MinimumNotificationIntervalMs (DESIGN 6.3) paces its progress here.
+        let floor = u64::from(inner.properties.notification_interval_ms);
+        queue.set_progress_floor(std::time::Duration::from_millis(floor));
         if self.shared.counters.state().is_final() {
             queue.close();
         } else {
@@ -123,12 +126,14 @@ impl Job {
         subscription
     }
 
-    /// `add_file_set`, each new file with `sha256` as its expected digest, in one change (one
-    /// store record): the index of the first file added.
+    /// `add_file_set`, each new file with `sha256` as its expected digest and, for one ranged
+    /// file (checked by the caller), its `ranges`, in one change (one store record): the index of
+    /// the first file added.
     pub(crate) fn add_files_with(
         &self,
         files: &[BgFileInfo],
         sha256: Option<[u8; 32]>,
+        ranges: Option<&[crate::BgFileRange]>,
     ) -> Result<usize> {
         let ctx = &self.shared.ctx;
         // The destination directories must exist (BITS: `ERROR_PATH_NOT_FOUND`). File system
@@ -175,6 +180,7 @@ impl Job {
                     local_name: info.local_name.clone(),
                     protocol,
                     counters: FileCounters::new(index),
+                    ranges: ranges.map(Box::from),
                 }));
                 let mut disk = FileDisk::default();
                 disk.expected_sha256 = sha256.map(Box::new);
@@ -195,7 +201,7 @@ impl BackgroundCopyJob for Job {
     type Callback = dyn BackgroundCopyCallback;
 
     fn add_file_set(&self, files: &[BgFileInfo]) -> Result<()> {
-        self.add_files_with(files, None).map(drop)
+        self.add_files_with(files, None, None).map(drop)
     }
 
     fn add_file(&self, remote_url: &str, local_name: &Path) -> Result<()> {
@@ -219,6 +225,7 @@ impl BackgroundCopyJob for Job {
                 self.shared.apply(inner, JobEvent::Resume { has_work })?;
                 // The HTTP method is fixed from the first resume on (DESIGN 6.2).
                 inner.options.http.resumed = true;
+                inner.properties.resumed = true;
                 Ok(())
             })
             .map(drop)

@@ -8,6 +8,8 @@
 //! - `file.rs`: [`JobFile`](file::JobFile); `digests.rs`: its expected SHA-256 digest.
 //! - `error.rs`: [`JobError`](error::JobError).
 //! - `callback.rs`: the [`BackgroundCopyCallback`](callback::BackgroundCopyCallback) trait.
+//! - `properties.rs`, `on_demand.rs`, `reader.rs`: DESIGN 6.3, the Job5 properties, a file's
+//!   on-demand calls and its [`FileReader`](reader::FileReader).
 
 mod adding;
 pub(crate) mod callback;
@@ -18,5 +20,8 @@ pub(crate) mod error;
 pub(crate) mod file;
 pub(crate) mod http_options;
 pub(crate) mod job;
+mod on_demand;
+mod properties;
+pub(crate) mod reader;
 mod sources;
 pub(crate) mod wait;

@@ -3,5 +3,6 @@
 //! ([`Persist`](recorder::Persist)). How records are taken from a job and a job is rebuilt from
 //! one is in `state/recording.rs`.
 
+pub(crate) mod bytes_needed;
 pub(crate) mod recorder;
 pub(crate) mod snapshot;

@@ -63,6 +63,8 @@ pub(crate) struct JobSnapshot {
     pub(crate) intent: Option<Intent>,
     /// The files, in the order added.
     pub(crate) files: Vec<FileSnapshot>,
+    /// The job's DESIGN 6.3 state (Job5 properties, ranges as given, on-demand requests).
+    pub(crate) bytes_needed: super::bytes_needed::BytesNeeded,
     /// Write-only headers, security flags, method, credentials (DESIGN 6.2; format version 2).
     pub(crate) http: crate::job::http_state::HttpOptions,
     /// Where the bytes come from (DESIGN 6.2); the defaults in a format-version-1 record.
@@ -153,6 +155,7 @@ pub(crate) struct FileSourcesSnapshot {
 
 impl FileSourcesSnapshot {
     /// Whether every field has its default (a format-version-1 record can hold the file).
+    #[cfg(feature = "store")]
     pub(crate) fn is_default(&self) -> bool {
         *self == FileSourcesSnapshot::default()
     }

@@ -17,6 +17,8 @@ pub(crate) struct FileShared {
     pub(crate) local_name: PathBuf,
     pub(crate) protocol: Protocol,
     pub(crate) counters: FileCounters,
+    /// The ranges of a ranged file (`add_file_with_ranges`), as given; `None` for a whole file.
+    pub(crate) ranges: Option<Box<[crate::BgFileRange]>>,
 }
 
 /// The mutable, cold part of a file's record, under the job lock.

@@ -5,13 +5,16 @@
 //! connections), `error.rs` (the record of a
 //! failure), `outbox.rs` (callbacks a change queues), `finishing.rs` (files in the group commit)
 //! and `recording.rs` (snapshots taken under the lock, progress checkpoints, jobs restored from
-//! records).
+//! records); `properties.rs` and `on_demand.rs`: the Job5 properties and what an on-demand job
+//! asked for and has (DESIGN 6.3).
 
 pub(crate) mod counters;
 pub(crate) mod error;
 pub(crate) mod file;
 pub(crate) mod finishing;
+pub(crate) mod on_demand;
 pub(crate) mod outbox;
+pub(crate) mod properties;
 
 mod recording;
 pub(crate) mod segments;

@@ -99,6 +99,10 @@ impl JobShared {
             retry: inner.retry.clone(),
             intent: inner.intent,
             files,
+            bytes_needed: super::properties::JobProperties::recorded(
+                &inner.properties,
+                &inner.files,
+            ),
             sources: super::sources::job_snapshot(&inner.sources),
             http: inner.options.http.clone(),
         }
@@ -111,14 +115,18 @@ impl JobShared {
         let mut files = Vec::with_capacity(snapshot.files.len());
         let mut file_disk = Vec::with_capacity(snapshot.files.len());
         let mut local_names = HashSet::with_capacity(snapshot.files.len());
+        let needed = &snapshot.bytes_needed;
+        let (mut on_disk, mut sizes) = (Vec::new(), Vec::new());
         for (index, file) in snapshot.files.into_iter().enumerate() {
             let protocol = validate::protocol_of(&file.remote_name);
+            let given = needed.files.get(index).map(|f| f.given.clone()).unwrap_or_default();
             let shared = FileShared {
                 index,
                 remote_name: file.remote_name.clone(),
                 local_name: file.local_name.clone(),
                 protocol,
                 counters: FileCounters::new(index),
+                ranges: (!given.is_empty()).then(|| given.into_boxed_slice()),
             };
             counters.add_file();
             let bytes = recorded_bytes(&file);
@@ -134,6 +142,8 @@ impl JobShared {
             disk.temp_path = file.temp_path;
             disk.validator = file.validator;
             disk.expected_sha256 = file.expected_sha256.map(Box::new);
+            on_disk.push(ranges.clone());
+            sizes.push(file.size);
             disk.sources = super::sources::file_restore(file.sources);
             disk.set_durable(ranges.clone());
             disk.set_base(ranges);
@@ -177,6 +187,11 @@ impl JobShared {
             inner.files = files;
             inner.file_disk = file_disk;
             inner.local_names = local_names;
+            inner.properties = super::properties::JobProperties::restored(
+                &snapshot.bytes_needed,
+                &on_disk,
+                &sizes,
+            );
         }
         job
     }

@@ -116,6 +116,8 @@ pub(crate) struct JobInner {
     /// A `complete()` or `cancel()` that has begun its file work (recorded before it, so that a
     /// crash half-way is finished on the next open).
     pub(crate) intent: Option<Intent>,
+    /// The `IBackgroundCopyJob5` properties and the on-demand state (see `properties.rs`).
+    pub(crate) properties: super::properties::JobProperties,
     /// Sources (DESIGN 6.2): peer caching, maximum download time, notify command line.
     pub(crate) sources: super::sources::JobSources,
 }
@@ -153,6 +155,7 @@ impl JobInner {
             quiet_bytes: self.quiet_bytes,
             server_retry_after: self.server_retry_after,
             intent: self.intent,
+            properties: self.properties.clone(),
             sources: self.sources.clone(),
         }
     }
@@ -299,6 +302,7 @@ impl JobShared {
                 quiet_bytes: 0,
                 server_retry_after: None,
                 intent: None,
+                properties: super::properties::JobProperties::default(),
                 sources: super::sources::JobSources::default(),
             }),
             ctx,

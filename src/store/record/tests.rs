@@ -274,6 +274,10 @@ fn a_job_without_http_options_is_still_written_as_version_1() {
     assert_eq!(job.http, crate::job::http_state::HttpOptions::default());
 }
 
+/// The length of the bytes-needed block (DESIGN 6.3) at its defaults, last in a format-2 record
+/// of a job whose snapshot leaves it at its default (no file's part).
+const DEFAULT_BYTES_NEEDED: usize = 4 + 1 + 1 + 8 + 4 + 1 + 4;
+
 #[test]
 fn an_unknown_credentials_target_is_refused() {
     let job = with_http_options();
@@ -282,7 +286,8 @@ fn an_unknown_credentials_target_is_refused() {
     // Then the sources' part of version 2, at their defaults: flags, duration, no notify
     // command, and one file's sources (its count, then 28 bytes).
     let sources = 4 + 12 + 1 + 4 + 29;
-    let target_at = bytes.len() - sources - (4 + 4 + 6 + 4 + "pw-value-secret".len());
+    let target_at =
+        bytes.len() - DEFAULT_BYTES_NEEDED - sources - (4 + 4 + 6 + 4 + "pw-value-secret".len());
     bytes[target_at..target_at + 4].copy_from_slice(&9u32.to_le_bytes());
     let error = decode(&bytes).unwrap_err();
     assert_eq!(error.what, "credentials target");
@@ -342,11 +347,14 @@ fn file_sources_that_do_not_match_the_files_are_refused() {
     let mut two = with_sources();
     two.files.push(two.files[0].clone());
     let mut bytes = bytes_of(&two);
+    // The bytes-needed block (DESIGN 6.3) follows the sources: taken off, put back after.
+    let needed = bytes.split_off(bytes.len() - DEFAULT_BYTES_NEEDED);
     // Patch the count of file sources (the `u32` before the first file's sources; they are last
-    // in the record) down to 1.
+    // before that block) down to 1.
     let count_at = bytes.len() - 2 * sources_len(&two.files[0].sources) - 4;
     bytes[count_at..count_at + 4].copy_from_slice(&1u32.to_le_bytes());
     bytes.truncate(bytes.len() - sources_len(&two.files[0].sources));
+    bytes.extend_from_slice(&needed);
     let error = decode(&bytes).unwrap_err();
     assert_eq!(error.what, "file sources");
     assert!(matches!(error.problem, Problem::Invalid(_)), "{error}");
@@ -358,4 +366,27 @@ fn sources_len(sources: &FileSourcesSnapshot) -> usize {
     let mirrors = 4 + sources.mirrors.iter().map(|m| 4 + m.len()).sum::<usize>();
     let secrets = sources.secrets_for.as_ref().map_or(1, |s| 1 + 4 + s.len());
     remote + mirrors + 4 + 3 + 16 + secrets
+}
+
+#[test]
+fn the_bytes_needed_block_round_trips_in_format_2_and_a_job_without_it_stays_in_format_1() {
+    use crate::job::record::bytes_needed::{BytesNeeded, FileBytesNeeded};
+    let plain = bytes_of(&sample(1));
+    assert_eq!(plain[4..8], 1u32.to_le_bytes());
+    let mut job = sample(1);
+    job.bytes_needed = BytesNeeded {
+        cost_flags: 1,
+        dynamic_content: false,
+        high_performance: true,
+        max_download_size: 1 << 40,
+        notification_interval_ms: 0,
+        on_demand: true,
+        files: vec![FileBytesNeeded {
+            given: vec![crate::BgFileRange { initial_offset: 7, length: crate::BG_LENGTH_TO_EOF }],
+            wanted: vec![(0, 10), (20, u64::MAX)],
+        }],
+    };
+    let bytes = bytes_of(&job);
+    assert_eq!(bytes[4..8], 2u32.to_le_bytes());
+    assert_eq!(decode(&bytes), Ok(job));
 }

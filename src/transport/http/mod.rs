@@ -10,11 +10,12 @@ mod date;
 mod options;
 mod proxy;
 mod range;
+mod ranged;
 mod resolve;
 mod retry_after;
 mod segments;
 
-use super::{TransferError, TransferRequest, TransferSink, Transport};
+use super::{RangeSink, TransferError, TransferRequest, TransferSink, Transport};
 use crate::{BgErrorContext, hresult};
 use client::{Client, Method, Ranged, RedirectPolicy, body_error};
 use options::JobHttp;
@@ -420,6 +421,20 @@ impl Transport for HttpTransport {
             }
             stopped => stopped,
         })
+    }
+
+    /// One range of a ranged or on-demand file (DESIGN 6.3): see `ranged.rs`. From the source
+    /// itself (no cache host).
+    fn transfer_range(
+        &self,
+        request: &TransferRequest<'_>,
+        first: u64,
+        last: Option<u64>,
+        sink: &mut dyn RangeSink,
+    ) -> Result<(), TransferError> {
+        let job = JobHttp::of(request)?;
+        let client = self.client(&job, parse_url(request.source())?, false);
+        ranged::fetch(&client, first, last, sink)
     }
 }
 

@@ -5,10 +5,9 @@
 //! redirect to a second server that records every header it receives, a cache host, a mirror,
 //! error messages and `Debug` output. Driven through the driver API, as the engine would.
 
-mod http_support;
+use crate::http_support;
 #[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
-#[path = "http_support/tls.rs"]
-mod tls;
+use crate::tls;
 
 use bgcopy::clock::ManualClock;
 use bgcopy::transport::{
@@ -876,7 +875,12 @@ fn a_job_with_another_method_than_get_never_uses_the_cache_host() {
 #[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
 fn in_child(case: &str, roots: &std::path::Path, tls_port: u16) {
     let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "https_child_case", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            &http_support::test_name(module_path!(), "https_child_case"),
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("SSL_CERT_FILE", roots)
         .env_remove("SSL_CERT_DIR")
         .env("BGCOPY_SOURCES_CASE", case)

@@ -6,7 +6,7 @@
 //! Each test is named after the rule it checks. No test sleeps or measures time: each waits on
 //! the job (its state, its progress) or on the servers' request logs.
 
-mod http_support;
+use crate::http_support;
 
 use bgcopy::clock::ManualClock;
 use bgcopy::transport::HttpTransport;

@@ -1,7 +1,6 @@
 //! DESIGN 6.2, the notify command line with no application running: `bgcopy serve` holds the
 //! store, transfers the job and runs its notify program when the job enters `Transferred`. The
 //! program writes into a named pipe the test reads, so the test waits on the run itself.
-#![cfg(unix)]
 
 use bgcopy::*;
 use std::io::Read;

@@ -1,0 +1,187 @@
+//! A ranged file on an engine worker (DESIGN 6.3): each range in the order given, fetched with
+//! [`Transport::transfer_range`] and appended to the local file, so that the ranges lie back to
+//! back. The file's count is the local file's length, so a transfer stopped midway resumes in
+//! the range that holds that length, at the byte after it.
+//!
+//! The local size is the sum of the range lengths: known at once without a range to the end of
+//! the file, else once the remote size is (and then recorded as the file's size, so a reopened
+//! job knows it). A range past the end of the remote file fails the file with a fatal
+//! `BG_E_INVALID_RANGE` as soon as the remote size is known, before its bytes are written.
+
+use crate::transport::{RangeSink, TransferError, TransferRequest, TransferSink, Transport};
+use crate::{BG_LENGTH_TO_EOF, BgErrorContext, BgFileRange, hresult};
+
+/// Times the remote content may change under one transfer before it counts as a failure.
+const MAX_START_OVERS: u32 = 2;
+
+/// The ranges of one file, seen by a transport as a [`RangeSink`] over the file's sink.
+struct RangedFile<'s, 'r> {
+    sink: &'s mut dyn TransferSink,
+    ranges: &'r [BgFileRange],
+    /// The length of the range to the end of the file, once known.
+    eof_len: Option<u64>,
+    /// Bytes the range being fetched may still take (`None`: to the end of the file).
+    left: Option<u64>,
+    /// The transport asked for a restart during this range.
+    restarted: bool,
+}
+
+/// Fetches the ranges of a ranged file into `sink`.
+pub(super) fn transfer(
+    transport: &dyn Transport,
+    request: &TransferRequest<'_>,
+    ranges: &[BgFileRange],
+    sink: &mut dyn TransferSink,
+) -> Result<(), TransferError> {
+    let mut file = RangedFile { sink, ranges, eof_len: None, left: None, restarted: false };
+    if let (true, Some(total)) = (file.has_eof_range(), file.sink.size()) {
+        // Known from an earlier attempt (the remote size was known then).
+        file.eof_len = total.checked_sub(file.explicit_total());
+    }
+    let mut start_overs = 0;
+    loop {
+        if file.sink.should_stop() {
+            return Err(TransferError::Stopped);
+        }
+        let at = file.sink.offset();
+        let Some((index, done, start)) = file.locate(at) else {
+            file.ensure_size()?;
+            return Ok(());
+        };
+        let range = ranges[index];
+        let first = range.initial_offset + done;
+        let last = range.end().map(|end| end - 1);
+        file.left = file.length(index).map(|length| length - done);
+        file.restarted = false;
+        transport.transfer_range(request, first, last, &mut file)?;
+        if file.restarted {
+            start_overs += 1;
+            if start_overs > MAX_START_OVERS {
+                return Err(TransferError::transient(
+                    hresult::BG_E_INVALID_SERVER_RESPONSE,
+                    BgErrorContext::RemoteFile,
+                    "the remote content keeps changing between the ranges of the file",
+                ));
+            }
+            continue;
+        }
+        let now = file.sink.offset();
+        if range.length == BG_LENGTH_TO_EOF && file.eof_len.is_none() {
+            // The remote size was never told: the range ended where the transport stopped.
+            file.eof_len = Some(now - start);
+            file.ensure_size()?;
+        } else if now == at {
+            return Err(TransferError::transient(
+                hresult::BG_E_INVALID_SERVER_RESPONSE,
+                BgErrorContext::RemoteFile,
+                format!("no byte of the range at offset {first} arrived"),
+            ));
+        }
+    }
+}
+
+impl RangedFile<'_, '_> {
+    fn has_eof_range(&self) -> bool {
+        self.ranges.iter().any(|range| range.length == BG_LENGTH_TO_EOF)
+    }
+
+    /// The bytes of the ranges with a length.
+    fn explicit_total(&self) -> u64 {
+        self.ranges.iter().filter(|r| r.length != BG_LENGTH_TO_EOF).map(|r| r.length).sum()
+    }
+
+    /// The length of range `index`, if known.
+    fn length(&self, index: usize) -> Option<u64> {
+        match self.ranges[index].length {
+            BG_LENGTH_TO_EOF => self.eof_len,
+            length => Some(length),
+        }
+    }
+
+    /// The local size, if every length is known.
+    fn local_total(&self) -> Option<u64> {
+        (0..self.ranges.len()).map(|index| self.length(index)).sum()
+    }
+
+    /// Tells the sink the local size once it is known.
+    fn ensure_size(&mut self) -> Result<(), TransferError> {
+        if let Some(total) = self.local_total()
+            && self.sink.size() != Some(total)
+        {
+            self.sink.set_size(Some(total))?;
+        }
+        Ok(())
+    }
+
+    /// The range that holds local offset `at`: its index, the bytes of it already there, and
+    /// where it starts in the local file; `None` once every range is there.
+    fn locate(&self, at: u64) -> Option<(usize, u64, u64)> {
+        let mut start = 0;
+        for index in 0..self.ranges.len() {
+            match self.length(index) {
+                Some(length) if at >= start + length => start += length,
+                _ => return Some((index, at - start, start)),
+            }
+        }
+        None
+    }
+}
+
+impl RangeSink for RangedFile<'_, '_> {
+    fn validator(&self) -> Option<&str> {
+        self.sink.validator()
+    }
+
+    fn set_validator(&mut self, validator: Option<String>) {
+        self.sink.set_validator(validator);
+    }
+
+    fn set_remote_size(&mut self, size: u64) -> Result<(), TransferError> {
+        for range in self.ranges {
+            let past = range.initial_offset >= size || range.end().is_some_and(|end| end > size);
+            if past {
+                let length = match range.length {
+                    BG_LENGTH_TO_EOF => "to the end".to_owned(),
+                    length => format!("of {length} bytes"),
+                };
+                return Err(TransferError::fatal(
+                    hresult::BG_E_INVALID_RANGE,
+                    BgErrorContext::RemoteFile,
+                    format!(
+                        "the range {length} at offset {} is past the end of the remote file \
+                         ({size} bytes)",
+                        range.initial_offset
+                    ),
+                ));
+            }
+            if range.length == BG_LENGTH_TO_EOF {
+                self.eof_len = Some(size - range.initial_offset);
+            }
+        }
+        self.ensure_size()
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<(), TransferError> {
+        if let Some(left) = self.left {
+            if data.len() as u64 > left {
+                return Err(TransferError::transient(
+                    hresult::BG_E_INVALID_SERVER_RESPONSE,
+                    BgErrorContext::RemoteFile,
+                    "the transport wrote past the end of the range",
+                ));
+            }
+            self.left = Some(left - data.len() as u64);
+        }
+        self.ensure_size()?;
+        self.sink.write(data)
+    }
+
+    fn restart(&mut self) -> Result<(), TransferError> {
+        self.restarted = true;
+        self.sink.restart()
+    }
+
+    fn should_stop(&self) -> bool {
+        self.sink.should_stop()
+    }
+}

@@ -1,0 +1,193 @@
+//! The Job5 properties (DESIGN 6.3, `BackgroundCopyJob5`): defaults, state rules, `E_NOTIMPL`,
+//! `MaxDownloadSize` refused before a byte is written, `DynamicContent` restarting the file
+//! without ranges, and their record in the store.
+
+use crate::http_support::{Framing, Resource, Rng, Server};
+use bgcopy::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+const LONG: Duration = Duration::from_secs(60);
+
+fn job_of(manager: &Manager) -> Job {
+    let job = manager.create_job("properties", BgJobType::Download).unwrap();
+    job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).unwrap();
+    job
+}
+
+#[test]
+fn every_property_has_its_bits_default_and_reads_back_what_was_set() {
+    let manager = Manager::builder().without_engine().build();
+    let job = job_of(&manager);
+    let get = |id| job.get_property(id).unwrap();
+    assert_eq!(
+        get(BgJobPropertyId::MinimumNotificationIntervalMs),
+        BgJobProperty::MinimumNotificationIntervalMs(500)
+    );
+    assert_eq!(get(BgJobPropertyId::OnDemandMode), BgJobProperty::OnDemandMode(false));
+    assert_eq!(get(BgJobPropertyId::DynamicContent), BgJobProperty::DynamicContent(false));
+    assert_eq!(get(BgJobPropertyId::HighPerformance), BgJobProperty::HighPerformance(false));
+    assert_eq!(get(BgJobPropertyId::MaxDownloadSize), BgJobProperty::MaxDownloadSize(0));
+    assert_eq!(get(BgJobPropertyId::CostFlags), BgJobProperty::CostFlags(0x8000_007F));
+    for value in [
+        BgJobProperty::MinimumNotificationIntervalMs(20),
+        BgJobProperty::HighPerformance(true),
+        BgJobProperty::MaxDownloadSize(1234),
+        BgJobProperty::CostFlags(1),
+        BgJobProperty::DynamicContent(true),
+    ] {
+        job.set_property(value.clone()).unwrap();
+        assert_eq!(job.get_property(value.id()).unwrap(), value);
+    }
+}
+
+#[test]
+fn notification_clsid_and_stored_credentials_are_not_implemented() {
+    let manager = Manager::builder().without_engine().build();
+    let job = job_of(&manager);
+    for (value, id) in [
+        (BgJobProperty::NotificationClsid("{0}".into()), BgJobPropertyId::NotificationClsid),
+        (BgJobProperty::UseStoredCredentials(1), BgJobPropertyId::UseStoredCredentials),
+    ] {
+        assert_eq!(job.set_property(value).unwrap_err().hresult(), hresult::E_NOTIMPL);
+        assert_eq!(job.get_property(id).unwrap_err().hresult(), hresult::E_NOTIMPL);
+    }
+}
+
+#[test]
+fn the_state_rules_of_bits_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let manager = Manager::builder().without_engine().build();
+    let job = job_of(&manager);
+    job.add_file("https://example.com/a", &dir.path().join("a")).unwrap();
+    // OnDemandMode only before files are added.
+    let late = job.set_property(BgJobProperty::OnDemandMode(true)).unwrap_err();
+    assert_eq!(late.hresult(), hresult::BG_E_INVALID_STATE);
+    // DynamicContent only before the first resume.
+    job.resume().unwrap();
+    job.suspend().unwrap();
+    let late = job.set_property(BgJobProperty::DynamicContent(true)).unwrap_err();
+    assert_eq!(late.hresult(), hresult::BG_E_INVALID_STATE);
+    job.set_property(BgJobProperty::MaxDownloadSize(10)).unwrap();
+    // Not with each other, nor with ranged files.
+    let both = job_of(&manager);
+    both.set_property(BgJobProperty::OnDemandMode(true)).unwrap();
+    let refused = both.set_property(BgJobProperty::DynamicContent(true)).unwrap_err();
+    assert_eq!(refused.hresult(), hresult::E_INVALIDARG);
+    let dynamic = job_of(&manager);
+    dynamic.set_property(BgJobProperty::DynamicContent(true)).unwrap();
+    let range = [BgFileRange { initial_offset: 0, length: 10 }];
+    let refused =
+        dynamic.add_file_with_ranges("https://example.com/b", &dir.path().join("b"), &range);
+    assert_eq!(refused.unwrap_err().hresult(), hresult::E_INVALIDARG);
+    // A final job refuses every change.
+    job.cancel().unwrap();
+    let final_job = job.set_property(BgJobProperty::HighPerformance(true)).unwrap_err();
+    assert_eq!(final_job.hresult(), hresult::BG_E_INVALID_STATE);
+}
+
+#[test]
+fn a_file_larger_than_max_download_size_is_too_large_before_a_byte_is_written() {
+    let data = Rng::new(1).bytes(10_000);
+    let resource = Resource::new(data.clone(), "v1");
+    let server = Server::start(move |request| resource.respond(request));
+    let dir = tempfile::tempdir().unwrap();
+    let manager = Manager::new();
+    let job = job_of(&manager);
+    job.set_property(BgJobProperty::MaxDownloadSize(9_999)).unwrap();
+    job.add_file(&server.url("/f"), &dir.path().join("big")).unwrap();
+    job.resume().unwrap();
+    assert_eq!(job.wait(LONG), BgJobState::Error);
+    assert_eq!(job.get_error().unwrap().get_error().1, hresult::BG_E_TOO_LARGE);
+    assert_eq!(job.get_progress().bytes_transferred, 0);
+    // At the limit exactly: transferred.
+    let fits = job_of(&manager);
+    fits.set_property(BgJobProperty::MaxDownloadSize(10_000)).unwrap();
+    fits.add_file(&server.url("/f"), &dir.path().join("fits")).unwrap();
+    fits.resume().unwrap();
+    assert_eq!(fits.wait(LONG), BgJobState::Transferred);
+}
+
+#[test]
+fn dynamic_content_restarts_an_interrupted_file_from_zero_without_a_range() {
+    let data = Rng::new(2).bytes(100_000);
+    let resource = Resource::new(data.clone(), "v1");
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&calls);
+    let server = Server::start(move |request| {
+        let reply = resource.respond(request).framing(Framing::Chunked);
+        // The first answer is cut in the middle of its body.
+        if seen.fetch_add(1, Ordering::SeqCst) == 0 { reply.cut_after(50_000) } else { reply }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let manager = Manager::new();
+    let job = job_of(&manager);
+    job.set_property(BgJobProperty::DynamicContent(true)).unwrap();
+    job.add_file(&server.url("/f"), &dir.path().join("dyn")).unwrap();
+    job.resume().unwrap();
+    let state = job.wait_until(LONG, |s| s.is_settled() || s == BgJobState::TransientError);
+    assert_eq!(state, BgJobState::TransientError);
+    assert!(job.get_progress().bytes_transferred > 0);
+    job.resume().unwrap();
+    assert_eq!(job.wait(LONG), BgJobState::Transferred);
+    job.complete().unwrap();
+    assert!(std::fs::read(dir.path().join("dyn")).unwrap() == data);
+    let ranges: Vec<_> =
+        server.requests().iter().map(|q| q.header("range").map(str::to_owned)).collect();
+    assert_eq!(ranges, [None, None], "no range asked for, the second attempt from zero");
+}
+
+#[test]
+fn the_properties_are_kept_by_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let values = [
+        BgJobProperty::MinimumNotificationIntervalMs(20),
+        BgJobProperty::HighPerformance(true),
+        BgJobProperty::MaxDownloadSize(1234),
+        BgJobProperty::CostFlags(1),
+        BgJobProperty::DynamicContent(true),
+    ];
+    let id = {
+        let manager = Manager::builder().without_engine().store(&store).try_build().unwrap();
+        let job = job_of(&manager);
+        for value in &values {
+            job.set_property(value.clone()).unwrap();
+        }
+        job.get_id()
+    };
+    let manager = Manager::builder().without_engine().store(&store).try_build().unwrap();
+    let job = manager.get_job(id).unwrap();
+    for value in values {
+        assert_eq!(job.get_property(value.id()).unwrap(), value);
+    }
+}
+
+#[test]
+fn minimum_notification_interval_paces_the_progress_of_the_jobs_subscriptions() {
+    // An interval longer than any test: a subscription of the job that asks for 1 ms gets one
+    // paced progress (the first is due at once) while the job transfers, plus the exact figures
+    // that come with each state change out of Connecting and Transferring (two).
+    let data = Rng::new(3).bytes(2 << 20);
+    let resource = Resource::new(data, "v1");
+    let server = Server::start(move |request| {
+        resource.respond(request).pace(64 * 1024, Duration::from_millis(5))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let manager = Manager::new();
+    let job = job_of(&manager);
+    job.set_property(BgJobProperty::MinimumNotificationIntervalMs(u32::MAX)).unwrap();
+    job.add_file(&server.url("/f"), &dir.path().join("paced")).unwrap();
+    let events = job.subscribe().with_progress_interval(Some(Duration::from_millis(1)));
+    job.resume().unwrap();
+    let mut progress = 0;
+    loop {
+        match events.recv_timeout(LONG).unwrap() {
+            Notification::Progress { .. } => progress += 1,
+            Notification::StateChanged { state: BgJobState::Transferred, .. } => break,
+            _ => {}
+        }
+    }
+    assert!(progress <= 3, "{progress} progress notifications inside one minimum interval");
+}
