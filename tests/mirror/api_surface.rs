@@ -507,3 +507,153 @@ fn handles_compare_and_hash_through_their_ids() {
     assert_eq!(ids.len(), 2);
     assert!(format!("{a:?}").contains(&a.get_id().to_string()));
 }
+
+// ---- DESIGN section 6: the later interfaces -------------------------------------------------
+
+fn flags<T: Debug + Clone + Copy + PartialEq + std::ops::BitOr<Output = T>>() {}
+
+#[test]
+fn the_names_of_design_6_2_have_their_signatures_through_the_glob() {
+    // The traits extend the one before, as in COM.
+    fn job_family<T: BackgroundCopyJob5 + BackgroundCopyJobHttpOptions>() {}
+    fn file_family<T: BackgroundCopyFile6>() {}
+    job_family::<Job>();
+    file_family::<JobFile>();
+
+    let _: fn(&Job, Option<&Path>, Option<&str>) -> Result<()> =
+        <Job as BackgroundCopyJob2>::set_notify_cmd_line;
+    let _: fn(&Job) -> Option<(PathBuf, String)> = <Job as BackgroundCopyJob2>::get_notify_cmd_line;
+    let _: fn(&Job, &BgAuthCredentials) -> Result<()> =
+        <Job as BackgroundCopyJob2>::set_credentials;
+    let _: fn(&Job, BgAuthTarget, BgAuthScheme) -> Result<BgSuccess> =
+        <Job as BackgroundCopyJob2>::remove_credentials;
+    let _: fn(&Job, &str, &str) -> Result<BgSuccess> =
+        <Job as BackgroundCopyJob3>::replace_remote_prefix;
+    let _: fn(&Job, &str, &Path, &[BgFileRange]) -> Result<()> =
+        <Job as BackgroundCopyJob3>::add_file_with_ranges;
+    let _: fn(&Job, BgPeerCaching) -> Result<()> =
+        <Job as BackgroundCopyJob4>::set_peer_caching_flags;
+    let _: fn(&Job) -> BgPeerCaching = <Job as BackgroundCopyJob4>::get_peer_caching_flags;
+    let _: fn(&Job, Duration) -> Result<()> =
+        <Job as BackgroundCopyJob4>::set_maximum_download_time;
+    let _: fn(&Job) -> Duration = <Job as BackgroundCopyJob4>::get_maximum_download_time;
+    let _: fn(&Job, &[(&str, &str)]) -> Result<()> =
+        <Job as BackgroundCopyJobHttpOptions>::set_custom_headers;
+    let _: fn(&Job) -> Result<Vec<(String, String)>> =
+        <Job as BackgroundCopyJobHttpOptions>::get_custom_headers;
+    let _: fn(&Job) -> Result<()> =
+        <Job as BackgroundCopyJobHttpOptions>::make_custom_headers_write_only;
+    let _: fn(&Job, BgHttpSecurity) -> Result<()> =
+        <Job as BackgroundCopyJobHttpOptions>::set_security_flags;
+    let _: fn(&Job) -> BgHttpSecurity = <Job as BackgroundCopyJobHttpOptions>::get_security_flags;
+    let _: fn(&Job, &str) -> Result<()> = <Job as BackgroundCopyJobHttpOptions>::set_http_method;
+    let _: fn(&Job) -> String = <Job as BackgroundCopyJobHttpOptions>::get_http_method;
+
+    let _: fn(&JobFile) -> Vec<BgFileRange> = <JobFile as BackgroundCopyFile2>::get_file_ranges;
+    let _: fn(&JobFile, &str) -> Result<()> = <JobFile as BackgroundCopyFile2>::set_remote_name;
+    let _: fn(&JobFile) -> Option<PathBuf> = <JobFile as BackgroundCopyFile3>::get_temporary_name;
+    let _: fn(&JobFile, bool) -> Result<()> =
+        <JobFile as BackgroundCopyFile3>::set_validation_state;
+    let _: fn(&JobFile) -> bool = <JobFile as BackgroundCopyFile3>::get_validation_state;
+    let _: fn(&JobFile) -> bool = <JobFile as BackgroundCopyFile3>::is_downloaded_from_peer;
+    let _: fn(&JobFile) -> (u64, u64) = <JobFile as BackgroundCopyFile4>::get_peer_download_stats;
+    let _: fn(&JobFile, BgFilePropertyId) -> Result<BgFileProperty> =
+        <JobFile as BackgroundCopyFile5>::get_property;
+    let _: fn(&JobFile, &[&str]) -> Result<()> = JobFile::set_mirrors;
+    let _: fn(&JobFile) -> Vec<String> = JobFile::get_mirrors;
+    let _: fn(&JobFile) -> String = JobFile::current_source;
+    let _: fn(ManagerBuilder, &str) -> ManagerBuilder = ManagerBuilder::cache_host;
+    let _: fn(ManagerBuilder, Duration) -> ManagerBuilder = ManagerBuilder::cache_fallback_delay;
+
+    // The data types: plain enums, flags like BgNotify, a plain struct built with a literal.
+    plain::<BgAuthTarget>();
+    plain::<BgAuthScheme>();
+    plain::<BgFilePropertyId>();
+    data::<BgFileProperty>();
+    flags::<BgPeerCaching>();
+    flags::<BgHttpSecurity>();
+    let credentials = BgAuthCredentials {
+        target: BgAuthTarget::Proxy,
+        scheme: BgAuthScheme::Basic,
+        user_name: String::new(),
+        password: String::new(),
+    };
+    assert_eq!(credentials.clone(), credentials);
+    let client = BgPeerCaching::from_bits(BgPeerCaching::ENABLE_CLIENT.bits());
+    assert_eq!(client, Some(BgPeerCaching::ENABLE_CLIENT));
+    let policy = BgHttpSecurity::REDIRECT_POLICY_DISALLOW | BgHttpSecurity::ENABLE_CRL_CHECK;
+    assert!(policy.contains(BgHttpSecurity::REDIRECT_POLICY_DISALLOW));
+    assert_eq!(BgSuccess::NoChange.hresult(), 0x1);
+    assert_eq!([BgAuthTarget::Server as u32, BgAuthTarget::Proxy as u32], [1, 2]);
+    let schemes = [
+        BgAuthScheme::Basic,
+        BgAuthScheme::Digest,
+        BgAuthScheme::Ntlm,
+        BgAuthScheme::Negotiate,
+        BgAuthScheme::Passport,
+    ];
+    assert_eq!(schemes.map(|s| s as u32), [1, 2, 3, 4, 5]);
+    let security = [
+        BgHttpSecurity::ENABLE_CRL_CHECK,
+        BgHttpSecurity::IGNORE_CERT_CN_INVALID,
+        BgHttpSecurity::IGNORE_CERT_DATE_INVALID,
+        BgHttpSecurity::IGNORE_UNKNOWN_CA,
+        BgHttpSecurity::IGNORE_CERT_WRONG_USAGE,
+        BgHttpSecurity::REDIRECT_POLICY_ALLOW_SILENT,
+        BgHttpSecurity::REDIRECT_POLICY_ALLOW_REPORT,
+        BgHttpSecurity::REDIRECT_POLICY_DISALLOW,
+        BgHttpSecurity::REDIRECT_POLICY_MASK,
+        BgHttpSecurity::ALLOW_HTTPS_TO_HTTP_REDIRECT,
+    ];
+    assert_eq!(
+        security.map(|f| f.bits()),
+        [0x1, 0x2, 0x4, 0x8, 0x10, 0, 0x100, 0x200, 0x700, 0x800]
+    );
+    let caching = [
+        BgPeerCaching::ENABLE_CLIENT,
+        BgPeerCaching::ENABLE_SERVER,
+        BgPeerCaching::DISABLE_BRANCH_CACHE,
+    ];
+    assert_eq!(caching.map(|f| f.bits()), [0x1, 0x2, 0x4]);
+}
+
+#[test]
+fn the_names_of_design_6_3_have_their_signatures_through_the_glob() {
+    let _: fn(&Job, BgJobProperty) -> Result<()> = <Job as BackgroundCopyJob5>::set_property;
+    let _: fn(&Job, BgJobPropertyId) -> Result<BgJobProperty> =
+        <Job as BackgroundCopyJob5>::get_property;
+    let _: fn(&JobFile, u64) -> Result<()> =
+        <JobFile as BackgroundCopyFile6>::update_download_position;
+    let _: fn(&JobFile, &[BgFileRange]) -> Result<()> =
+        <JobFile as BackgroundCopyFile6>::request_file_ranges;
+    let _: fn(&JobFile) -> Vec<BgFileRange> =
+        <JobFile as BackgroundCopyFile6>::get_filled_file_ranges;
+    let _: fn(&JobFile) -> Result<FileReader> = JobFile::open_reader;
+    fn reader<T: std::io::Read + std::io::Seek + Send>() {}
+    reader::<FileReader>();
+    plain::<BgFileRange>();
+    plain::<BgJobPropertyId>();
+    data::<BgJobProperty>();
+    let range = BgFileRange { initial_offset: 0, length: BG_LENGTH_TO_EOF };
+    assert_eq!(range.length, u64::MAX);
+    let ids = [
+        BgJobPropertyId::CostFlags,
+        BgJobPropertyId::NotificationClsid,
+        BgJobPropertyId::DynamicContent,
+        BgJobPropertyId::HighPerformance,
+        BgJobPropertyId::MaxDownloadSize,
+        BgJobPropertyId::UseStoredCredentials,
+        BgJobPropertyId::MinimumNotificationIntervalMs,
+        BgJobPropertyId::OnDemandMode,
+    ];
+    assert_eq!(ids.map(|id| id as u32), [1, 2, 3, 4, 5, 7, 9, 10]);
+    let values = [
+        BgJobProperty::CostFlags(0),
+        BgJobProperty::DynamicContent(false),
+        BgJobProperty::HighPerformance(false),
+        BgJobProperty::MaxDownloadSize(0),
+        BgJobProperty::MinimumNotificationIntervalMs(500),
+        BgJobProperty::OnDemandMode(false),
+    ];
+    assert_eq!(values.map(|v| v.id() as u32), [1, 3, 4, 5, 9, 10]);
+}
