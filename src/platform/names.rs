@@ -125,6 +125,6 @@ mod tests {
         let expected = if cfg!(windows) { 5 } else { 7 };
         assert_eq!(path_len(path), expected);
         assert_eq!(longest_name_len(Path::new("/ab/cde/f")), 3);
-        assert!(MAX_PATH_LEN >= 260 && MAX_NAME_LEN == 255);
+        const { assert!(MAX_PATH_LEN >= 260 && MAX_NAME_LEN == 255) };
     }
 }
