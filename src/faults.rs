@@ -83,7 +83,7 @@ static FAILURE: RwLock<Option<Failure>> = RwLock::new(None);
 ///
 /// # Errors
 /// The error the failure hook returns for this point, if any.
-#[cfg(feature = "_test-hooks")]
+#[cfg(all(feature = "store", feature = "_test-hooks"))]
 pub(crate) fn fail(name: &'static str, path: &Path) -> std::io::Result<()> {
     let hook = FAILURE.read().clone();
     match hook.and_then(|hook| hook(name, path)) {
@@ -96,7 +96,7 @@ pub(crate) fn fail(name: &'static str, path: &Path) -> std::io::Result<()> {
 ///
 /// # Errors
 /// Never.
-#[cfg(not(feature = "_test-hooks"))]
+#[cfg(all(feature = "store", not(feature = "_test-hooks")))]
 #[inline(always)]
 pub(crate) fn fail(_name: &'static str, _path: &Path) -> std::io::Result<()> {
     Ok(())

@@ -85,11 +85,15 @@
 //! | transport interface | [`transport`]: the [`transport::Transport`] trait, its sink, its errors; the built-in `local` and `http` transports use only the public API |
 //! | driver API | `driver`: claims and file transfers |
 //! | engine | `engine`: scheduler, workers, retry timing, clock |
-//! | store | `store`: durable job records on redb, recovery on open, the progress checkpointer |
+//! | store | `store` (feature `store`): durable job records on redb, recovery on open, the progress checkpointer |
 //! | manager | `manager`: wires the registry, the jobs' context and the engine together |
 //!
 //! ## Crate features
 //!
+//! - `store` (on by default): the durable store on redb: [`Manager::open`],
+//!   [`ManagerBuilder::store`], [`ManagerBuilder::read_only`], and the store's other builder
+//!   settings. With `default-features = false` jobs live in memory only, redb is not compiled,
+//!   and [`Manager::store_dir`] is always `None`.
 //! - `http` (off by default): `HttpTransport` for `http://` and `https://`, on a blocking client
 //!   (ureq with rustls) without an async runtime; resumes with validated `Range`/`If-Range`,
 //!   honours the job's proxy settings, custom headers and timeouts ([`Job::set_custom_headers`],
@@ -101,8 +105,8 @@
 //! - `stream` (off by default): [`Subscription`] implements `futures_core::Stream`. Without it,
 //!   [`Subscription::recv`] and [`Subscription::poll_recv`] serve async code just as well.
 //! - `cli` (off by default): builds the `bgcopy` command (`src/bin/bgcopy`), the verbs of
-//!   `bitsadmin` on the durable store (see the README); turns on `http`. Its dependencies are
-//!   optional, so the library alone never compiles them.
+//!   `bitsadmin` on the durable store (see the README); turns on `http` and `store`. Its
+//!   dependencies are optional, so the library alone never compiles them.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -121,6 +125,7 @@ mod platform;
 mod registry;
 mod signal;
 pub mod state_machine;
+#[cfg(feature = "store")]
 mod store;
 mod sync;
 pub mod transport;
@@ -138,7 +143,7 @@ pub use manager::{Manager, ManagerBuilder, UnreadableJob};
 pub use types::{
     BG_SIZE_UNKNOWN, BgError, BgErrorContext, BgFileInfo, BgFileProgress, BgJobPriority,
     BgJobProgress, BgJobProxyUsage, BgJobState, BgJobTimes, BgJobType, BgNotify, BgProxySettings,
-    BgSuccess, JobId, Result,
+    BgSuccess, InvalidStateReason, JobId, Result,
 };
 
 /// Test hooks: not part of the API (internal feature `_test-hooks`).

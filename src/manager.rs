@@ -1,17 +1,21 @@
 //! [`Manager`]: creates, finds and lists jobs, and runs the service behind them (the engine,
 //! the store and its checkpointer); [`ManagerBuilder`] configures limits, owner, engine,
 //! transports, schemes and store. The top layer: it wires the registry, the jobs' context, the
-//! restored jobs, the engine and the store together.
+//! restored jobs, the engine and the store together. Everything about the store compiles only
+//! with the `store` feature.
 
 use crate::engine::{
     Clock, DEFAULT_TIME_SLICE, EngineHandle, EngineSettings, SystemClock, default_workers,
 };
+#[cfg(feature = "store")]
 use crate::job::record::recorder::Persist;
 use crate::job::record::snapshot::JobSnapshot;
 use crate::job::{JobContext, JobShared, Keepalive, Schemes, validate};
 use crate::limit::Limiter;
 use crate::registry::{JobLimits, Membership, Registry};
+#[cfg(feature = "store")]
 use crate::store::checkpoint::{self, Checkpointer};
+#[cfg(feature = "store")]
 use crate::store::{ReadOnly, Store, StoreOptions, recover};
 use crate::transport::{LocalTransport, Transport};
 use crate::{
@@ -21,13 +25,18 @@ use crate::{
 use parking_lot::Mutex;
 use std::any::Any;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(feature = "store")]
+use std::path::PathBuf;
 use std::sync::{Arc, Weak};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+#[cfg(feature = "store")]
+use std::time::SystemTime;
 
 /// Default files per job (the BITS policy default).
 const DEFAULT_FILES_PER_JOB: u32 = 200;
 /// Default retention of untouched jobs in a store: 90 days, BITS's `JobInactivityTimeout`.
+#[cfg(feature = "store")]
 const DEFAULT_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// What every handle of a manager keeps running: the engine, and the store with its
@@ -37,7 +46,9 @@ const DEFAULT_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 /// checkpointer to stop without waiting for them, and releases the store at once.
 struct Service {
     engine: Mutex<Option<EngineHandle>>,
+    #[cfg(feature = "store")]
     store: Option<Arc<Store>>,
+    #[cfg(feature = "store")]
     checkpointer: Option<Checkpointer>,
     /// Records of the store that could not be read when it was opened.
     unreadable: Vec<UnreadableJob>,
@@ -48,12 +59,15 @@ impl Drop for Service {
         if let Some(engine) = self.engine.get_mut().take() {
             engine.stop();
         }
-        if let Some(checkpointer) = &self.checkpointer {
-            checkpointer.stop(false);
-        }
-        // The store's lock is released now, so that the store can be opened again at once.
-        if let Some(store) = &self.store {
-            store.close();
+        #[cfg(feature = "store")]
+        {
+            if let Some(checkpointer) = &self.checkpointer {
+                checkpointer.stop(false);
+            }
+            // The store's lock is released now, so that the store can be opened again at once.
+            if let Some(store) = &self.store {
+                store.close();
+            }
         }
     }
 }
@@ -211,13 +225,16 @@ impl Manager {
     ///
     /// # Errors
     /// As [`ManagerBuilder::try_build`].
+    #[cfg(feature = "store")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "store")))]
     pub fn open(store: impl AsRef<Path>) -> Result<Manager> {
         Manager::builder().store(store.as_ref()).try_build()
     }
 
-    /// The directory of this manager's store, if it has one.
+    /// The directory of this manager's store, if it has one (never without the `store`
+    /// feature).
     pub fn store_dir(&self) -> Option<&Path> {
-        self.service.store.as_deref().map(Store::dir)
+        self.service.store_dir()
     }
 
     /// The records of the store that could not be read when it was opened (empty without a
@@ -287,6 +304,7 @@ impl Manager {
             }
             None => true,
         };
+        #[cfg(feature = "store")]
         if let Some(checkpointer) = &self.service.checkpointer {
             checkpointer.stop(true);
             checkpoint::checkpoint_all(&self.registry);
@@ -400,10 +418,18 @@ pub struct ManagerBuilder {
     transports: Vec<Arc<dyn Transport>>,
     schemes: Vec<String>,
     max_bytes_per_second: Option<u64>,
-    store: Option<PathBuf>,
+    #[cfg(feature = "store")]
+    store: StoreSettings,
+}
+
+/// What [`ManagerBuilder`] knows of the store (feature `store`).
+#[cfg(feature = "store")]
+#[derive(Debug)]
+struct StoreSettings {
+    dir: Option<PathBuf>,
     retention: Option<Duration>,
     checkpoint_interval: Duration,
-    reset_corrupt_store: bool,
+    reset_corrupt: bool,
     read_only: bool,
 }
 
@@ -424,11 +450,14 @@ impl Default for ManagerBuilder {
             ],
             schemes: Vec::new(),
             max_bytes_per_second: None,
-            store: None,
-            retention: Some(DEFAULT_RETENTION),
-            checkpoint_interval: checkpoint::DEFAULT_INTERVAL,
-            reset_corrupt_store: false,
-            read_only: false,
+            #[cfg(feature = "store")]
+            store: StoreSettings {
+                dir: None,
+                retention: Some(DEFAULT_RETENTION),
+                checkpoint_interval: checkpoint::DEFAULT_INTERVAL,
+                reset_corrupt: false,
+                read_only: false,
+            },
         }
     }
 }
@@ -562,30 +591,38 @@ impl ManagerBuilder {
     ///   reported ([`Manager::unreadable_jobs`]) and left as it is, the others restored.
     ///
     /// Callbacks (`set_notify_interface`) are not kept: they belong to the process.
+    #[cfg(feature = "store")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "store")))]
     pub fn store(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.store = Some(dir.into());
+        self.store.dir = Some(dir.into());
         self
     }
 
     /// How long a job of the store may stay untouched (no property or state change) before it is
     /// cancelled at open (default 90 days; `None`: never).
+    #[cfg(feature = "store")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "store")))]
     pub fn retention(mut self, retention: Option<Duration>) -> Self {
-        self.retention = retention;
+        self.store.retention = retention;
         self
     }
 
     /// How often the progress of a transferring job is recorded in the store (default 1 s; at
     /// least 10 ms): on a crash, at most this much of a transfer is done again.
+    #[cfg(feature = "store")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "store")))]
     pub fn checkpoint_interval(mut self, interval: Duration) -> Self {
-        self.checkpoint_interval = interval.max(Duration::from_millis(10));
+        self.store.checkpoint_interval = interval.max(Duration::from_millis(10));
         self
     }
 
     /// Whether a store that cannot be read is moved aside (`bgcopy.redb.corrupt-<seconds>`)
     /// and an empty one started, instead of failing with `BG_E_DATABASE_CORRUPT` (default:
     /// fail).
+    #[cfg(feature = "store")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "store")))]
     pub fn reset_corrupt_store(mut self, reset: bool) -> Self {
-        self.reset_corrupt_store = reset;
+        self.store.reset_corrupt = reset;
         self
     }
 
@@ -596,8 +633,10 @@ impl ManagerBuilder {
     /// `complete()` finished, no temporary file cut or removed, no job cancelled for its age).
     /// The manager has no engine; every call that a store must record fails with
     /// `E_ACCESSDENIED` and changes nothing. A store that does not exist yet is created empty.
+    #[cfg(feature = "store")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "store")))]
     pub fn read_only(mut self, read_only: bool) -> Self {
-        self.read_only = read_only;
+        self.store.read_only = read_only;
         self
     }
 
@@ -611,22 +650,12 @@ impl ManagerBuilder {
     /// bgcopy wrote it; [`BgError::Io`] if its directory cannot be created or read. A failed
     /// open holds nothing.
     pub fn try_build(self) -> Result<Manager> {
-        let Some(dir) = self.store.clone() else { return Ok(self.assemble(None)) };
-        let options =
-            StoreOptions { reset_corrupt: self.reset_corrupt_store, read_only: self.read_only };
-        let store = Arc::new(Store::open(&dir, &options)?);
-        let loaded = store.load()?;
-        let unreadable = loaded
-            .unreadable
-            .iter()
-            .map(|u| UnreadableJob { id: u.id(), reason: u.reason.clone() })
-            .collect();
-        let jobs = if self.read_only {
-            loaded.jobs
-        } else {
-            recover::recover(&store, loaded.jobs, self.retention, SystemTime::now())?.0
-        };
-        Ok(self.assemble(Some(Opened { store, jobs, unreadable })))
+        #[cfg(feature = "store")]
+        if let Some(dir) = &self.store.dir {
+            let opened = open_store(dir, &self.store)?;
+            return Ok(self.assemble(opened));
+        }
+        Ok(self.assemble(Opened::default()))
     }
 
     /// Builds the manager and starts its engine (unless [`without_engine`](Self::without_engine)).
@@ -642,7 +671,7 @@ impl ManagerBuilder {
     }
 
     /// Wires the registry, the jobs' context, the restored jobs, the engine and the service.
-    fn assemble(self, opened: Option<Opened>) -> Manager {
+    fn assemble(self, opened: Opened) -> Manager {
         let owner: Arc<str> = self.owner.unwrap_or_else(default_owner).into();
         // Without an engine, the caller's own driver serves the BITS schemes.
         let driven = (!self.engine).then(|| ["http".to_owned(), "https".to_owned()]);
@@ -655,20 +684,22 @@ impl ManagerBuilder {
         );
         let registry: Arc<Registry<JobShared>> = Arc::new(Registry::new(self.limits));
         let membership = Arc::downgrade(&registry) as Weak<dyn Membership>;
-        let (store, jobs, unreadable) = match opened {
-            Some(opened) => (Some(opened.store), opened.jobs, opened.unreadable),
-            None => (None, Vec::new(), Vec::new()),
-        };
-        let read_only = self.read_only;
-        let persist = store.clone().map(|store| match read_only {
+        #[cfg(feature = "store")]
+        let read_only = self.store.read_only;
+        #[cfg(not(feature = "store"))]
+        let read_only = false;
+        #[cfg(feature = "store")]
+        let persist = opened.store.clone().map(|store| match read_only {
             true => Arc::new(ReadOnly(store)) as Arc<dyn Persist>,
             false => store as Arc<dyn Persist>,
         });
+        #[cfg(not(feature = "store"))]
+        let persist = None;
         let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock::new()));
         let limiter = Arc::new(Limiter::new(Arc::clone(&clock), self.max_bytes_per_second));
         let ctx =
             Arc::new(JobContext::new(membership, self.files_per_job, schemes, persist, limiter));
-        for snapshot in jobs {
+        for snapshot in opened.jobs {
             let (id, seq, job_owner) = (snapshot.id, snapshot.seq, snapshot.owner.clone());
             let job = Arc::new(JobShared::restore(snapshot, Arc::clone(&ctx)));
             registry.restore(id, seq, &job_owner, job);
@@ -682,28 +713,57 @@ impl ManagerBuilder {
             };
             EngineHandle::start(&registry, settings)
         });
-        let checkpointer = store
-            .as_ref()
-            .filter(|_| !read_only)
-            .map(|_| Checkpointer::start(Arc::downgrade(&registry), self.checkpoint_interval));
-        let service =
-            Arc::new(Service { engine: Mutex::new(engine), store, checkpointer, unreadable });
+        #[cfg(feature = "store")]
+        let checkpointer = opened.store.as_ref().filter(|_| !read_only).map(|_| {
+            Checkpointer::start(Arc::downgrade(&registry), self.store.checkpoint_interval)
+        });
+        let service = Arc::new(Service {
+            engine: Mutex::new(engine),
+            #[cfg(feature = "store")]
+            store: opened.store,
+            #[cfg(feature = "store")]
+            checkpointer,
+            unreadable: opened.unreadable,
+        });
         let dyn_service: Arc<dyn Any + Send + Sync> = Arc::clone(&service) as _;
         ctx.set_service(Arc::downgrade(&dyn_service));
         Manager { registry, ctx, owner, service }
     }
 }
 
-/// A store opened by `try_build`, with what it holds.
+/// The store opened by `try_build`, with what it holds (all empty without a store).
+#[derive(Default)]
 struct Opened {
-    store: Arc<Store>,
+    #[cfg(feature = "store")]
+    store: Option<Arc<Store>>,
     jobs: Vec<JobSnapshot>,
     unreadable: Vec<UnreadableJob>,
 }
 
+/// Opens the store in `dir`, reads it and, unless it is read only, recovers it.
+#[cfg(feature = "store")]
+fn open_store(dir: &Path, settings: &StoreSettings) -> Result<Opened> {
+    let options =
+        StoreOptions { reset_corrupt: settings.reset_corrupt, read_only: settings.read_only };
+    let store = Arc::new(Store::open(dir, &options)?);
+    let loaded = store.load()?;
+    let unreadable = loaded
+        .unreadable
+        .iter()
+        .map(|u| UnreadableJob { id: u.id(), reason: u.reason.clone() })
+        .collect();
+    let jobs = if settings.read_only {
+        loaded.jobs
+    } else {
+        recover::recover(&store, loaded.jobs, settings.retention, SystemTime::now())?.0
+    };
+    Ok(Opened { store: Some(store), jobs, unreadable })
+}
+
 impl fmt::Debug for ManagerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ManagerBuilder")
+        let mut builder = f.debug_struct("ManagerBuilder");
+        builder
             .field("limits", &self.limits)
             .field("files_per_job", &self.files_per_job)
             .field("owner", &self.owner)
@@ -713,11 +773,19 @@ impl fmt::Debug for ManagerBuilder {
             .field("clock", &self.clock)
             .field("transports", &self.transports)
             .field("schemes", &self.schemes)
-            .field("max_bytes_per_second", &self.max_bytes_per_second)
-            .field("store", &self.store)
-            .field("retention", &self.retention)
-            .field("checkpoint_interval", &self.checkpoint_interval)
-            .finish()
+            .field("max_bytes_per_second", &self.max_bytes_per_second);
+        #[cfg(feature = "store")]
+        builder.field("store", &self.store);
+        builder.finish()
+    }
+}
+
+impl Service {
+    fn store_dir(&self) -> Option<&Path> {
+        #[cfg(feature = "store")]
+        return self.store.as_deref().map(Store::dir);
+        #[cfg(not(feature = "store"))]
+        None
     }
 }
 
@@ -725,7 +793,7 @@ impl fmt::Debug for Service {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Service")
             .field("engine", &self.engine.lock().is_some())
-            .field("store", &self.store.as_deref().map(Store::dir))
+            .field("store", &self.store_dir())
             .finish()
     }
 }

@@ -8,7 +8,8 @@ use crate::job::state::transitions::JobEvent;
 use crate::job::{ErrorRecord, JobInner, JobShared};
 use crate::transport::TransferError;
 use crate::{
-    BackgroundCopyJob, BgError, BgErrorContext, BgJobState, Job, JobFile, Notification, Result,
+    BackgroundCopyJob, BgError, BgErrorContext, BgJobState, InvalidStateReason, Job, JobFile,
+    Notification, Result,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -29,13 +30,15 @@ impl Job {
     /// one that can move it until it is finished, failed, released or dropped.
     ///
     /// # Errors
-    /// [`BgError::InvalidState`] unless the job is `Queued`; [`BgError::Claimed`] while an earlier
+    /// [`BgError::InvalidState`] unless the job is `Queued`; with the reason
+    /// [`InvalidStateReason::Claimed`](crate::InvalidStateReason::Claimed) while an earlier
     /// driver of this job still exists (it is stopping after a suspend; try again when it is
     /// dropped), or while `complete()` or `cancel()` is at work on its files.
     pub fn claim(&self) -> Result<JobDriver> {
         let generation = self.shared.change(|inner| {
             if inner.claimed || inner.completing {
-                return Err(BgError::Claimed);
+                let state = self.shared.counters.state();
+                return Err(BgError::InvalidState { state, reason: InvalidStateReason::Claimed });
             }
             self.shared.apply(inner, JobEvent::Claim)?;
             inner.claimed = true;
@@ -343,12 +346,21 @@ pub(crate) fn far_future() -> SystemTime {
 }
 
 impl From<BgError> for TransferError {
-    /// A driver step refused by the job (`Stopped`), or a record the store could not write: a
-    /// transient `LocalFile` failure when the disk failed (full, an I/O error; DESIGN 6.1: the
-    /// job retries and finishes once space is back), fatal otherwise.
+    /// A transfer failure carried as a `BgError` back as it was ([`BgError::Transfer`] and
+    /// [`BgError::TransferStopped`]: every field kept but the retry hint); a driver step refused by the job
+    /// (`Stopped`); or a record the store could not write: a transient `LocalFile` failure when the
+    /// disk failed (full, an I/O error; DESIGN 6.1: the job retries and finishes once space is
+    /// back), fatal otherwise. The HRESULT is always the `BgError`'s.
     fn from(error: BgError) -> TransferError {
         match error {
-            BgError::InvalidState { .. } | BgError::Claimed => TransferError::Stopped,
+            BgError::Transfer { hresult, context, transient, message } => TransferError::Failed {
+                hresult,
+                context,
+                transient,
+                message: message.into(),
+                retry_after: None,
+            },
+            BgError::TransferStopped | BgError::InvalidState { .. } => TransferError::Stopped,
             BgError::Io { .. } => TransferError::transient(
                 error.hresult(),
                 BgErrorContext::LocalFile,

@@ -57,7 +57,9 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
         Ok(driver) => driver,
         // Another driver (a caller's own) still holds the job; it wakes the scheduler when it
         // lets go.
-        Err(BgError::Claimed) => return true,
+        Err(BgError::InvalidState { reason: crate::InvalidStateReason::Claimed, .. }) => {
+            return true;
+        }
         // Not queued any more (suspended meanwhile): nothing to do.
         Err(_) => return false,
     };

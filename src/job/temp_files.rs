@@ -76,6 +76,7 @@ fn legacy_stem(local_name: &Path, tail: &str) -> String {
 /// names [`temp_path`] gives file `index` of `job` (any attempt), or one version 0.2 gave it (a
 /// store of 0.2 may hold one): how a store finds the temporary files of its jobs that no record
 /// names (orphans), and touches nothing else.
+#[cfg(feature = "store")]
 pub(crate) fn is_temp_name(
     candidate: &std::ffi::OsStr,
     local_name: &Path,
@@ -123,6 +124,7 @@ use crate::platform::files::foreign;
 
 /// Whether the file of `metadata` cannot be a temporary file this process created (see
 /// [`open_temp`]): recovery never resumes from it.
+#[cfg(feature = "store")]
 pub(crate) fn is_foreign(metadata: &std::fs::Metadata) -> bool {
     foreign(metadata).is_some()
 }
@@ -159,6 +161,7 @@ pub(crate) fn open_temp(path: &Path, expected: Option<FileId>) -> io::Result<Fil
 
 /// Makes a finished temporary file visible under its local name: fsync the data, rename atomically
 /// (replacing an existing file, as Windows does), fsync the directory so the rename is durable.
+#[cfg(feature = "store")]
 pub(crate) fn commit(temp: &Path, local_name: &Path) -> io::Result<()> {
     publish(temp, local_name, false)?;
     sync_dirs([local_name])
@@ -214,7 +217,7 @@ pub(crate) fn remove(temp: &Path) -> io::Result<()> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "store"))]
 mod tests {
     use super::*;
 

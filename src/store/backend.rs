@@ -56,8 +56,5 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
 /// The error of a call on a store after [`Store::close`](super::Store::close): a caller's mistake,
 /// so `E_UNEXPECTED`.
 pub(crate) fn closed(dir: &Path) -> BgError {
-    BgError::Failed {
-        hresult: crate::hresult::E_UNEXPECTED,
-        message: format!("the store {dir:?} is closed"),
-    }
+    BgError::StoreClosed { path: dir.to_owned() }
 }

@@ -22,7 +22,7 @@
 //! per open.
 
 use super::backend::{Backend, Key, RawRecord};
-use crate::{BgError, Result, hresult};
+use crate::{BgError, Result};
 use parking_lot::RwLock;
 use redb::backends::InMemoryBackend;
 use redb::{
@@ -329,8 +329,6 @@ fn fault(path: &Path, op: &'static str, error: impl Into<redb::Error>) -> BgErro
         | redb::Error::TableTypeMismatch { .. }
         | redb::Error::TableIsMultimap(_)
         | redb::Error::TypeDefinitionChanged { .. }) => corrupt(path, e.to_string()),
-        e => {
-            BgError::Failed { hresult: hresult::E_FAIL, message: format!("store {op} failed: {e}") }
-        }
+        e => BgError::StoreFailed { path: path.to_owned(), reason: format!("{op}: {e}").into() },
     }
 }

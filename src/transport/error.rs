@@ -174,13 +174,85 @@ impl TransferError {
 }
 
 impl From<TransferError> for BgError {
+    /// [`BgError::TransferStopped`] or [`BgError::Transfer`] with every field but the retry hint
+    /// ([`retry_after`](TransferError::retry_after)): converting back gives the same
+    /// `TransferError` without it.
     fn from(error: TransferError) -> BgError {
         match error {
-            TransferError::Stopped => BgError::Failed {
-                hresult: hresult::E_ABORT,
-                message: "the transfer was stopped".to_owned(),
-            },
-            TransferError::Failed { hresult, message, .. } => BgError::Failed { hresult, message },
+            TransferError::Stopped => BgError::TransferStopped,
+            TransferError::Failed { hresult, context, transient, message, .. } => {
+                BgError::Transfer { hresult, context, transient, message: message.into() }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failures() -> Vec<TransferError> {
+        vec![
+            TransferError::Stopped,
+            TransferError::transient(
+                hresult::BG_E_CONNECT_FAILURE,
+                BgErrorContext::GeneralTransport,
+                "could not connect",
+            ),
+            TransferError::fatal(hresult::E_ABORT, BgErrorContext::None, "a transport's own abort"),
+            TransferError::http_status(503).with_retry_after(Duration::from_secs(7)),
+            TransferError::from_io(
+                &io::Error::from(io::ErrorKind::StorageFull),
+                BgErrorContext::LocalFile,
+            ),
+        ]
+    }
+
+    #[test]
+    fn a_transfer_error_survives_the_trip_through_bg_error() {
+        for error in failures() {
+            let bg = BgError::from(error.clone());
+            assert_eq!(bg.hresult(), error.hresult(), "{error:?}");
+            assert_eq!(bg.to_string(), error.to_string(), "{error:?}");
+            let hint = error.retry_after();
+            let back = TransferError::from(bg);
+            assert_eq!(back.retry_after(), None, "the retry hint is the one field not kept");
+            let error = match hint {
+                Some(_) => error_without_hint(error),
+                None => error,
+            };
+            assert_eq!(back, error);
+        }
+    }
+
+    fn error_without_hint(error: TransferError) -> TransferError {
+        match error {
+            TransferError::Failed { hresult, context, transient, message, .. } => {
+                TransferError::Failed { hresult, context, transient, message, retry_after: None }
+            }
+            stopped => stopped,
+        }
+    }
+
+    #[test]
+    fn a_bg_error_keeps_its_hresult_and_message_as_a_transfer_error() {
+        let transfer = BgError::Transfer {
+            hresult: hresult::BG_E_CONNECT_FAILURE,
+            context: BgErrorContext::RemoteApplication,
+            transient: true,
+            message: "the proxy refused".into(),
+        };
+        let corrupt = BgError::StoreCorrupt { path: "/s".into(), reason: "damaged".into() };
+        let failed = BgError::StoreFailed { path: "/s".into(), reason: "commit: bug".into() };
+        for error in [transfer, corrupt, failed, BgError::TransferStopped] {
+            let (code, message) = (error.hresult(), error.to_string());
+            let converted = TransferError::from(error);
+            assert_eq!(converted.hresult(), code);
+            assert_eq!(converted.to_string(), message);
+            // And back: the same HRESULT and message, now as a transfer's.
+            let back = BgError::from(converted.clone());
+            assert_eq!((back.hresult(), back.to_string()), (code, message));
+            assert_eq!(TransferError::from(back), converted);
         }
     }
 }

@@ -1,5 +1,6 @@
 //! [`BgError`], the error of every fallible bgcopy call, and its HRESULT mapping.
 
+use super::job_props::BgErrorContext;
 use super::state::BgJobState;
 use crate::hresult;
 use std::io;
@@ -13,9 +14,17 @@ pub type Result<T, E = BgError> = std::result::Result<T, E>;
 /// Variants map to the codes Windows returns for the same mistake, so code ported from
 /// `IBackgroundCopyJob` can keep matching on HRESULTs, and Rust code can match on variants.
 ///
+/// Each HRESULT has one variant, with three documented exceptions: [`Io`](Self::Io) and
+/// [`Transfer`](Self::Transfer) carry the HRESULT of their cause (an I/O error's, a transport's),
+/// which may be any code, and [`StoreFailed`](Self::StoreFailed)'s `E_FAIL` is also what `Io`
+/// gives for an I/O error of no known kind.
+///
 /// ```
-/// use bgcopy::{BgError, BgJobState};
-/// let err = BgError::InvalidState { state: BgJobState::Cancelled };
+/// use bgcopy::{BgError, BgJobState, InvalidStateReason};
+/// let err = BgError::InvalidState {
+///     state: BgJobState::Cancelled,
+///     reason: InvalidStateReason::JobState,
+/// };
 /// assert_eq!(err.hresult(), 0x8020_0002);
 /// assert_eq!(err.to_string(), "the call is not allowed while the job is cancelled");
 /// ```
@@ -25,11 +34,14 @@ pub enum BgError {
     /// No job has that id, or the job is in a final state (`BG_E_NOT_FOUND`).
     #[error("no job with that id")]
     NotFound,
-    /// The call is not allowed in the job's current state (`BG_E_INVALID_STATE`).
-    #[error("the call is not allowed while the job is {state}")]
+    /// The call is not allowed now (`BG_E_INVALID_STATE`): the job's state forbids it, another
+    /// driver holds the job, or the file is transferred already; `reason` says which.
+    #[error("{}", invalid_state(.state, .reason))]
     InvalidState {
         /// The state the job was in.
         state: BgJobState,
+        /// Why the call is not allowed.
+        reason: InvalidStateReason,
     },
     /// The job has no files, or nothing left to transfer (`BG_E_EMPTY`).
     #[error("the job has no files to transfer")]
@@ -96,9 +108,6 @@ pub enum BgError {
         /// The limit.
         max: usize,
     },
-    /// The job is being transferred by another driver (`BG_E_INVALID_STATE`).
-    #[error("the job is claimed by another driver")]
-    Claimed,
     /// No text is known for the HRESULT
     /// (`HRESULT_FROM_WIN32(ERROR_RESOURCE_LANG_NOT_FOUND)`, `0x8007_0717`).
     #[error("no description is known for HRESULT {hresult:#010x}")]
@@ -158,15 +167,64 @@ pub enum BgError {
         /// The newest format version this bgcopy reads.
         supported: u32,
     },
-    /// Any other failure, carried with its HRESULT (for example a transfer failure reported
-    /// through the driver API).
+    /// A call on a store after it was closed: a caller's mistake (`E_UNEXPECTED`).
+    #[error("the store {path:?} is closed")]
+    StoreClosed {
+        /// The store directory.
+        path: PathBuf,
+    },
+    /// The store's engine refused an operation for a reason that is neither an I/O error, a
+    /// damaged file nor a lock held elsewhere: a bug of bgcopy or of the engine (`E_FAIL`).
+    #[error("the store {path:?} failed: {reason}")]
+    StoreFailed {
+        /// The database file.
+        path: PathBuf,
+        /// The operation and what the engine said.
+        reason: Box<str>,
+    },
+    /// A transfer failed: a [`TransferError::Failed`](crate::transport::TransferError::Failed)
+    /// as a `BgError`. The HRESULT is the transport's. Every field is kept but the remote side's
+    /// retry hint (`retry_after`), which only the engine reads (room for it would make every
+    /// `BgError` larger).
     #[error("{message}")]
-    Failed {
+    Transfer {
         /// The HRESULT of the failure.
         hresult: u32,
-        /// What happened.
-        message: String,
+        /// Where it happened.
+        context: BgErrorContext,
+        /// Recoverable (retried) or not.
+        transient: bool,
+        /// What happened, for people.
+        message: Box<str>,
     },
+    /// The job was suspended, cancelled or completed while it was transferring: a
+    /// [`TransferError::Stopped`](crate::transport::TransferError::Stopped) as a `BgError`
+    /// (`E_ABORT`).
+    #[error("the transfer was stopped")]
+    TransferStopped,
+}
+
+/// Why a call was refused with [`BgError::InvalidState`] (all `BG_E_INVALID_STATE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InvalidStateReason {
+    /// The job's state does not allow the call (the case BITS knows).
+    JobState,
+    /// The job is claimed: an earlier driver of it still exists (it is stopping after a suspend;
+    /// try again when it is dropped), or `complete()` or `cancel()` is at work on its files.
+    Claimed,
+    /// The file is transferred already, so what was checked on its content cannot change (its
+    /// expected digest).
+    FileTransferred,
+}
+
+/// [`BgError::InvalidState`]'s message.
+fn invalid_state(state: &BgJobState, reason: &InvalidStateReason) -> String {
+    match reason {
+        InvalidStateReason::JobState => format!("the call is not allowed while the job is {state}"),
+        InvalidStateReason::Claimed => "the job is claimed by another driver".to_owned(),
+        InvalidStateReason::FileTransferred => "the file is already transferred".to_owned(),
+    }
 }
 
 impl BgError {
@@ -174,7 +232,7 @@ impl BgError {
     pub fn hresult(&self) -> u32 {
         match self {
             BgError::NotFound => hresult::BG_E_NOT_FOUND,
-            BgError::InvalidState { .. } | BgError::Claimed => hresult::BG_E_INVALID_STATE,
+            BgError::InvalidState { .. } => hresult::BG_E_INVALID_STATE,
             BgError::Empty => hresult::BG_E_EMPTY,
             BgError::FileNotAvailable => hresult::BG_E_FILE_NOT_AVAILABLE,
             BgError::ProtocolNotAvailable => hresult::BG_E_PROTOCOL_NOT_AVAILABLE,
@@ -193,7 +251,10 @@ impl BgError {
             BgError::StoreLocked { .. } => hresult::ERROR_SHARING_VIOLATION_HR,
             BgError::StoreCorrupt { .. } => hresult::BG_E_DATABASE_CORRUPT,
             BgError::StoreTooNew { .. } => hresult::ERROR_REVISION_MISMATCH_HR,
-            BgError::Failed { hresult, .. } => *hresult,
+            BgError::StoreClosed { .. } => hresult::E_UNEXPECTED,
+            BgError::StoreFailed { .. } => hresult::E_FAIL,
+            BgError::Transfer { hresult, .. } => *hresult,
+            BgError::TransferStopped => hresult::E_ABORT,
         }
     }
 
@@ -226,5 +287,121 @@ pub(crate) fn io_hresult(error: &io::Error) -> u32 {
         io::ErrorKind::Interrupted | io::ErrorKind::TimedOut => hresult::ERROR_TIMEOUT_HR,
         io::ErrorKind::UnexpectedEof => hresult::ERROR_HANDLE_EOF_HR,
         _ => hresult::E_FAIL,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// One of every variant (every reason of `InvalidState`). `ordinal` below is an exhaustive
+    /// match, so a new variant fails to compile until it is given a number, and the test below
+    /// fails until it is listed here.
+    fn one_of_each() -> Vec<BgError> {
+        let state = |reason| BgError::InvalidState { state: BgJobState::Queued, reason };
+        vec![
+            BgError::NotFound,
+            state(InvalidStateReason::JobState),
+            state(InvalidStateReason::Claimed),
+            state(InvalidStateReason::FileTransferred),
+            BgError::Empty,
+            BgError::FileNotAvailable,
+            BgError::ProtocolNotAvailable,
+            BgError::ErrorInformationUnavailable,
+            BgError::InvalidArgument("x".into()),
+            BgError::StringTooLong { what: "x", len: 2, max: 1 },
+            BgError::NotImplemented("x"),
+            BgError::TooManyFilesInJob { limit: 1 },
+            BgError::TooManyJobsPerUser { limit: 1 },
+            BgError::TooManyJobsPerMachine { limit: 1 },
+            BgError::ProxyListTooLarge { len: 2, max: 1 },
+            BgError::ProxyBypassListTooLarge { len: 2, max: 1 },
+            BgError::NoDescription { hresult: 1 },
+            BgError::io("open", "/x", io::Error::other("x")),
+            BgError::PathNotFound { path: "/x".into() },
+            BgError::StoreLocked { path: "/x".into(), pid: None },
+            BgError::StoreCorrupt { path: "/x".into(), reason: "x".into() },
+            BgError::StoreTooNew { path: "/x".into(), found: 2, supported: 1 },
+            BgError::StoreClosed { path: "/x".into() },
+            BgError::StoreFailed { path: "/x".into(), reason: "x".into() },
+            BgError::Transfer {
+                hresult: hresult::BG_E_CONNECT_FAILURE,
+                context: BgErrorContext::GeneralTransport,
+                transient: true,
+                message: "x".into(),
+            },
+            BgError::TransferStopped,
+        ]
+    }
+
+    fn ordinal(error: &BgError) -> usize {
+        match error {
+            BgError::NotFound => 0,
+            BgError::InvalidState { .. } => 1,
+            BgError::Empty => 2,
+            BgError::FileNotAvailable => 3,
+            BgError::ProtocolNotAvailable => 4,
+            BgError::ErrorInformationUnavailable => 5,
+            BgError::InvalidArgument(_) => 6,
+            BgError::StringTooLong { .. } => 7,
+            BgError::NotImplemented(_) => 8,
+            BgError::TooManyFilesInJob { .. } => 9,
+            BgError::TooManyJobsPerUser { .. } => 10,
+            BgError::TooManyJobsPerMachine { .. } => 11,
+            BgError::ProxyListTooLarge { .. } => 12,
+            BgError::ProxyBypassListTooLarge { .. } => 13,
+            BgError::NoDescription { .. } => 14,
+            BgError::Io { .. } => 15,
+            BgError::PathNotFound { .. } => 16,
+            BgError::StoreLocked { .. } => 17,
+            BgError::StoreCorrupt { .. } => 18,
+            BgError::StoreTooNew { .. } => 19,
+            BgError::StoreClosed { .. } => 20,
+            BgError::StoreFailed { .. } => 21,
+            BgError::Transfer { .. } => 22,
+            BgError::TransferStopped => 23,
+        }
+    }
+
+    /// The variants whose HRESULT is their cause's, as the enum's documentation says.
+    fn carries_its_cause(error: &BgError) -> bool {
+        matches!(error, BgError::Io { .. } | BgError::Transfer { .. })
+    }
+
+    #[test]
+    fn the_table_lists_every_variant() {
+        let mut seen: Vec<usize> = one_of_each().iter().map(ordinal).collect();
+        seen.dedup();
+        assert_eq!(seen, (0..24).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn every_variant_says_a_failure_hresult_and_no_two_share_one_unless_documented() {
+        let mut owner: HashMap<u32, usize> = HashMap::new();
+        for error in one_of_each() {
+            let code = error.hresult();
+            assert!(hresult::is_failure(code), "{error:?}: {code:#010x}");
+            if carries_its_cause(&error) {
+                continue;
+            }
+            let first = *owner.entry(code).or_insert(ordinal(&error));
+            assert_eq!(first, ordinal(&error), "{error:?} shares {code:#010x}");
+        }
+        // The documented overlap: `Io` of an I/O error of no known kind is `E_FAIL`, as is
+        // `StoreFailed`.
+        let other = BgError::io("open", "/x", io::Error::other("x"));
+        assert_eq!(other.hresult(), hresult::E_FAIL);
+        assert_eq!(owner.get(&hresult::E_FAIL).copied(), Some(21));
+    }
+
+    #[test]
+    fn invalid_state_is_the_one_spelling_of_bg_e_invalid_state() {
+        let spelled: Vec<usize> = one_of_each()
+            .iter()
+            .filter(|e| !carries_its_cause(e) && e.hresult() == hresult::BG_E_INVALID_STATE)
+            .map(ordinal)
+            .collect();
+        assert_eq!(spelled, [1, 1, 1], "only InvalidState, with its three reasons");
     }
 }

@@ -15,7 +15,7 @@ mod state;
 mod success;
 mod times;
 
-pub use error::{BgError, Result};
+pub use error::{BgError, InvalidStateReason, Result};
 pub use file_info::BgFileInfo;
 pub use ids::JobId;
 pub use job_props::{BgErrorContext, BgJobPriority, BgJobProxyUsage, BgJobType};

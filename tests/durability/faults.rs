@@ -2,6 +2,7 @@
 //! download, changes recorded before they are applied and announced, and no flag that outlives
 //! a failed call. The full disks are real: a small tmpfs mounted for the test (mounting needs
 //! root, which CI has; elsewhere these tests say they are skipped).
+#![cfg(feature = "store")]
 
 use bgcopy::clock::{Clock, ManualClock};
 use bgcopy::transport::TransferSink;

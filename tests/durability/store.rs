@@ -3,6 +3,7 @@
 //! temporary files checked against their records, orphans, the driver API and custom transports
 //! on a store. Crashes are in `tests/durability/crash.rs`, which kills real processes. Each test is named
 //! after the rule it checks.
+#![cfg(feature = "store")]
 
 use crate::engine_support;
 use crate::support;
@@ -518,7 +519,13 @@ fn the_engine_finishes_a_restored_job_with_a_custom_transport() {
     let job = manager.get_job(id).unwrap();
     let resumed_at = job.get_progress().bytes_transferred;
     assert!(resumed_at > 0, "bytes from before the restart are kept");
-    assert_eq!(job.get_state(), BgJobState::Queued);
+    // It came back `Queued`, and the engine, which runs from `try_build` on, may have taken it
+    // already: any state on the way to `Transferred`, none that waits for a caller.
+    let state = job.get_state();
+    assert!(
+        matches!(state, BgJobState::Queued | BgJobState::Connecting | BgJobState::Transferring),
+        "{state:?}"
+    );
     assert_eq!(job.wait(PATIENCE), BgJobState::Transferred);
     job.complete().unwrap();
     assert!(std::fs::read(place.file("x")).unwrap() == vec![0x5A; 8 << 20]);

@@ -4,9 +4,14 @@
 use crate::engine_support;
 use crate::support::CutShort;
 
+// Used only by the store's test of every duration input.
+#[cfg(feature = "store")]
 use bgcopy::clock::{Clock, ManualClock};
+#[cfg(feature = "store")]
 use bgcopy::meter::RateMeter;
-use bgcopy::transport::{LocalTransport, TransferError, TransferRequest, TransferSink, Transport};
+#[cfg(feature = "store")]
+use bgcopy::transport::TransferError;
+use bgcopy::transport::{LocalTransport, TransferRequest, TransferSink, Transport};
 use bgcopy::*;
 use engine_support::*;
 use parking_lot::Mutex;
@@ -801,6 +806,7 @@ const HUGE: [Duration; 4] = [
     Duration::from_secs(i64::MAX as u64 + 1),
 ];
 
+#[cfg(feature = "store")]
 #[test]
 fn every_public_duration_input_takes_the_largest_values_and_every_thread_keeps_working() {
     for huge in HUGE {

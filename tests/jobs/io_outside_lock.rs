@@ -5,6 +5,7 @@
 
 use crate::support;
 
+#[cfg(feature = "store")]
 use bgcopy::transport::TransferSink;
 use bgcopy::*;
 use parking_lot::{Condvar, Mutex};
@@ -149,7 +150,13 @@ fn getters_answer_while_a_driver_opens_a_file_and_no_claim_slips_in() {
     });
     pause.wait_reached();
     answers_meanwhile(&job, "open_file()");
-    assert!(matches!(job.claim(), Err(BgError::Claimed)), "the claim still holds");
+    assert!(
+        matches!(
+            job.claim(),
+            Err(BgError::InvalidState { reason: InvalidStateReason::Claimed, .. })
+        ),
+        "the claim still holds"
+    );
     pause.release();
     rx.recv_timeout(WAIT).unwrap();
     let (temp, _driver) = opener.join().unwrap();
@@ -170,13 +177,20 @@ fn a_claim_during_completes_file_work_is_refused_and_the_job_ends_acknowledged()
     };
     pause.wait_reached();
     job.resume().unwrap();
-    assert!(matches!(job.claim(), Err(BgError::Claimed)), "no driver during complete()");
+    assert!(
+        matches!(
+            job.claim(),
+            Err(BgError::InvalidState { reason: InvalidStateReason::Claimed, .. })
+        ),
+        "no driver during complete()"
+    );
     pause.release();
     assert_eq!(completer.join().unwrap().unwrap(), BgSuccess::PartialComplete);
     assert_eq!(job.get_state(), BgJobState::Acknowledged);
     assert_eq!(std::fs::read(fx.local(0)).unwrap(), content(0));
 }
 
+#[cfg(feature = "store")]
 #[test]
 fn a_suspend_does_not_wait_for_a_checkpoints_file_sync() {
     // R12: a checkpoint syncs the temporary files without any lock of the job, so a suspend (or

@@ -51,6 +51,7 @@ fn the_setters_follow_the_rules_of_every_setter() {
     assert_eq!((job.get_max_connections(), job.get_max_bytes_per_second()), (2, Some(1)));
 }
 
+#[cfg(feature = "store")]
 #[test]
 fn connections_and_caps_survive_a_reopened_store() {
     let dir = tempfile::tempdir().unwrap();

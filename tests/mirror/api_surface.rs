@@ -384,7 +384,13 @@ fn bg_notify_has_the_listed_flags_and_operations() {
 #[test]
 fn bg_error_is_a_non_exhaustive_error_with_an_hresult() {
     let hresult: fn(&BgError) -> u32 = BgError::hresult;
-    assert_eq!(hresult(&BgError::InvalidState { state: BgJobState::Cancelled }), 0x8020_0002);
+    assert_eq!(
+        hresult(&BgError::InvalidState {
+            state: BgJobState::Cancelled,
+            reason: InvalidStateReason::JobState
+        }),
+        0x8020_0002
+    );
     let described: &dyn std::error::Error = &BgError::Empty;
     assert!(!described.to_string().is_empty());
 }

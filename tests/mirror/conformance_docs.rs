@@ -132,7 +132,14 @@ fn hresult_values_match_bitsmsg_h() {
     assert_eq!(BgSuccess::PartialComplete.hresult(), 0x0020_0017);
     assert_eq!(BgSuccess::UnableToDeleteFiles.hresult(), 0x0020_001A);
     assert_eq!(BgError::NotFound.hresult(), 0x8020_0001);
-    assert_eq!(BgError::InvalidState { state: BgJobState::Cancelled }.hresult(), 0x8020_0002);
+    assert_eq!(
+        BgError::InvalidState {
+            state: BgJobState::Cancelled,
+            reason: InvalidStateReason::JobState
+        }
+        .hresult(),
+        0x8020_0002
+    );
     assert_eq!(BgError::Empty.hresult(), 0x8020_0003);
     assert_eq!(BgError::FileNotAvailable.hresult(), 0x8020_0004);
     assert_eq!(BgError::ProtocolNotAvailable.hresult(), 0x8020_0005);

@@ -16,9 +16,28 @@ fn every_variant() -> Vec<(BgError, u32, &'static str)> {
     vec![
         (BgError::NotFound, 0x8020_0001, "no job with that id"),
         (
-            BgError::InvalidState { state: BgJobState::Acknowledged },
+            BgError::InvalidState {
+                state: BgJobState::Acknowledged,
+                reason: InvalidStateReason::JobState,
+            },
             0x8020_0002,
             "the call is not allowed while the job is acknowledged",
+        ),
+        (
+            BgError::InvalidState {
+                state: BgJobState::Connecting,
+                reason: InvalidStateReason::Claimed,
+            },
+            0x8020_0002,
+            "the job is claimed by another driver",
+        ),
+        (
+            BgError::InvalidState {
+                state: BgJobState::Transferring,
+                reason: InvalidStateReason::FileTransferred,
+            },
+            0x8020_0002,
+            "the file is already transferred",
         ),
         (BgError::Empty, 0x8020_0003, "the job has no files to transfer"),
         (BgError::FileNotAvailable, 0x8020_0004, "the error is not tied to a file"),
@@ -64,7 +83,6 @@ fn every_variant() -> Vec<(BgError, u32, &'static str)> {
             0x8020_0019,
             "the proxy bypass list is 4001 characters long, more than the limit of 4000",
         ),
-        (BgError::Claimed, 0x8020_0002, "the job is claimed by another driver"),
         (
             BgError::NoDescription { hresult: 0x1234_5678 },
             0x8007_0717,
@@ -108,13 +126,29 @@ fn every_variant() -> Vec<(BgError, u32, &'static str)> {
             "the store \"/s\" has format version 2, newer than the supported 1",
         ),
         (
-            BgError::Failed {
+            BgError::StoreClosed { path: PathBuf::from("/s") },
+            0x8000_FFFF,
+            "the store \"/s\" is closed",
+        ),
+        (
+            BgError::StoreFailed {
+                path: PathBuf::from("/s/bgcopy.redb"),
+                reason: "commit: x".into(),
+            },
+            0x8000_4005,
+            "the store \"/s/bgcopy.redb\" failed: commit: x",
+        ),
+        (
+            BgError::Transfer {
                 hresult: 0x8019_0194,
+                context: BgErrorContext::RemoteFile,
+                transient: false,
                 message: "the server answered HTTP 404".into(),
             },
             0x8019_0194,
             "the server answered HTTP 404",
         ),
+        (BgError::TransferStopped, 0x8000_4004, "the transfer was stopped"),
     ]
 }
 
@@ -132,8 +166,9 @@ fn the_variant_table_covers_every_variant() {
     // variant is added.
     let source = include_str!("../../src/types/error.rs");
     let declared = source.matches("#[error(").count();
-    // StoreLocked has two rows: with and without the holder's pid.
-    assert_eq!(every_variant().len(), declared + 1, "add the new variant to every_variant()");
+    // StoreLocked has two rows (with and without the holder's pid), InvalidState three (one per
+    // reason).
+    assert_eq!(every_variant().len(), declared + 3, "add the new variant to every_variant()");
 }
 
 #[test]
@@ -194,9 +229,9 @@ fn bg_success_hresults_are_the_success_codes() {
 }
 
 #[test]
-fn transfer_errors_convert_to_bg_error_failed_with_their_hresult() {
+fn transfer_errors_convert_to_bg_error_transfer_with_their_hresult() {
     let error: BgError = fatal(0x8019_0194).into();
-    assert!(matches!(error, BgError::Failed { hresult: 0x8019_0194, .. }), "{error:?}");
+    assert!(matches!(error, BgError::Transfer { hresult: 0x8019_0194, .. }), "{error:?}");
     let stopped: BgError = TransferError::Stopped.into();
     assert_eq!(stopped.hresult(), 0x8000_4004, "stopped is E_ABORT");
 }
@@ -220,7 +255,7 @@ fn every_catalogued_code_has_a_description() {
         let code = error.hresult();
         if !matches!(
             error,
-            BgError::Io { .. } | BgError::Failed { .. } | BgError::NoDescription { .. }
+            BgError::Io { .. } | BgError::Transfer { .. } | BgError::NoDescription { .. }
         ) {
             assert!(hresult::catalogue().any(|(c, _)| c == code), "{error:?}");
         }

@@ -385,7 +385,7 @@ fn final_jobs_reject_every_change_with_invalid_state() {
         let job = &staged.job;
         let inv = |what: &str, result: Result<()>| {
             let err = result.expect_err(what);
-            assert!(matches!(err, BgError::InvalidState { state: s } if s == state), "{what}");
+            assert!(matches!(err, BgError::InvalidState { state: s, .. } if s == state), "{what}");
             assert_eq!(err.hresult(), 0x8020_0002, "{what}");
         };
         inv("suspend", job.suspend());

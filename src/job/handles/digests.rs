@@ -3,7 +3,7 @@
 
 use crate::job::handles::file::JobFile;
 use crate::job::state::transitions::{JobEvent, transition};
-use crate::{BgError, Result, hresult};
+use crate::{BgError, Result};
 
 impl JobFile {
     /// Sets (or with `None` removes) the SHA-256 digest the file's content must have. When the
@@ -13,16 +13,16 @@ impl JobFile {
     /// the check is ever made visible by `complete()`. Works for every transport.
     ///
     /// # Errors
-    /// [`BgError::InvalidState`] in a final state; a [`BgError::Failed`] with `BG_E_INVALID_STATE`
-    /// once the file is transferred (the check has run already).
+    /// [`BgError::InvalidState`] in a final state, and with the reason
+    /// [`FileTransferred`](crate::InvalidStateReason::FileTransferred) once the file is
+    /// transferred (the check has run already).
     pub fn set_expected_sha256(&self, digest: Option<[u8; 32]>) -> Result<()> {
         self.job.change(|inner| {
             transition(self.job.counters.state(), JobEvent::Modify)?;
             if self.file.counters.is_transferred() {
-                return Err(BgError::Failed {
-                    hresult: hresult::BG_E_INVALID_STATE,
-                    message: "the file is already transferred".to_owned(),
-                });
+                let (state, reason) =
+                    (self.job.counters.state(), crate::InvalidStateReason::FileTransferred);
+                return Err(BgError::InvalidState { state, reason });
             }
             inner.file_disk[self.file.index].expected_sha256 = digest.map(Box::new);
             self.job.apply(inner, JobEvent::Modify)?;

@@ -8,6 +8,8 @@
 //! only then extends the file's `durable` ranges, which are what every snapshot records; a
 //! restart of the file clears them at once.
 
+#[cfg(feature = "store")]
+use crate::BgError;
 use crate::job::context::JobContext;
 use crate::job::record::recorder::recorded_bytes;
 use crate::job::record::snapshot::{ErrorSnapshot, FileSnapshot, JobSnapshot};
@@ -17,13 +19,15 @@ use crate::job::state::file::FileDisk;
 use crate::job::state::file::FileShared;
 use crate::job::state::shared::{JobInner, JobShared};
 use crate::job::validate::{self, MAX_CONNECTIONS};
-use crate::{BgError, BgJobState, BgNotify, Result};
+use crate::{BgJobState, BgNotify, Result};
 use std::collections::HashSet;
+#[cfg(feature = "store")]
 use std::path::PathBuf;
 use std::sync::Arc;
 
 /// A file whose ranges on disk moved since they were recorded, or whose temporary file's name
 /// is not known to be durable yet.
+#[cfg(feature = "store")]
 struct Dirty {
     index: usize,
     temp: PathBuf,
@@ -190,6 +194,7 @@ impl JobShared {
     ///
     /// # Errors
     /// The store's error, or the sync's.
+    #[cfg(feature = "store")]
     pub(crate) fn checkpoint(self: &Arc<Self>) -> Result<bool> {
         let Some(persist) = self.ctx.persist.clone() else { return Ok(false) };
         let dirty: Vec<Dirty> = {
@@ -262,6 +267,7 @@ fn restore_counters(job: &JobCounters, file: &FileCounters, snapshot: &FileSnaps
 }
 
 /// Syncs a temporary file's data to disk.
+#[cfg(feature = "store")]
 pub(crate) fn sync(temp: &std::path::Path) -> Result<()> {
     let file =
         crate::job::temp_files::open_temp(temp, None).map_err(|e| BgError::io("sync", temp, e))?;

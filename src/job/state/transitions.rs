@@ -85,7 +85,7 @@ pub enum JobEvent {
 pub fn transition(state: BgJobState, event: JobEvent) -> Result<BgJobState> {
     use BgJobState::*;
     use JobEvent as E;
-    let invalid = Err(BgError::InvalidState { state });
+    let invalid = Err(BgError::InvalidState { state, reason: crate::InvalidStateReason::JobState });
     if state.is_final() {
         return invalid;
     }
