@@ -36,6 +36,7 @@ pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
 ///
 /// # Errors
 /// Reading or setting its permissions fails.
+#[cfg(feature = "store")]
 pub(crate) fn make_private_dir(dir: &Path) -> io::Result<()> {
     make_private(dir, 0o700)
 }
@@ -45,11 +46,13 @@ pub(crate) fn make_private_dir(dir: &Path) -> io::Result<()> {
 ///
 /// # Errors
 /// Reading or setting its permissions fails.
+#[cfg(feature = "store")]
 pub(crate) fn make_private_file(file: &Path) -> io::Result<()> {
     make_private(file, 0o600)
 }
 
 /// Sets `mode` on `path` unless it has it already (Unix); nothing elsewhere.
+#[cfg(feature = "store")]
 fn make_private(path: &Path, mode: u32) -> io::Result<()> {
     #[cfg(unix)]
     {
@@ -64,7 +67,7 @@ fn make_private(path: &Path, mode: u32) -> io::Result<()> {
     Ok(())
 }
 
-#[cfg(all(test, unix))]
+#[cfg(all(test, unix, feature = "store"))]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;

@@ -76,6 +76,7 @@ fn len(text: &std::ffi::OsStr) -> usize {
 /// The bytes a store record holds for `path`: its raw bytes on Unix (any bytes, not only
 /// UTF-8); its UTF-8 text on Windows, `None` for a name that is not Unicode (it cannot be
 /// recorded there).
+#[cfg(feature = "store")]
 pub(crate) fn path_bytes(path: &Path) -> Option<&[u8]> {
     #[cfg(unix)]
     {
@@ -88,6 +89,7 @@ pub(crate) fn path_bytes(path: &Path) -> Option<&[u8]> {
 
 /// The path of the bytes [`path_bytes`] gave: any bytes on Unix; UTF-8 only elsewhere (`None`
 /// for other bytes).
+#[cfg(feature = "store")]
 pub(crate) fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
     #[cfg(unix)]
     {
@@ -108,6 +110,7 @@ mod tests {
         assert_eq!(same, cfg!(any(windows, target_os = "macos")));
     }
 
+    #[cfg(feature = "store")]
     #[test]
     fn paths_round_trip_through_their_record_bytes() {
         for path in ["/d/a.bin", "/d/é日本😀"] {
