@@ -1,7 +1,8 @@
 //! The job's files on disk: temporary files next to their destination, created exclusively with
 //! owner-only permissions and never through a symlink; commit (fsync, rename, directory fsync) and
-//! removal.
+//! removal. What of that holds on Windows and macOS: `crate::platform`.
 
+use crate::platform::files::foreign;
 use sha2::Digest;
 use std::fs::File;
 use std::io;
@@ -119,8 +120,6 @@ impl std::error::Error for NotOurs {}
 pub(crate) fn is_not_ours(error: &io::Error) -> bool {
     error.get_ref().is_some_and(|e| e.is::<NotOurs>())
 }
-
-use crate::platform::files::foreign;
 
 /// Whether the file of `metadata` cannot be a temporary file this process created (see
 /// [`open_temp`]): recovery never resumes from it.
