@@ -1,6 +1,8 @@
 //! Drives a job from your own code, without the engine: the way to plug bgcopy's job model into
-//! a downloader you already have (a thread pool, or an async task: every call below is a quick,
-//! non-async function, so it can be made from a task just as well).
+//! a downloader you already have (a thread pool, or an async task). No call below is `async`,
+//! but those that touch the disk block the thread (`open_file`, `write`, `finish`, and with a
+//! store every change): from an async task, make them in `spawn_blocking` (see the crate docs,
+//! "Blocking calls and async code").
 //!
 //! ```text
 //! cargo run --example manual_driver

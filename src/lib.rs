@@ -15,7 +15,8 @@
 //!
 //! let manager = Manager::new();
 //! let job = manager.create_job("example", BgJobType::Download)?;
-//! job.add_file(source.to_str().unwrap(), &dir.path().join("copy.bin"))?;
+//! let remote = source.to_str().ok_or("the temporary directory's path is not UTF-8")?;
+//! job.add_file(remote, &dir.path().join("copy.bin"))?;
 //! assert_eq!(job.get_state(), BgJobState::Suspended); // new jobs wait for resume()
 //! assert_eq!(job.get_progress().files_total, 1);
 //!
@@ -58,6 +59,33 @@
 //!   [`clock::Clock`]; tests use a [`clock::ManualClock`] to let retry delays pass at once).
 //!   [`transport::Transport`] moves the bytes for one URL scheme;
 //!   [`transport::LocalTransport`] serves `file://` and absolute paths.
+//!
+//! ## Blocking calls and async code
+//!
+//! Nothing in bgcopy is `async`, and no call needs a runtime. Most calls are quick: the getters
+//! (lock-free or a short lock), [`Job::subscribe`], [`Subscription::try_recv`], and every change
+//! of a manager without a store. These calls block the calling thread on I/O or on time (each
+//! says so in a `# Blocking` paragraph of its docs):
+//!
+//! - with a store (feature `store`), every change of a job: the setters, [`add_file`](BackgroundCopyJob::add_file),
+//!   [`add_file_set`](BackgroundCopyJob::add_file_set), [`Job::add`],
+//!   [`Job::add_with_sha256`], [`suspend`](BackgroundCopyJob::suspend),
+//!   [`resume`](BackgroundCopyJob::resume), [`take_ownership`](BackgroundCopyJob::take_ownership),
+//!   [`create_job`](BackgroundCopyManager::create_job): each writes and syncs a record before it
+//!   returns (and `add_file*` look at the local directories, with or without a store);
+//! - [`complete()`](BackgroundCopyJob::complete) and [`cancel()`](BackgroundCopyJob::cancel):
+//!   they sync, rename and delete files;
+//! - [`Manager::open`], and [`ManagerBuilder::try_build`] or `build` with a store: they open the
+//!   store and read every job;
+//! - the driver calls that touch files or records: [`JobDriver::open_file`],
+//!   [`FileTransfer::write_until`], [`FileTransfer::copy_from_file_until`], the `write` of its
+//!   [`TransferSink`](transport::TransferSink), [`FileTransfer::finish`],
+//!   [`JobDriver::finish`], [`JobDriver::fail`], [`JobDriver::release`];
+//! - [`Manager::shutdown`], [`Job::wait`] and [`Job::wait_until`]: they wait.
+//!
+//! From async code, run them on a thread meant for blocking work (with tokio,
+//! `tokio::task::spawn_blocking(move || job.complete())`), and await [`Job::settled`] rather than
+//! calling `wait`, and a [`Subscription`] ([`Subscription::recv`]) rather than iterating it.
 //!
 //! ## Namespaces
 //!

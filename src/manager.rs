@@ -223,6 +223,9 @@ impl Manager {
     /// # Ok(()) }
     /// ```
     ///
+    /// # Blocking
+    /// Opens or creates the store and reads every job from it: disk work, with syncs.
+    ///
     /// # Errors
     /// As [`ManagerBuilder::try_build`].
     #[cfg(feature = "store")]
@@ -294,6 +297,9 @@ impl Manager {
     /// assert!(manager.shutdown(Duration::from_secs(10)));
     /// assert!(!manager.has_engine());
     /// ```
+    ///
+    /// # Blocking
+    /// Waits up to `timeout` for the engine's threads to stop.
     pub fn shutdown(&self, timeout: Duration) -> bool {
         let engine = self.service.engine.lock().take();
         self.ctx.hub.close();
@@ -643,6 +649,9 @@ impl ManagerBuilder {
     /// Builds the manager, opening its store if one was set, and starts its engine (unless
     /// [`without_engine`](Self::without_engine)).
     ///
+    /// # Blocking
+    /// With a [`store`](Self::store), as [`Manager::open`].
+    ///
     /// # Errors
     /// Only with a store: [`BgError::StoreLocked`] (`0x80070020`) while another process, or
     /// another manager of this one, holds it; [`BgError::StoreCorrupt`]
@@ -659,6 +668,9 @@ impl ManagerBuilder {
     }
 
     /// Builds the manager and starts its engine (unless [`without_engine`](Self::without_engine)).
+    ///
+    /// # Blocking
+    /// With a [`store`](Self::store), as [`Manager::open`].
     ///
     /// # Panics
     /// If a [`store`](Self::store) was set and cannot be opened: `build()` never ignores one. Use

@@ -133,7 +133,6 @@ impl<T> Registry<T> {
 
     /// Puts back a job with its id and creation order as they were (restoring from a store);
     /// the limits are not checked, so that no job is lost.
-    #[cfg_attr(not(test), allow(dead_code))] // the durable store restores through it
     pub(crate) fn restore(&self, id: JobId, seq: u64, owner: &str, item: Arc<T>) {
         self.entries.lock().insert(id, seq, owner, item);
     }

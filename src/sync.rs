@@ -2,7 +2,10 @@
 //!
 //! Under `cfg(loom)` the atomics and the lock type come from `loom` so that the model tests in
 //! `job/loom_tests.rs` and `engine/stop.rs` can explore every interleaving; otherwise they come from `std` and
-//! `parking_lot`. Job code imports only from here, so it compiles unchanged in both worlds.
+//! `parking_lot`. What the loom tests model imports from here (the job's lock and its
+//! atomics), so it compiles unchanged in both worlds. The rest of the job model uses
+//! `parking_lot` directly and is not modelled: the queues that wait on a `Condvar` (notification
+//! queues, the event hub, the waiters' watch, files in the group commit) and the segment table.
 //! Under loom, [`Mutex`] wraps loom's mutex so that `lock()` returns the guard directly, as
 //! `parking_lot` does.
 

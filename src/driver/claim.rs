@@ -29,6 +29,9 @@ impl Job {
     /// Claims a `Queued` job for transfer: it becomes `Connecting`, and this driver is the only
     /// one that can move it until it is finished, failed, released or dropped.
     ///
+    /// # Blocking
+    /// With a store, writes a record (not waiting for its sync).
+    ///
     /// # Errors
     /// [`BgError::InvalidState`] unless the job is `Queued`; with the reason
     /// [`InvalidStateReason::Claimed`](crate::InvalidStateReason::Claimed) while an earlier
@@ -49,6 +52,9 @@ impl Job {
 
     /// Retries a job in `TransientError` now that its retry delay has passed (`→ Queued`).
     ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
+    ///
     /// # Errors
     /// [`BgError::InvalidState`] unless the job is in `TransientError`.
     pub fn retry_now(&self) -> Result<()> {
@@ -64,6 +70,9 @@ impl Job {
 
     /// Gives up on a job in `TransientError` whose no-progress timeout has passed (`→ Error`, the
     /// last error kept; `job_error` fires).
+    ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
     ///
     /// # Errors
     /// [`BgError::InvalidState`] unless the job is in `TransientError`.
@@ -101,6 +110,9 @@ impl JobDriver {
 
     /// The connection is up and bytes start to move (`Connecting → Transferring`).
     ///
+    /// # Blocking
+    /// With a store, writes a record (not waiting for its sync).
+    ///
     /// # Errors
     /// [`TransferError::Stopped`] if the claim was revoked.
     pub fn connected(&self) -> Result<(), TransferError> {
@@ -131,6 +143,10 @@ impl JobDriver {
 
     /// Every file is transferred: the job becomes `Transferred` (`job_transferred` fires). Waits
     /// first for the files handed to the store's group commit.
+    ///
+    /// # Blocking
+    /// With a store, waits for the files handed to the group commit to be recorded, and writes
+    /// and syncs a record.
     ///
     /// # Errors
     /// `Stopped` if the claim was revoked; a fatal failure if a file is not transferred yet.
@@ -184,6 +200,9 @@ impl JobDriver {
     /// The next attempt comes no sooner than the job's minimum retry delay, nor than the wait the
     /// error carries ([`TransferError::retry_after`], a server's `Retry-After`).
     /// [`TransferError::Stopped`] is not a failure: it only releases the claim.
+    ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
     ///
     /// # Errors
     /// `Stopped` if the claim was revoked meanwhile (the failure is not recorded then).
@@ -253,6 +272,9 @@ impl JobDriver {
     }
 
     /// Gives the job back unfinished (`→ Queued`), for example at the end of a time slice.
+    ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
     ///
     /// # Errors
     /// `Stopped` if the claim was revoked meanwhile.

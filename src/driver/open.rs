@@ -34,6 +34,9 @@ impl JobDriver {
     /// (exclusively, owner-only, never through a symlink), or reopens the one an earlier attempt
     /// left and continues after its bytes. The file system work happens without the job lock.
     ///
+    /// # Blocking
+    /// Creates or opens the file's temporary file: file-system work.
+    ///
     /// # Errors
     /// `Stopped` if the claim was revoked; a fatal `E_INVALIDARG` failure for an index out of
     /// range, a file already transferred or already open; a fatal `LocalFile` failure if the

@@ -2,6 +2,7 @@
 //! change (the job's watch), never by a timer.
 
 use crate::job::JobShared;
+use crate::job::events::watch::Registration;
 use crate::job::state::counters::Generation;
 use std::fmt;
 use std::future::Future;
@@ -15,14 +16,13 @@ use std::task::{Context, Poll};
 /// `Send + Unpin + 'static`; no async runtime needed.
 #[must_use = "futures do nothing unless polled"]
 pub struct Revoked {
-    job: Arc<JobShared>,
+    watch: Registration<JobShared>,
     generation: Generation,
-    key: Option<u64>,
 }
 
 impl Revoked {
     pub(crate) fn new(job: Arc<JobShared>, generation: Generation) -> Revoked {
-        Revoked { job, generation, key: None }
+        Revoked { watch: Registration::new(job), generation }
     }
 }
 
@@ -30,31 +30,17 @@ impl Future for Revoked {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = &mut *self;
-        let (counters, generation) = (&this.job.counters, this.generation);
-        if this
-            .job
-            .watch
-            .register(&mut this.key, cx.waker(), || !counters.claim_is_live(generation))
-        {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    }
-}
-
-impl Drop for Revoked {
-    fn drop(&mut self) {
-        self.job.watch.deregister(self.key);
+        let generation = self.generation;
+        self.watch.poll(cx, |job| !job.counters.claim_is_live(generation))
     }
 }
 
 impl fmt::Debug for Revoked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let job = self.watch.owner();
         f.debug_struct("Revoked")
-            .field("job", &self.job.id)
-            .field("revoked", &!self.job.counters.claim_is_live(self.generation))
+            .field("job", &job.id)
+            .field("revoked", &!job.counters.claim_is_live(self.generation))
             .finish()
     }
 }

@@ -232,6 +232,9 @@ impl FileTransfer {
     /// `stop` returns `true`; it is asked between two chunks (the bytes copied so far stay
     /// counted). For drivers that preempt their own transfers: time slices, shutdown.
     ///
+    /// # Blocking
+    /// Reads and writes files.
+    ///
     /// # Errors
     /// As [`TransferSink::copy_from_file`].
     pub fn copy_from_file_until(
@@ -338,6 +341,9 @@ impl FileTransfer {
     /// Writes `data` at the current offset and counts it, within the caps (see
     /// [`TransferSink::write`]), asking `stop` between pieces while the caps make it wait.
     ///
+    /// # Blocking
+    /// Writes to the temporary file.
+    ///
     /// # Errors
     /// As [`TransferSink::write`]; `Stopped` if `stop` says so.
     pub fn write_until(
@@ -408,6 +414,10 @@ impl FileTransfer {
     /// an expected SHA-256 was set ([`JobFile::set_expected_sha256`]), the temporary file is read
     /// back and checked first.
     ///
+    /// # Blocking
+    /// Reads the file back if a digest is expected; with a store, syncs the file and writes and
+    /// syncs a record.
+    ///
     /// # Errors
     /// `Stopped` if the claim was revoked; a transient `BG_E_CONNECTION_CLOSED` failure if fewer
     /// bytes than the known size arrived; a fatal `BG_E_VALIDATION_FAILED` failure (context
@@ -463,6 +473,10 @@ impl FileTransfer {
     /// is recorded; until then [`JobDriver::next_file`](crate::JobDriver::next_file) skips it,
     /// and [`JobDriver::finish`](crate::JobDriver::finish) waits for it (and reports a file that
     /// could not be recorded). Without a store it is [`finish`](Self::finish).
+    ///
+    /// # Blocking
+    /// Reads the file back if a digest is expected; with a store, syncs the file (the record is
+    /// written later, by the group commit).
     ///
     /// # Errors
     /// As [`finish`](Self::finish), for what can be checked before the hand-over: `Stopped`, a

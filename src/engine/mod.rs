@@ -1,6 +1,8 @@
 //! The built-in "service": a scheduler thread and worker threads that run queued jobs through
-//! [`Transport`]s, using only the public [driver API](crate::JobDriver), so a downloader driving
-//! jobs from its own code gets the same guarantees.
+//! [`Transport`]s. It moves jobs through the [driver API](crate::JobDriver) (claims, file
+//! transfers, failures), so a downloader driving jobs from its own code gets the same guarantees;
+//! beside it, it reads what the scheduler and workers need of the job model inside the crate (a
+//! file's protocol, a job's creation order, its retry deadlines and handles made from its state).
 //!
 //! - [`scheduler`]: one thread; on every change it retries or gives up on jobs in
 //!   `TransientError` ([`retry`]) and hands queued jobs to workers by priority ([`policy`]).

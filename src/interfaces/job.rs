@@ -25,6 +25,9 @@ pub trait BackgroundCopyJob {
     /// Adds several files (`AddFileSet`), all or nothing: every entry is checked before any is
     /// added. Files are transferred in the order added. Allowed in every non-final state.
     ///
+    /// # Blocking
+    /// Checks the local directories on disk; with a store, writes and syncs a record.
+    ///
     /// # Errors
     /// - [`BgError::InvalidState`](crate::BgError::InvalidState): the job is final.
     /// - [`BgError::InvalidArgument`](crate::BgError::InvalidArgument) (`E_INVALIDARG`): an empty
@@ -41,6 +44,9 @@ pub trait BackgroundCopyJob {
 
     /// Adds one file (`AddFile`); same rules as [`add_file_set`](Self::add_file_set).
     ///
+    /// # Blocking
+    /// As [`add_file_set`](Self::add_file_set).
+    ///
     /// # Errors
     /// As [`add_file_set`](Self::add_file_set).
     fn add_file(&self, remote_url: &str, local_name: &Path) -> Result<()>;
@@ -51,6 +57,9 @@ pub trait BackgroundCopyJob {
     /// Stops the transfer and puts the job in `Suspended` (`Suspend`); a suspended job stays so.
     /// From `Error` and `Transferred` the job becomes `Suspended` too.
     ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
+    ///
     /// # Errors
     /// [`BgError::InvalidState`](crate::BgError::InvalidState): the job is final.
     fn suspend(&self) -> Result<()>;
@@ -58,6 +67,9 @@ pub trait BackgroundCopyJob {
     /// Queues the job for transfer (`Resume`): `Suspended`, `Error`, `TransientError` and
     /// `Transferred` (with files left to transfer) become `Queued`; an error retries at once;
     /// `Queued`, `Connecting` and `Transferring` are left as they are.
+    ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
     ///
     /// # Errors
     /// - [`BgError::Empty`](crate::BgError::Empty) (`BG_E_EMPTY`): the job has no files, or every
@@ -69,6 +81,10 @@ pub trait BackgroundCopyJob {
     /// touches a local file that existed before; the job becomes `Cancelled` and leaves the manager.
     /// Returns [`BgSuccess::UnableToDeleteFiles`] if some temporary files could not be deleted.
     ///
+    /// # Blocking
+    /// Deletes the temporary files (and syncs their directories with a store), then with a store
+    /// writes and syncs a record.
+    ///
     /// # Errors
     /// [`BgError::InvalidState`](crate::BgError::InvalidState): the job is already final.
     fn cancel(&self) -> Result<BgSuccess>;
@@ -77,6 +93,10 @@ pub trait BackgroundCopyJob {
     /// place (its progress shows `completed`), the temporary files of the others are deleted, and
     /// the job becomes `Acknowledged` and leaves the manager. Returns
     /// [`BgSuccess::PartialComplete`] when only some files were kept.
+    ///
+    /// # Blocking
+    /// Syncs and renames the files into place, deletes the others' temporary files and, with a
+    /// store, writes and syncs records: file-system work that can take a while for large files.
     ///
     /// # Errors
     /// - [`BgError::InvalidState`](crate::BgError::InvalidState): the job is final.
@@ -115,6 +135,9 @@ pub trait BackgroundCopyJob {
 
     /// Replaces the display name (`SetDisplayName`).
     ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
+    ///
     /// # Errors
     /// - [`BgError::StringTooLong`](crate::BgError::StringTooLong) (`BG_E_STRING_TOO_LONG`): more
     ///   than 256 UTF-16 units.
@@ -127,6 +150,9 @@ pub trait BackgroundCopyJob {
 
     /// Replaces the description (`SetDescription`).
     ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
+    ///
     /// # Errors
     /// - [`BgError::StringTooLong`](crate::BgError::StringTooLong): more than 1024 UTF-16 units.
     /// - [`BgError::InvalidArgument`](crate::BgError::InvalidArgument): a NUL character.
@@ -138,6 +164,9 @@ pub trait BackgroundCopyJob {
 
     /// Sets the scheduling priority (`SetPriority`).
     ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
+    ///
     /// # Errors
     /// [`BgError::InvalidState`](crate::BgError::InvalidState): the job is final.
     fn set_priority(&self, priority: BgJobPriority) -> Result<()>;
@@ -146,6 +175,9 @@ pub trait BackgroundCopyJob {
     fn get_priority(&self) -> BgJobPriority;
 
     /// Selects which callbacks fire (`SetNotifyFlags`).
+    ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
     ///
     /// # Errors
     /// - [`BgError::NotImplemented`](crate::BgError::NotImplemented) (`E_NOTIMPL`): a bit outside
@@ -160,6 +192,9 @@ pub trait BackgroundCopyJob {
     /// registration wins. Registering on a job already in `Transferred` or `Error` delivers that
     /// event to the new callback (if flagged).
     ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
+    ///
     /// # Errors
     /// [`BgError::InvalidState`](crate::BgError::InvalidState): the job is final.
     fn set_notify_interface(&self, callback: Option<Arc<Self::Callback>>) -> Result<()>;
@@ -170,6 +205,9 @@ pub trait BackgroundCopyJob {
     /// Sets the minimum wait before retrying after a transient error (`SetMinimumRetryDelay`);
     /// values below 5 s are raised to 5 s. Whole seconds, as in Windows (fractions are dropped).
     ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
+    ///
     /// # Errors
     /// [`BgError::InvalidState`](crate::BgError::InvalidState): the job is final.
     fn set_minimum_retry_delay(&self, delay: Duration) -> Result<()>;
@@ -179,6 +217,9 @@ pub trait BackgroundCopyJob {
 
     /// Sets how long transient errors are retried without progress before the job goes to `Error`
     /// (`SetNoProgressTimeout`); zero makes every error final. Whole seconds.
+    ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
     ///
     /// # Errors
     /// [`BgError::InvalidState`](crate::BgError::InvalidState): the job is final.
@@ -191,6 +232,9 @@ pub trait BackgroundCopyJob {
     fn get_error_count(&self) -> u32;
 
     /// Sets the proxy settings (`SetProxySettings`).
+    ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
     ///
     /// # Errors
     /// - [`BgError::InvalidArgument`](crate::BgError::InvalidArgument) (`E_INVALIDARG`): a list
@@ -212,6 +256,9 @@ pub trait BackgroundCopyJob {
 
     /// Makes the caller (the owner of the manager handle this job came from) the owner of the job
     /// (`TakeOwnership`).
+    ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
     ///
     /// # Errors
     /// [`BgError::InvalidState`](crate::BgError::InvalidState): the job is final.

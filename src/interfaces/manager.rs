@@ -8,6 +8,9 @@ pub trait BackgroundCopyManager {
     /// Creates a new job (`CreateJob`): a fresh random id, no files, state `Suspended`, all progress
     /// zero, BITS defaults for every property, owned by the manager's owner.
     ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
+    ///
     /// # Errors
     /// - [`BgError::InvalidArgument`](crate::BgError::InvalidArgument) (`E_INVALIDARG`): the display
     ///   name is longer than 256 UTF-16 units or contains a NUL character.

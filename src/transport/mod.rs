@@ -70,9 +70,11 @@ pub trait Transport: Send + Sync + fmt::Debug {
     /// also covers plain absolute paths.
     fn schemes(&self) -> &[&str];
 
-    /// The protocol name reported by
-    /// [`BackgroundCopyError::get_protocol`](crate::BackgroundCopyError::get_protocol) for failures
-    /// of this transport (`"http"`, `"file"`, ...).
+    /// A short name of the transport (`"http"`, `"file"`, ...), used in messages about it (such
+    /// as a panic it caused). It is not what
+    /// [`BackgroundCopyError::get_protocol`](crate::BackgroundCopyError::get_protocol) reports:
+    /// that comes from the file's URL scheme (`"http"` for `http` and `https`, `"file"` for
+    /// `file` URLs and absolute paths, the scheme itself for a scheme a manager registered).
     fn protocol(&self) -> &str;
 
     /// Transfers the file named by `request` into `sink`, starting at `sink.offset()`.
@@ -109,6 +111,9 @@ pub trait TransferSink {
     fn set_size(&mut self, size: Option<u64>) -> Result<(), TransferError>;
 
     /// Appends bytes at the current offset and counts them.
+    ///
+    /// # Blocking
+    /// Writes to the destination (for the engine's sink, the temporary file).
     ///
     /// # Errors
     /// `Stopped` if the job was suspended or cancelled (nothing written); a transient

@@ -12,7 +12,7 @@ bitflags::bitflags! {
     /// assert!(flags.contains(BgNotify::JOB_ERROR));
     /// assert_eq!(BgNotify::from_bits(0x20), None);
     /// ```
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     pub struct BgNotify: u32 {
         /// Call `job_transferred` when the job enters `Transferred` (`BG_NOTIFY_JOB_TRANSFERRED`).
         const JOB_TRANSFERRED = 0x0001;

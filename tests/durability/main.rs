@@ -15,6 +15,7 @@ mod powerloss_support;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod adding;
 #[cfg(feature = "http")]
 mod crash;
 mod faults;

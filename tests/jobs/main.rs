@@ -10,6 +10,7 @@ mod engine_support;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod adding;
 mod callbacks;
 mod complete_cancel;
 mod driver_add_bytes;

@@ -7,7 +7,8 @@
 
 use parking_lot::{Condvar, Mutex};
 use std::fmt;
-use std::task::Waker;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 /// Change notification of one job (see the module docs).
@@ -85,6 +86,47 @@ impl Watch {
         if let Some(key) = key {
             self.state.lock().wakers.retain(|(k, _)| *k != key);
         }
+    }
+}
+
+/// A future's place among the wakers of the watch of `owner` (a job): registered when polled,
+/// forgotten when dropped. Both futures that wait on a job ([`JobSettled`] and [`Revoked`]) are
+/// one of these plus their condition.
+///
+/// [`JobSettled`]: crate::JobSettled
+/// [`Revoked`]: crate::Revoked
+pub(crate) struct Registration<T: AsRef<Watch>> {
+    owner: Arc<T>,
+    /// The key of the registered waker, once polled.
+    key: Option<u64>,
+}
+
+impl<T: AsRef<Watch>> Registration<T> {
+    /// Not registered yet: the first poll registers.
+    pub(crate) fn new(owner: Arc<T>) -> Registration<T> {
+        Registration { owner, key: None }
+    }
+
+    /// What it watches.
+    pub(crate) fn owner(&self) -> &T {
+        &self.owner
+    }
+
+    /// `Ready` if `ready(owner)` holds; otherwise registers the waker of `cx` for the next change.
+    /// `ready` must only read atomics (it may run under the watch's lock).
+    pub(crate) fn poll(&mut self, cx: &Context<'_>, ready: impl Fn(&T) -> bool) -> Poll<()> {
+        let owner = &*self.owner;
+        if owner.as_ref().register(&mut self.key, cx.waker(), || ready(owner)) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl<T: AsRef<Watch>> Drop for Registration<T> {
+    fn drop(&mut self) {
+        AsRef::<Watch>::as_ref(&*self.owner).deregister(self.key);
     }
 }
 

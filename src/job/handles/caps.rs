@@ -28,6 +28,9 @@ impl Job {
     /// # Ok::<(), BgError>(())
     /// ```
     ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
+    ///
     /// # Errors
     /// [`BgError::InvalidState`] in a final state; [`BgError::InvalidArgument`] (`E_INVALIDARG`)
     /// for 0 or more than 16. On error nothing changes.
@@ -63,6 +66,9 @@ impl Job {
     /// job.set_max_bytes_per_second(None)?;
     /// # Ok::<(), BgError>(())
     /// ```
+    ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
     ///
     /// # Errors
     /// [`BgError::InvalidState`] in a final state; [`BgError::InvalidArgument`] (`E_INVALIDARG`)

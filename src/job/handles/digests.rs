@@ -12,6 +12,9 @@ impl JobFile {
     /// goes to `Error` with `BG_E_VALIDATION_FAILED`, context `RemoteFile`, so nothing that fails
     /// the check is ever made visible by `complete()`. Works for every transport.
     ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
+    ///
     /// # Errors
     /// [`BgError::InvalidState`] in a final state, and with the reason
     /// [`FileTransferred`](crate::InvalidStateReason::FileTransferred) once the file is
@@ -46,6 +49,9 @@ impl JobFile {
     /// assert_eq!(file.get_expected_sha256().unwrap()[0], 0xe3);
     /// # Ok::<(), BgError>(())
     /// ```
+    ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
     ///
     /// # Errors
     /// [`BgError::InvalidArgument`] unless `hex` is exactly 64 hexadecimal digits; otherwise as

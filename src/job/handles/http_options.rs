@@ -82,6 +82,9 @@ impl Job {
     /// # Ok::<(), BgError>(())
     /// ```
     ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
+    ///
     /// # Errors
     /// [`BgError::InvalidState`] in a final state (`Acknowledged`, `Cancelled`);
     /// [`BgError::InvalidArgument`] (`E_INVALIDARG`) for a name that is not an HTTP token or is
@@ -114,6 +117,9 @@ impl Job {
 
     /// Removes every custom request header.
     ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
+    ///
     /// # Errors
     /// [`BgError::InvalidState`] in a final state (`Acknowledged`, `Cancelled`).
     pub fn clear_custom_headers(&self) -> Result<()> {
@@ -126,6 +132,9 @@ impl Job {
     /// response or inside the body). `None` keeps the transport's default (see
     /// `HttpTransport::with_timeouts`). A timeout that fires is a transient failure: the job goes
     /// to `TransientError` and is retried.
+    ///
+    /// # Blocking
+    /// With a store, writes and syncs a record before it returns.
     ///
     /// # Errors
     /// [`BgError::InvalidState`] in a final state; [`BgError::InvalidArgument`] for a zero

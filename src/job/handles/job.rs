@@ -122,14 +122,14 @@ impl Job {
         }
         subscription
     }
-}
 
-impl BackgroundCopyJob for Job {
-    type File = JobFile;
-    type Error = JobError;
-    type Callback = dyn BackgroundCopyCallback;
-
-    fn add_file_set(&self, files: &[BgFileInfo]) -> Result<()> {
+    /// `add_file_set`, each new file with `sha256` as its expected digest, in one change (one
+    /// store record): the index of the first file added.
+    pub(crate) fn add_files_with(
+        &self,
+        files: &[BgFileInfo],
+        sha256: Option<[u8; 32]>,
+    ) -> Result<usize> {
         let ctx = &self.shared.ctx;
         // The destination directories must exist (BITS: `ERROR_PATH_NOT_FOUND`). File system
         // work, so looked at here, outside the job's locks (DESIGN 5.1); reported only once
@@ -166,6 +166,7 @@ impl BackgroundCopyJob for Job {
             if let Some(path) = missing.clone() {
                 return Err(BgError::PathNotFound { path });
             }
+            let first = inner.files.len();
             for (info, protocol) in files.iter().zip(protocols) {
                 let index = inner.files.len();
                 inner.files.push(Arc::new(FileShared {
@@ -175,14 +176,26 @@ impl BackgroundCopyJob for Job {
                     protocol,
                     counters: FileCounters::new(index),
                 }));
-                inner.file_disk.push(FileDisk::default());
+                let mut disk = FileDisk::default();
+                disk.expected_sha256 = sha256.map(Box::new);
+                inner.file_disk.push(disk);
                 // Counted once the change is recorded.
                 inner.pending.files_added += 1;
             }
             inner.local_names.extend(names);
             self.shared.apply(inner, JobEvent::Modify)?;
-            Ok(())
+            Ok(first)
         })
+    }
+}
+
+impl BackgroundCopyJob for Job {
+    type File = JobFile;
+    type Error = JobError;
+    type Callback = dyn BackgroundCopyCallback;
+
+    fn add_file_set(&self, files: &[BgFileInfo]) -> Result<()> {
+        self.add_files_with(files, None).map(drop)
     }
 
     fn add_file(&self, remote_url: &str, local_name: &Path) -> Result<()> {

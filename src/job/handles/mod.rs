@@ -1,6 +1,7 @@
 //! The public handles on a job and all their methods, each file one concept:
 //!
 //! - `job.rs`: [`Job`](job::Job) and its [`BackgroundCopyJob`](crate::BackgroundCopyJob) methods;
+//!   `adding.rs`: adding one file and getting its handle (with its expected digest);
 //!   `wait.rs`: waiting for it without polling ([`JobSettled`](wait::JobSettled));
 //!   `http_options.rs`: its HTTP headers and timeouts; `caps.rs`: its connections per file and
 //!   bandwidth cap; `completion.rs`: `complete()` and `cancel()` and their file work.
@@ -8,6 +9,7 @@
 //! - `error.rs`: [`JobError`](error::JobError).
 //! - `callback.rs`: the [`BackgroundCopyCallback`](callback::BackgroundCopyCallback) trait.
 
+mod adding;
 pub(crate) mod callback;
 mod caps;
 mod completion;

@@ -3,6 +3,7 @@
 //! never by a timer.
 
 use crate::BgJobState;
+use crate::job::events::watch::Registration;
 use crate::job::handles::job::Job;
 use crate::job::keepalive::Keepalive;
 use crate::job::state::shared::JobShared;
@@ -46,6 +47,10 @@ impl Job {
     /// [`wait_until`](Job::wait_until), or set a short
     /// [`set_no_progress_timeout`](crate::BackgroundCopyJob::set_no_progress_timeout) (0 makes
     /// every error final).
+    ///
+    /// # Blocking
+    /// Sleeps the calling thread until the job settles or `timeout` passes. From async code,
+    /// await [`settled`](Self::settled) instead.
     pub fn wait(&self, timeout: Duration) -> BgJobState {
         self.wait_until(timeout, BgJobState::is_settled)
     }
@@ -70,6 +75,9 @@ impl Job {
     /// assert!(matches!(state, BgJobState::TransientError | BgJobState::Error));
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Blocking
+    /// As [`wait`](Self::wait).
     pub fn wait_until(&self, timeout: Duration, until: impl Fn(BgJobState) -> bool) -> BgJobState {
         let counters = &self.shared.counters;
         let deadline = Instant::now().checked_add(timeout);
@@ -106,7 +114,7 @@ impl Job {
     /// # Ok(()) }
     /// ```
     pub fn settled(&self) -> JobSettled {
-        JobSettled { job: Arc::clone(&self.shared), key: None, _keep: self.keep.clone() }
+        JobSettled { watch: Registration::new(Arc::clone(&self.shared)), _keep: self.keep.clone() }
     }
 }
 
@@ -114,9 +122,7 @@ impl Job {
 /// polled. `Send + Unpin + 'static`; no async runtime needed.
 #[must_use = "futures do nothing unless polled"]
 pub struct JobSettled {
-    job: Arc<JobShared>,
-    /// The key of the waker registered with the job's watch.
-    key: Option<u64>,
+    watch: Registration<JobShared>,
     _keep: Keepalive,
 }
 
@@ -124,27 +130,18 @@ impl Future for JobSettled {
     type Output = BgJobState;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BgJobState> {
-        let this = &mut *self;
-        let counters = &this.job.counters;
-        if this.job.watch.register(&mut this.key, cx.waker(), || counters.state().is_settled()) {
-            Poll::Ready(counters.state())
-        } else {
-            Poll::Pending
-        }
-    }
-}
-
-impl Drop for JobSettled {
-    fn drop(&mut self) {
-        self.job.watch.deregister(self.key);
+        let watch = &mut self.watch;
+        let ready = watch.poll(cx, |job| job.counters.state().is_settled());
+        ready.map(|()| watch.owner().counters.state())
     }
 }
 
 impl fmt::Debug for JobSettled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let job = self.watch.owner();
         f.debug_struct("JobSettled")
-            .field("job", &self.job.id)
-            .field("state", &self.job.counters.state())
+            .field("job", &job.id)
+            .field("state", &job.counters.state())
             .finish()
     }
 }

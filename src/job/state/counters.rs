@@ -373,8 +373,8 @@ impl JobCounters {
         true
     }
 
-    /// Counts `n` bytes written to a file's temporary file. The hot path: two atomic operations,
-    /// no lock, no clock. Returns `false` (and counts nothing) if the bytes would pass the file's
+    /// Counts `n` bytes written to a file's temporary file. The hot path: no lock, no clock; three
+    /// relaxed loads of values only the writer changes, one store and one `fetch_add`. Returns `false` (and counts nothing) if the bytes would pass the file's
     /// known size.
     #[inline]
     pub(crate) fn add_file_bytes(&self, file: &FileCounters, n: u64) -> bool {

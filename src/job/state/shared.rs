@@ -226,6 +226,13 @@ fn moving(state: BgJobState) -> bool {
     matches!(state, BgJobState::Queued | BgJobState::Connecting | BgJobState::Transferring)
 }
 
+impl AsRef<Watch> for JobShared {
+    /// The job's watch, for the futures that wait on it.
+    fn as_ref(&self) -> &Watch {
+        &self.watch
+    }
+}
+
 impl JobShared {
     /// A new job: `Suspended`, no files, the BITS defaults.
     pub(crate) fn new(
