@@ -149,6 +149,7 @@ mod job;
 mod limit;
 mod manager;
 pub mod meter;
+mod platform;
 mod registry;
 mod signal;
 pub mod state_machine;

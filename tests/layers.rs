@@ -28,6 +28,7 @@ mod layers_support;
 use layers_support::graph::{Graph, add_edge, knots, shortest_cycle};
 use layers_support::resolve::Edge;
 use layers_support::scan::{UseEntry, Vis};
+use layers_support::tokens::{Token, strip_test_code, tokenize};
 use layers_support::{Crate, ModFile, ModPath, display};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -49,6 +50,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("faults", 0),
     ("executor", 0),
     ("signal", 0),
+    ("platform", 0),
     ("registry", 1),
     ("meter", 1),
     ("limit", 1),
@@ -84,6 +86,16 @@ const UNRESOLVED_ALLOWED: &[(&str, &str, &str)] = &[];
 /// name (no type inference), so a public type's non-pub method named like a std method the
 /// transports call on something else would be a false alarm; list such names here.
 const MEMBER_NAME_COLLISIONS: &[(&str, &str)] = &[];
+
+/// Files outside `src/platform/` allowed a platform `cfg` or a `std::os::` path: `(file, reason)`.
+/// (`src/bin/`, the command line, is a separate crate target and is not scanned; code gated on
+/// `cfg(test)` is not scanned either: a test may check what holds on one platform.)
+const PLATFORM_CODE_ALLOWED: &[(&str, &str)] = &[(
+    "src/transport/local.rs",
+    "a built-in transport uses only the public API, as a user's transport would (checked by \
+     `builtin_transports_use_only_public_api`), so it cannot call `platform::`: it reads a \
+     source file's device and inode for its validator itself",
+)];
 
 /// The built-in transports that must use only the public API.
 fn is_builtin_transport(rel_path: &str) -> bool {
@@ -444,4 +456,94 @@ fn print_module_graph() {
         );
     }
     println!("{out}");
+}
+
+/// Where `tokens` (attributes kept, test code gone) ask which platform they are on: a `cfg`,
+/// `cfg!` or `cfg_attr` naming `unix`, `windows`, `target_os` or `target_family`, or a path
+/// through `std::os::`. One `(line, what)` per finding.
+fn platform_code(tokens: &[Token]) -> Vec<(usize, String)> {
+    const PLATFORM_PREDICATES: &[&str] = &["unix", "windows", "target_os", "target_family"];
+    let mut found = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        if token.is("std")
+            && tokens[i + 1..].iter().map(|t| t.text.as_str()).take(2).eq(["::", "os"])
+        {
+            found.push((token.line, "std::os::".to_owned()));
+        }
+        if !(token.is("cfg") || token.is("cfg_attr")) {
+            continue;
+        }
+        let open = if tokens.get(i + 1).is_some_and(|t| t.is("!")) { i + 2 } else { i + 1 };
+        if !tokens.get(open).is_some_and(|t| t.is("(")) {
+            continue;
+        }
+        let mut depth = 0usize;
+        for t in &tokens[open..] {
+            match t.text.as_str() {
+                "(" => depth += 1,
+                ")" => depth -= 1,
+                _ if t.is_ident() && PLATFORM_PREDICATES.contains(&t.text.as_str()) => {
+                    found.push((t.line, format!("{}({})", token.text, t.text)));
+                }
+                _ => {}
+            }
+            if depth == 0 {
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// Platform code lives in `src/platform/`: no other module of the library (test code aside)
+/// has a platform `cfg` or a `std::os::` path, except the files named in
+/// [`PLATFORM_CODE_ALLOWED`].
+#[test]
+fn platform_code_is_only_in_the_platform_module() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut report = String::new();
+    let mut excepted = BTreeSet::new();
+    for file in analysis().krate.files.values() {
+        let rel = file.rel_path.as_str();
+        if rel.starts_with("src/platform/") || rel.starts_with("src/bin/") {
+            continue;
+        }
+        let source = std::fs::read_to_string(root.join(rel)).expect("read a source file");
+        let tokens = tokenize(&source).and_then(|t| strip_test_code(&t, true));
+        let tokens = tokens.unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let found = platform_code(&tokens);
+        if PLATFORM_CODE_ALLOWED.iter().any(|(allowed, _)| *allowed == rel) {
+            assert!(!found.is_empty(), "{rel} is allowed platform code but has none: drop it");
+            excepted.insert(rel);
+            continue;
+        }
+        for (line, what) in found {
+            let _ = writeln!(report, "  {rel}:{line}: {what}");
+        }
+    }
+    assert!(
+        report.is_empty(),
+        "platform code outside src/platform/ (move it there, behind a function):\n{report}"
+    );
+    assert_eq!(excepted.len(), PLATFORM_CODE_ALLOWED.len(), "every exception names a file");
+}
+
+#[test]
+fn the_platform_scan_finds_cfgs_and_std_os_but_not_test_code_or_look_alikes() {
+    let scan = |src: &str| {
+        let tokens = strip_test_code(&tokenize(src).unwrap(), true).unwrap();
+        platform_code(&tokens).into_iter().map(|(_, what)| what).collect::<Vec<_>>()
+    };
+    let src = "#[cfg(unix)] fn a() {}\n\
+               #[cfg_attr(not(windows), allow(dead_code))] struct S;\n\
+               fn b() -> bool { cfg!(target_os = \"macos\") }\n\
+               use std::os::unix::fs::MetadataExt;\n\
+               fn c(v: &[u8]) { let _ = v.windows(2); let unix = 1; }\n\
+               // #[cfg(windows)] in a comment\n\
+               #[cfg(test)] mod tests { #[cfg(unix)] fn t() { let _ = std::os::unix::ffi::OsStrExt; } }";
+    assert_eq!(
+        scan(src),
+        ["cfg(unix)", "cfg_attr(windows)", "cfg(target_os)", "std::os::"],
+        "each platform question found once, look-alikes and test code left out"
+    );
 }

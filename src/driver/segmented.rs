@@ -7,8 +7,6 @@
 use super::transfer::FileTransfer;
 use crate::job::state::segments::{MIN_SEGMENT, Segment, SegmentTable};
 use crate::transport::{SegmentSink, SegmentedSink, TransferError};
-use std::fs::File;
-use std::io;
 use std::sync::Arc;
 
 /// What asks a segmented transfer to stop besides the job (the engine's preemption).
@@ -177,8 +175,12 @@ impl SegmentSink for Writer<'_> {
             let end = self.segment.offset_of(block + 1);
             let want = ((end - self.pos) as usize).min(data.len() - written);
             let n = transfer.take_bandwidth(want as u64, &mut || owner.stopped())? as usize;
-            write_at(&transfer.temp, &data[written..written + n], self.pos)
-                .map_err(|e| FileTransfer::local_error(&e))?;
+            crate::platform::files::write_all_at(
+                &transfer.temp,
+                &data[written..written + n],
+                self.pos,
+            )
+            .map_err(|e| FileTransfer::local_error(&e))?;
             self.pos += n as u64;
             written += n;
             if self.pos == end {
@@ -197,23 +199,4 @@ impl Drop for Writer<'_> {
     fn drop(&mut self) {
         self.owner.table.release(self.index);
     }
-}
-
-#[cfg(unix)]
-fn write_at(file: &File, data: &[u8], offset: u64) -> io::Result<()> {
-    std::os::unix::fs::FileExt::write_all_at(file, data, offset)
-}
-
-#[cfg(windows)]
-fn write_at(file: &File, mut data: &[u8], mut offset: u64) -> io::Result<()> {
-    use std::os::windows::fs::FileExt;
-    while !data.is_empty() {
-        let n = file.seek_write(data, offset)?;
-        if n == 0 {
-            return Err(io::ErrorKind::WriteZero.into());
-        }
-        data = &data[n..];
-        offset += n as u64;
-    }
-    Ok(())
 }

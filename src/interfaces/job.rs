@@ -33,8 +33,11 @@ pub trait BackgroundCopyJob {
     /// - [`BgError::InvalidArgument`](crate::BgError::InvalidArgument) (`E_INVALIDARG`): an empty
     ///   set, an empty or over-long remote name (2200, or a path segment over 260), an unsupported
     ///   scheme (only `http`, `https`, `file`, plain absolute paths and the schemes of registered
-    ///   transports), wildcards (`*`, `?`) in a remote path, a relative or over-long local path
-    ///   (260), a NUL character, or a local name already used in the job (or twice in the set).
+    ///   transports), wildcards (`*`, `?`) in a remote path, a relative local path, one over
+    ///   the platform's limit (260 characters on Windows, `MAX_PATH` as in BITS; on Unix the
+    ///   platform's `PATH_MAX`, 4096 bytes with its NUL on Linux and 1024 on macOS, and 255
+    ///   bytes a name), a NUL character, or a local name already used in the job (or twice in
+    ///   the set; case is ignored on Windows and macOS).
     /// - [`BgError::TooManyFilesInJob`](crate::BgError::TooManyFilesInJob)
     ///   (`BG_E_TOO_MANY_FILES_IN_JOB`): the files-per-job limit (default 200) would be exceeded.
     fn add_file_set(&self, files: &[BgFileInfo]) -> Result<()>;

@@ -1,15 +1,16 @@
 //! The job's files on disk: temporary files next to their destination, created exclusively with
 //! owner-only permissions and never through a symlink; commit (fsync, rename, directory fsync) and
-//! removal.
+//! removal. What of that holds on Windows and macOS: `crate::platform`.
 
+use crate::platform::files::foreign;
 use sha2::Digest;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
 /// The longest file name (one path component, in bytes) the common file systems take
 /// (`NAME_MAX` on Linux and macOS; NTFS counts 255 UTF-16 units, never fewer than bytes).
-const NAME_MAX: usize = 255;
+const NAME_MAX: usize = crate::platform::names::MAX_NAME_LEN;
 /// What every temporary name ends with.
 const TEMP_SUFFIX: &str = ".bgcopy.tmp";
 /// Room kept for the attempt part (`-{attempt}`) of a shortened name: the longest `u32`.
@@ -96,44 +97,10 @@ pub(crate) fn is_temp_name(
     })
 }
 
-fn options() -> OpenOptions {
-    let mut options = OpenOptions::new();
-    options.read(true).write(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // Owner-only permissions; never follow a symlink planted at the name.
-        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-    }
-    options
-}
-
-/// The identity of a temporary file as it was created: its device and inode on Unix. A file put
-/// at the name later (a tmp cleaner deleted ours, someone else made one) has another identity,
-/// so it is never taken for ours (R7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(not(unix), allow(dead_code))]
-pub(crate) struct FileId {
-    dev: u64,
-    ino: u64,
-}
-
-impl FileId {
-    /// The identity of an open file; `None` where the platform has none to give.
-    pub(crate) fn of(file: &File) -> Option<FileId> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            let metadata = file.metadata().ok()?;
-            Some(FileId { dev: metadata.dev(), ino: metadata.ino() })
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = file;
-            None
-        }
-    }
-}
+/// The identity of a temporary file as it was created (device and inode on Unix): a file put at
+/// the name later (a tmp cleaner deleted ours, someone else made one) has another identity, so
+/// it is never taken for ours (R7).
+pub(crate) use crate::platform::files::FileId;
 
 /// Why a file at a temporary name is not taken for ours (inside an `io::Error`).
 #[derive(Debug)]
@@ -154,25 +121,6 @@ pub(crate) fn is_not_ours(error: &io::Error) -> bool {
     error.get_ref().is_some_and(|e| e.is::<NotOurs>())
 }
 
-/// Why a file at a temporary name cannot be one this process created: on Unix, it belongs to
-/// another user than the effective one, or it has more than one link (a hard link to someone
-/// else's file). `None` if it may be ours.
-fn foreign(metadata: &std::fs::Metadata) -> Option<&'static str> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if metadata.uid() != rustix::process::geteuid().as_raw() {
-            return Some("another user owns it");
-        }
-        if metadata.nlink() != 1 {
-            return Some("it has more than one link");
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = metadata;
-    None
-}
-
 /// Whether the file of `metadata` cannot be a temporary file this process created (see
 /// [`open_temp`]): recovery never resumes from it.
 #[cfg(feature = "store")]
@@ -182,7 +130,7 @@ pub(crate) fn is_foreign(metadata: &std::fs::Metadata) -> bool {
 
 /// Creates a new temporary file; fails if anything (a file, a symlink) is at the name already.
 pub(crate) fn create_temp(path: &Path) -> io::Result<File> {
-    options().create_new(true).open(path)
+    crate::platform::files::private_options().create_new(true).open(path)
 }
 
 /// Opens an existing temporary file to continue it; never follows a symlink. With `expected`,
@@ -193,7 +141,7 @@ pub(crate) fn create_temp(path: &Path) -> io::Result<File> {
 /// for a file another user owns, one with more than one link, or one of another identity than
 /// `expected` (nothing is written to it); any error of opening it.
 pub(crate) fn open_temp(path: &Path, expected: Option<FileId>) -> io::Result<File> {
-    let file = options().open(path)?;
+    let file = crate::platform::files::private_options().open(path)?;
     let metadata = file.metadata()?;
     if !metadata.is_file() {
         return Err(io::Error::new(
@@ -249,24 +197,9 @@ pub(crate) fn sync_dirs<'a>(names: impl IntoIterator<Item = &'a Path>) -> io::Re
     dirs.sort_unstable();
     dirs.dedup();
     for dir in dirs {
-        sync_dir(dir)?;
+        crate::platform::dirs::sync_dir(dir)?;
         crate::faults::point("dir:synced", dir);
     }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    match File::open(dir) {
-        // Gone with everything in it: nothing of it is left to make durable.
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-        Ok(dir) => dir.sync_all(),
-    }
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> io::Result<()> {
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! Each failure is the `BgError` Windows gives for it; nothing here touches a job. Only
 //! [`directory_is_missing`] looks at the file system.
 
+use crate::platform::names;
 use crate::{BgError, Result};
 use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
@@ -14,8 +15,6 @@ pub(crate) const MAX_DESCRIPTION: usize = 1024;
 pub(crate) const MAX_REMOTE_NAME: usize = 2200;
 /// Limit of one segment of a remote name (`MAX_PATH`), in UTF-16 units.
 pub(crate) const MAX_URL_SEGMENT: usize = 260;
-/// Local name limit (`MAX_PATH`), in UTF-16 units.
-pub(crate) const MAX_LOCAL_NAME: usize = 260;
 /// Proxy list and bypass list limit, in UTF-16 units.
 pub(crate) const MAX_PROXY_LIST: usize = 4000;
 /// The most connections per file.
@@ -266,7 +265,9 @@ fn is_plain_absolute_path(name: &str) -> bool {
     Path::new(name).is_absolute() || name.starts_with("\\\\")
 }
 
-/// Checks a local name: absolute, naming a file, at most 260 characters, no NUL.
+/// Checks a local name: absolute, naming a file, no NUL, within the platform's limits (see
+/// `platform::names`): at most 260 characters on Windows (`MAX_PATH`, as BITS); on Unix the
+/// platform's `PATH_MAX` (4096 bytes on Linux with the NUL) and 255 bytes a name (`NAME_MAX`).
 pub(crate) fn local_name(path: &Path) -> Result<()> {
     let invalid = |why: &str| BgError::InvalidArgument(format!("local name {path:?}: {why}"));
     let text = path.to_string_lossy();
@@ -277,9 +278,13 @@ pub(crate) fn local_name(path: &Path) -> Result<()> {
     if !path.is_absolute() {
         return Err(invalid("not an absolute path"));
     }
-    let len = utf16_len(&text);
-    if len > MAX_LOCAL_NAME {
-        return Err(invalid(&format!("{len} characters long, more than {MAX_LOCAL_NAME}")));
+    let (len, max, unit) = (names::path_len(path), names::MAX_PATH_LEN, names::LENGTH_UNIT);
+    if len > max {
+        return Err(invalid(&format!("{len} {unit} long, more than {max}")));
+    }
+    let (len, max) = (names::longest_name_len(path), names::MAX_NAME_LEN);
+    if len > max {
+        return Err(invalid(&format!("a name is {len} {unit} long, more than {max}")));
     }
     // `components()` drops a trailing `.` ("/dir/." names the directory), so check the text too.
     if text.ends_with('/')
@@ -321,20 +326,7 @@ pub(crate) fn normalized(path: &Path) -> PathBuf {
             other => out.push(other),
         }
     }
-    fold_case(out)
-}
-
-#[cfg(any(windows, target_os = "macos"))]
-fn fold_case(path: PathBuf) -> PathBuf {
-    match path.to_str() {
-        Some(text) => PathBuf::from(text.to_lowercase()),
-        None => path,
-    }
-}
-
-#[cfg(not(any(windows, target_os = "macos")))]
-fn fold_case(path: PathBuf) -> PathBuf {
-    path
+    crate::platform::names::case_folded(out)
 }
 
 /// Checks proxy settings: lists only with `Override`, which needs a proxy list; each list at most
@@ -429,11 +421,35 @@ mod tests {
     }
 
     #[test]
+    fn local_paths_are_limited_by_the_platform() {
+        // `len` characters in names of at most 150 (each within every platform's name limit).
+        let path = |len: usize| {
+            let mut text = if cfg!(windows) { "C:".to_owned() } else { String::new() };
+            while len - text.len() > 150 {
+                text.push('/');
+                text.push_str(&"d".repeat(100));
+            }
+            text.push('/');
+            text.push_str(&"f".repeat(len - text.len()));
+            assert_eq!(text.len(), len);
+            PathBuf::from(text)
+        };
+        let rejected = |len: usize| local_name(&path(len)).is_err();
+        assert!(!rejected(260));
+        assert_eq!(rejected(300), cfg!(windows), "300 characters pass on Unix only");
+        assert!(rejected(names::MAX_PATH_LEN + 1));
+        assert!(!rejected(names::MAX_PATH_LEN.min(402)));
+        let long_name = PathBuf::from(format!("/d/{}", "n".repeat(256)));
+        assert_eq!(local_name(&long_name).unwrap_err().hresult(), crate::hresult::E_INVALIDARG);
+    }
+
+    #[test]
     fn normalization_finds_aliases() {
         assert_eq!(normalized(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
-        // Case aliases are one name where the file system ignores case (not testable on the
-        // Linux CI; the rows for Windows and macOS run it).
+        // Case aliases are one name where the file system ignores case (Windows and macOS:
+        // `platform::names` tests it, and the CI rows for them run it).
         let same_file = normalized(Path::new("/d/a.bin")) == normalized(Path::new("/D/A.BIN"));
-        assert_eq!(same_file, cfg!(any(windows, target_os = "macos")));
+        let folded = crate::platform::names::case_folded(PathBuf::from("/D/A.BIN"));
+        assert_eq!(same_file, folded == Path::new("/d/a.bin"));
     }
 }

@@ -37,15 +37,13 @@ fn text() -> impl Strategy<Value = String> {
     prop_oneof![any::<String>(), "[a-zé日本😀\\x00]{0,12}"]
 }
 
-/// Paths: any bytes on Unix (not only UTF-8), any text elsewhere.
+/// Paths: any bytes the platform can record (any bytes on Unix, UTF-8 text elsewhere), drawn
+/// from both text and raw bytes.
 fn path() -> impl Strategy<Value = PathBuf> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStringExt;
-        vec(any::<u8>(), 0..24).prop_map(|bytes| PathBuf::from(std::ffi::OsString::from_vec(bytes)))
-    }
-    #[cfg(not(unix))]
-    any::<String>().prop_map(PathBuf::from)
+    prop_oneof![any::<String>().prop_map(String::into_bytes), vec(any::<u8>(), 0..24)]
+        .prop_filter_map("a path the platform records", |bytes| {
+            crate::platform::names::path_from_bytes(&bytes)
+        })
 }
 
 /// Non-empty, sorted, disjoint ranges (adjacent ranges allowed), possibly at the very top of u64.

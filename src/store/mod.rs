@@ -328,7 +328,7 @@ fn open_database(dir: &Path, path: &Path) -> Result<Box<dyn Backend>> {
     if !path.exists() {
         create_database(path)?;
     }
-    make_private(path, 0o600).map_err(|e| BgError::io("restrict", path, e))?;
+    crate::platform::dirs::make_private_file(path).map_err(|e| BgError::io("restrict", path, e))?;
     let database = RedbFile::open(path, |copy| check_meta(dir, path, copy))?;
     if database.meta(META_FORMAT)?.is_none() {
         let version = FORMAT_VERSION.to_le_bytes();
@@ -352,7 +352,7 @@ fn create_database(path: &Path) -> Result<()> {
     }
     {
         let database = RedbFile::open(&new, |_| Ok(()))?;
-        make_private(&new, 0o600).map_err(|e| io("restrict", e))?;
+        crate::platform::dirs::make_private_file(&new).map_err(|e| io("restrict", e))?;
         let version = FORMAT_VERSION.to_le_bytes();
         database
             .set_meta(&[(META_FORMAT, &version[..]), (META_WRITER, BGCOPY_VERSION.as_bytes())])?;
@@ -381,23 +381,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
         }
         crate::job::temp_files::sync_dirs([level])?;
     }
-    make_private(dir, 0o700)
-}
-
-/// Restricts `path` to its owner (`mode` on Unix; on other platforms the directory's ACL
-/// applies, see the README's platform table).
-pub(crate) fn make_private(path: &Path, mode: u32) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let current = std::fs::metadata(path)?.permissions().mode() & 0o777;
-        if current != mode {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = (path, mode);
-    Ok(())
+    crate::platform::dirs::make_private_dir(dir)
 }
 
 /// Refuses metadata that makes no sense or names a newer format, without writing anything.

@@ -304,17 +304,11 @@ fn time(w: &mut Writer, value: SystemTime) {
 }
 
 fn path(w: &mut Writer, value: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        w.bytes(value.as_os_str().as_bytes(), "path");
-    }
-    #[cfg(not(unix))]
-    match value.to_str() {
-        Some(text) => w.str(text, "path"),
+    match crate::platform::names::path_bytes(value) {
+        Some(bytes) => w.bytes(bytes, "path"),
         None => {
             w.fail(format!("path {value:?} is not Unicode"));
-            w.str("", "path");
+            w.bytes(b"", "path");
         }
     }
 }
@@ -472,13 +466,10 @@ fn read_time(r: &mut Reader<'_>, what: &'static str) -> Result<SystemTime, Decod
 }
 
 fn read_path(r: &mut Reader<'_>, what: &'static str) -> Result<PathBuf, DecodeError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        Ok(PathBuf::from(std::ffi::OsStr::from_bytes(r.bytes(what)?)))
-    }
-    #[cfg(not(unix))]
-    r.string(what).map(PathBuf::from)
+    let at = r.position();
+    let bytes = r.bytes(what)?;
+    crate::platform::names::path_from_bytes(bytes)
+        .ok_or_else(|| r.error_at(what, at, Problem::NotUtf8))
 }
 #[cfg(test)]
 mod tests;

@@ -327,9 +327,8 @@ fn holder(pid: &Option<u32>) -> String {
 
 /// The HRESULT for an I/O error: the Win32 code on Windows, otherwise the code for its kind.
 pub(crate) fn io_hresult(error: &io::Error) -> u32 {
-    #[cfg(windows)]
-    if let Some(code) = error.raw_os_error() {
-        return hresult::from_win32(code as u32);
+    if let Some(code) = crate::platform::errors::win32_code(error) {
+        return hresult::from_win32(code);
     }
     match error.kind() {
         io::ErrorKind::NotFound => hresult::ERROR_FILE_NOT_FOUND_HR,

@@ -75,6 +75,7 @@ fn url_of_len(len: usize) -> String {
 }
 
 /// An absolute path of exactly `len` characters inside `dir`.
+#[cfg(windows)]
 fn path_of_len(dir: &Path, len: usize) -> PathBuf {
     let base = dir.join("p");
     let used = base.to_str().unwrap().len();
@@ -151,12 +152,70 @@ fn relative_local_names_are_invalid_argument() {
     }
 }
 
+/// Windows keeps BITS's `MAX_PATH`: 260 characters, no more.
+#[cfg(windows)]
 #[test]
-fn local_name_longer_than_260_characters_is_invalid_argument() {
+fn local_name_longer_than_260_characters_is_invalid_argument_on_windows() {
     let fx = Fixture::new();
     assert_rejected(&fx, &remote(1), &path_of_len(fx.dir.path(), 261));
     let job = fx.job();
     job.add_file(&remote(1), &path_of_len(fx.dir.path(), 260)).expect("260 characters are allowed");
+}
+
+/// `len` bytes of path under `dir`, in names of at most 200 bytes (each within `NAME_MAX`).
+#[cfg(unix)]
+fn deep_path_of_len(dir: &Path, len: usize) -> PathBuf {
+    let mut path = dir.to_path_buf();
+    loop {
+        let left = len - path.as_os_str().len();
+        assert!(left >= 2, "temporary directory path too long for the test");
+        if left <= 201 {
+            return path.join("f".repeat(left - 1));
+        }
+        path.push("d".repeat(197));
+    }
+}
+
+/// Unix takes the platform's `PATH_MAX`, not Windows's 260: a 300-character local path is
+/// accepted and copied end to end.
+#[cfg(unix)]
+#[test]
+fn a_300_character_local_path_is_accepted_and_copied_on_unix() {
+    let fx = Fixture::with_manager(Manager::new());
+    let source = fx.path("source.bin");
+    std::fs::write(&source, content(1)).unwrap();
+    let local = deep_path_of_len(fx.dir.path(), 300);
+    assert_eq!(local.as_os_str().len(), 300);
+    std::fs::create_dir_all(local.parent().unwrap()).unwrap();
+    let job = fx.job();
+    job.add_file(source.to_str().unwrap(), &local).expect("300 characters are allowed on Unix");
+    job.resume().unwrap();
+    assert_eq!(
+        job.wait(WAIT),
+        BgJobState::Transferred,
+        "{:?}",
+        job.get_error().map(|e| e.message().to_owned())
+    );
+    job.complete().unwrap();
+    assert_eq!(std::fs::read(&local).unwrap(), content(1));
+}
+
+/// Past the platform's `PATH_MAX` (4096 bytes with its NUL on Linux, 1024 on macOS), or with
+/// one name past `NAME_MAX` (255 bytes), a local path is `E_INVALIDARG`.
+#[cfg(unix)]
+#[test]
+fn a_local_path_over_path_max_or_with_a_name_over_255_bytes_is_invalid_argument_on_unix() {
+    let fx = Fixture::new();
+    let path_max = if cfg!(any(target_os = "linux", target_os = "android")) { 4096 } else { 1024 };
+    for len in [path_max, path_max + 1, 4097, 5000] {
+        assert_rejected(&fx, &remote(1), &deep_path_of_len(fx.dir.path(), len));
+    }
+    assert_rejected(&fx, &remote(1), &fx.path(&"n".repeat(256)));
+    let job = fx.job();
+    let longest = deep_path_of_len(fx.dir.path(), path_max - 1);
+    std::fs::create_dir_all(longest.parent().unwrap()).unwrap();
+    job.add_file(&remote(1), &longest).expect("PATH_MAX less its NUL is allowed");
+    job.add_file(&remote(2), &fx.path(&"n".repeat(255))).expect("a 255-byte name is allowed");
 }
 
 #[test]

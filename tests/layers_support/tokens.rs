@@ -257,6 +257,15 @@ pub(crate) fn matching(tokens: &[Token], open: usize) -> Result<usize, String> {
 /// `cfg(test)`: `#[cfg(test)] mod tests { ... }`, `#[cfg(all(test, loom))] mod loom_tests;` and
 /// the like. Test code may reach anywhere, so it makes no edges.
 pub(crate) fn strip_attributes_and_test_code(tokens: &[Token]) -> Result<Vec<Token>, String> {
+    strip_test_code(tokens, false)
+}
+
+/// Drops every item that an attribute gates on `cfg(test)` (as
+/// [`strip_attributes_and_test_code`]), keeping the other attributes when `keep_attributes`.
+pub(crate) fn strip_test_code(
+    tokens: &[Token],
+    keep_attributes: bool,
+) -> Result<Vec<Token>, String> {
     let mut out = Vec::with_capacity(tokens.len());
     let mut skip_next_item = false;
     let mut i = 0;
@@ -272,6 +281,8 @@ pub(crate) fn strip_attributes_and_test_code(tokens: &[Token]) -> Result<Vec<Tok
                         return Err(format!("line {line}: inner `#![cfg(test)]` is not supported"));
                     }
                     skip_next_item = true;
+                } else if keep_attributes && !skip_next_item {
+                    out.extend_from_slice(&tokens[i..=close]);
                 }
                 i = close + 1;
                 continue;

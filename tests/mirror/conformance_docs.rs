@@ -1214,7 +1214,9 @@ fn add_file_local_name_with_wildcard_or_over_max_path_is_invalid_arg() {
     let remote = "http://example.com/a";
     assert_eq!(hr(job.add_file(remote, Path::new("/tmp/*.bin"))), hresult::E_INVALIDARG);
     assert_eq!(hr(job.add_file(remote, Path::new("/tmp/a?.bin"))), hresult::E_INVALIDARG);
-    let long = format!("/tmp/{}", "l".repeat(256)); // 261 characters
+    // 261 characters: over `MAX_PATH` on Windows; a name over `NAME_MAX` (255 bytes) on Unix,
+    // whose path limit is its `PATH_MAX` instead (tests/jobs/files.rs).
+    let long = format!("/tmp/{}", "l".repeat(256));
     assert_eq!(hr(job.add_file(remote, Path::new(&long))), hresult::E_INVALIDARG);
     let max = format!("/tmp/{}", "l".repeat(255)); // 260 characters
     job.add_file(remote, Path::new(&max)).expect("260 characters is allowed");
