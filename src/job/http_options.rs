@@ -42,12 +42,7 @@ const RESERVED_HEADERS: &[&str] = &[
 /// The TLS flags the transport can honour on this platform: certificate revocation is checked
 /// by the platform verifier on Windows, macOS, iOS and Android (so `ENABLE_CRL_CHECK` asks for
 /// what is done anyway), not on Linux and the BSDs; no certificate check can be relaxed.
-const HONOURED_TLS: BgHttpSecurity = if cfg!(any(
-    target_os = "windows",
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "android"
-)) {
+const HONOURED_TLS: BgHttpSecurity = if crate::platform::tls::VERIFIER_CHECKS_REVOCATION {
     BgHttpSecurity::ENABLE_CRL_CHECK
 } else {
     BgHttpSecurity::empty()

@@ -23,6 +23,7 @@
 //! | [`names::case_folded`] | case kept: `a.bin` and `A.BIN` are two files | lowercased (APFS ignores case by default) | lowercased (NTFS ignores case); a case-sensitive volume is folded all the same |
 //! | [`names::MAX_PATH_LEN`], [`names::MAX_NAME_LEN`] | 4095 bytes (`PATH_MAX` less its NUL), names 255 bytes | 1023 bytes, names 255 bytes | 260 UTF-16 units (`MAX_PATH`, as BITS), names 255 |
 //! | [`names::path_bytes`], [`names::path_from_bytes`] | any bytes | same | UTF-8 only: a name that is not Unicode cannot be recorded in a store |
+//! | [`tls::VERIFIER_CHECKS_REVOCATION`] | `false`: the verifier does not check revocation, so `ENABLE_CRL_CHECK` is `E_NOTIMPL` | `true` | `true` |
 //! | [`errors::win32_code`] | `None` (errno is no Win32 code; the error's kind is mapped) | same | the Win32 code, which is the HRESULT's |
 //!
 //! Not here because std already makes it portable: the store's lock (`File::try_lock`, `flock`
@@ -34,3 +35,4 @@ pub(crate) mod dirs;
 pub(crate) mod errors;
 pub(crate) mod files;
 pub(crate) mod names;
+pub(crate) mod tls;

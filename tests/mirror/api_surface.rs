@@ -513,6 +513,7 @@ fn handles_compare_and_hash_through_their_ids() {
 fn flags<T: Debug + Clone + Copy + PartialEq + std::ops::BitOr<Output = T>>() {}
 
 #[test]
+#[allow(clippy::type_complexity, reason = "the signatures are spelled out as DESIGN gives them")]
 fn the_names_of_design_6_2_have_their_signatures_through_the_glob() {
     // The traits extend the one before, as in COM.
     fn job_family<T: BackgroundCopyJob5 + BackgroundCopyJobHttpOptions>() {}
