@@ -191,3 +191,108 @@ fn minimum_notification_interval_paces_the_progress_of_the_jobs_subscriptions() 
     }
     assert!(progress <= 3, "{progress} progress notifications inside one minimum interval");
 }
+
+/// A network-cost source a test turns by hand.
+#[derive(Debug)]
+struct FakeCost(std::sync::atomic::AtomicU32);
+
+impl NetworkCost for FakeCost {
+    fn cost_state(&self) -> u32 {
+        // Relaxed: a test value read on its own.
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl FakeCost {
+    fn set(&self, state: u32) {
+        // Relaxed: as in `cost_state`; `network_changed` wakes the engine after the store.
+        self.0.store(state, Ordering::Relaxed);
+    }
+}
+
+fn costly_manager(state: u32) -> (Manager, Arc<FakeCost>) {
+    let cost = Arc::new(FakeCost(std::sync::atomic::AtomicU32::new(state)));
+    let manager = Manager::builder().network_cost(Arc::clone(&cost) as _).build();
+    (manager, cost)
+}
+
+#[test]
+fn the_default_network_cost_source_says_unrestricted() {
+    assert_eq!(UnrestrictedNetwork.cost_state(), BITS_COST_STATE_UNRESTRICTED);
+}
+
+#[test]
+fn a_job_whose_cost_flags_forbid_the_network_stays_queued_until_the_network_changes() {
+    let data = Rng::new(5).bytes(10_000);
+    let resource = Resource::new(data.clone(), "v1");
+    let server = Server::start(move |request| resource.respond(request));
+    let dir = tempfile::tempdir().unwrap();
+    let (manager, cost) = costly_manager(BITS_COST_STATE_ROAMING);
+    // The default policy (not roaming) forbids a roaming network.
+    let job = job_of(&manager);
+    job.add_file(&server.url("/f"), &dir.path().join("later")).unwrap();
+    // BITS_JOB_TRANSFER_POLICY_ALWAYS allows it.
+    let always = job_of(&manager);
+    always.set_property(BgJobProperty::CostFlags(BITS_JOB_TRANSFER_POLICY_ALWAYS)).unwrap();
+    always.add_file(&server.url("/f"), &dir.path().join("always")).unwrap();
+    job.resume().unwrap();
+    always.resume().unwrap();
+    assert_eq!(always.wait(LONG), BgJobState::Transferred);
+    let asked = server.requests().len();
+    manager.wait_engine_pass();
+    assert_eq!(job.get_state(), BgJobState::Queued);
+    assert_eq!(job.get_progress().bytes_transferred, 0);
+    assert_eq!(server.requests().len(), asked, "the forbidden job never went to the server");
+    // A change noticed that keeps the network forbidden: still queued.
+    manager.network_changed();
+    manager.wait_engine_pass();
+    assert_eq!(job.get_state(), BgJobState::Queued);
+    // A queued job whose new flags allow the network runs.
+    let allowed = job_of(&manager);
+    allowed.add_file(&server.url("/f"), &dir.path().join("allowed")).unwrap();
+    allowed.resume().unwrap();
+    manager.wait_engine_pass();
+    assert_eq!(allowed.get_state(), BgJobState::Queued);
+    allowed.set_property(BgJobProperty::CostFlags(BITS_JOB_TRANSFER_POLICY_ALWAYS)).unwrap();
+    assert_eq!(allowed.wait(LONG), BgJobState::Transferred);
+    // The network becomes unrestricted: the job runs without a further resume().
+    cost.set(BITS_COST_STATE_UNRESTRICTED);
+    manager.network_changed();
+    assert_eq!(job.wait(LONG), BgJobState::Transferred);
+    job.complete().unwrap();
+    assert_eq!(std::fs::read(dir.path().join("later")).unwrap(), data);
+}
+
+#[test]
+fn a_running_job_gives_its_worker_back_when_the_network_turns_forbidden() {
+    let data = Rng::new(6).bytes(4 << 20);
+    let resource = Resource::new(data.clone(), "v1");
+    let server = Server::start(move |request| {
+        resource.respond(request).pace(16 * 1024, Duration::from_millis(5))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (manager, cost) = costly_manager(BITS_COST_STATE_UNRESTRICTED);
+    let job = job_of(&manager);
+    job.set_property(BgJobProperty::CostFlags(BITS_JOB_TRANSFER_POLICY_UNRESTRICTED)).unwrap();
+    job.add_file(&server.url("/f"), &dir.path().join("paused")).unwrap();
+    let events = job.subscribe();
+    job.resume().unwrap();
+    loop {
+        if let Notification::StateChanged { state: BgJobState::Transferring, .. } =
+            events.recv_timeout(LONG).unwrap()
+        {
+            break;
+        }
+    }
+    cost.set(BITS_COST_STATE_BELOW_CAP);
+    manager.network_changed();
+    assert_eq!(job.wait_until(LONG, |state| state == BgJobState::Queued), BgJobState::Queued);
+    manager.wait_engine_idle();
+    manager.wait_engine_pass();
+    assert_eq!(job.get_state(), BgJobState::Queued);
+    cost.set(BITS_COST_STATE_UNRESTRICTED);
+    manager.network_changed();
+    assert_eq!(job.wait(LONG), BgJobState::Transferred);
+    job.complete().unwrap();
+    assert_eq!(std::fs::read(dir.path().join("paused")).unwrap(), data);
+}
