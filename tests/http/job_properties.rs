@@ -296,3 +296,80 @@ fn a_running_job_gives_its_worker_back_when_the_network_turns_forbidden() {
     job.complete().unwrap();
     assert_eq!(std::fs::read(dir.path().join("paused")).unwrap(), data);
 }
+
+#[test]
+fn a_small_high_performance_job_takes_no_progress_checkpoint_and_a_large_one_does() {
+    // Both jobs transfer slowly while the checkpointer runs every 10 ms. The small one (under
+    // the 4 MiB that makes a job small) is never checkpointed; the large one is, every round.
+    let small_data = Rng::new(7).bytes(2 << 20);
+    let large_data = Rng::new(8).bytes(8 << 20);
+    let small = Resource::new(small_data, "s1");
+    let large = Resource::new(large_data, "l1");
+    let server = Server::start(move |request| {
+        let resource = if request.target.ends_with("small") { &small } else { &large };
+        resource.respond(request).pace(16 * 1024, Duration::from_millis(20))
+    });
+    let store = tempfile::tempdir().unwrap();
+    let small_dir = tempfile::tempdir().unwrap();
+    let large_dir = tempfile::tempdir().unwrap();
+    let counts = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _hook = {
+        let counts = Arc::clone(&counts);
+        let dirs = [small_dir.path().to_owned(), large_dir.path().to_owned()];
+        crate::support::hooks::add_fault_hook(move |point, path| {
+            if point != "checkpoint:synced" {
+                return;
+            }
+            for (index, dir) in dirs.iter().enumerate() {
+                if path.starts_with(dir) {
+                    // Relaxed: counters read after the channel says a checkpoint happened.
+                    counts[index].fetch_add(1, Ordering::Relaxed);
+                    let _ = tx.send(index);
+                }
+            }
+        })
+    };
+    let manager = Manager::builder()
+        .store(store.path())
+        .checkpoint_interval(Duration::from_millis(10))
+        .build();
+    let jobs: Vec<Job> = [(&small_dir, "small"), (&large_dir, "large")]
+        .into_iter()
+        .map(|(dir, name)| {
+            let job = job_of(&manager);
+            job.set_property(BgJobProperty::HighPerformance(true)).unwrap();
+            job.add_file(&server.url(&format!("/{name}")), &dir.path().join(name)).unwrap();
+            job
+        })
+        .collect();
+    let small_events = jobs[0].subscribe().with_progress_interval(Some(Duration::from_millis(1)));
+    for job in &jobs {
+        job.resume().unwrap();
+    }
+    // The small job has bytes (and a known size) ...
+    loop {
+        match small_events.recv_timeout(LONG).unwrap() {
+            Notification::Progress { progress, .. } if progress.bytes_transferred > 0 => break,
+            Notification::StateChanged { state: BgJobState::Transferred, .. } => break,
+            _ => {}
+        }
+    }
+    // ... then two rounds checkpoint the large one: the second looked at the small one after
+    // its bytes moved.
+    let mut large_rounds = 0;
+    while large_rounds < 2 {
+        if rx.recv_timeout(LONG).unwrap() == 1 {
+            large_rounds += 1;
+        }
+    }
+    // Relaxed: see the hook.
+    assert_eq!(
+        counts[0].load(Ordering::Relaxed),
+        0,
+        "a small high-performance job was checkpointed"
+    );
+    for job in &jobs {
+        job.cancel().unwrap();
+    }
+}
