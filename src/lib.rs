@@ -172,11 +172,17 @@ pub use job::{
 };
 pub use manager::{Manager, ManagerBuilder, UnreadableJob};
 pub use types::{
-    BG_LENGTH_TO_EOF, BG_SIZE_UNKNOWN, BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgError,
+    BG_LENGTH_TO_EOF, BG_SIZE_UNKNOWN, BITS_COST_OPTION_IGNORE_CONGESTION,
+    BITS_COST_STATE_BELOW_CAP, BITS_COST_STATE_CAPPED_USAGE_UNKNOWN, BITS_COST_STATE_NEAR_CAP,
+    BITS_COST_STATE_OVERCAP_CHARGED, BITS_COST_STATE_OVERCAP_THROTTLED, BITS_COST_STATE_RESERVED,
+    BITS_COST_STATE_ROAMING, BITS_COST_STATE_UNRESTRICTED, BITS_COST_STATE_USAGE_BASED,
+    BITS_JOB_TRANSFER_POLICY_ALWAYS, BITS_JOB_TRANSFER_POLICY_NO_SURCHARGE,
+    BITS_JOB_TRANSFER_POLICY_NOT_ROAMING, BITS_JOB_TRANSFER_POLICY_STANDARD,
+    BITS_JOB_TRANSFER_POLICY_UNRESTRICTED, BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgError,
     BgErrorContext, BgFileInfo, BgFileProgress, BgFileProperty, BgFilePropertyId, BgFileRange,
     BgHttpSecurity, BgJobPriority, BgJobProgress, BgJobProperty, BgJobPropertyId, BgJobProxyUsage,
     BgJobState, BgJobTimes, BgJobType, BgNotify, BgPeerCaching, BgProxySettings, BgSuccess,
-    InvalidStateReason, JobId, Result,
+    InvalidStateReason, JobId, NetworkCost, Result, UnrestrictedNetwork,
 };
 
 /// Test hooks: not part of the API (internal feature `_test-hooks`).

@@ -338,6 +338,15 @@ impl Manager {
         }
     }
 
+    /// Says that the network's cost may have changed: the engine asks its
+    /// [`NetworkCost`](crate::NetworkCost) source again at once, starts the queued jobs the new
+    /// state allows and gives back (`Queued`) the running ones whose `CostFlags` forbid it
+    /// (DESIGN 6.3). The engine does not poll the source; without this call it asks again only
+    /// at its next scheduling pass.
+    pub fn network_changed(&self) {
+        self.registry.signal().wake();
+    }
+
     fn keepalive(&self) -> Keepalive {
         Keepalive::new(Arc::clone(&self.service) as Arc<dyn Any + Send + Sync>)
     }
@@ -421,6 +430,8 @@ pub struct ManagerBuilder {
     workers: Option<usize>,
     time_slice: Duration,
     clock: Option<Arc<dyn Clock>>,
+    /// The network-cost source the engine checks jobs' `CostFlags` against (DESIGN 6.3).
+    network_cost: Option<Arc<dyn crate::NetworkCost>>,
     transports: Vec<Arc<dyn Transport>>,
     schemes: Vec<String>,
     max_bytes_per_second: Option<u64>,
@@ -452,6 +463,7 @@ impl Default for ManagerBuilder {
             workers: None,
             time_slice: DEFAULT_TIME_SLICE,
             clock: None,
+            network_cost: None,
             transports: vec![
                 Arc::new(LocalTransport),
                 #[cfg(feature = "http")]
@@ -558,6 +570,14 @@ impl ManagerBuilder {
     /// once.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);
+        self
+    }
+
+    /// The source of the current network's cost (default [`UnrestrictedNetwork`](crate::UnrestrictedNetwork)):
+    /// the engine runs a job only while the source's `BITS_COST_STATE_*` is in the job's
+    /// `CostFlags` (DESIGN 6.3). Call [`Manager::network_changed`] when its answer changes.
+    pub fn network_cost(mut self, source: Arc<dyn crate::NetworkCost>) -> Self {
+        self.network_cost = Some(source);
         self
     }
 
@@ -758,6 +778,9 @@ impl ManagerBuilder {
                 transports: self.transports,
                 time_slice: self.time_slice,
                 clock,
+                network_cost: self
+                    .network_cost
+                    .unwrap_or_else(|| Arc::new(crate::UnrestrictedNetwork)),
                 cache_host: self.cache_host.map(|host| (host, self.cache_fallback_delay)),
             };
             EngineHandle::start(&registry, settings)
@@ -820,6 +843,7 @@ impl fmt::Debug for ManagerBuilder {
             .field("workers", &self.workers)
             .field("time_slice", &self.time_slice)
             .field("clock", &self.clock)
+            .field("network_cost", &self.network_cost)
             .field("transports", &self.transports)
             .field("schemes", &self.schemes)
             .field("max_bytes_per_second", &self.max_bytes_per_second);

@@ -62,6 +62,8 @@ pub(crate) struct EngineSettings {
     pub(crate) transports: Vec<Arc<dyn Transport>>,
     pub(crate) time_slice: Duration,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The network-cost source (DESIGN 6.3).
+    pub(crate) network_cost: Arc<dyn crate::NetworkCost>,
     /// The cache host (`host[:port]`) and its fallback delay (DESIGN 6.2).
     pub(crate) cache_host: Option<(String, Duration)>,
 }
@@ -73,6 +75,7 @@ impl fmt::Debug for EngineSettings {
             .field("transports", &self.transports)
             .field("time_slice", &self.time_slice)
             .field("clock", &self.clock)
+            .field("network_cost", &self.network_cost)
             .field("cache_host", &self.cache_host)
             .finish()
     }
@@ -82,6 +85,8 @@ impl fmt::Debug for EngineSettings {
 pub(crate) struct Engine {
     registry: Arc<Registry<JobShared>>,
     clock: Arc<dyn Clock>,
+    /// The network-cost source jobs' `CostFlags` are checked against.
+    network_cost: Arc<dyn crate::NetworkCost>,
     /// Transport per lower-case scheme.
     transports: HashMap<String, Arc<dyn Transport>>,
     time_slice: Duration,
@@ -190,6 +195,7 @@ impl EngineHandle {
         let engine = Arc::new(Engine {
             registry: Arc::clone(registry),
             clock: Arc::clone(&settings.clock),
+            network_cost: Arc::clone(&settings.network_cost),
             transports,
             time_slice: settings.time_slice,
             cache_host: settings.cache_host.clone(),

@@ -68,6 +68,10 @@ impl Scheduler {
         let jobs: Vec<Job> =
             engine.registry.list().into_iter().map(|job| engine.handle(job)).collect();
         let mut queued = Vec::new();
+        // The network's cost, asked once a pass (DESIGN 6.3): a job whose `CostFlags` forbid it
+        // stays `Queued`, and a running one gives its worker back.
+        let cost = engine.network_cost.cost_state();
+        let mut forbidden = HashSet::new();
         for job in &jobs {
             let id = job.get_id();
             let state = job.get_state();
@@ -83,8 +87,16 @@ impl Scheduler {
                     continue;
                 }
             }
+            let allowed = crate::types::cost_allows(job.cost_flags(), cost);
+            if !allowed {
+                forbidden.insert(id);
+            }
             match state {
-                BgJobState::Queued => queued.push(job),
+                BgJobState::Queued => {
+                    if allowed {
+                        queued.push(job);
+                    }
+                }
                 BgJobState::TransientError => {
                     // The next attempt no sooner than the minimum retry delay, nor than the
                     // wait the server asked for with the last failure (Retry-After).
@@ -108,7 +120,7 @@ impl Scheduler {
                         RetryAction::WaitUntil(at) => earliest(&mut wake_at, at),
                         RetryAction::Never => {}
                         RetryAction::Retry => {
-                            if job.retry_now().is_ok() {
+                            if job.retry_now().is_ok() && allowed {
                                 queued.push(job);
                             }
                         }
@@ -131,18 +143,35 @@ impl Scheduler {
         self.download.retain(|id| present.contains(&id));
         self.turns.retain(|id, _| present.contains(id));
 
-        if let Some(at) = self.assign(engine, &queued, now) {
+        if let Some(at) = self.assign(engine, &queued, &forbidden, now) {
             earliest(&mut wake_at, at);
         }
         wake_at.map_or(MAX_SLEEP, |at| at.saturating_sub(now).min(MAX_SLEEP))
     }
 
-    /// Hands queued jobs to workers and asks running ones to stop, per the policy. Returns when a
-    /// time slice that matters ends.
-    fn assign(&mut self, engine: &Engine, queued: &[&Job], now: Duration) -> Option<Duration> {
+    /// Hands queued jobs to workers and asks running ones to stop, per the policy and the
+    /// network's cost (the `forbidden` jobs). Returns when a time slice that matters ends.
+    fn assign(
+        &mut self,
+        engine: &Engine,
+        queued: &[&Job],
+        forbidden: &HashSet<JobId>,
+        now: Duration,
+    ) -> Option<Duration> {
         let mut workers = engine.workers.lock();
         if workers.shutdown {
             return None;
+        }
+        // A running job the network's cost forbids gives its worker back (it stops at once if its
+        // file can resume; one that cannot finishes the file, as on a preemption).
+        for slot in &workers.slots {
+            if slot
+                .current
+                .as_ref()
+                .is_some_and(|assigned| forbidden.contains(&assigned.running.id))
+            {
+                slot.stop.set(super::stop::Stop::Preempt);
+            }
         }
         // The jobs on workers, with their current level (a priority may change while running).
         let running: Vec<Option<Running>> = workers

@@ -18,8 +18,28 @@ impl JobShared {
         let command = inner.sources.notify.is_some()
             && matches!(callback, Callback::Transferred | Callback::Error(_));
         if (inner.callback.is_some() || command) && inner.notify_flags.fires(callback.flag()) {
+            if let Callback::Modification = callback {
+                inner.properties.last_modification = Some(self.ctx.limiter.clock().now());
+            }
             inner.outbox.push(Outgoing::Callback(callback));
         }
+    }
+
+    /// Queues a `job_modification` callback for a change that is not a state change, unless
+    /// one was queued less than the job's `MinimumNotificationIntervalMs` ago on the manager's
+    /// clock (DESIGN 6.3): such a modification is dropped, not delayed. State changes (their
+    /// `job_modification`, `job_transferred`, `job_error`) and `file_transferred` are never
+    /// paced. Under the job lock.
+    pub(crate) fn post_paced_modification(&self, inner: &mut JobInner) {
+        let interval =
+            std::time::Duration::from_millis(u64::from(inner.properties.notification_interval_ms));
+        let now = self.ctx.limiter.clock().now();
+        if let Some(last) = inner.properties.last_modification
+            && now.saturating_sub(last) < interval
+        {
+            return;
+        }
+        self.post(inner, Callback::Modification);
     }
 
     /// Hands a callback to the manager's executor (in the order of the changes).

@@ -1,7 +1,8 @@
 //! The checkpointer: a thread that records the progress of a store's jobs at a bounded rate
 //! (once per interval, one durable commit per job whose bytes moved: sync its temporary files,
 //! then record), so that transfer threads only ever touch their atomic counters and a restart
-//! resumes from the bytes of the last checkpoint. It ends when its manager's service does, or
+//! resumes from the bytes of the last checkpoint. A small job with `HighPerformance` takes none
+//! (see [`JobShared::skips_progress_checkpoints`]). It ends when its manager's service does, or
 //! when the registry is gone.
 
 use crate::job::JobShared;
@@ -50,6 +51,9 @@ impl Checkpointer {
 /// round (the record keeps its last bytes, which stay correct).
 pub(crate) fn checkpoint_all(registry: &Registry<JobShared>) {
     for job in registry.list() {
+        if job.skips_progress_checkpoints() {
+            continue;
+        }
         let _ = job.checkpoint();
     }
 }

@@ -4,6 +4,7 @@
 //! Each type mirrors one C type of the Background Copy headers (`bits.h`, `deliveryoptimization.h`);
 //! the mapping is given on every type.
 
+mod cost;
 pub(crate) mod error;
 mod file_info;
 mod ids;
@@ -17,6 +18,16 @@ mod state;
 mod success;
 mod times;
 
+pub(crate) use cost::cost_allows;
+pub use cost::{
+    BITS_COST_OPTION_IGNORE_CONGESTION, BITS_COST_STATE_BELOW_CAP,
+    BITS_COST_STATE_CAPPED_USAGE_UNKNOWN, BITS_COST_STATE_NEAR_CAP,
+    BITS_COST_STATE_OVERCAP_CHARGED, BITS_COST_STATE_OVERCAP_THROTTLED, BITS_COST_STATE_RESERVED,
+    BITS_COST_STATE_ROAMING, BITS_COST_STATE_UNRESTRICTED, BITS_COST_STATE_USAGE_BASED,
+    BITS_JOB_TRANSFER_POLICY_ALWAYS, BITS_JOB_TRANSFER_POLICY_NO_SURCHARGE,
+    BITS_JOB_TRANSFER_POLICY_NOT_ROAMING, BITS_JOB_TRANSFER_POLICY_STANDARD,
+    BITS_JOB_TRANSFER_POLICY_UNRESTRICTED, NetworkCost, UnrestrictedNetwork,
+};
 pub use error::{BgError, InvalidStateReason, Result};
 pub use file_info::BgFileInfo;
 pub use ids::JobId;

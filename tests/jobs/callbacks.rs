@@ -543,3 +543,52 @@ fn a_panicking_callback_does_not_stop_later_notifications() {
     }
     assert!(seen.len() > 1, "{seen:?}");
 }
+
+// ---- MinimumNotificationIntervalMs (DESIGN 6.3) ---------------------------------------------
+
+#[test]
+fn minimum_notification_interval_paces_job_modification_while_transferring_but_no_state_change() {
+    // On a manual clock that moves only when told: a modification without a state change while
+    // the job transfers comes at most once per interval; state changes always come.
+    let clock = Arc::new(bgcopy::clock::ManualClock::new());
+    let manager = Manager::builder()
+        .without_engine()
+        .clock(Arc::clone(&clock) as Arc<dyn bgcopy::clock::Clock>)
+        .build();
+    let fx = Fixture::with_manager(manager);
+    let job = fx.job_with_files(2);
+    job.set_property(BgJobProperty::MinimumNotificationIntervalMs(1_000)).unwrap();
+    let events = record(&job, all());
+    job.resume().unwrap(); // Modification (→ Queued)
+    let driver = claim_connected(&job); // Modification (→ Connecting), Modification (→ Transferring)
+    // Within one interval of the last modification: every one of these is dropped.
+    for round in 0..5 {
+        job.set_description(&format!("busy {round}")).unwrap();
+    }
+    // One interval later: the next one comes, and the one after it does not.
+    clock.advance(std::time::Duration::from_millis(1_000));
+    job.set_description("later").unwrap();
+    job.set_description("too soon").unwrap();
+    transfer_file(&driver, 0, b"zero"); // File(0), Modification
+    transfer_file(&driver, 1, b"one"); // File(1), Modification
+    driver.finish().unwrap(); // Transferred
+    assert_eq!(
+        events.until(&Transferred),
+        vec![
+            Modification,
+            Modification,
+            Modification,
+            Modification, // "later"
+            File(0),
+            Modification,
+            File(1),
+            Modification,
+            Transferred,
+        ]
+    );
+    // At rest, every change is reported whatever the interval.
+    job.set_description("at rest 1").unwrap();
+    job.set_description("at rest 2").unwrap();
+    assert_eq!(events.next(), Modification);
+    assert_eq!(events.next(), Modification);
+}

@@ -93,7 +93,14 @@ impl Job {
             }
             self.shared.apply(inner, JobEvent::Modify)?;
             Ok(())
-        })
+        })?;
+        if let BgJobProperty::CostFlags(_) = value
+            && let Some(registry) = self.shared.ctx.registry()
+        {
+            // The engine checks the new flags against the network's cost at once.
+            registry.wake();
+        }
+        Ok(())
     }
 
     /// One property.
@@ -117,6 +124,11 @@ impl Job {
                 return Err(not_implemented(id));
             }
         })
+    }
+
+    /// The job's `CostFlags` (the engine checks them against the network's cost).
+    pub(crate) fn cost_flags(&self) -> u32 {
+        self.lock().properties.cost_flags
     }
 
     /// The on-demand state, if the job is on demand.

@@ -19,6 +19,9 @@ pub(crate) struct JobProperties {
     /// The largest file, in bytes (0: no limit).
     pub(crate) max_download_size: u64,
     pub(crate) notification_interval_ms: u32,
+    /// When (on the manager's clock) the last `job_modification` callback was queued: the next
+    /// one without a state change waits `notification_interval_ms` after it.
+    pub(crate) last_modification: Option<std::time::Duration>,
     /// The on-demand state, while the job is on demand.
     pub(crate) on_demand: Option<Arc<OnDemand>>,
 }
@@ -32,6 +35,7 @@ impl Default for JobProperties {
             high_performance: false,
             max_download_size: 0,
             notification_interval_ms: DEFAULT_NOTIFICATION_INTERVAL_MS,
+            last_modification: None,
             on_demand: None,
         }
     }
@@ -95,6 +99,7 @@ impl JobProperties {
             high_performance: needed.high_performance,
             max_download_size: needed.max_download_size,
             notification_interval_ms: needed.notification_interval_ms,
+            last_modification: None,
             on_demand,
         }
     }

@@ -19,6 +19,11 @@ use crate::job::state::file::FileDisk;
 use crate::job::state::file::FileShared;
 use crate::job::state::shared::{JobInner, JobShared};
 use crate::job::validate::{self, MAX_CONNECTIONS};
+
+/// The largest job, in bytes, that `HighPerformance` spares progress checkpoints (DESIGN 6.3):
+/// 4 MiB, four times the on-demand chunk, a few seconds of a slow link to fetch again.
+#[cfg(feature = "store")]
+pub(crate) const SMALL_JOB_BYTES: u64 = 4 << 20;
 use crate::{BgJobState, BgNotify, Result};
 use std::collections::HashSet;
 #[cfg(feature = "store")]
@@ -205,6 +210,24 @@ impl JobShared {
             inner.effects.save = true;
             Ok(())
         })
+    }
+
+    /// Whether the checkpointer leaves this job alone (DESIGN 6.3, `HighPerformance`: no
+    /// progress checkpoints for small jobs): the job has `HighPerformance` and its total size is
+    /// known and at most [`SMALL_JOB_BYTES`], or it has no byte yet. Such a job is fetched again from its last record
+    /// after a restart, which costs less than a durable commit per checkpoint interval. Its
+    /// state changes are still recorded, and an on-demand job still records what is on disk
+    /// before it goes idle.
+    #[cfg(feature = "store")]
+    pub(crate) fn skips_progress_checkpoints(&self) -> bool {
+        if !self.inner.lock().properties.high_performance {
+            return false;
+        }
+        // Before its first byte the size may not be known yet: nothing to checkpoint either.
+        let progress = self.counters.snapshot();
+        progress.bytes_transferred == 0
+            || (progress.bytes_total != crate::BG_SIZE_UNKNOWN
+                && progress.bytes_total <= SMALL_JOB_BYTES)
     }
 
     /// Records the progress of the files that moved since the last checkpoint: reads their

@@ -537,6 +537,10 @@ impl JobShared {
                 inner.transfer_completion_time = None;
                 self.post(inner, Callback::Modification);
             }
+            // No state change while the job transfers: paced by the job's
+            // MinimumNotificationIntervalMs (what BITS paces is the stream of modifications of a
+            // transfer; every change of a job at rest is reported, spec 1.7).
+            _ if new == old && transferring(new) => self.post_paced_modification(inner),
             _ => self.post(inner, Callback::Modification),
         }
         if new != old {
