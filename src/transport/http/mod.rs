@@ -14,19 +14,20 @@ mod ranged;
 mod resolve;
 mod retry_after;
 mod segments;
+mod stall;
 
 use super::{RangeSink, TransferError, TransferRequest, TransferSink, Transport};
 use crate::{BgErrorContext, hresult};
-use client::{Client, Method, Ranged, RedirectPolicy, body_error};
+use client::{Client, Method, Ranged, RedirectPolicy};
 use options::JobHttp;
 use range::{Check, PartialHeaders, Validators, Verdict};
 use std::fmt;
-use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use ureq::Body;
 use ureq::http::{HeaderMap, Response};
 use ureq::tls::{RootCerts, TlsConfig};
+use ureq::unversioned::transport::Connector;
 use url::Url;
 
 /// Default limit on looking up a host name.
@@ -374,7 +375,11 @@ fn agent(user_agent: &str, resolver: &resolve::Resolver, roots: RootCerts) -> ur
         .user_agent(user_agent)
         .tls_config(TlsConfig::builder().root_certs(roots).build())
         .build();
-    let connector = ureq::unversioned::transport::DefaultConnector::default();
+    // Last in the chain: body reads that a stop interrupts (`stall`).
+    let connector = Connector::chain(
+        ureq::unversioned::transport::DefaultConnector::default(),
+        stall::Interruptible,
+    );
     ureq::Agent::with_parts(config, connector, resolver.clone())
 }
 
@@ -978,7 +983,7 @@ fn read_body(
     let mut buf = vec![0u8; capacity];
     let mut received: u64 = 0;
     loop {
-        let n = reader.read(&mut buf).map_err(body_error)?;
+        let n = stall::read(&mut reader, &mut buf, || sink.should_stop())?;
         if n == 0 {
             break;
         }
