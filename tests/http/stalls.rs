@@ -170,3 +170,18 @@ fn suspend_interrupts_blocked_segment_reads() {
     job.complete().unwrap();
     assert_eq!(std::fs::read(dir.path().join("a")).unwrap(), data);
 }
+
+#[test]
+fn a_read_timeout_of_several_slices_is_still_a_stall() {
+    let (server, _healed) = stalling_server(content(47, 40_000), 5_000);
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    // Several of the transport's waits between two looks at the stop flag.
+    job.set_http_timeouts(None, Some(Duration::from_secs(1))).unwrap();
+    let transport = HttpTransport::new().with_timeouts(Duration::from_secs(5), AN_HOUR);
+    let error = attempt(&transport, &job).unwrap_err();
+    assert!(error.is_transient(), "{error:?}");
+    assert_eq!(error.hresult(), hresult::ERROR_TIMEOUT_HR);
+    assert_eq!(job.get_state(), BgJobState::TransientError);
+    assert!(job.get_progress().bytes_transferred > 0);
+}

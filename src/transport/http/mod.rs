@@ -183,6 +183,11 @@ const MAX_START_OVERS: u32 = 3;
 /// | connect (TCP, TLS handshake, proxy tunnel) | 15 s | [`with_timeouts`](Self::with_timeouts), per job [`Job::set_http_timeouts`] |
 /// | a read that receives nothing (head or body) | 120 s | [`with_timeouts`](Self::with_timeouts), per job [`Job::set_http_timeouts`] |
 ///
+/// A body read that waits for input still looks at the job every 250 ms: a suspend, a cancel
+/// or the maximum download time running out ends it then (the worker is free for the next
+/// job), while the read timeout counts the whole time without input. A response head is waited
+/// for in one piece, up to the read timeout.
+///
 /// Looked-up addresses are reused for 30 s and dropped when a connection fails; an IP address
 /// in the URL is not looked up; one look-up per name runs at a time, however many workers ask.
 /// (Before 0.2 the connect default was 60 s and look-ups had no bound of their own.)

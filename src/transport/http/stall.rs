@@ -167,3 +167,55 @@ impl<T: Transport> Transport for Sliceable<T> {
         self.inner.is_tls()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A body that has nothing for `slices` waits, then `data`.
+    struct Quiet {
+        slices: usize,
+        data: &'static [u8],
+    }
+
+    impl Read for Quiet {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.slices > 0 {
+                self.slices -= 1;
+                return Err(io::Error::new(io::ErrorKind::WouldBlock, SliceElapsed));
+            }
+            let n = self.data.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_read_goes_on_over_empty_slices_while_the_job_runs() {
+        let mut body = Quiet { slices: 3, data: b"abc" };
+        let mut buf = [0u8; 8];
+        assert_eq!(read(&mut body, &mut buf, || false).unwrap(), 3);
+        assert_eq!(&buf[..3], b"abc");
+        assert!(!SLICED.get(), "the slicing ends with the read");
+    }
+
+    #[test]
+    fn a_stop_ends_a_read_after_an_empty_slice() {
+        let mut body = Quiet { slices: 1, data: b"abc" };
+        let mut buf = [0u8; 8];
+        assert!(matches!(read(&mut body, &mut buf, || true), Err(TransferError::Stopped)));
+    }
+
+    #[test]
+    fn a_real_timeout_is_a_stall() {
+        struct Stalled;
+        impl Read for Stalled {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(ureq::Error::Timeout(ureq::Timeout::PerRead).into_io())
+            }
+        }
+        let error = read(&mut Stalled, &mut [0u8; 8], || false).unwrap_err();
+        assert_eq!(error.hresult(), crate::hresult::ERROR_TIMEOUT_HR);
+    }
+}
