@@ -185,3 +185,33 @@ fn a_read_timeout_of_several_slices_is_still_a_stall() {
     assert_eq!(job.get_state(), BgJobState::TransientError);
     assert!(job.get_progress().bytes_transferred > 0);
 }
+
+#[test]
+fn a_body_read_goes_on_where_it_was_after_quiet_slices() {
+    let data = content(48, 40_000);
+    let resource = Resource::new(data.clone(), "q");
+    // Quiet for longer than a few of the transport's waits, then the rest of the body.
+    let server = Server::start(move |r| resource.respond(r).stall(5_000, Duration::from_secs(1)));
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    job.set_http_timeouts(None, Some(AN_HOUR)).unwrap();
+    let transport = HttpTransport::new().with_timeouts(Duration::from_secs(5), AN_HOUR);
+    attempt(&transport, &job).unwrap();
+    assert_eq!(server.requests().len(), 1, "one request, read to its end");
+    assert_eq!(completed_content(&job), data);
+
+    // The same in chunks: the chunk being decoded goes on too.
+    let chunked = data.clone();
+    let server = Server::start(move |_| {
+        Reply::new(200)
+            .body(chunked.clone())
+            .framing(Framing::Chunked)
+            .stall(5_000, Duration::from_secs(1))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (_m, job) = job_for(dir.path(), &server.url("/f"));
+    job.set_http_timeouts(None, Some(AN_HOUR)).unwrap();
+    attempt(&transport, &job).unwrap();
+    assert_eq!(server.requests().len(), 1, "one request, read to its end");
+    assert_eq!(completed_content(&job), data);
+}
