@@ -22,3 +22,4 @@ mod nginx;
 mod on_demand;
 mod ranges;
 mod sources;
+mod stalls;

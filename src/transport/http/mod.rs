@@ -14,19 +14,20 @@ mod ranged;
 mod resolve;
 mod retry_after;
 mod segments;
+mod stall;
 
 use super::{RangeSink, TransferError, TransferRequest, TransferSink, Transport};
 use crate::{BgErrorContext, hresult};
-use client::{Client, Method, Ranged, RedirectPolicy, body_error};
+use client::{Client, Method, Ranged, RedirectPolicy};
 use options::JobHttp;
 use range::{Check, PartialHeaders, Validators, Verdict};
 use std::fmt;
-use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use ureq::Body;
 use ureq::http::{HeaderMap, Response};
 use ureq::tls::{RootCerts, TlsConfig};
+use ureq::unversioned::transport::Connector;
 use url::Url;
 
 /// Default limit on looking up a host name.
@@ -181,6 +182,11 @@ const MAX_START_OVERS: u32 = 3;
 /// | name look-up | 10 s | [`with_resolve_timeout`](Self::with_resolve_timeout) |
 /// | connect (TCP, TLS handshake, proxy tunnel) | 15 s | [`with_timeouts`](Self::with_timeouts), per job [`Job::set_http_timeouts`] |
 /// | a read that receives nothing (head or body) | 120 s | [`with_timeouts`](Self::with_timeouts), per job [`Job::set_http_timeouts`] |
+///
+/// A body read that waits for input still looks at the job every 250 ms: a suspend, a cancel
+/// or the maximum download time running out ends it then (the worker is free for the next
+/// job), while the read timeout counts the whole time without input. A response head is waited
+/// for in one piece, up to the read timeout.
 ///
 /// Looked-up addresses are reused for 30 s and dropped when a connection fails; an IP address
 /// in the URL is not looked up; one look-up per name runs at a time, however many workers ask.
@@ -374,7 +380,11 @@ fn agent(user_agent: &str, resolver: &resolve::Resolver, roots: RootCerts) -> ur
         .user_agent(user_agent)
         .tls_config(TlsConfig::builder().root_certs(roots).build())
         .build();
-    let connector = ureq::unversioned::transport::DefaultConnector::default();
+    // Last in the chain: body reads that a stop interrupts (`stall`).
+    let connector = Connector::chain(
+        ureq::unversioned::transport::DefaultConnector::default(),
+        stall::Interruptible,
+    );
     ureq::Agent::with_parts(config, connector, resolver.clone())
 }
 
@@ -978,7 +988,7 @@ fn read_body(
     let mut buf = vec![0u8; capacity];
     let mut received: u64 = 0;
     loop {
-        let n = reader.read(&mut buf).map_err(body_error)?;
+        let n = stall::read(&mut reader, &mut buf, || sink.should_stop())?;
         if n == 0 {
             break;
         }

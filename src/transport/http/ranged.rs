@@ -13,12 +13,11 @@
 //!
 //! [`Transport::transfer_range`]: crate::transport::Transport::transfer_range
 
-use super::client::{Client, Method, Ranged, body_error};
+use super::client::{Client, Method, Ranged};
 use super::range::{self, Check, ContentRange};
 use super::{coded, header, invalid_response, unexpected, validators};
 use crate::transport::{RangeSink, TransferError};
 use crate::{BgErrorContext, hresult};
-use std::io::Read;
 
 /// Bytes read from a body per write.
 const BUFFER: usize = 256 * 1024;
@@ -112,7 +111,7 @@ pub(super) fn fetch(
             return Err(TransferError::Stopped);
         }
         let room = usize::try_from(left).unwrap_or(buf.len()).min(buf.len());
-        let n = reader.read(&mut buf[..room]).map_err(body_error)?;
+        let n = super::stall::read(&mut reader, &mut buf[..room], || sink.should_stop())?;
         if n == 0 {
             if take == u64::MAX {
                 // A whole body of unknown length, read to its end.

@@ -13,14 +13,13 @@
 //! retries its range (from its first byte not yet written) a few times; a fatal answer stops
 //! every connection.
 
-use super::client::{Client, Method, Ranged, body_error};
+use super::client::{Client, Method, Ranged};
 use super::range::{self, Verdict};
 use super::{coded, fresh_validator, partial_headers, unexpected, validators};
 use crate::BgErrorContext;
 use crate::hresult;
 use crate::transport::{SegmentSink, SegmentedSink, TransferError};
 use parking_lot::Mutex;
-use std::io::Read;
 use std::thread::Scope;
 use std::time::Duration;
 use ureq::Body;
@@ -94,7 +93,7 @@ pub(super) fn fetch(
         crew.state().running = 1;
         if let Some(mut segment) = file.segment_at(offset) {
             crew.top_up(scope);
-            let outcome = read_into(first, segment.as_mut(), len);
+            let outcome = read_into(first, segment.as_mut(), len, file);
             drop(segment);
             crew.settle(outcome.map_err(Failure::Error));
         } else {
@@ -201,7 +200,9 @@ impl<'c> Crew<'c> {
             206 => {
                 let partial = partial_headers(headers);
                 match range::judge_partial(&partial, first, Some(self.validator), Some(self.size)) {
-                    Verdict::Append { len, .. } => Ok(read_into(response, segment, len)?),
+                    Verdict::Append { len, .. } => {
+                        Ok(read_into(response, segment, len, self.file)?)
+                    }
                     Verdict::StartOver => Err(Failure::Changed),
                     Verdict::Refuse(coding) => Err(Failure::Error(coded(&coding))),
                 }
@@ -223,18 +224,20 @@ impl<'c> Crew<'c> {
 }
 
 /// Copies a `206` body of `len` bytes into the segment, until the segment ends (it may have
-/// been split meanwhile: the rest of the body is not read) or the body does.
+/// been split meanwhile: the rest of the body is not read) or the body does. A read blocked
+/// when the file stops gives up with `Stopped` (`stall`).
 fn read_into(
     mut response: Response<Body>,
     segment: &mut dyn SegmentSink,
     len: u64,
+    file: &dyn SegmentedSink,
 ) -> Result<(), TransferError> {
     let mut reader = response.body_mut().as_reader();
     let capacity = usize::try_from(len).unwrap_or(BUFFER).clamp(1, BUFFER);
     let mut buf = vec![0u8; capacity];
     let mut received: u64 = 0;
     while received < len && segment.position() < segment.end() {
-        let n = reader.read(&mut buf).map_err(body_error)?;
+        let n = super::stall::read(&mut reader, &mut buf, || file.should_stop())?;
         if n == 0 {
             break;
         }
