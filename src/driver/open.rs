@@ -4,7 +4,7 @@
 
 use super::claim::JobDriver;
 use super::transfer::{self, FileTransfer};
-use crate::job::ranges;
+use crate::job::filled_ranges;
 use crate::job::temp_files;
 use crate::transport::TransferError;
 use crate::{BgErrorContext, hresult};
@@ -104,10 +104,10 @@ impl JobDriver {
                 ranges.clear();
             } else if !opened.created && opened.on_disk < keep {
                 // Continue from what is really on disk: never more than was counted.
-                ranges = ranges::clip(&ranges, opened.on_disk);
+                ranges = filled_ranges::clip(&ranges, opened.on_disk);
                 shared.counters.restart_file(counters);
-                shared.counters.add_file_bytes(counters, ranges::total(&ranges));
-                let durable = ranges::clip(&disk_state.durable(), opened.on_disk);
+                shared.counters.add_file_bytes(counters, filled_ranges::total(&ranges));
+                let durable = filled_ranges::clip(&disk_state.durable(), opened.on_disk);
                 disk_state.set_durable(durable);
                 disk_state.epoch += 1;
             }

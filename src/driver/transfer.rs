@@ -4,7 +4,7 @@
 use super::commit::{COMMITS, Finished};
 use super::digest::check_sha256;
 use super::revoked::Revoked;
-use crate::job::ranges;
+use crate::job::filled_ranges;
 use crate::job::state::counters::Generation;
 use crate::job::{Callback, FileShared, JobInner, JobShared, Keepalive};
 use crate::limit::Grant;
@@ -69,7 +69,7 @@ impl FileTransfer {
         keep: Keepalive,
     ) -> FileTransfer {
         let Opened { temp, temp_path, validator, priority, ranges } = opened;
-        let pos = ranges::first_hole(&ranges);
+        let pos = filled_ranges::first_hole(&ranges);
         let ahead = ranges.into_iter().filter(|&(start, _)| start > 0).collect();
         let presync_at = if job.ctx.persist.is_some() { PRESYNC_STEP } else { u64::MAX };
         FileTransfer {
@@ -119,7 +119,7 @@ impl FileTransfer {
         }
         let start = self.pos;
         self.pos += n;
-        let again = ranges::overlap(&self.ahead, start, self.pos);
+        let again = filled_ranges::overlap(&self.ahead, start, self.pos);
         let pos = self.pos;
         self.ahead.retain(|&(_, end)| end > pos);
         n - again
@@ -127,7 +127,7 @@ impl FileTransfer {
 
     /// After segments: the sequential writer continues at the first hole of `on_disk`.
     pub(super) fn reposition(&mut self, on_disk: &[(u64, u64)]) -> Result<(), TransferError> {
-        self.pos = ranges::first_hole(on_disk);
+        self.pos = filled_ranges::first_hole(on_disk);
         self.ahead = on_disk.iter().copied().filter(|&(start, _)| start > 0).collect();
         self.temp.seek(SeekFrom::Start(self.pos)).map_err(|e| Self::local_error(&e))?;
         Ok(())

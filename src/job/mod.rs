@@ -22,10 +22,10 @@
 //!   [`JobFile`] (and its expected digests), [`JobError`], and the callback trait.
 //! - `delivery.rs`: callbacks queued by a change, handed to the executor and delivered;
 //!   `notify_cmd.rs`: the notify command line run instead when no callback is registered.
-//! - `http_options.rs`, `http_state.rs`: custom headers, security flags, method and credentials
+//! - `http_options.rs`, `state/http_options.rs`: custom headers, security flags, method and credentials
 //!   (DESIGN 6.2); `ranged.rs`: the seam of ranged files (DESIGN 6.3).
 //! - `context.rs`, `keepalive.rs`: what a job knows of its manager.
-//! - `ranges.rs`: byte ranges of a temporary file (pure functions).
+//! - `filled_ranges.rs`: which byte ranges of a temporary file are on disk (pure functions).
 //! - `validate.rs`: checks of names, limits and schemes; `temp_files.rs`: the job's temporary
 //!   files on disk (creation, commit, removal).
 //!
@@ -36,15 +36,12 @@
 mod context;
 mod delivery;
 pub(crate) mod events;
+pub(crate) mod filled_ranges;
 pub(crate) mod handles;
-mod http_options;
-pub(crate) mod http_state;
 mod keepalive;
 #[cfg(all(test, loom))]
 mod loom_tests;
 mod notify_cmd;
-mod ranged;
-pub(crate) mod ranges;
 pub(crate) mod record;
 pub(crate) mod state;
 pub(crate) mod temp_files;

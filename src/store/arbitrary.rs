@@ -1,7 +1,7 @@
 //! proptest strategies for [`JobSnapshot`] and its parts, and a small fixed snapshot for the
 //! store tests.
 
-use crate::job::http_state::HttpOptions;
+use crate::job::record::http_options::HttpOptions;
 use crate::job::record::snapshot::{
     ErrorSnapshot, FileSnapshot, FileSourcesSnapshot, Intent, JobSnapshot, JobSourcesSnapshot,
     RetrySnapshot,

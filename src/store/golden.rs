@@ -100,7 +100,7 @@ fn golden_jobs() -> Vec<JobSnapshot> {
             quiet_since: at(1_699_999_000, 250_000_000),
         }),
         intent: None,
-        http: crate::job::http_state::HttpOptions::default(),
+        http: crate::job::record::http_options::HttpOptions::default(),
         files: vec![segmented.clone(), unstarted],
         sources: JobSourcesSnapshot::default(),
         bytes_needed: Default::default(),
@@ -128,7 +128,7 @@ fn golden_jobs() -> Vec<JobSnapshot> {
         transfer_completion_time: Some(at(1_700_000_100, 999_999_999)),
         retry: None,
         intent: Some(Intent::Complete),
-        http: crate::job::http_state::HttpOptions::default(),
+        http: crate::job::record::http_options::HttpOptions::default(),
         files: vec![
             FileSnapshot {
                 ranges: vec![(0, 4 * 1024 * 1024 + 17)],
@@ -172,7 +172,7 @@ fn golden_jobs() -> Vec<JobSnapshot> {
         creation_time: at(-1, 999_999_999),
         retry: None,
         intent: Some(Intent::Cancel),
-        http: crate::job::http_state::HttpOptions::default(),
+        http: crate::job::record::http_options::HttpOptions::default(),
         files: Vec::new(),
         sources: JobSourcesSnapshot::default(),
         bytes_needed: Default::default(),

@@ -193,7 +193,7 @@ fn read_bytes_needed(r: &mut Reader<'_>) -> Result<BytesNeeded, DecodeError> {
 fn needs_version_2(job: &JobSnapshot) -> bool {
     job.sources != JobSourcesSnapshot::default()
         || job.files.iter().any(|file| !file.sources.is_default())
-        || job.http != crate::job::http_state::HttpOptions::default()
+        || job.http != crate::job::record::http_options::HttpOptions::default()
         || !job.bytes_needed.is_default()
 }
 
@@ -381,7 +381,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<JobSnapshot, DecodeError> {
         // The smallest file: two empty strings (4 + 4), three absent options, an empty range
         // list (4), an absent validator, two bools and an absent digest.
         files: r.seq("files", 4 + 4 + 2 + 4 + 1 + 2 + 1, read_file)?,
-        http: crate::job::http_state::HttpOptions::default(),
+        http: crate::job::record::http_options::HttpOptions::default(),
         sources: JobSourcesSnapshot::default(),
         bytes_needed: BytesNeeded::default(),
     };

@@ -62,5 +62,5 @@ impl<T: Recorded> Recorded for Option<T> {
 /// The bytes a file's snapshot says are on disk: the total of its ranges (one from zero for a
 /// file written by one connection; several, with holes, for one fetched in segments).
 pub(crate) fn recorded_bytes(file: &FileSnapshot) -> u64 {
-    crate::job::ranges::total(&file.ranges)
+    crate::job::filled_ranges::total(&file.ranges)
 }

@@ -66,7 +66,7 @@ pub(crate) struct JobSnapshot {
     /// The job's DESIGN 6.3 state (Job5 properties, ranges as given, on-demand requests).
     pub(crate) bytes_needed: super::bytes_needed::BytesNeeded,
     /// Write-only headers, security flags, method, credentials (DESIGN 6.2; format version 2).
-    pub(crate) http: crate::job::http_state::HttpOptions,
+    pub(crate) http: crate::job::record::http_options::HttpOptions,
     /// Where the bytes come from (DESIGN 6.2); the defaults in a format-version-1 record.
     pub(crate) sources: JobSourcesSnapshot,
 }

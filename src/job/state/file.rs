@@ -86,11 +86,11 @@ fn prefix_end(ranges: &[(u64, u64)]) -> Option<u64> {
 impl FileDisk {
     /// The ranges of the temporary file that hold bytes now, given the file's count: the segment
     /// table's while segments are fetched, else what a single writer from the first hole of the
-    /// base ranges reached (see [`ranges`](crate::job::ranges)).
+    /// base ranges reached (see [`ranges`](crate::job::filled_ranges)).
     pub(crate) fn on_disk(&self, counted: u64) -> Vec<(u64, u64)> {
         match self.holes.as_deref() {
             Some(Holes { segments: Some(table), .. }) => table.on_disk(),
-            Some(holes) => crate::job::ranges::fill(&holes.base, counted),
+            Some(holes) => crate::job::filled_ranges::fill(&holes.base, counted),
             None => prefix(counted),
         }
     }

@@ -5,8 +5,8 @@
 //! connections), `error.rs` (the record of a
 //! failure), `outbox.rs` (callbacks a change queues), `finishing.rs` (files in the group commit)
 //! and `recording.rs` (snapshots taken under the lock, progress checkpoints, jobs restored from
-//! records); `properties.rs` and `on_demand.rs`: the Job5 properties and what an on-demand job
-//! asked for and has (DESIGN 6.3).
+//! records); `sources.rs`: where a job's bytes come from (DESIGN 6.2); `properties.rs` and `on_demand.rs`: the Job5 properties and what an
+//! on-demand job asked for and has (DESIGN 6.3).
 
 pub(crate) mod counters;
 pub(crate) mod error;

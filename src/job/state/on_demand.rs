@@ -20,7 +20,7 @@
 //! by a job that goes idle.
 
 use crate::Result;
-use crate::job::ranges::merge;
+use crate::job::filled_ranges::merge;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -137,11 +137,11 @@ impl OnDemand {
     pub(crate) fn fill(&self, index: usize, start: u64, end: u64) -> u64 {
         let mut state = self.lock();
         let want = state.file(index);
-        let before: u64 = crate::job::ranges::total(&want.filled);
+        let before: u64 = crate::job::filled_ranges::total(&want.filled);
         let mut filled = std::mem::take(&mut want.filled);
         filled.push((start, end));
         want.filled = merge(filled);
-        let new = crate::job::ranges::total(&want.filled) - before;
+        let new = crate::job::filled_ranges::total(&want.filled) - before;
         drop(state);
         self.changed.notify_all();
         new

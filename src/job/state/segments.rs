@@ -17,7 +17,7 @@
 //! | `span` | end block (exclusive) | next block to claim | the writer (next + 1, CAS), a splitter (end down, CAS) |
 //! | `done` | | blocks written and counted | the writer only |
 
-use crate::job::ranges::merge;
+use crate::job::filled_ranges::merge;
 use crate::sync::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use parking_lot::Mutex;
 use std::fmt;

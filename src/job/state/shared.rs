@@ -173,7 +173,7 @@ pub(crate) enum Outgoing {
     EndSubscriptions,
 }
 
-/// The HTTP options of one job (see `handles/http_options.rs` and `job/http_options.rs`). `Debug`
+/// The HTTP options of one job (see `handles/http_options.rs` and `handles/http_options.rs`). `Debug`
 /// shows header names, never their values.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub(crate) struct JobOptions {
@@ -184,7 +184,7 @@ pub(crate) struct JobOptions {
     /// Limit on one read that receives nothing (`None`: the transport's default).
     pub(crate) read_timeout: Option<Duration>,
     /// Write-only headers, security flags, method, credentials (DESIGN 6.2).
-    pub(crate) http: crate::job::http_state::HttpOptions,
+    pub(crate) http: crate::job::record::http_options::HttpOptions,
 }
 
 impl fmt::Debug for JobOptions {

@@ -3,7 +3,7 @@
 //! user (0700 on Unix).
 
 use super::discriminant;
-use crate::job::http_state::HttpOptions;
+use crate::job::record::http_options::HttpOptions;
 use crate::store::codec::{DecodeError, Reader, Writer};
 use crate::{BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgHttpSecurity};
 

@@ -236,7 +236,7 @@ fn with_http_options() -> JobSnapshot {
     use crate::{BgAuthCredentials, BgAuthScheme, BgAuthTarget, BgHttpSecurity};
     let mut job = sample(1);
     job.headers = vec![("X-Api-Key".to_owned(), "hdr-value-secret".to_owned())];
-    job.http = crate::job::http_state::HttpOptions {
+    job.http = crate::job::record::http_options::HttpOptions {
         write_only: true,
         security: BgHttpSecurity::REDIRECT_POLICY_DISALLOW,
         method: Some("POST".to_owned()),
@@ -271,7 +271,7 @@ fn a_job_without_http_options_is_still_written_as_version_1() {
     let bytes = bytes_of(&sample(1));
     assert_eq!(&bytes[4..8], &FORMAT_VERSION_1.to_le_bytes());
     let job = decode(&bytes).unwrap();
-    assert_eq!(job.http, crate::job::http_state::HttpOptions::default());
+    assert_eq!(job.http, crate::job::record::http_options::HttpOptions::default());
 }
 
 /// The length of the bytes-needed block (DESIGN 6.3) at its defaults, last in a format-2 record

@@ -1,6 +1,6 @@
 //! The HTTP options of one job as plain data (DESIGN 6.2; the setters are in
-//! `http_options.rs`): kept apart so that the job's state and its snapshot name this type
-//! without depending on the job's handles.
+//! `handles/http_options.rs`), so that the job's state and its snapshot name this type without
+//! depending on the job's handles.
 
 use crate::{BgAuthCredentials, BgHttpSecurity};
 use std::fmt;
