@@ -106,13 +106,13 @@
 //! | layer | modules |
 //! |---|---|
 //! | mirror types | `types` (the `Bg*` types, `JobId`, `BgError`), [`hresult`] |
-//! | leaf helpers | [`clock`] (the injectable monotonic clock of delays and caps), `sync` (the loom shim), `faults` (test-only fault points), `executor` (a serial task runner), `signal` (a wake-up counter), `registry` (ids to jobs, generic over what it holds), [`meter`] (rate and ETA), `limit` (token bucket) |
+//! | leaf helpers | `platform` (what differs between Unix, macOS and Windows, in one place), [`clock`] (the injectable monotonic clock of delays and caps), `sync` (the loom shim), `faults` (test-only fault points), `executor` (a serial task runner), `signal` (a wake-up counter), `registry` (ids to jobs, generic over what it holds), [`meter`] (rate and ETA), `limit` (token bucket) |
 //! | interfaces | `interfaces`: the Windows interfaces as traits |
 //! | job model | `job`, in rooms from the bottom: `job::record` (what a store keeps of a job), `job::events` (notification queues, the event hub, subscriptions, the waiters' watch), `job::state` (shared state and how a change applies, counters, the state machine, segments), `job::handles` (`Job`, `JobFile`, `JobError`, the callback trait, and all their methods); it knows neither the manager nor the engine |
 //! | job model, public view | [`state_machine`]: the state machine's pure function, re-exported from `job` |
 //! | transport interface | [`transport`]: the [`transport::Transport`] trait, its sink, its errors; the built-in `local` and `http` transports use only the public API |
 //! | driver API | `driver`: claims and file transfers |
-//! | engine | `engine`: scheduler, workers, retry timing, clock |
+//! | engine | `engine`: scheduler, workers, retry timing, sources and mirrors, the maximum download time, ranged and on-demand files |
 //! | store | `store` (feature `store`): durable job records on redb, recovery on open, the progress checkpointer |
 //! | manager | `manager`: wires the registry, the jobs' context and the engine together |
 //!

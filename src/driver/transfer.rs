@@ -38,7 +38,7 @@ pub struct FileTransfer {
     /// empty; without ranges ahead it is the file's count, and this field is not kept.
     pos: u64,
     /// Ranges already on disk past `pos` (from segments of an earlier attempt): written over
-    /// again, but not counted again (see `job/ranges.rs`).
+    /// again, but not counted again (see `job/filled_ranges.rs`).
     ahead: Vec<(u64, u64)>,
     keep: Keepalive,
     /// With a store: the offset past which the bytes written so far are handed to the group
