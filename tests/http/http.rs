@@ -128,8 +128,7 @@ fn cuts_at_random_offsets_never_corrupt_the_result() {
 
 #[test]
 fn first_request_asks_for_identity_encoding_and_no_range() {
-    let resource = Resource::new(content(1, 1000), "a");
-    let server = Server::start(move |r| resource.respond(r));
+    let server = Resource::new(content(1, 1000), "a").serve();
     let dir = tempfile::tempdir().unwrap();
     let (_m, job) = job_for(dir.path(), &server.url("/f"));
     attempt(&transport(), &job).unwrap();
@@ -143,8 +142,7 @@ fn first_request_asks_for_identity_encoding_and_no_range() {
 
 #[test]
 fn custom_headers_arrive_at_the_server() {
-    let resource = Resource::new(content(2, 100), "a");
-    let server = Server::start(move |r| resource.respond(r));
+    let server = Resource::new(content(2, 100), "a").serve();
     let dir = tempfile::tempdir().unwrap();
     let (_m, job) = job_for(dir.path(), &server.url("/f"));
     job.set_custom_headers(&[("X-Token", "s3cret"), ("X-Multi", "1"), ("X-Multi", "2")]).unwrap();
@@ -589,8 +587,7 @@ fn unresolvable_host_name_is_a_transient_error_within_the_resolve_timeout() {
 #[test]
 fn host_names_are_looked_up_and_every_address_is_tried() {
     // `localhost` may resolve to ::1 first, where nothing listens: the next address serves.
-    let resource = Resource::new(content(16, 5000), "a");
-    let server = Server::start(move |r| resource.respond(r));
+    let server = Resource::new(content(16, 5000), "a").serve();
     let dir = tempfile::tempdir().unwrap();
     let (_m, job) = job_for(dir.path(), &format!("http://localhost:{}/f", server.port()));
     let transport = transport().with_resolve_timeout(Duration::from_secs(2));
@@ -672,8 +669,7 @@ fn content_without_validator_is_restarted_not_resumed() {
 #[test]
 fn file_already_complete_is_confirmed_with_head() {
     let expected = content(17, 10_000);
-    let resource = Resource::new(expected.clone(), "a");
-    let server = Server::start(move |r| resource.respond(r));
+    let server = Resource::new(expected.clone(), "a").serve();
     let dir = tempfile::tempdir().unwrap();
     let (_m, job) = job_for(dir.path(), &server.url("/f"));
     let transport = transport();
@@ -824,8 +820,7 @@ fn unusable_proxy_list_is_a_fatal_invalid_proxy_info() {
 fn expected_sha256_mismatch_fails_fatally_and_restarts_the_file() {
     use sha2_digest::sha256;
     let expected = content(20, 33_333);
-    let resource = Resource::new(expected.clone(), "a");
-    let server = Server::start(move |r| resource.respond(r));
+    let server = Resource::new(expected.clone(), "a").serve();
     let dir = tempfile::tempdir().unwrap();
     let (_m, job) = job_for(dir.path(), &server.url("/f"));
     let file = job.enum_files()[0].clone();
@@ -1057,8 +1052,7 @@ fn a_content_encoding_other_than_identity_is_a_fatal_error() {
 #[test]
 fn custom_headers_never_follow_a_redirect_to_another_origin() {
     let body = content(44, 3000);
-    let resource = Resource::new(body.clone(), "a");
-    let target = Server::start(move |r| resource.respond(r));
+    let target = Resource::new(body.clone(), "a").serve();
     let location = target.url("/moved");
     // A redirect on the same origin first (headers kept), then to the other origin.
     let first = Server::start(move |r| match r.target.as_str() {
@@ -1173,8 +1167,7 @@ fn https_to_a_plain_http_port_is_a_fatal_tls_error() {
 #[test]
 fn http_timeouts_of_duration_max_mean_never_and_the_transfer_still_works() {
     let expected = content(6, 50_000);
-    let resource = Resource::new(expected.clone(), "a");
-    let server = Server::start(move |r| resource.respond(r));
+    let server = Resource::new(expected.clone(), "a").serve();
     for huge in [Duration::MAX, Duration::from_secs(u64::MAX)] {
         let dir = tempfile::tempdir().unwrap();
         let (_m, job) = job_for(dir.path(), &server.url("/f"));

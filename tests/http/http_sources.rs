@@ -180,8 +180,7 @@ fn http_requests_go_first_to_the_cache_host_with_the_origin_named_literally() {
 #[test]
 fn a_cache_answering_5xx_sends_the_request_to_the_origin_and_is_skipped_for_15_minutes() {
     let expected = content(2, 20_000);
-    let resource = Resource::new(expected.clone(), "a");
-    let origin = Server::start(move |r| resource.respond(r));
+    let origin = Resource::new(expected.clone(), "a").serve();
     let cache = Server::start(|_| Reply::new(502));
     let dir = tempfile::tempdir().unwrap();
     let transport = transport();
@@ -214,8 +213,7 @@ fn a_cache_answering_5xx_sends_the_request_to_the_origin_and_is_skipped_for_15_m
 #[test]
 fn a_cache_that_does_not_connect_falls_back_to_the_origin() {
     let expected = content(3, 10_000);
-    let resource = Resource::new(expected.clone(), "a");
-    let origin = Server::start(move |r| resource.respond(r));
+    let origin = Resource::new(expected.clone(), "a").serve();
     // A port nobody listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("127.0.0.1:{}", closed.local_addr().unwrap().port());
@@ -236,8 +234,7 @@ fn a_cache_that_does_not_connect_falls_back_to_the_origin() {
 #[test]
 fn the_fallback_delay_counts_from_the_first_request_to_the_cache() {
     let expected = content(4, 10_000);
-    let resource = Resource::new(expected.clone(), "a");
-    let origin = Server::start(move |r| resource.respond(r));
+    let origin = Resource::new(expected.clone(), "a").serve();
     let cache = Server::start(|_| Reply::new(503));
     let dir = tempfile::tempdir().unwrap();
     let (clock, _m, job) = clocked_job(dir.path(), &origin.url("/f"));
@@ -391,8 +388,7 @@ fn assert_no_secret(seen: &str, whom: &str) {
 
 #[test]
 fn the_origin_gets_the_custom_headers_and_basic_credentials() {
-    let resource = Resource::new(content(10, 500), "s");
-    let origin = Server::start(move |r| resource.respond(r));
+    let origin = Resource::new(content(10, 500), "s").serve();
     let dir = tempfile::tempdir().unwrap();
     let (_clock, _m, job) = clocked_job(dir.path(), &origin.url("/f"));
     arm(&job);
@@ -526,8 +522,7 @@ fn proxy_credentials_go_to_the_proxy_as_proxy_authorization_and_a_407_is_0x80190
 
 #[test]
 fn custom_headers_become_write_only_for_good_and_can_still_be_replaced() {
-    let resource = Resource::new(content(12, 300), "w");
-    let origin = Server::start(move |r| resource.respond(r));
+    let origin = Resource::new(content(12, 300), "w").serve();
     let dir = tempfile::tempdir().unwrap();
     let (_clock, _m, job) = clocked_job(dir.path(), &origin.url("/f"));
     job.set_custom_headers(&[("X-Old", "1")]).unwrap();
@@ -660,8 +655,7 @@ fn the_method_is_set_before_the_first_resume_only_and_is_sent() {
 
 #[test]
 fn take_ownership_removes_headers_and_credentials() {
-    let resource = Resource::new(content(14, 300), "o");
-    let origin = Server::start(move |r| resource.respond(r));
+    let origin = Resource::new(content(14, 300), "o").serve();
     let dir = tempfile::tempdir().unwrap();
     let (_clock, manager, job) = clocked_job(dir.path(), &origin.url("/f"));
     arm(&job);
@@ -676,8 +670,7 @@ fn take_ownership_removes_headers_and_credentials() {
 
 #[test]
 fn http_options_survive_a_reopen_of_the_store_write_only_included() {
-    let resource = Resource::new(content(15, 300), "d");
-    let origin = Server::start(move |r| resource.respond(r));
+    let origin = Resource::new(content(15, 300), "d").serve();
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
     let flags = BgHttpSecurity::REDIRECT_POLICY_DISALLOW;
@@ -789,8 +782,7 @@ fn the_request_debug_output_shows_no_secret() {
 fn secrets_go_to_the_origin_the_engine_names_not_to_a_remote_name_a_redirect_reported() {
     // The remote name was rewritten by an ALLOW_REPORT redirect to the attacker's server; the
     // engine names the caller's URL for the secrets.
-    let resource = Resource::new(content(17, 400), "x");
-    let attacker = Server::start(move |r| resource.respond(r));
+    let attacker = Resource::new(content(17, 400), "x").serve();
     let dir = tempfile::tempdir().unwrap();
     let (_clock, _m, job) = clocked_job(dir.path(), &attacker.url("/f"));
     arm(&job);
@@ -893,8 +885,7 @@ fn in_child(case: &str, roots: &std::path::Path, tls_port: u16) {
 #[test]
 #[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
 fn an_https_to_http_redirect_fails_unless_allowed_and_carries_no_secret() {
-    let resource = Resource::new(content(21, 700), "plain");
-    let plain = Server::start(move |r| resource.respond(r));
+    let plain = Resource::new(content(21, 700), "plain").serve();
     let reply =
         format!("HTTP/1.1 302 Found\r\nLocation: {}\r\nContent-Length: 0\r\n\r\n", plain.url("/f"));
     let server = tls::SelfSigned::start_replying(reply.into_bytes());
@@ -950,8 +941,7 @@ fn with_an_expected_sha256_a_mirror_under_another_validator_continues_the_bytes_
     for with_digest in [true, false] {
         let at_origin = Resource::new(expected.clone(), "origin");
         let origin = Server::start(move |r| at_origin.respond(r).cut_after(40_000));
-        let at_mirror = Resource::new(expected.clone(), "mirror");
-        let mirror = Server::start(move |r| at_mirror.respond(r));
+        let mirror = Resource::new(expected.clone(), "mirror").serve();
         let dir = tempfile::tempdir().unwrap();
         let (_clock, _m, job) = clocked_job(dir.path(), &origin.url("/f"));
         if with_digest {

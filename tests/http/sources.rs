@@ -67,6 +67,14 @@ fn unavailable() -> Reply {
     Reply::new(503).body("busy")
 }
 
+/// An origin that sends the first `after` bytes of `resource` and cuts the connection, then
+/// answers every later request `503`.
+fn cut_then_unavailable(resource: Resource, after: usize) -> Server {
+    Server::start(
+        move |r| if r.seq == 0 { resource.respond(r).cut_after(after) } else { unavailable() },
+    )
+}
+
 // ---- mirrors ----
 
 #[test]
@@ -74,8 +82,7 @@ fn a_fatal_error_of_the_origin_hands_the_file_to_its_mirror() {
     let dir = tempfile::tempdir().unwrap();
     let data = content(1, 40_000);
     let origin = Server::start(|_| not_found());
-    let resource = Resource::new(data.clone(), "m");
-    let mirror = Server::start(move |r| resource.respond(r));
+    let mirror = Resource::new(data.clone(), "m").serve();
     let manager = manager();
     let job = job(&manager, dir.path(), &origin.url("/f"));
     let file = job.enum_files().remove(0);
@@ -99,8 +106,7 @@ fn two_transient_errors_in_a_row_hand_the_file_to_the_next_source() {
     let data = content(2, 10_000);
     let origin = Server::start(|_| unavailable());
     let first_mirror = Server::start(|_| unavailable());
-    let resource = Resource::new(data.clone(), "m");
-    let second_mirror = Server::start(move |r| resource.respond(r));
+    let second_mirror = Resource::new(data.clone(), "m").serve();
     let manager = manager();
     let job = job(&manager, dir.path(), &origin.url("/f"));
     let file = job.enum_files().remove(0);
@@ -153,8 +159,7 @@ fn a_stalled_read_hands_the_file_to_the_next_source_at_once() {
     let data = content(3, 50_000);
     let stalled = Resource::new(data.clone(), "same");
     let origin = Server::start(move |r| stalled.respond(r).stall(2_000, FOREVER));
-    let resource = Resource::new(data.clone(), "same");
-    let mirror = Server::start(move |r| resource.respond(r));
+    let mirror = Resource::new(data.clone(), "same").serve();
     let manager = manager();
     let job = job(&manager, dir.path(), &origin.url("/f"));
     job.set_http_timeouts(None, Some(Duration::from_millis(300))).unwrap();
@@ -169,16 +174,8 @@ fn a_stalled_read_hands_the_file_to_the_next_source_at_once() {
 fn the_next_source_is_asked_only_for_what_is_missing_when_it_serves_the_same_content() {
     let dir = tempfile::tempdir().unwrap();
     let data = content(4, 64_000);
-    let first = Resource::new(data.clone(), "v1");
-    // The origin sends part of the file, then fails; a second request fails too.
-    let origin =
-        Server::start(
-            move |r| {
-                if r.seq == 0 { first.respond(r).cut_after(20_000) } else { unavailable() }
-            },
-        );
-    let resource = Resource::new(data.clone(), "v1");
-    let mirror = Server::start(move |r| resource.respond(r));
+    let origin = cut_then_unavailable(Resource::new(data.clone(), "v1"), 20_000);
+    let mirror = Resource::new(data.clone(), "v1").serve();
     let manager = manager();
     let job = job(&manager, dir.path(), &origin.url("/f"));
     job.enum_files()[0].set_mirrors(&[&mirror.url("/f")]).unwrap();
@@ -196,16 +193,9 @@ fn the_next_source_is_asked_only_for_what_is_missing_when_it_serves_the_same_con
 fn a_source_with_another_validator_restarts_the_file_from_zero() {
     let dir = tempfile::tempdir().unwrap();
     let data = content(5, 64_000);
-    let first = Resource::new(data.clone(), "v1");
-    let origin =
-        Server::start(
-            move |r| {
-                if r.seq == 0 { first.respond(r).cut_after(20_000) } else { unavailable() }
-            },
-        );
+    let origin = cut_then_unavailable(Resource::new(data.clone(), "v1"), 20_000);
     let other = content(6, 30_000);
-    let resource = Resource::new(other.clone(), "v2");
-    let mirror = Server::start(move |r| resource.respond(r));
+    let mirror = Resource::new(other.clone(), "v2").serve();
     let manager = manager();
     let job = job(&manager, dir.path(), &origin.url("/f"));
     job.enum_files()[0].set_mirrors(&[&mirror.url("/f")]).unwrap();
@@ -218,16 +208,9 @@ fn a_source_with_another_validator_restarts_the_file_from_zero() {
 fn with_an_expected_sha256_bytes_from_sources_with_other_validators_are_joined() {
     let dir = tempfile::tempdir().unwrap();
     let data = content(26, 64_000);
-    let first = Resource::new(data.clone(), "origin-etag");
-    let origin =
-        Server::start(
-            move |r| {
-                if r.seq == 0 { first.respond(r).cut_after(20_000) } else { unavailable() }
-            },
-        );
+    let origin = cut_then_unavailable(Resource::new(data.clone(), "origin-etag"), 20_000);
     // The same bytes under another validator (a CDN of its own): the digest judges them.
-    let resource = Resource::new(data.clone(), "mirror-etag");
-    let mirror = Server::start(move |r| resource.respond(r));
+    let mirror = Resource::new(data.clone(), "mirror-etag").serve();
     let manager = manager();
     let job = job(&manager, dir.path(), &origin.url("/f"));
     let file = job.enum_files().remove(0);
@@ -250,8 +233,7 @@ fn set_remote_name_takes_effect_in_a_running_transfer_and_keeps_bytes_of_the_sam
     let expiring = Resource::new(data.clone(), "same");
     // An expiring signed URL: it serves part of the file, then stalls.
     let old = Server::start(move |r| expiring.respond(r).stall(30_000, FOREVER));
-    let resource = Resource::new(data.clone(), "same");
-    let new = Server::start(move |r| resource.respond(r));
+    let new = Resource::new(data.clone(), "same").serve();
     let manager = manager();
     let job = job(&manager, dir.path(), &old.url("/f?sig=old"));
     job.resume().unwrap();
@@ -273,8 +255,7 @@ fn set_remote_name_to_other_content_restarts_the_file_from_zero() {
     let expiring = Resource::new(data.clone(), "old");
     let old = Server::start(move |r| expiring.respond(r).stall(30_000, FOREVER));
     let other = content(9, 50_000);
-    let resource = Resource::new(other.clone(), "new");
-    let new = Server::start(move |r| resource.respond(r));
+    let new = Resource::new(other.clone(), "new").serve();
     let manager = manager();
     let job = job(&manager, dir.path(), &old.url("/f"));
     job.resume().unwrap();
@@ -289,8 +270,7 @@ fn replace_remote_prefix_moves_every_file_to_the_new_server() {
     let dir = tempfile::tempdir().unwrap();
     let data = content(10, 5_000);
     let old = Server::start(|_| Reply::new(403).body("expired"));
-    let resource = Resource::new(data.clone(), "x");
-    let new = Server::start(move |r| resource.respond(r));
+    let new = Resource::new(data.clone(), "x").serve();
     let manager = manager();
     let job = job(&manager, dir.path(), &old.url("/f"));
     job.replace_remote_prefix(&old.url(""), &new.url("")).unwrap();
@@ -327,8 +307,7 @@ fn the_response_headers_of_the_last_response_are_kept_per_file() {
 fn bytes_from_the_origin_are_counted_as_from_the_origin() {
     let dir = tempfile::tempdir().unwrap();
     let data = content(12, 3_000);
-    let resource = Resource::new(data, "o");
-    let origin = Server::start(move |r| resource.respond(r));
+    let origin = Resource::new(data, "o").serve();
     let manager = manager();
     let job = job(&manager, dir.path(), &origin.url("/f"));
     job.resume().unwrap();
@@ -342,8 +321,7 @@ fn bytes_from_the_origin_are_counted_as_from_the_origin() {
 fn with_allow_report_the_remote_name_becomes_the_url_a_redirect_led_to() {
     let dir = tempfile::tempdir().unwrap();
     let data = content(21, 3_000);
-    let resource = Resource::new(data.clone(), "r");
-    let target = Server::start(move |r| resource.respond(r));
+    let target = Resource::new(data.clone(), "r").serve();
     let moved = target.url("/moved");
     let origin = Server::start(move |_| Reply::new(302).header("Location", moved.clone()));
     let manager = manager();
@@ -392,8 +370,7 @@ fn a_remote_name_a_reported_redirect_rewrote_never_earns_the_secrets() {
 fn with_allow_silent_the_remote_name_stays_what_the_caller_gave() {
     let dir = tempfile::tempdir().unwrap();
     let data = content(22, 3_000);
-    let resource = Resource::new(data, "r");
-    let target = Server::start(move |r| resource.respond(r));
+    let target = Resource::new(data, "r").serve();
     let moved = target.url("/moved");
     let origin = Server::start(move |_| Reply::new(302).header("Location", moved.clone()));
     let manager = manager();
@@ -408,8 +385,7 @@ fn segments_keep_working_on_a_mirror() {
     let dir = tempfile::tempdir().unwrap();
     let data = content(23, 6 << 20);
     let origin = Server::start(|_| not_found());
-    let resource = Resource::new(data.clone(), "seg");
-    let mirror = Server::start(move |r| resource.respond(r));
+    let mirror = Resource::new(data.clone(), "seg").serve();
     let manager = manager();
     let job = job(&manager, dir.path(), &origin.url("/big"));
     job.set_max_connections(4).unwrap();
@@ -434,8 +410,7 @@ fn cached_manager(cache: &Server) -> Manager {
 fn bytes_from_the_cache_host_count_as_from_peers() {
     let dir = tempfile::tempdir().unwrap();
     let data = content(13, 4_000);
-    let cached = Resource::new(data.clone(), "c");
-    let cache = Server::start(move |r| cached.respond(r));
+    let cache = Resource::new(data.clone(), "c").serve();
     let origin = Server::start(|_| not_found());
     let manager = cached_manager(&cache);
     let job = job(&manager, dir.path(), &origin.url("/f"));
@@ -454,8 +429,7 @@ fn without_enable_client_the_cache_host_is_not_asked() {
     let dir = tempfile::tempdir().unwrap();
     let data = content(14, 2_000);
     let cache = Server::start(|_| not_found());
-    let resource = Resource::new(data.clone(), "o");
-    let origin = Server::start(move |r| resource.respond(r));
+    let origin = Resource::new(data.clone(), "o").serve();
     let manager = cached_manager(&cache);
     let job = job(&manager, dir.path(), &origin.url("/f"));
     job.set_peer_caching_flags(BgPeerCaching::empty()).unwrap();
@@ -470,10 +444,8 @@ fn bytes_from_the_cache_that_fail_the_expected_sha256_send_the_file_to_the_origi
     let dir = tempfile::tempdir().unwrap();
     let data = content(15, 6_000);
     let digest: [u8; 32] = sha256(&data);
-    let poisoned = Resource::new(content(16, 6_000), "c");
-    let cache = Server::start(move |r| poisoned.respond(r));
-    let resource = Resource::new(data.clone(), "o");
-    let origin = Server::start(move |r| resource.respond(r));
+    let cache = Resource::new(content(16, 6_000), "c").serve();
+    let origin = Resource::new(data.clone(), "o").serve();
     let manager = cached_manager(&cache);
     let job = job(&manager, dir.path(), &origin.url("/f"));
     let file = job.enum_files().remove(0);
@@ -490,10 +462,8 @@ fn bytes_from_the_cache_that_fail_the_expected_sha256_send_the_file_to_the_origi
 fn set_validation_state_false_on_a_file_from_a_peer_fetches_it_again_from_the_origin() {
     let dir = tempfile::tempdir().unwrap();
     let data = content(19, 5_000);
-    let cached = Resource::new(content(20, 5_000), "c");
-    let cache = Server::start(move |r| cached.respond(r));
-    let resource = Resource::new(data.clone(), "o");
-    let origin = Server::start(move |r| resource.respond(r));
+    let cache = Resource::new(content(20, 5_000), "c").serve();
+    let origin = Resource::new(data.clone(), "o").serve();
     let manager = cached_manager(&cache);
     let job = job(&manager, dir.path(), &origin.url("/f"));
     job.resume().unwrap();

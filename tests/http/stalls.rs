@@ -96,8 +96,7 @@ fn cancel_during_a_blocked_read_frees_the_worker_for_the_next_job() {
     let dir = tempfile::tempdir().unwrap();
     let (stuck, _healed) = stalling_server(content(42, 40_000), 5_000);
     let good_data = content(43, 10_000);
-    let good_resource = Resource::new(good_data.clone(), "g");
-    let good = Server::start(move |r| good_resource.respond(r));
+    let good = Resource::new(good_data.clone(), "g").serve();
     let manager = one_worker(None);
     let first = job(&manager, dir.path(), "a", &stuck.url("/f"));
     first.resume().unwrap();
@@ -115,8 +114,7 @@ fn the_maximum_download_time_interrupts_a_blocked_read_and_frees_the_worker() {
     let dir = tempfile::tempdir().unwrap();
     let (stuck, _healed) = stalling_server(content(44, 40_000), 5_000);
     let good_data = content(45, 10_000);
-    let good_resource = Resource::new(good_data.clone(), "g");
-    let good = Server::start(move |r| good_resource.respond(r));
+    let good = Resource::new(good_data.clone(), "g").serve();
     let clock = Arc::new(ManualClock::new());
     let manager = one_worker(Some(clock.clone()));
     let first = job(&manager, dir.path(), "a", &stuck.url("/f"));

@@ -327,6 +327,11 @@ impl Resource {
         reply
     }
 
+    /// A loopback server that answers every request with [`respond`](Self::respond).
+    pub fn serve(self) -> Server {
+        Server::start(move |r| self.respond(r))
+    }
+
     /// The full content, `200`.
     pub fn full(&self) -> Reply {
         self.validators(Reply::new(200)).body(self.content.clone())
