@@ -7,6 +7,9 @@
 //! - `bookkeeping`: a local file copied by an on-demand job (every chunk recorded as a filled
 //!   range) against the same copy by an ordinary job, with a relaxed `fetch_add` per chunk as
 //!   the floor.
+//! - `bookkeeping_per_write`: the bookkeeping of one write alone, side by side: an on-demand
+//!   run's (`OnDemand::record_write`, through the internal `__OnDemandWriteBench`), an ordinary
+//!   transfer's (`JobCounters::add_file_bytes`), and one relaxed `fetch_add` (the floor).
 //!
 //! The file is 64 MiB unless `BGCOPY_BENCH_MIB` says otherwise (1024 for the 1 GiB).
 //! Build only in CI: `cargo bench --bench on_demand --features http --no-run`; the integrator
@@ -218,5 +221,24 @@ fn bookkeeping(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, first_byte, zip_directory, bookkeeping);
+fn bookkeeping_per_write(c: &mut Criterion) {
+    const WRITE: u64 = 16 * KIB;
+    let mut g = c.benchmark_group("bookkeeping_per_write");
+    let mut writes = __OnDemandWriteBench::default();
+    g.bench_function("on_demand_record_write", |b| {
+        b.iter(|| writes.on_demand_write(black_box(WRITE)))
+    });
+    g.bench_function("ordinary_add_file_bytes", |b| {
+        b.iter(|| black_box(writes.ordinary_write(black_box(WRITE))));
+    });
+    let counter = AtomicU64::new(0);
+    g.bench_function("fetch_add_floor", |b| {
+        // Relaxed: the floor of a lock-free count.
+        b.iter(|| counter.fetch_add(black_box(WRITE), Ordering::Relaxed));
+    });
+    g.finish();
+    black_box(writes.bytes());
+}
+
+criterion_group!(benches, first_byte, zip_directory, bookkeeping, bookkeeping_per_write);
 criterion_main!(benches);

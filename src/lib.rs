@@ -192,6 +192,10 @@ pub use faults::{
     clear_failure as __clear_failure_hook, clear_hook as __clear_fault_hook,
     set_failure as __set_failure_hook, set_hook as __set_fault_hook,
 };
+/// The per-write bookkeeping of on-demand runs, for the benches (internal feature `_test-hooks`).
+#[cfg(feature = "_test-hooks")]
+#[doc(hidden)]
+pub use job::state::on_demand::WriteBench as __OnDemandWriteBench;
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -6,6 +6,7 @@ use super::digest::check_sha256;
 use super::revoked::Revoked;
 use crate::job::filled_ranges;
 use crate::job::state::counters::Generation;
+use crate::job::state::on_demand::{OnDemand, Run};
 use crate::job::{Callback, FileShared, JobInner, JobShared, Keepalive};
 use crate::limit::Grant;
 use crate::transport::{SegmentedSink, TransferError, TransferSink};
@@ -360,47 +361,111 @@ impl FileTransfer {
         Ok(())
     }
 
-    /// Writes `data` at `offset` of the temporary file, within the caps, for a file of an
-    /// on-demand job (DESIGN 6.3), whose bytes lie at their own offsets; counts nothing (see
-    /// [`count_filled`](Self::count_filled)).
-    pub(crate) fn write_at(
-        &mut self,
-        offset: u64,
+    /// Writes `data` at `at` of the temporary file, within the caps, as bytes of `run` of an
+    /// on-demand file (DESIGN 6.3), and records each piece with
+    /// [`OnDemand::record_write`]: no lock on this path. Several connections fetching runs of
+    /// the file share the transfer.
+    pub(crate) fn write_run(
+        &self,
+        on_demand: &OnDemand,
+        run: &Run,
+        at: u64,
         data: &[u8],
         stop: &mut dyn FnMut() -> bool,
     ) -> Result<(), TransferError> {
         self.check_live()?;
-        let end = offset.saturating_add(data.len() as u64);
+        let end = at.saturating_add(data.len() as u64);
         if let Some(size) = self.file.counters.size()
             && end > size
         {
             return Err(self.overrun(end - size));
         }
-        let (mut rest, mut at) = (data, offset);
+        if at < run.start || end > run.end {
+            return Err(TransferError::transient(
+                hresult::BG_E_INVALID_SERVER_RESPONSE,
+                BgErrorContext::RemoteFile,
+                format!("bytes {at}..{end} outside the range {}..{} asked for", run.start, run.end),
+            ));
+        }
+        let (mut rest, mut at) = (data, at);
         while !rest.is_empty() {
-            let n = self.take_bandwidth(rest.len() as u64, stop)? as usize;
-            self.temp.seek(SeekFrom::Start(at)).map_err(|e| Self::local_error(&e))?;
-            self.temp.write_all(&rest[..n]).map_err(|e| Self::local_error(&e))?;
-            at += n as u64;
-            rest = &rest[n..];
+            let n = self.take_bandwidth(rest.len() as u64, stop)?;
+            let (piece, after) = rest.split_at(n as usize);
+            crate::platform::files::write_all_at(&self.temp, piece, at)
+                .map_err(|e| Self::local_error(&e))?;
+            at += n;
+            on_demand.record_write(run, at, n, &self.job.counters, &self.file.counters);
+            rest = after;
         }
         Ok(())
     }
 
-    /// Counts `new` bytes written by [`write_at`](Self::write_at); the temporary file now holds
-    /// `on_disk`. Both under the job lock, so that a checkpoint sees them together.
-    pub(crate) fn count_filled(
-        &mut self,
-        new: u64,
-        on_disk: Vec<(u64, u64)>,
-    ) -> Result<(), TransferError> {
+    /// Sets the file's size as [`TransferSink::set_size`] does, through a shared reference (the
+    /// connections of an on-demand job share the transfer).
+    ///
+    /// # Errors
+    /// As [`TransferSink::set_size`].
+    pub(crate) fn set_size_shared(&self, size: Option<u64>) -> Result<(), TransferError> {
+        // A known size that changes is a resize, which must be serialized by the job lock.
+        let inner = self.job.inner.lock();
         self.check_live()?;
-        let mut inner = self.job.inner.lock();
-        if !self.job.counters.add_file_bytes(&self.file.counters, new) {
-            return Err(self.overrun(new));
+        let max = inner.properties.max_download_size;
+        if let Some(size) = size
+            && max > 0
+            && size > max
+        {
+            // MaxDownloadSize (DESIGN 6.3): refused before any byte of it is written.
+            return Err(TransferError::fatal(
+                hresult::BG_E_TOO_LARGE,
+                BgErrorContext::RemoteFile,
+                format!(
+                    "{:?} has {size} bytes, more than the job's limit of {max}",
+                    self.file.remote_name
+                ),
+            ));
         }
-        inner.file_disk[self.file.index].set_base(on_disk);
-        Ok(())
+        if self.job.counters.set_file_size(&self.file.counters, size) {
+            Ok(())
+        } else {
+            Err(TransferError::fatal(
+                hresult::E_INVALIDARG,
+                BgErrorContext::GeneralQueueManager,
+                "the size is below the bytes already written; restart the file first",
+            ))
+        }
+    }
+
+    /// Records the content's validator for a later attempt (the job's record), through a
+    /// shared reference; [`TransferSink::set_validator`] also keeps it in the transfer.
+    pub(crate) fn record_validator(&self, validator: Option<String>) {
+        // Every writer of the cold state holds `serial` (see `JobShared::change`).
+        let _serial = self.job.serial.lock();
+        self.job.inner.lock().file_disk[self.file.index].validator = validator;
+    }
+
+    /// Hands the file's ranges to the on-demand state `on_demand` while its runs are fetched
+    /// (`Some`), or takes them back into the job's record (`None`), so that a checkpoint sees
+    /// the bytes of the runs. Returns the ranges on disk when handed over.
+    pub(crate) fn hand_ranges_to(&self, on_demand: Option<&Arc<OnDemand>>) -> Vec<(u64, u64)> {
+        let index = self.file.index;
+        let _serial = self.job.serial.lock();
+        let mut inner = self.job.inner.lock();
+        let disk = &mut inner.file_disk[index];
+        match on_demand {
+            Some(on_demand) => {
+                let ranges = disk.on_disk(self.file.counters.transferred());
+                on_demand.set_filled(index, ranges.clone());
+                let _ = self.file.on_demand.set(Arc::clone(on_demand));
+                disk.set_on_demand(Some((Arc::clone(on_demand), index)));
+                ranges
+            }
+            None => {
+                let ranges = disk.on_disk(self.file.counters.transferred());
+                disk.set_on_demand(None);
+                disk.set_base(ranges.clone());
+                ranges
+            }
+        }
     }
 
     /// Writes and counts `data`, which the caps already allowed.
@@ -613,39 +678,11 @@ impl TransferSink for FileTransfer {
 
     fn set_validator(&mut self, validator: Option<String>) {
         self.validator.clone_from(&validator);
-        // Every writer of the cold state holds `serial` (see `JobShared::change`).
-        let _serial = self.job.serial.lock();
-        self.job.inner.lock().file_disk[self.file.index].validator = validator;
+        self.record_validator(validator);
     }
 
     fn set_size(&mut self, size: Option<u64>) -> Result<(), TransferError> {
-        // A known size that changes is a resize, which must be serialized by the job lock.
-        let inner = self.job.inner.lock();
-        self.check_live()?;
-        let max = inner.properties.max_download_size;
-        if let Some(size) = size
-            && max > 0
-            && size > max
-        {
-            // MaxDownloadSize (DESIGN 6.3): refused before any byte of it is written.
-            return Err(TransferError::fatal(
-                hresult::BG_E_TOO_LARGE,
-                BgErrorContext::RemoteFile,
-                format!(
-                    "{:?} has {size} bytes, more than the job's limit of {max}",
-                    self.file.remote_name
-                ),
-            ));
-        }
-        if self.job.counters.set_file_size(&self.file.counters, size) {
-            Ok(())
-        } else {
-            Err(TransferError::fatal(
-                hresult::E_INVALIDARG,
-                BgErrorContext::GeneralQueueManager,
-                "the size is below the bytes already written; restart the file first",
-            ))
-        }
+        self.set_size_shared(size)
     }
 
     #[inline]

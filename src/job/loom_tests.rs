@@ -257,3 +257,32 @@ fn two_segment_writers_of_one_file_never_pass_its_size() {
         assert_eq!((p.bytes_transferred, p.files_transferred), (4, 1));
     });
 }
+
+/// The on-demand wake-up protocol (`state/on_demand.rs`): a writer publishes a run's cursor and
+/// counts the bytes; a reader registers, meets the writers, and reads the cursor. In every
+/// interleaving, either the reader sees the bytes or the writer sees the reader and wakes it:
+/// a reader never sleeps on a byte already written with nobody to wake it.
+#[test]
+fn on_demand_reader_is_never_left_asleep() {
+    use crate::job::state::on_demand::{publish_write, register_reader};
+    use crate::sync::{AtomicU32, AtomicU64, Ordering};
+    loom::model(|| {
+        let (job, files) = job_with_files(1);
+        assert!(job.set_file_size(&files[0], Some(16)));
+        let cursor = Arc::new(AtomicU64::new(0));
+        let waiting = Arc::new(AtomicU32::new(0));
+        let writer = {
+            let (job, files, cursor, waiting) =
+                (job.clone(), files.clone(), cursor.clone(), waiting.clone());
+            thread::spawn(move || {
+                publish_write(&cursor, 8, || job.add_run_bytes(&files[0], 8), &waiting)
+            })
+        };
+        register_reader(&waiting, || job.meet_writers());
+        // Acquire: as `Run::written` reads a cursor.
+        let seen = cursor.load(Ordering::Acquire);
+        let wakes = writer.join().unwrap();
+        assert!(seen == 8 || wakes, "the reader sleeps on written bytes and nobody wakes it");
+        check(job.snapshot());
+    });
+}

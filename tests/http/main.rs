@@ -20,6 +20,7 @@ mod http_tls;
 mod job_properties;
 mod nginx;
 mod on_demand;
+mod on_demand_connections;
 mod ranges;
 mod sources;
 mod stalls;

@@ -56,7 +56,15 @@ impl BackgroundCopyFile for JobFile {
     }
 
     fn get_progress(&self) -> BgFileProgress {
-        self.job.counters.file_snapshot(&self.file.counters)
+        let mut progress = self.job.counters.file_snapshot(&self.file.counters);
+        if !progress.completed
+            && let Some(on_demand) = self.file.on_demand.get()
+        {
+            // The bytes of the runs being fetched join the file's own count when each run ends
+            // (`job/state/on_demand.rs`); read both together.
+            progress.bytes_transferred = on_demand.file_bytes(self.file.index, &self.file.counters);
+        }
+        progress
     }
 }
 

@@ -181,6 +181,7 @@ impl Job {
                     protocol,
                     counters: FileCounters::new(index),
                     ranges: ranges.map(Box::from),
+                    on_demand: std::sync::OnceLock::new(),
                 }));
                 let mut disk = FileDisk::default();
                 disk.expected_sha256 = sha256.map(Box::new);

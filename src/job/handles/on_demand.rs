@@ -84,7 +84,7 @@ impl JobFile {
     fn get_filled_file_ranges_now(&self) -> Vec<BgFileRange> {
         let on_demand = self.job.inner.lock().properties.on_demand.clone();
         let ranges = match on_demand {
-            Some(on_demand) => on_demand.filled(self.index()),
+            Some(on_demand) => on_demand.on_disk(self.index()),
             None => {
                 let progress = self.get_progress();
                 if progress.completed || self.file.counters.is_transferred() {

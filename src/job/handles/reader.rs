@@ -110,7 +110,7 @@ impl FileReader {
         let index = self.file.index();
         let end = offset.saturating_add(want.max(READ_AHEAD));
         self.file.ask(&self.on_demand, &[(offset, end)], Some(offset))?;
-        self.on_demand.wait_for(index, offset, || self.check_job())
+        self.on_demand.wait_for(index, offset, &self.file.job.counters, || self.check_job())
     }
 
     fn temp(&mut self) -> io::Result<&mut File> {

@@ -445,6 +445,36 @@ impl JobCounters {
         self.stripe(file).fetch_add(n, Ordering::Release);
     }
 
+    /// The per-write count of an on-demand run (`state/on_demand.rs`): `n` bytes join the job's
+    /// count now; the file's own count follows when the run ends ([`settle_run_bytes`]). Several
+    /// runs of one file may write at once.
+    ///
+    /// [`settle_run_bytes`]: Self::settle_run_bytes
+    #[inline]
+    pub(crate) fn add_run_bytes(&self, file: &FileCounters, n: u64) {
+        // AcqRel: Release publishes the run's cursor and bytes, stored before; Acquire makes a
+        // reader's registration (`meet_writers`, earlier on this stripe) visible to the writer's
+        // next load: the on-demand wake-up protocol.
+        self.stripe(file).fetch_add(n, Ordering::AcqRel);
+    }
+
+    /// An on-demand run ended: its `n` bytes, in the job's count already, join the file's own.
+    pub(crate) fn settle_run_bytes(&self, file: &FileCounters, n: u64) {
+        // Release: several runs of a file may end at once; the bytes are on disk before.
+        file.transferred.fetch_add(n, Ordering::Release);
+    }
+
+    /// A blocked reader's side of the on-demand wake-up protocol: a read-modify-write (of 0) on
+    /// every stripe, so that it and each writer's [`add_run_bytes`](Self::add_run_bytes) are
+    /// ordered one way or the other. Changes no value.
+    pub(crate) fn meet_writers(&self) {
+        for stripe in &self.bytes_transferred {
+            // AcqRel: acquires every run write counted before; releases the reader's
+            // registration to every writer counting after.
+            stripe.0.fetch_add(0, Ordering::AcqRel);
+        }
+    }
+
     /// Restarts a file from zero: its bytes leave the job's count (the one case where progress goes
     /// back). Returns the bytes removed. With its one writer, or once every segment writer of the
     /// file has stopped.

@@ -19,6 +19,10 @@ pub(crate) struct FileShared {
     pub(crate) counters: FileCounters,
     /// The ranges of a ranged file (`add_file_with_ranges`), as given; `None` for a whole file.
     pub(crate) ranges: Option<Box<[crate::BgFileRange]>>,
+    /// The on-demand state of its job, once the file was opened for an on-demand run: the
+    /// file's progress adds the bytes of its runs (`state/on_demand.rs`).
+    pub(crate) on_demand:
+        std::sync::OnceLock<std::sync::Arc<crate::job::state::on_demand::OnDemand>>,
 }
 
 /// The mutable, cold part of a file's record, under the job lock.
@@ -65,8 +69,17 @@ struct Holes {
     /// file's count, where its bytes are now ([`FileDisk::on_disk`]). Empty means the count is
     /// one range from zero.
     base: Vec<(u64, u64)>,
-    /// The segment table while several connections fetch the file.
-    segments: Option<std::sync::Arc<crate::job::state::segments::SegmentTable>>,
+    /// Who knows the ranges on disk while writers fetch the file at several places.
+    live: Option<Live>,
+}
+
+/// The keeper of a file's ranges while it is fetched at several places at once.
+#[derive(Debug, Clone)]
+enum Live {
+    /// The segment table of a file fetched over several connections (DESIGN 5.3).
+    Segments(std::sync::Arc<crate::job::state::segments::SegmentTable>),
+    /// The on-demand state of the job, and the file's index in it (DESIGN 6.3).
+    OnDemand(std::sync::Arc<crate::job::state::on_demand::OnDemand>, usize),
 }
 
 /// `[(0, end)]`, or nothing for 0.
@@ -85,11 +98,15 @@ fn prefix_end(ranges: &[(u64, u64)]) -> Option<u64> {
 
 impl FileDisk {
     /// The ranges of the temporary file that hold bytes now, given the file's count: the segment
-    /// table's while segments are fetched, else what a single writer from the first hole of the
-    /// base ranges reached (see [`ranges`](crate::job::filled_ranges)).
+    /// table's while segments are fetched, the on-demand state's while an on-demand job writes
+    /// it, else what a single writer from the first hole of the base ranges reached (see
+    /// [`ranges`](crate::job::filled_ranges)).
     pub(crate) fn on_disk(&self, counted: u64) -> Vec<(u64, u64)> {
         match self.holes.as_deref() {
-            Some(Holes { segments: Some(table), .. }) => table.on_disk(),
+            Some(Holes { live: Some(Live::Segments(table)), .. }) => table.on_disk(),
+            Some(Holes { live: Some(Live::OnDemand(on_demand, index)), .. }) => {
+                on_demand.on_disk(*index)
+            }
             Some(holes) => crate::job::filled_ranges::fill(&holes.base, counted),
             None => prefix(counted),
         }
@@ -127,7 +144,19 @@ impl FileDisk {
         table: Option<std::sync::Arc<crate::job::state::segments::SegmentTable>>,
     ) {
         if table.is_some() || self.holes.is_some() {
-            self.holes_mut().segments = table;
+            self.holes_mut().live = table.map(Live::Segments);
+        }
+        self.tidy();
+    }
+
+    /// Hands (or with `None` takes back) the file's ranges to the on-demand state of its job,
+    /// while an on-demand job writes it (its runs are known there only).
+    pub(crate) fn set_on_demand(
+        &mut self,
+        on_demand: Option<(std::sync::Arc<crate::job::state::on_demand::OnDemand>, usize)>,
+    ) {
+        if on_demand.is_some() || self.holes.is_some() {
+            self.holes_mut().live = on_demand.map(|(state, index)| Live::OnDemand(state, index));
         }
         self.tidy();
     }
@@ -144,7 +173,7 @@ impl FileDisk {
         if let Some(holes) = &self.holes {
             let base_is_prefix = prefix_end(&holes.base).is_some();
             if let (Some(end), true, None) =
-                (prefix_end(&holes.durable), base_is_prefix, &holes.segments)
+                (prefix_end(&holes.durable), base_is_prefix, &holes.live)
             {
                 self.durable_end = end;
                 self.holes = None;

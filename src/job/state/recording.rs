@@ -132,6 +132,7 @@ impl JobShared {
                 protocol,
                 counters: FileCounters::new(index),
                 ranges: (!given.is_empty()).then(|| given.into_boxed_slice()),
+                on_demand: std::sync::OnceLock::new(),
             };
             counters.add_file();
             let bytes = recorded_bytes(&file);
