@@ -19,6 +19,7 @@ mod download_time;
 mod on_demand;
 mod policy;
 mod ranged;
+mod ranged_segments;
 mod retry;
 mod scheduler;
 mod sink;

@@ -7,12 +7,22 @@
 //! the file, else once the remote size is (and then recorded as the file's size, so a reopened
 //! job knows it). A range past the end of the remote file fails the file with a fatal
 //! `BG_E_INVALID_RANGE` as soon as the remote size is known, before its bytes are written.
+//!
+//! With several connections allowed (`set_max_connections`), the first request asks for at most
+//! [`PROBE`] bytes; once the local size and the content's validator are known, the bytes still
+//! missing go in segments of the local file, each connection fetching the remote ranges behind
+//! its segment (`ranged_segments.rs`).
 
+use super::ranged_segments;
 use crate::transport::{RangeSink, TransferError, TransferRequest, TransferSink, Transport};
 use crate::{BG_LENGTH_TO_EOF, BgErrorContext, BgFileRange, hresult};
 
 /// Times the remote content may change under one transfer before it counts as a failure.
 const MAX_START_OVERS: u32 = 2;
+
+/// The most bytes of the first request when several connections may share the file: enough to
+/// learn the size and the validator, after which the rest goes in segments.
+const PROBE: u64 = 1 << 20;
 
 /// The ranges of one file, seen by a transport as a [`RangeSink`] over the file's sink.
 struct RangedFile<'s, 'r> {
@@ -39,6 +49,10 @@ pub(super) fn transfer(
         file.eof_len = total.checked_sub(file.explicit_total());
     }
     let mut start_overs = 0;
+    // Several connections (DESIGN 6.3 with 5.3): the first request is cut short so that the
+    // validator and the size are known soon; the rest goes in segments, tried once per content.
+    let mut probed = false;
+    let mut segments_tried = false;
     loop {
         if file.sink.should_stop() {
             return Err(TransferError::Stopped);
@@ -48,25 +62,50 @@ pub(super) fn transfer(
             file.ensure_size()?;
             return Ok(());
         };
+        let connections = file.sink.max_connections() > 1;
+        if connections
+            && !segments_tried
+            && let Some(outcome) = file.segments(transport, request)
+        {
+            segments_tried = true;
+            match outcome? {
+                ranged_segments::Outcome::Done => continue,
+                ranged_segments::Outcome::Changed => {
+                    file.sink.restart()?;
+                    start_overs += 1;
+                    if start_overs > MAX_START_OVERS {
+                        return Err(changing());
+                    }
+                    segments_tried = false;
+                    probed = false;
+                    continue;
+                }
+            }
+        }
         let range = ranges[index];
         let first = range.initial_offset + done;
-        let last = range.end().map(|end| end - 1);
-        file.left = file.length(index).map(|length| length - done);
+        let mut last = range.end().map(|end| end - 1);
+        let probe = connections && !probed && file.sink.validator().is_none();
+        if probe {
+            probed = true;
+            let cap = first + PROBE - 1;
+            last = Some(last.map_or(cap, |last| last.min(cap)));
+        }
+        file.left = match (file.length(index), probe) {
+            (_, true) => last.map(|last| last - first + 1),
+            (length, false) => length.map(|length| length - done),
+        };
         file.restarted = false;
         transport.transfer_range(request, first, last, &mut file)?;
         if file.restarted {
             start_overs += 1;
             if start_overs > MAX_START_OVERS {
-                return Err(TransferError::transient(
-                    hresult::BG_E_INVALID_SERVER_RESPONSE,
-                    BgErrorContext::RemoteFile,
-                    "the remote content keeps changing between the ranges of the file",
-                ));
+                return Err(changing());
             }
             continue;
         }
         let now = file.sink.offset();
-        if range.length == BG_LENGTH_TO_EOF && file.eof_len.is_none() {
+        if range.length == BG_LENGTH_TO_EOF && file.eof_len.is_none() && !probe {
             // The remote size was never told: the range ended where the transport stopped.
             file.eof_len = Some(now - start);
             file.ensure_size()?;
@@ -80,7 +119,40 @@ pub(super) fn transfer(
     }
 }
 
+/// The error of a content that changed too often.
+fn changing() -> TransferError {
+    TransferError::transient(
+        hresult::BG_E_INVALID_SERVER_RESPONSE,
+        BgErrorContext::RemoteFile,
+        "the remote content keeps changing between the ranges of the file",
+    )
+}
+
 impl RangedFile<'_, '_> {
+    /// Fetches the missing bytes in segments over the job's connections, if the local size and
+    /// the validator are known and the sink agrees to segments (`None` otherwise).
+    fn segments(
+        &mut self,
+        transport: &dyn Transport,
+        request: &TransferRequest<'_>,
+    ) -> Option<Result<ranged_segments::Outcome, TransferError>> {
+        let total = self.local_total()?;
+        if self.sink.size() != Some(total) {
+            return None;
+        }
+        let validator = self.sink.validator()?.to_owned();
+        let mut local = 0;
+        let mut layout = Vec::with_capacity(self.ranges.len());
+        for (index, range) in self.ranges.iter().enumerate() {
+            let length = self.length(index)?;
+            layout.push((local, range.initial_offset, length));
+            local += length;
+        }
+        let layout = ranged_segments::Layout(layout);
+        let segmented = self.sink.segmented()?;
+        Some(ranged_segments::fetch(transport, request, &layout, segmented.as_ref(), &validator))
+    }
+
     fn has_eof_range(&self) -> bool {
         self.ranges.iter().any(|range| range.length == BG_LENGTH_TO_EOF)
     }

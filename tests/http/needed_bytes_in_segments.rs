@@ -1,6 +1,9 @@
-//! On-demand jobs over several connections (DESIGN 6.3 with 5.3): once a file's size is known,
-//! up to the job's `max_connections` runs of it are fetched at once; the file's progress and
-//! its filled ranges count a run while it is fetched.
+//! Only the bytes needed, over several connections (DESIGN 6.3 with 5.3):
+//! - on-demand jobs: once a file's size is known, up to the job's `max_connections` runs of it
+//!   are fetched at once; the file's progress and its filled ranges count a run while it is
+//!   fetched;
+//! - ranged files: after a first request that tells the size and the validator, the missing
+//!   bytes go in segments of the local file, each fetched from the remote ranges behind it.
 
 use crate::http_support::{Resource, Rng, Server};
 use bgcopy::*;
@@ -152,4 +155,121 @@ fn the_file_progress_and_its_filled_ranges_count_a_run_while_it_is_fetched() {
     assert_eq!(agree.1, agree.0, "the file's progress lags the job's");
     assert_eq!(agree.2, [BgFileRange { initial_offset: 0, length: agree.0 }]);
     job.cancel().unwrap();
+}
+
+/// A server of `data` that holds each ranged request not from byte 0 until two are in (see
+/// [`Gate`]), and the gate.
+fn gated(data: &[u8]) -> (Server, Arc<Gate>) {
+    let resource = Resource::new(data.to_vec(), "v1");
+    let gate = Arc::new(Gate::default());
+    let held = Arc::clone(&gate);
+    let server = Server::start(move |request| {
+        let first = request.range_start().or(request.bounded_range().map(|r| r.0)).unwrap_or(0);
+        if first > 0 {
+            held.enter(2, Duration::from_secs(10));
+        }
+        let reply = resource.respond(request);
+        if first > 0 {
+            held.leave();
+        }
+        reply
+    });
+    (server, gate)
+}
+
+fn ranged_job(
+    manager: &Manager,
+    url: &str,
+    local: &std::path::Path,
+    ranges: &[BgFileRange],
+) -> Job {
+    let job = manager.create_job("ranged connections", BgJobType::Download).unwrap();
+    job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).unwrap();
+    job.set_max_connections(4).unwrap();
+    job.add_file_with_ranges(url, local, ranges).unwrap();
+    job
+}
+
+/// What the ranges select of `data`, back to back.
+fn selected(data: &[u8], ranges: &[BgFileRange]) -> Vec<u8> {
+    ranges
+        .iter()
+        .flat_map(|range| {
+            let end = range.end().map_or(data.len(), |end| end as usize);
+            data[range.initial_offset as usize..end].iter().copied()
+        })
+        .collect()
+}
+
+/// The bytes the server was asked for, summed over the bounded ranged requests.
+fn asked_bytes(server: &Server) -> u64 {
+    server
+        .requests()
+        .iter()
+        .filter_map(|q| q.bounded_range())
+        .map(|(first, last)| last - first + 1)
+        .sum()
+}
+
+#[test]
+fn a_ranged_file_is_fetched_over_several_connections_back_to_back_and_each_byte_once() {
+    let data = Rng::new(74).bytes(9 * MIB as usize);
+    let (server, gate) = gated(&data);
+    let ranges = [
+        BgFileRange { initial_offset: 100, length: 2 * MIB },
+        BgFileRange { initial_offset: 5 * MIB, length: 3 * MIB + 7 },
+        BgFileRange { initial_offset: 3 * MIB, length: MIB },
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let manager = Manager::new();
+    let local = dir.path().join("out.bin");
+    let job = ranged_job(&manager, &server.url("/f"), &local, &ranges);
+    job.resume().unwrap();
+    assert_eq!(job.wait(LONG), BgJobState::Transferred, "{:?}", job.get_error().ok());
+    assert!(gate.most() >= 2, "at most {} ranged requests at once", gate.most());
+    job.complete().unwrap();
+    let want = selected(&data, &ranges);
+    assert_eq!(std::fs::read(&local).unwrap(), want);
+    assert_eq!(asked_bytes(&server), want.len() as u64, "a byte was asked for twice");
+}
+
+#[test]
+fn a_range_to_the_end_of_the_file_is_fetched_over_several_connections() {
+    let data = Rng::new(75).bytes(7 * MIB as usize + 3);
+    let (server, gate) = gated(&data);
+    let ranges = [BgFileRange { initial_offset: 512 * KIB, length: BG_LENGTH_TO_EOF }];
+    let dir = tempfile::tempdir().unwrap();
+    let manager = Manager::new();
+    let local = dir.path().join("out.bin");
+    let job = ranged_job(&manager, &server.url("/f"), &local, &ranges);
+    job.resume().unwrap();
+    assert_eq!(job.wait(LONG), BgJobState::Transferred, "{:?}", job.get_error().ok());
+    assert!(gate.most() >= 2, "at most {} ranged requests at once", gate.most());
+    job.complete().unwrap();
+    assert_eq!(std::fs::read(&local).unwrap(), selected(&data, &ranges));
+}
+
+#[test]
+fn a_ranged_file_whose_content_changes_under_its_segments_restarts_and_ends_with_the_new_content() {
+    let old = Rng::new(76).bytes(6 * MIB as usize);
+    let new = Rng::new(77).bytes(6 * MIB as usize);
+    let (old_resource, new_resource) = (Resource::new(old, "v1"), Resource::new(new.clone(), "v2"));
+    // The first request sees the old content; every later one the new (a 200 for a stale
+    // If-Range).
+    let seen = Arc::new(Mutex::new(0usize));
+    let count = Arc::clone(&seen);
+    let server = Server::start(move |request| {
+        let mut seen = count.lock();
+        *seen += 1;
+        if *seen == 1 { old_resource.respond(request) } else { new_resource.respond(request) }
+    });
+    let ranges = [BgFileRange { initial_offset: 0, length: 5 * MIB }];
+    let dir = tempfile::tempdir().unwrap();
+    let manager = Manager::new();
+    let local = dir.path().join("out.bin");
+    let job = ranged_job(&manager, &server.url("/f"), &local, &ranges);
+    job.resume().unwrap();
+    assert_eq!(job.wait(LONG), BgJobState::Transferred, "{:?}", job.get_error().ok());
+    job.complete().unwrap();
+    assert_eq!(std::fs::read(&local).unwrap(), selected(&new, &ranges));
 }
