@@ -14,7 +14,7 @@
 use super::Engine;
 use super::stop::{Stop, StopFlag};
 use crate::job::state::on_demand::{OnDemand, Run};
-use crate::transport::{RangeSink, TransferError, TransferRequest};
+use crate::transport::{RangeSink, TransferError};
 use crate::{
     BackgroundCopyJob, BgErrorContext, FileTransfer, Job, JobDriver, JobFile, hresult,
     transport::TransferSink,
@@ -251,7 +251,10 @@ impl<'a> Pass<'a> {
     fn fetch(&self, run: &Arc<Run>) -> Result<(), TransferError> {
         let index = run.index;
         let file = &self.files[index];
-        let scheme = file.file.protocol.scheme(&file.file.remote_name);
+        // The remote name now (`set_remote_name`), and the cache host (DESIGN 6.2).
+        let plan = self.job.source_plan(index);
+        let protocol = crate::job::validate::protocol_of(plan.url());
+        let scheme = protocol.scheme(plan.url());
         let Some(transport) = self.engine.transport_for(scheme) else {
             return Err(TransferError::fatal(
                 hresult::E_INVALIDARG,
@@ -260,7 +263,7 @@ impl<'a> Pass<'a> {
             ));
         };
         let transfer = self.transfer(index)?;
-        let request = TransferRequest::new(self.job, file);
+        let request = self.engine.request(self.job, file, &plan);
         let validator = self.validators.lock()[index].clone();
         let mut sink = RunSink {
             pass: self,

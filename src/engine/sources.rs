@@ -36,6 +36,37 @@ pub(crate) struct SourcePlan {
     pub(crate) via_cache: bool,
 }
 
+impl super::Engine {
+    /// The request of `file` that `plan` says: the remote name now (`set_remote_name`), the
+    /// mirror serving the file, whose origin gets the secrets, and the cache host.
+    pub(crate) fn request<'r>(
+        &'r self,
+        job: &'r Job,
+        file: &'r crate::JobFile,
+        plan: &'r SourcePlan,
+    ) -> crate::transport::TransferRequest<'r> {
+        let mut request = crate::transport::TransferRequest::new(job, file);
+        request.remote_name = &plan.remote;
+        if let Some(mirror) = &plan.mirror {
+            request = request.with_source(mirror);
+        }
+        if let Some(name) = &plan.secrets_for {
+            request = request.with_secrets_for(name);
+        }
+        if let (true, Some((host, delay))) = (plan.via_cache, &self.cache_host) {
+            request = request.with_cache_host(host, *delay);
+        }
+        request
+    }
+}
+
+impl SourcePlan {
+    /// The URL the request goes to.
+    pub(crate) fn url(&self) -> &str {
+        self.mirror.as_deref().unwrap_or(&self.remote)
+    }
+}
+
 /// What the engine does after a failure of a file.
 #[derive(Debug)]
 pub(crate) enum SourceStep {

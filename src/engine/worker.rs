@@ -6,7 +6,7 @@ use super::ranged;
 use super::sink::EngineSink;
 use super::sources::SourceStep;
 use super::stop::StopFlag;
-use crate::transport::{TransferError, TransferRequest};
+use crate::transport::TransferError;
 use crate::{
     BackgroundCopyFile, BackgroundCopyJob, BgError, BgErrorContext, Job, JobDriver, hresult,
 };
@@ -91,9 +91,8 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
         let index = file.index();
         // The scheme of the URL fetched now (a new remote name or a mirror may change it).
         let source = job.source_plan(index);
-        let source_url = source.mirror.as_deref().unwrap_or(&source.remote);
-        let protocol = crate::job::validate::protocol_of(source_url);
-        let scheme = protocol.scheme(source_url);
+        let protocol = crate::job::validate::protocol_of(source.url());
+        let scheme = protocol.scheme(source.url());
         let Some(transport) = engine.transport_for(scheme) else {
             let error = TransferError::fatal(
                 hresult::E_INVALIDARG,
@@ -127,18 +126,7 @@ fn run_job(engine: &Engine, job: &Job, stop: &StopFlag) -> bool {
                 }
                 return false;
             }
-            let mut request = TransferRequest::new(job, &file);
-            // The remote name now (set_remote_name), the mirror serving the file, the cache host.
-            request.remote_name = &plan.remote;
-            if let Some(mirror) = &plan.mirror {
-                request = request.with_source(mirror);
-            }
-            if let Some(name) = &plan.secrets_for {
-                request = request.with_secrets_for(name);
-            }
-            if let (true, Some((host, delay))) = (plan.via_cache, &engine.cache_host) {
-                request = request.with_cache_host(host, *delay);
-            }
+            let request = engine.request(job, &file, &plan);
             let result = catch_unwind(AssertUnwindSafe(|| match file.file.ranges.as_deref() {
                 Some(ranges) => ranged::transfer(transport.as_ref(), &request, ranges, &mut sink),
                 None => transport.transfer(&request, &mut sink),

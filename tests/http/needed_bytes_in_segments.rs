@@ -273,3 +273,25 @@ fn a_ranged_file_whose_content_changes_under_its_segments_restarts_and_ends_with
     job.complete().unwrap();
     assert_eq!(std::fs::read(&local).unwrap(), selected(&new, &ranges));
 }
+
+#[test]
+fn an_on_demand_file_is_fetched_from_its_new_remote_name() {
+    let data = Rng::new(78).bytes(2 * MIB as usize);
+    let resource = Resource::new(data.clone(), "v1");
+    let (old, new) = (resource.clone().serve(), resource.serve());
+    let dir = tempfile::tempdir().unwrap();
+    let manager = Manager::new();
+    let job = manager.create_job("renamed", BgJobType::Download).unwrap();
+    job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).unwrap();
+    job.set_property(BgJobProperty::OnDemandMode(true)).unwrap();
+    job.add_file(&old.url("/f"), &dir.path().join("out.bin")).unwrap();
+    let file = job.enum_files().remove(0);
+    file.set_remote_name(&new.url("/f")).unwrap();
+    file.request_file_ranges(&[BgFileRange { initial_offset: MIB, length: 100 }]).unwrap();
+    job.resume().unwrap();
+    job.wait_until(LONG, |s| s == BgJobState::Suspended || s.is_settled());
+    assert_eq!(job.get_state(), BgJobState::Suspended, "{:?}", job.get_error().ok());
+    assert!(old.requests().is_empty(), "the old name was asked: {:?}", old.requests());
+    assert!(!new.requests().is_empty());
+    job.cancel().unwrap();
+}
