@@ -427,3 +427,29 @@ fn a_change_is_recorded_before_anyone_can_see_it() {
     assert_eq!(job.get_state(), BgJobState::Queued);
     assert!(matches!(events.try_recv(), Ok(Notification::Modified { .. })));
 }
+
+#[test]
+fn a_request_for_ranges_the_store_cannot_record_is_refused_and_never_fetched() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FailingStore::install(&dir.path().join("store"));
+    let (src, _) = source(dir.path(), 100_000);
+    let manager = Manager::builder().store(&store.dir).try_build().unwrap();
+    let job = manager.create_job("on demand", BgJobType::Download).unwrap();
+    job.set_property(BgJobProperty::OnDemandMode(true)).unwrap();
+    job.add_file(src.to_str().unwrap(), &dir.path().join("copy.bin")).unwrap();
+    let file = job.enum_files().remove(0);
+    let range = |initial_offset, length| BgFileRange { initial_offset, length };
+    store.set_full(true);
+    let error = file.request_file_ranges(&[range(10, 20)]).unwrap_err();
+    assert_eq!(error.hresult(), DISK_FULL, "{error:?}");
+    store.set_full(false);
+    file.request_file_ranges(&[range(50_000, 5)]).unwrap();
+    job.resume().unwrap();
+    let state = job.wait_until(PATIENCE, |s| s == BgJobState::Suspended || s.is_settled());
+    assert_eq!(state, BgJobState::Suspended, "{:?}", job.get_error().ok());
+    assert_eq!(
+        file.get_filled_file_ranges(),
+        [range(50_000, 5)],
+        "the refused request was fetched"
+    );
+}

@@ -20,5 +20,7 @@ mod adding;
 mod crash;
 mod faults;
 #[cfg(feature = "http")]
+mod on_demand_crash;
+#[cfg(feature = "http")]
 mod powerloss;
 mod store;

@@ -67,6 +67,24 @@ impl JobFile {
             }
             asked.push((range.initial_offset, end));
         }
+        // Recorded first (DESIGN 6.1): a request is durable when it returns, and a request the
+        // store cannot record is not applied.
+        let index = self.index();
+        self.job.change(|inner| {
+            let state = self.job.counters.state();
+            if state.is_final() {
+                return Err(BgError::InvalidState { state, reason: InvalidStateReason::JobState });
+            }
+            let all = &mut inner.properties.asked;
+            if all.len() <= index {
+                all.resize_with(index + 1, Vec::new);
+            }
+            let mut ranges = std::mem::take(&mut all[index]);
+            ranges.extend_from_slice(&asked);
+            all[index] = crate::job::filled_ranges::merge(ranges);
+            inner.effects.save = true;
+            Ok(())
+        })?;
         self.ask(&on_demand, &asked, None)
     }
 

@@ -334,11 +334,6 @@ impl OnDemand {
         self.lock().file(index).on_disk()
     }
 
-    /// What each file asked for (for the store).
-    pub(crate) fn wanted(&self) -> Vec<Vec<(u64, u64)>> {
-        self.lock().files.iter().map(|want| want.wanted.clone()).collect()
-    }
-
     /// Sets a reopened file's state: what it asked for, what is on disk, its size.
     pub(crate) fn restore(
         &self,

@@ -24,6 +24,11 @@ pub(crate) struct JobProperties {
     pub(crate) last_modification: Option<std::time::Duration>,
     /// The on-demand state, while the job is on demand.
     pub(crate) on_demand: Option<Arc<OnDemand>>,
+    /// Per file, the ranges `request_file_ranges` asked for (merged): what the store records,
+    /// changed as a recorded change (a draft), so that a request is durable when it returns.
+    /// A [`FileReader`](crate::FileReader)'s own requests are the reader's, and live only in
+    /// the on-demand state.
+    pub(crate) asked: Vec<Vec<(u64, u64)>>,
 }
 
 impl Default for JobProperties {
@@ -37,6 +42,7 @@ impl Default for JobProperties {
             notification_interval_ms: DEFAULT_NOTIFICATION_INTERVAL_MS,
             last_modification: None,
             on_demand: None,
+            asked: Vec::new(),
         }
     }
 }
@@ -47,15 +53,11 @@ impl JobProperties {
         props: &JobProperties,
         files: &[Arc<super::file::FileShared>],
     ) -> BytesNeeded {
-        let wanted = props.on_demand.as_ref().map(|on_demand| on_demand.wanted());
         let files = files
             .iter()
             .map(|file| FileBytesNeeded {
                 given: file.ranges.as_deref().map(<[_]>::to_vec).unwrap_or_default(),
-                wanted: wanted
-                    .as_ref()
-                    .and_then(|wanted| wanted.get(file.index).cloned())
-                    .unwrap_or_default(),
+                wanted: props.asked.get(file.index).cloned().unwrap_or_default(),
             })
             .collect();
         BytesNeeded {
@@ -101,6 +103,7 @@ impl JobProperties {
             notification_interval_ms: needed.notification_interval_ms,
             last_modification: None,
             on_demand,
+            asked: needed.files.iter().map(|file| file.wanted.clone()).collect(),
         }
     }
 }
