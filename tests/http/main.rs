@@ -22,4 +22,5 @@ mod nginx;
 mod on_demand;
 mod ranges;
 mod sources;
+mod stalled_heads;
 mod stalls;
