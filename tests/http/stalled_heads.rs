@@ -12,6 +12,7 @@ use bgcopy::clock::ManualClock;
 use bgcopy::transport::HttpTransport;
 use bgcopy::*;
 use http_support::*;
+use parking_lot::Mutex;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
@@ -201,6 +202,43 @@ fn cancel_during_a_tls_handshake_that_does_not_go_on_frees_the_worker() {
     silent.wait_accepted();
     first.cancel().unwrap();
     assert_worker_free(&manager, dir.path());
+}
+
+#[test]
+fn suspend_while_a_segments_head_does_not_come_frees_the_worker_for_the_resumed_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Rng::new(53).bytes(4 * 1024 * 1024);
+    let healed = Arc::new(Mutex::new(false));
+    // Told of each bounded range asked for (a segment's request) while the server stalls.
+    let (segment_asked, segment_requests) = channel();
+    let segment_asked = Mutex::new(segment_asked);
+    let resource = Resource::new(data.clone(), "s");
+    let server = {
+        let healed = Arc::clone(&healed);
+        Server::start(move |r| {
+            let reply = resource.respond(r);
+            if *healed.lock() {
+                return reply;
+            }
+            if r.bounded_range().is_some() {
+                let _ = segment_asked.lock().send(());
+                // A segment's answer: not even its status line.
+                return reply.stall(0, AN_HOUR);
+            }
+            reply.stall(5_000, AN_HOUR)
+        })
+    };
+    let manager = one_worker(None);
+    let job = job(&manager, dir.path(), "a", &server.url("/f"));
+    job.set_max_connections(2).unwrap();
+    job.resume().unwrap();
+    segment_requests.recv_timeout(PATIENCE).expect("a segment's request");
+    job.suspend().unwrap();
+    *healed.lock() = true;
+    job.resume().unwrap();
+    assert_eq!(job.wait(PATIENCE), BgJobState::Transferred, "{:?}", job.get_error());
+    job.complete().unwrap();
+    assert_eq!(std::fs::read(dir.path().join("a")).unwrap(), data);
 }
 
 #[test]
