@@ -23,4 +23,5 @@ mod nginx;
 mod on_demand;
 mod ranges;
 mod sources;
+mod stalled_heads;
 mod stalls;

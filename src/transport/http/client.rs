@@ -4,7 +4,9 @@
 //! and ureq's errors mapped to [`TransferError`]s.
 
 use super::HttpTransport;
+use super::failure::io_error;
 use super::proxy::{self, Route};
+use super::stall;
 use crate::transport::TransferError;
 use crate::{BgErrorContext, BgProxySettings, hresult};
 use parking_lot::Mutex;
@@ -163,21 +165,25 @@ impl Client<'_> {
     }
 
     /// Sends `method` for the file (with `Range` and `If-Range` as `range` says), following
-    /// redirects, and returns the final response (any status).
+    /// redirects, and returns the final response (any status). Each request runs as
+    /// [`stall::call`] makes it: `stop` (the job's stop flag) is looked at while it connects and
+    /// while its response head is awaited.
     ///
     /// # Errors
     /// Connection failures (transient), a redirect that cannot be followed (fatal, the 3xx's
-    /// `0x80190000 + status`), an unusable proxy list (fatal `BG_E_INVALID_PROXY_INFO`).
+    /// `0x80190000 + status`), an unusable proxy list (fatal `BG_E_INVALID_PROXY_INFO`),
+    /// `Stopped` once `stop` turns true.
     pub(super) fn send(
         &self,
         method: Method,
         range: Option<Ranged<'_>>,
+        stop: &dyn Fn() -> bool,
     ) -> Result<Response<Body>, TransferError> {
         let mut url = self.url.clone();
         let mut same_origin = true;
         let mut hops = 0;
         loop {
-            let response = self.send_once(method, &url, range, same_origin)?;
+            let response = self.send_once(method, &url, range, same_origin, stop)?;
             let status = response.status().as_u16();
             if !matches!(status, 301 | 302 | 303 | 307 | 308) {
                 *Mutex::lock(&self.last_headers) = Some(header_lines(response.headers()));
@@ -220,6 +226,7 @@ impl Client<'_> {
         url: &Url,
         range: Option<Ranged<'_>>,
         same_origin: bool,
+        stop: &dyn Fn() -> bool,
     ) -> Result<Response<Body>, TransferError> {
         let proxies = match proxy::route(&self.proxy, url, &self.transport.env)? {
             Route::Direct => vec![None],
@@ -233,8 +240,9 @@ impl Client<'_> {
             };
             let tls = speaks_tls(url, proxy.as_ref());
             for _ in 0..2 {
-                match self.request(method, url, range, same_origin, proxy.clone()) {
+                match self.request(method, url, range, same_origin, proxy.clone(), stop) {
                     Ok(response) => return Ok(response),
+                    Err(e) if stall::is_stop(&e) => return Err(TransferError::Stopped),
                     Err(e) => {
                         let closed = matches!(&e, ureq::Error::Io(io) if closed_early(io));
                         let unreachable = is_connect_failure(&e);
@@ -288,19 +296,24 @@ impl Client<'_> {
         range: Option<Ranged<'_>>,
         same_origin: bool,
         proxy: Option<ureq::Proxy>,
+        stop: &dyn Fn() -> bool,
     ) -> Result<Response<Body>, ureq::Error> {
         let (agent, platform) = self.transport.agent();
-        match self.request_with(agent, method, url, range, same_origin, proxy.clone()) {
+        let request = self.build(agent, method, url, range, same_origin, proxy.clone())?;
+        match stall::call(agent, request, stop) {
             Err(ureq::Error::Rustls(_)) if platform => {
                 self.transport.platform_verifier_failed();
                 let (agent, _) = self.transport.agent();
-                self.request_with(agent, method, url, range, same_origin, proxy)
+                let request = self.build(agent, method, url, range, same_origin, proxy)?;
+                stall::call(agent, request, stop)
             }
             other => other,
         }
     }
 
-    fn request_with(
+    /// The request to send with `agent`: the job's headers and secrets (as `url` and
+    /// `same_origin` allow), the range, the proxy and the timeouts.
+    fn build(
         &self,
         agent: &ureq::Agent,
         method: Method,
@@ -308,7 +321,7 @@ impl Client<'_> {
         range: Option<Ranged<'_>>,
         same_origin: bool,
         proxy: Option<ureq::Proxy>,
-    ) -> Result<Response<Body>, ureq::Error> {
+    ) -> Result<ureq::http::Request<()>, ureq::Error> {
         let method = match method {
             Method::Get => self.method.as_str(),
             Method::Head => "HEAD",
@@ -348,7 +361,7 @@ impl Client<'_> {
             .timeout_per_read(Some(self.read_timeout()))
             .timeout_per_write(Some(self.read_timeout()))
             .build();
-        agent.run(request)
+        Ok(request)
     }
 }
 
@@ -513,46 +526,6 @@ pub(super) fn request_error(error: ureq::Error, tls: bool) -> TransferError {
     }
 }
 
-/// Maps an I/O failure of the connection: refused or unreachable is `BG_E_CONNECT_FAILURE`, cut is
-/// `BG_E_CONNECTION_CLOSED`, both transient; anything else is classified by
-/// [`TransferError::from_io`].
-fn io_error(error: &io::Error, context: BgErrorContext) -> TransferError {
-    use io::ErrorKind::*;
-    let message = error.to_string();
-    match error.kind() {
-        ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable => {
-            TransferError::transient(hresult::BG_E_CONNECT_FAILURE, context, message)
-        }
-        UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe | NotConnected => {
-            TransferError::transient(hresult::BG_E_CONNECTION_CLOSED, context, message)
-        }
-        TimedOut | WouldBlock => {
-            TransferError::transient(hresult::ERROR_TIMEOUT_HR, context, message)
-        }
-        _ => TransferError::from_io(error, context),
-    }
-}
-
-/// Maps a failure while reading a body: always transient (the next attempt resumes), a stall as
-/// a timeout, anything else as a connection cut short.
-pub(super) fn body_error(error: io::Error) -> TransferError {
-    let context = BgErrorContext::RemoteFile;
-    match ureq::Error::from(error) {
-        ureq::Error::Timeout(phase) => TransferError::transient(
-            hresult::ERROR_TIMEOUT_HR,
-            context,
-            format!("the server stopped sending ({phase:?})"),
-        ),
-        ureq::Error::Io(e) => match io_error(&e, context) {
-            e @ TransferError::Failed { transient: true, .. } => e,
-            _ => TransferError::transient(hresult::BG_E_CONNECTION_CLOSED, context, e.to_string()),
-        },
-        other => {
-            TransferError::transient(hresult::BG_E_CONNECTION_CLOSED, context, other.to_string())
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -702,15 +675,5 @@ mod tests {
         assert!(speaks_tls(&url("https://a.example/f"), Some(&proxy("http://p:3128"))));
         assert!(speaks_tls(&url("http://a.example/f"), Some(&proxy("https://p:3128"))));
         assert!(!speaks_tls(&url("https://a.example/f"), Some(&proxy("socks5://p:1080"))));
-    }
-
-    #[test]
-    fn body_failures_are_always_transient() {
-        let e = body_error(io::ErrorKind::UnexpectedEof.into());
-        assert_eq!((e.hresult(), e.is_transient()), (hresult::BG_E_CONNECTION_CLOSED, true));
-        let e = body_error(ureq::Error::Timeout(ureq::Timeout::PerRead).into_io());
-        assert_eq!((e.hresult(), e.is_transient()), (hresult::ERROR_TIMEOUT_HR, true));
-        let e = body_error(io::ErrorKind::PermissionDenied.into());
-        assert!(e.is_transient());
     }
 }

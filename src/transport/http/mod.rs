@@ -1,12 +1,14 @@
 //! The `http` transport: `http://` and `https://` on ureq (blocking, rustls, no async runtime).
 //! The rules it follows are documented on [`HttpTransport`]; `range` holds the resume checks,
-//! `proxy` the proxy decision, `client` the requests, redirects and error mapping, `date` and
+//! `proxy` the proxy decision, `client` the requests, redirects and error mapping (`failure` the
+//! connection's I/O failures), `stall` the waits a stop interrupts, `date` and
 //! `retry_after` the `Retry-After` header of a `429` or `503`, `resolve` the bounded, cached
 //! name look-up.
 
 mod cache;
 mod client;
 mod date;
+mod failure;
 mod options;
 mod proxy;
 mod range;
@@ -183,10 +185,14 @@ const MAX_START_OVERS: u32 = 3;
 /// | connect (TCP, TLS handshake, proxy tunnel) | 15 s | [`with_timeouts`](Self::with_timeouts), per job [`Job::set_http_timeouts`] |
 /// | a read that receives nothing (head or body) | 120 s | [`with_timeouts`](Self::with_timeouts), per job [`Job::set_http_timeouts`] |
 ///
-/// A body read that waits for input still looks at the job every 250 ms: a suspend, a cancel
-/// or the maximum download time running out ends it then (the worker is free for the next
-/// job), while the read timeout counts the whole time without input. A response head is waited
-/// for in one piece, up to the read timeout.
+/// A wait for input still looks at the job every 250 ms, while a response head is awaited (or
+/// a proxy's answer to `CONNECT`) as while a body is read: a suspend, a cancel or the maximum
+/// download time running out ends it then, closes the connection and frees the worker for the
+/// next job, while the read timeout counts the whole time without input. A stop while a
+/// connection is being made (TCP connect, TLS handshake) frees the worker as promptly; that
+/// connection attempt is given up when it ends, within the connect timeout. (Each request is
+/// made on a short-lived thread of its own, `bgcopy-http-call`, while the worker's thread looks
+/// at the job; the body is read on the worker's thread.)
 ///
 /// Looked-up addresses are reused for 30 s and dropped when a connection fails; an IP address
 /// in the URL is not looked up; one look-up per name runs at a time, however many workers ask.
@@ -670,7 +676,7 @@ fn round(
                 last: None,
                 if_range: None,
             });
-            let response = client.send(Method::Get, ranged)?;
+            let response = client.send(Method::Get, ranged, &|| sink.should_stop())?;
             return match response.status().as_u16() {
                 200 => take_full(response, sink, false, *segments),
                 206 if ranged.is_some() => take_first_partial(client, response, sink, segments),
@@ -687,7 +693,7 @@ fn round(
     // digest judges the whole once it is there.
     let if_range = (!client.may_join).then_some(validator.as_str());
     let ranged = Ranged { first: offset, last: None, if_range };
-    let response = client.send(Method::Get, Some(ranged))?;
+    let response = client.send(Method::Get, Some(ranged), &|| sink.should_stop())?;
     match response.status().as_u16() {
         206 if client.may_join => take_joined(client, response, sink, offset, &validator, segments),
         206 => take_partial(client, response, sink, offset, &validator, segments),
@@ -726,7 +732,7 @@ fn whole(client: &Client<'_>, sink: &mut dyn TransferSink) -> Result<Step, Trans
     if sink.offset() > 0 || sink.validator().is_some() {
         sink.restart()?;
     }
-    let response = client.send(Method::Get, None)?;
+    let response = client.send(Method::Get, None, &|| sink.should_stop())?;
     match response.status().as_u16() {
         200 => take_full(response, sink, false, false),
         status => Err(unexpected(status, response.headers())),
@@ -762,7 +768,7 @@ fn confirm_complete(
     held: u64,
     validator: &str,
 ) -> Result<Step, TransferError> {
-    let response = client.send(Method::Head, None)?;
+    let response = client.send(Method::Head, None, &|| sink.should_stop())?;
     let status = response.status().as_u16();
     let headers = response.headers();
     if status == 200

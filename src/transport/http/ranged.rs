@@ -31,7 +31,7 @@ pub(super) fn fetch(
 ) -> Result<(), TransferError> {
     let sent = sink.validator().map(str::to_owned);
     let ranged = Ranged { first, last, if_range: sent.as_deref() };
-    let mut response = client.send(Method::Get, Some(ranged))?;
+    let mut response = client.send(Method::Get, Some(ranged), &|| sink.should_stop())?;
     let status = response.status().as_u16();
     let headers = response.headers();
     let fresh = match range::check(sent.as_deref(), &validators(headers)) {

@@ -194,7 +194,7 @@ impl<'c> Crew<'c> {
             return Ok(());
         }
         let ranged = Ranged { first, last: Some(end - 1), if_range: Some(self.validator) };
-        let response = self.client.send(Method::Get, Some(ranged))?;
+        let response = self.client.send(Method::Get, Some(ranged), &|| self.file.should_stop())?;
         let headers = response.headers();
         match response.status().as_u16() {
             206 => {

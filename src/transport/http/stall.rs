@@ -1,32 +1,118 @@
-//! Body reads that a stop interrupts (DESIGN 6.2: the maximum download time, a suspend or a
-//! cancel interrupts a read that is blocked; it does not wait for the read to time out).
+//! Waits that a stop interrupts (DESIGN 6.2: the maximum download time, a suspend or a cancel
+//! interrupts a read that is blocked; it does not wait for the read to time out; DESIGN 6.1:
+//! nothing stuck).
 //!
 //! Every connection's transport is wrapped in [`Sliceable`] (by the [`Interruptible`]
-//! connector, last in the agent's chain). While a body is read through [`read`], the wrapper
-//! waits for input in slices of at most [`SLICE`]: a slice that ends with nothing received
-//! returns to the read loop, which looks at the job's stop flag and reads again. The job's read
-//! timeout keeps its meaning: the wrapper counts the time without input across the slices and
-//! reports ureq's own timeout once it reaches the whole read timeout, which the transport maps
-//! to `ERROR_TIMEOUT` as before. A body read left after a slice keeps its connection and its
-//! buffered bytes (ureq keeps both on an error of the transport), so the next read goes on
-//! where it stopped. Response heads are read as before, in one wait of the read timeout.
+//! connector, last in the agent's chain), which waits for input in slices of at most [`SLICE`]
+//! and looks at the job's stop flag between them. The job's read timeout keeps its meaning: the
+//! wrapper counts the time without input across the slices and reports ureq's own timeout once
+//! it reaches the whole read timeout, which the transport maps to `ERROR_TIMEOUT` as before.
+//!
+//! - **A body** is read through [`read`]: a slice that ends with nothing received returns to the
+//!   read loop, which looks at the stop flag and reads again. A body read left after a slice
+//!   keeps its connection and its buffered bytes (ureq keeps both on an error of the transport),
+//!   so the next read goes on where it stopped.
+//! - **A request and its response head** are made by [`call`]. ureq cannot go on with a request
+//!   after any error of the transport while it connects, sends the request or reads the head
+//!   (the call is consumed), so there a slice must not return to ureq: the wrapper loops over
+//!   the slices itself and returns only with input, the real timeout, or a stop. The stop flag
+//!   of the job is a method of the transfer's sink, which only the worker's thread may call, and
+//!   a wait inside ureq cannot reach it: so [`call`] runs ureq's call on a thread of its own
+//!   (`bgcopy-http-call`) and the worker waits for the answer in slices, looking at the stop
+//!   flag between them. On a stop the worker returns [`TransferError::Stopped`] at once and lets
+//!   the call go by dropping the channel the call's thread watches: that thread's wrapper ends
+//!   its wait within a slice (and refuses to send or to connect), ureq drops the connection, and
+//!   the server sees it closed. A proxy's `CONNECT` answer is awaited the same way (ureq makes
+//!   the proxy connection through the agent's chain, so it is wrapped too). The TCP connect and
+//!   a TLS handshake are not sliced (they run below the wrapper): a stop frees the worker at
+//!   once there too, and the call's thread ends on its own within the connect timeout.
 
 use super::TransferError;
-use super::client::body_error;
-use std::cell::Cell;
+use super::failure::body_error;
+use std::cell::{Cell, RefCell};
+use std::convert::Infallible;
 use std::fmt;
 use std::io::{self, Read};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
+use std::thread;
 use std::time::{Duration, Instant};
+use ureq::Body;
+use ureq::http::{Request, Response};
 use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, NextTimeout, Transport, time,
 };
 
-/// The longest wait for input between two looks at the stop flag while a body is read.
+/// The longest wait for input between two looks at the stop flag.
 pub(super) const SLICE: Duration = Duration::from_millis(250);
 
 thread_local! {
     /// Whether this thread reads a body through [`read`]: its waits for input are sliced.
     static SLICED: Cell<bool> = const { Cell::new(false) };
+    /// On a call's own thread ([`call`]): the channel whose sender the worker drops to stop the
+    /// call (nothing is ever sent on it).
+    static CALL_STOP: RefCell<Option<Receiver<Infallible>>> = const { RefCell::new(None) };
+}
+
+/// Makes `request` on `agent` (connects, sends the request, reads the response head) and
+/// returns the response, its body not read yet, or ureq's error; gives up within about
+/// [`SLICE`] of `stop` turning true with the error [`is_stop`] tells (the caller's
+/// [`TransferError::Stopped`]). The call runs on a thread of its own, so that its waits can end
+/// on a stop without the job's sink (see the module doc); the worker's thread waits for it.
+pub(super) fn call(
+    agent: &ureq::Agent,
+    request: Request<()>,
+    stop: &dyn Fn() -> bool,
+) -> Result<Response<Body>, ureq::Error> {
+    if stop() {
+        return Err(stopped());
+    }
+    let (answer_tx, answer) = mpsc::channel();
+    // Dropping `stop_tx` stops the call: its thread sees the channel disconnected.
+    let (stop_tx, stop_rx) = mpsc::channel::<Infallible>();
+    let agent = agent.clone();
+    thread::Builder::new()
+        .name("bgcopy-http-call".to_owned())
+        .spawn(move || {
+            CALL_STOP.set(Some(stop_rx));
+            // After a stop nobody waits: the answer is dropped, and its connection closed.
+            let _ = answer_tx.send(agent.run(request));
+        })
+        .map_err(|e| {
+            ureq::Error::Io(io::Error::other(format!("no thread for the request: {e}")))
+        })?;
+    loop {
+        match answer.recv_timeout(SLICE) {
+            Ok(answer) => return answer,
+            Err(RecvTimeoutError::Timeout) => {
+                if stop() {
+                    drop(stop_tx);
+                    return Err(stopped());
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(ureq::Error::Io(io::Error::other(
+                    "the request's thread ended without an answer",
+                )));
+            }
+        }
+    }
+}
+
+/// Whether `error` is a call's end on a stop ([`call`]).
+pub(super) fn is_stop(error: &ureq::Error) -> bool {
+    matches!(error, ureq::Error::Io(e) if e.get_ref().is_some_and(|inner| inner.is::<StopAsked>()))
+}
+
+/// The error a stopped call ends with.
+fn stopped() -> ureq::Error {
+    ureq::Error::Io(io::Error::new(io::ErrorKind::Interrupted, StopAsked))
+}
+
+/// Whether this thread runs a call ([`call`]), and if so whether the worker stopped it.
+fn call_stopped() -> Option<bool> {
+    CALL_STOP.with_borrow(|stop| {
+        stop.as_ref().map(|stop| !matches!(stop.try_recv(), Err(TryRecvError::Empty)))
+    })
 }
 
 /// Reads from a response body into `buf`, as [`Read::read`], but gives up with
@@ -81,6 +167,18 @@ impl fmt::Display for SliceElapsed {
 
 impl std::error::Error for SliceElapsed {}
 
+/// The job stopped while a call ([`call`]) waited.
+#[derive(Debug)]
+struct StopAsked;
+
+impl fmt::Display for StopAsked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the job stopped; the request is given up")
+    }
+}
+
+impl std::error::Error for StopAsked {}
+
 fn is_slice(error: &io::Error) -> bool {
     error.get_ref().is_some_and(|inner| inner.is::<SliceElapsed>())
 }
@@ -97,11 +195,15 @@ impl<In: Transport> Connector<In> for Interruptible {
         _details: &ConnectionDetails,
         chained: Option<In>,
     ) -> Result<Option<Self::Out>, ureq::Error> {
+        if call_stopped() == Some(true) {
+            return Err(stopped());
+        }
         Ok(chained.map(|inner| Sliceable { inner, quiet_since: None }))
     }
 }
 
-/// A transport whose waits for input are cut in slices while [`read`] reads a body.
+/// A transport whose waits for input are cut in slices while [`read`] reads a body or [`call`]
+/// makes a request.
 #[derive(Debug)]
 pub(super) struct Sliceable<T> {
     inner: T,
@@ -115,47 +217,20 @@ impl<T: Transport> Transport for Sliceable<T> {
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        if call_stopped() == Some(true) {
+            return Err(stopped());
+        }
         self.inner.transmit_output(amount, timeout)
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        if !SLICED.get() {
-            self.quiet_since = None;
-            return self.inner.await_input(timeout);
+        if SLICED.get() {
+            return self.await_body_input(timeout);
         }
-        let whole = timeout.for_read();
-        let since = *self.quiet_since.get_or_insert_with(Instant::now);
-        let left = whole.after.saturating_sub(since.elapsed());
-        if left <= SLICE {
-            // The last slice is the rest of the whole wait: its timeout is the real one.
-            self.quiet_since = None;
-            let last = NextTimeout {
-                after: time::Duration::Exact(left.max(Duration::from_millis(1))),
-                reason: whole.reason,
-                per_read: None,
-                per_write: timeout.per_write,
-            };
-            return self.inner.await_input(last);
-        }
-        let slice = NextTimeout {
-            after: time::Duration::Exact(SLICE),
-            reason: whole.reason,
-            per_read: None,
-            per_write: timeout.per_write,
-        };
-        match self.inner.await_input(slice) {
-            Err(ureq::Error::Timeout(_)) => {
-                Err(ureq::Error::Io(io::Error::new(io::ErrorKind::WouldBlock, SliceElapsed)))
-            }
-            Err(ureq::Error::Io(e))
-                if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) =>
-            {
-                Err(ureq::Error::Io(io::Error::new(io::ErrorKind::WouldBlock, SliceElapsed)))
-            }
-            other => {
-                self.quiet_since = None;
-                other
-            }
+        self.quiet_since = None;
+        match call_stopped() {
+            None => self.inner.await_input(timeout),
+            Some(_) => self.await_call_input(timeout),
         }
     }
 
@@ -165,6 +240,72 @@ impl<T: Transport> Transport for Sliceable<T> {
 
     fn is_tls(&self) -> bool {
         self.inner.is_tls()
+    }
+}
+
+impl<T: Transport> Sliceable<T> {
+    /// A wait while [`read`] reads a body: one slice, ended by an error that [`read`] takes for
+    /// "look at the stop flag and read again", or the rest of the whole wait.
+    fn await_body_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        let whole = timeout.for_read();
+        let since = *self.quiet_since.get_or_insert_with(Instant::now);
+        let left = whole.after.saturating_sub(since.elapsed());
+        if left <= SLICE {
+            // The last slice is the rest of the whole wait: its timeout is the real one.
+            self.quiet_since = None;
+            return self.inner.await_input(wait_of(left, &whole, &timeout));
+        }
+        match self.inner.await_input(wait_of(SLICE, &whole, &timeout)) {
+            Err(error) if slice_ended(&error) => {
+                Err(ureq::Error::Io(io::Error::new(io::ErrorKind::WouldBlock, SliceElapsed)))
+            }
+            other => {
+                self.quiet_since = None;
+                other
+            }
+        }
+    }
+
+    /// A wait in a call's thread ([`call`]): the whole wait, in slices, each followed by a look
+    /// at the stop; ureq sees only input, the real timeout, or the stop.
+    fn await_call_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        let whole = timeout.for_read();
+        let began = Instant::now();
+        loop {
+            if call_stopped() == Some(true) {
+                return Err(stopped());
+            }
+            let left = whole.after.saturating_sub(began.elapsed());
+            if left <= SLICE {
+                return self.inner.await_input(wait_of(left, &whole, &timeout));
+            }
+            match self.inner.await_input(wait_of(SLICE, &whole, &timeout)) {
+                Err(error) if slice_ended(&error) => {}
+                other => return other,
+            }
+        }
+    }
+}
+
+/// A wait of `after` (at least a millisecond) within the whole wait `whole` of `timeout`: the
+/// inner transport applies no per-read timeout of its own.
+fn wait_of(after: Duration, whole: &NextTimeout, timeout: &NextTimeout) -> NextTimeout {
+    NextTimeout {
+        after: time::Duration::Exact(after.max(Duration::from_millis(1))),
+        reason: whole.reason,
+        per_read: None,
+        per_write: timeout.per_write,
+    }
+}
+
+/// Whether the inner transport's wait ended with nothing received (its timeout).
+fn slice_ended(error: &ureq::Error) -> bool {
+    match error {
+        ureq::Error::Timeout(_) => true,
+        ureq::Error::Io(e) => {
+            matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock)
+        }
+        _ => false,
     }
 }
 
@@ -205,6 +346,87 @@ mod tests {
         let mut body = Quiet { slices: 1, data: b"abc" };
         let mut buf = [0u8; 8];
         assert!(matches!(read(&mut body, &mut buf, || true), Err(TransferError::Stopped)));
+    }
+
+    /// A transport that receives nothing for `quiet` waits, then input; it counts its waits.
+    /// With `stop_after`, the worker stops the call after that many waits (the sender dropped).
+    #[derive(Debug)]
+    struct QuietTransport {
+        buffers: ureq::unversioned::transport::LazyBuffers,
+        quiet: usize,
+        waits: usize,
+        stop_after: Option<(usize, mpsc::Sender<Infallible>)>,
+    }
+
+    impl Transport for QuietTransport {
+        fn buffers(&mut self) -> &mut dyn Buffers {
+            &mut self.buffers
+        }
+        fn transmit_output(&mut self, _: usize, _: NextTimeout) -> Result<(), ureq::Error> {
+            Ok(())
+        }
+        fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+            assert!(timeout.after <= time::Duration::Exact(SLICE), "a wait of one slice at most");
+            self.waits += 1;
+            if self.stop_after.as_ref().is_some_and(|(after, _)| self.waits >= *after) {
+                self.stop_after = None;
+            }
+            if self.quiet == 0 {
+                return Ok(true);
+            }
+            self.quiet -= 1;
+            Err(ureq::Error::Timeout(timeout.reason))
+        }
+        fn is_open(&mut self) -> bool {
+            true
+        }
+    }
+
+    /// A wrapped [`QuietTransport`] on a call's thread (this test's), with the worker's end of
+    /// the stop channel kept by the transport until `stop_after` waits (never for `None`).
+    fn in_a_call(quiet: usize, stop_after: Option<usize>) -> Sliceable<QuietTransport> {
+        let (worker, stop) = mpsc::channel::<Infallible>();
+        CALL_STOP.set(Some(stop));
+        let stop_after = Some((stop_after.unwrap_or(usize::MAX), worker));
+        let buffers = ureq::unversioned::transport::LazyBuffers::new(64, 64);
+        let inner = QuietTransport { buffers, quiet, waits: 0, stop_after };
+        Sliceable { inner, quiet_since: None }
+    }
+
+    fn an_hour() -> NextTimeout {
+        NextTimeout {
+            after: time::Duration::Exact(Duration::from_secs(3600)),
+            reason: ureq::Timeout::RecvResponse,
+            per_read: None,
+            per_write: None,
+        }
+    }
+
+    #[test]
+    fn in_a_call_a_wait_goes_on_over_quiet_slices_inside_the_transport() {
+        let mut transport = in_a_call(3, None);
+        let answer = transport.await_input(an_hour());
+        CALL_STOP.set(None);
+        assert!(answer.unwrap(), "ureq sees the input, never a slice");
+        assert_eq!(transport.inner.waits, 4);
+    }
+
+    #[test]
+    fn in_a_call_a_stop_ends_the_wait_after_a_quiet_slice_and_nothing_more_is_sent() {
+        let mut transport = in_a_call(10, Some(2));
+        let answer = transport.await_input(an_hour());
+        let sent = transport.transmit_output(0, an_hour());
+        CALL_STOP.set(None);
+        assert!(is_stop(&answer.unwrap_err()));
+        assert_eq!(transport.inner.waits, 2, "the stop is seen after the slice it came in");
+        assert!(is_stop(&sent.unwrap_err()));
+    }
+
+    #[test]
+    fn a_call_stopped_before_it_starts_sends_nothing() {
+        let agent = ureq::Agent::new_with_defaults();
+        let request = Request::get("http://127.0.0.1:9/").body(()).unwrap();
+        assert!(is_stop(&call(&agent, request, &|| true).unwrap_err()));
     }
 
     #[test]
