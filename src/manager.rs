@@ -767,10 +767,12 @@ impl ManagerBuilder {
         let limiter = Arc::new(Limiter::new(Arc::clone(&clock), self.max_bytes_per_second));
         let ctx =
             Arc::new(JobContext::new(membership, self.files_per_job, schemes, persist, limiter));
+        let mut restored = Vec::with_capacity(opened.jobs.len());
         for snapshot in opened.jobs {
             let (id, seq, job_owner) = (snapshot.id, snapshot.seq, snapshot.owner.clone());
             let job = Arc::new(JobShared::restore(snapshot, Arc::clone(&ctx)));
-            registry.restore(id, seq, &job_owner, job);
+            registry.restore(id, seq, &job_owner, Arc::clone(&job));
+            restored.push(job);
         }
         let engine = (self.engine && !read_only).then(|| {
             let settings = EngineSettings {
@@ -799,6 +801,12 @@ impl ManagerBuilder {
         });
         let dyn_service: Arc<dyn Any + Send + Sync> = Arc::clone(&service) as _;
         ctx.set_service(Arc::downgrade(&dyn_service));
+        if service.engine.lock().is_some() {
+            // A notify run cut by the end of the last process is not lost (DESIGN 6.2).
+            for job in &restored {
+                crate::job::notify_cmd::resume_after_reopen(job);
+            }
+        }
         Manager { registry, ctx, owner, service }
     }
 }

@@ -41,7 +41,7 @@ pub(crate) mod handles;
 mod keepalive;
 #[cfg(all(test, loom))]
 mod loom_tests;
-mod notify_cmd;
+pub(crate) mod notify_cmd;
 pub(crate) mod record;
 pub(crate) mod state;
 pub(crate) mod temp_files;

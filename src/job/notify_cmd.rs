@@ -6,7 +6,8 @@
 //! gets the rest as its arguments. If it exits non-zero (or cannot be started) and the job is
 //! still in the state that called it (neither completed nor cancelled, nor moved on), it runs
 //! again after the job's minimum retry delay, counted on the manager's clock from the start of
-//! the run that failed.
+//! the run that failed. A manager with an engine that reopens the store runs the program of
+//! each job still in one of those states ([`resume_after_reopen`]).
 
 use crate::BgJobState;
 use crate::job::state::shared::JobShared;
@@ -102,6 +103,28 @@ pub(crate) fn start(shared: &Arc<JobShared>, state: BgJobState) {
         .spawn(move || run_until_done(&job, state));
     // Without a thread (the system refuses one) the program is not run: nothing else to do.
     drop(spawned);
+}
+
+/// For a job just reopened from the store by a manager with an engine: if it is still in
+/// `Transferred` or `Error`, its notify flags select that event, and it has a program (no
+/// callback can be registered yet), runs the program as on entering that state. BITS runs it
+/// again while the job stays there; after the end of a process, a run that was cut (or never
+/// started, if the process ended first) is not lost. A program may so run once more than
+/// needed, never once less.
+pub(crate) fn resume_after_reopen(shared: &Arc<JobShared>) {
+    let state = shared.counters.state();
+    let event = match state {
+        BgJobState::Transferred => crate::BgNotify::JOB_TRANSFERRED,
+        BgJobState::Error => crate::BgNotify::JOB_ERROR,
+        _ => return,
+    };
+    let fires = {
+        let inner = shared.inner.lock();
+        inner.callback.is_none() && inner.notify_flags.fires(event)
+    };
+    if fires {
+        start(shared, state);
+    }
 }
 
 /// What one run needs, read under the job lock.

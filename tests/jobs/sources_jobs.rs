@@ -503,6 +503,37 @@ fn a_notify_program_that_fails_runs_again_after_the_minimum_retry_delay() {
     job.complete().unwrap();
 }
 
+/// A notify run cut by the end of the process (a crash before the program started, or a run
+/// that failed) is not lost: a manager with an engine that reopens the store runs the program
+/// of each job still in `Transferred` or `Error` (BITS runs it again while the job stays there).
+#[cfg(unix)]
+#[test]
+fn a_reopened_store_runs_the_notify_program_of_a_job_still_transferred() {
+    let place = Place::new();
+    let fifo = fifo(&place);
+    let program = place.file("notify.sh");
+    let id = {
+        let manager = Manager::builder().without_engine().store(place.store()).build();
+        let job = job_with_files(&manager, &place, &["https://a.example/x"]);
+        job.set_minimum_retry_delay(Duration::from_secs(3600)).unwrap();
+        // The program does not exist yet: the run in this process fails to start.
+        job.set_notify_cmd_line(Some(&program), Some("notify.sh again")).unwrap();
+        transfer_by_hand(&job, b"done");
+        assert_eq!(job.get_state(), BgJobState::Transferred);
+        job.get_id()
+    };
+    std::fs::write(&program, format!("#!/bin/sh\necho \"$1\" > '{}'\n", fifo.display())).unwrap();
+    let status = std::process::Command::new("chmod").arg("755").arg(&program).status().unwrap();
+    assert!(status.success());
+    let manager = Manager::builder().store(place.store()).build();
+    // Read on a thread: a missing run fails the test at the deadline instead of hanging it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(read_run(&fifo)));
+    let run = rx.recv_timeout(Duration::from_secs(60)).expect("the notify program ran");
+    assert_eq!(run, "again\n");
+    manager.get_job(id).unwrap().complete().unwrap();
+}
+
 // ---- the cache host ----
 
 #[test]
