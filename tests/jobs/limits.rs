@@ -303,3 +303,63 @@ fn a_clock_at_duration_max_never_panics_a_capped_writer() {
         clock.advance(Duration::MAX);
     }
 }
+
+/// Runs `job` (resumed already) on an engine whose clock is `clock`, advancing the clock in
+/// small steps until the job stops transferring, and checks after every step that its bytes
+/// stay within `cap` per second of clock plus a quarter second's burst (an upper bound only: a
+/// slow machine makes the job take more clock, never more bytes).
+fn run_capped(job: &Job, clock: &ManualClock, cap: u64) -> BgJobState {
+    let start = clock.now();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let bytes = job.get_progress().bytes_transferred;
+        let elapsed = (clock.now() - start).as_secs_f64();
+        let bound = cap as f64 * elapsed + cap as f64 / 4.0;
+        assert!(bytes as f64 <= bound + 1.0, "{bytes} bytes after {elapsed} s of clock");
+        let state = job.get_state();
+        if matches!(state, BgJobState::Suspended | BgJobState::Transferred | BgJobState::Error) {
+            return state;
+        }
+        assert!(Instant::now() < deadline, "the job never finished: {:?}", job.get_progress());
+        clock.advance(Duration::from_millis(20));
+        thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn a_jobs_cap_holds_for_on_demand_runs_and_for_ranged_files_in_segments() {
+    const CAP: u64 = 2_000_000;
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source.bin");
+    let data: Vec<u8> = (0..6_000_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&source, &data).unwrap();
+    let clock = Arc::new(ManualClock::new());
+    let manager = Manager::builder().clock(clock.clone()).build();
+    let range = |initial_offset, length| BgFileRange { initial_offset, length };
+
+    let on_demand = manager.create_job("on demand", BgJobType::Download).unwrap();
+    on_demand.set_property(BgJobProperty::OnDemandMode(true)).unwrap();
+    on_demand.set_max_connections(4).unwrap();
+    on_demand.set_max_bytes_per_second(Some(CAP)).unwrap();
+    on_demand.add_file(source.to_str().unwrap(), &dir.path().join("a.bin")).unwrap();
+    let file = on_demand.enum_files().remove(0);
+    file.request_file_ranges(&[range(0, 2_500_000)]).unwrap();
+    on_demand.resume().unwrap();
+    assert_eq!(run_capped(&on_demand, &clock, CAP), BgJobState::Suspended);
+    assert_eq!(file.get_filled_file_ranges(), [range(0, 2_500_000)]);
+    on_demand.cancel().unwrap();
+
+    let ranged = manager.create_job("ranged", BgJobType::Download).unwrap();
+    ranged.set_max_connections(4).unwrap();
+    ranged.set_max_bytes_per_second(Some(CAP)).unwrap();
+    // 5 MB locally: after the first 1 MiB, the rest is enough for segments.
+    let ranges = [range(100, 2_000_000), range(3_000_000, BG_LENGTH_TO_EOF)];
+    let local = dir.path().join("b.bin");
+    ranged.add_file_with_ranges(source.to_str().unwrap(), &local, &ranges).unwrap();
+    ranged.resume().unwrap();
+    assert_eq!(run_capped(&ranged, &clock, CAP), BgJobState::Transferred);
+    ranged.complete().unwrap();
+    let mut want = data[100..2_000_100].to_vec();
+    want.extend_from_slice(&data[3_000_000..]);
+    assert_eq!(std::fs::read(&local).unwrap(), want);
+}
