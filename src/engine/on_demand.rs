@@ -20,6 +20,7 @@ use crate::{
     transport::TransferSink,
 };
 use parking_lot::Mutex;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
 
 /// Times the remote content of a file may change under one run of the job before it counts as
@@ -187,7 +188,16 @@ impl<'a> Pass<'a> {
                 return;
             };
             let index = run.index;
-            let outcome = self.fetch(&run);
+            // A transport that panics fails the file; its run still ends (else the job would
+            // never be idle again).
+            let outcome =
+                catch_unwind(AssertUnwindSafe(|| self.fetch(&run))).unwrap_or_else(|_| {
+                    Err(TransferError::fatal(
+                        hresult::E_UNEXPECTED,
+                        BgErrorContext::GeneralTransport,
+                        "the transport panicked",
+                    ))
+                });
             self.on_demand.settle(
                 &run,
                 &self.job.shared.counters,

@@ -20,6 +20,7 @@ mod files;
 mod io_outside_lock;
 mod lifecycle;
 mod limits;
+mod on_demand_engine;
 mod progress;
 #[cfg(feature = "store")]
 mod sources_jobs;
