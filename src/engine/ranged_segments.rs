@@ -71,6 +71,25 @@ enum Ending {
     Failed(TransferError),
 }
 
+impl Ending {
+    /// Keeps the ending the segments report in `kept`: the content changing says most (the
+    /// other connections then stop or fail because of it), then a failure, then a stop (which
+    /// the abandon causes); the first of equals.
+    fn keep_in(self, kept: &mut Option<Ending>) {
+        if kept.as_ref().is_none_or(|first| self.rank() > first.rank()) {
+            *kept = Some(self);
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Ending::Changed => 2,
+            Ending::Failed(TransferError::Stopped) => 0,
+            Ending::Failed(_) => 1,
+        }
+    }
+}
+
 /// What the connections share.
 struct Crew<'a, 'r> {
     transport: &'a dyn Transport,
@@ -87,19 +106,7 @@ impl Crew<'_, '_> {
     fn connection(&self) {
         while let Some(mut segment) = self.file.next_segment() {
             if let Err(ending) = self.segment(segment.as_mut()) {
-                let mut first = self.ending.lock();
-                // A stop caused by the abandon of another connection is not an ending.
-                let replace = match (&*first, &ending) {
-                    (None, _) => true,
-                    (Some(Ending::Failed(TransferError::Stopped)), Ending::Failed(e)) => {
-                        !matches!(e, TransferError::Stopped)
-                    }
-                    _ => false,
-                };
-                if replace {
-                    *first = Some(ending);
-                }
-                drop(first);
+                ending.keep_in(&mut self.ending.lock());
                 self.file.abandon();
                 return;
             }
@@ -206,5 +213,48 @@ impl RangeSink for Piece<'_, '_, '_> {
 
     fn should_stop(&self) -> bool {
         self.crew.file.should_stop()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn kept(endings: Vec<Ending>) -> &'static str {
+        let mut kept = None;
+        for ending in endings {
+            ending.keep_in(&mut kept);
+        }
+        match kept {
+            None => "none",
+            Some(Ending::Changed) => "changed",
+            Some(Ending::Failed(TransferError::Stopped)) => "stopped",
+            Some(Ending::Failed(_)) => "failed",
+        }
+    }
+
+    fn failed() -> Ending {
+        Ending::Failed(TransferError::transient(hresult::E_FAIL, BgErrorContext::RemoteFile, "x"))
+    }
+
+    #[test]
+    fn a_change_outranks_a_failure_which_outranks_the_stops_the_abandon_causes() {
+        let stopped = || Ending::Failed(TransferError::Stopped);
+        assert_eq!(kept(vec![stopped(), Ending::Changed]), "changed");
+        assert_eq!(kept(vec![stopped(), failed(), stopped()]), "failed");
+        assert_eq!(kept(vec![failed(), Ending::Changed, stopped()]), "changed");
+        assert_eq!(kept(vec![stopped()]), "stopped");
+        assert_eq!(kept(vec![]), "none");
+    }
+
+    #[test]
+    fn a_segment_maps_to_the_remote_range_it_starts_in_up_to_that_range_end() {
+        let layout = Layout(vec![(0, 100, 10), (10, 500, 5), (15, 50, 20)]);
+        assert_eq!(layout.piece(0, 35), Some((100, 10)));
+        assert_eq!(layout.piece(4, 8), Some((104, 4)));
+        assert_eq!(layout.piece(12, 35), Some((502, 3)));
+        assert_eq!(layout.piece(15, 20), Some((50, 5)));
+        assert_eq!(layout.piece(35, 40), None);
+        assert!(layout.fits(505) && !layout.fits(504));
     }
 }
