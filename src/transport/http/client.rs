@@ -484,6 +484,9 @@ fn certificate_words(why: &str) -> String {
 /// as `InvalidData` I/O errors carrying the rustls error, are told apart.
 pub(super) fn request_error(error: ureq::Error, tls: bool) -> TransferError {
     use ureq::Error as E;
+    if let Some(lost) = stall::lost_call(&error) {
+        return lost;
+    }
     let transport = BgErrorContext::GeneralTransport;
     let message = error.to_string();
     match error {

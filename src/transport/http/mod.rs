@@ -144,6 +144,8 @@ const MAX_START_OVERS: u32 = 3;
 /// | unusable proxy list or proxy variable | `BG_E_INVALID_PROXY_INFO` | `GeneralTransport` | fatal |
 /// | TLS failure: the server's certificate is not trusted, or the handshake failed (such as `https://` to a port that speaks plain HTTP) | `DO_E_HTTP_CERT_VALIDATION` | `RemoteFile` | fatal: retrying will not make a certificate trusted; the reason says which (`the server's certificate is not trusted: ...`) |
 /// | TLS set-up failure on this machine (no usable root certificates) | `DO_E_HTTP_CERT_VALIDATION` | `GeneralTransport` | fatal |
+/// | internal error: the request's thread panicked (a bug; the reason quotes the panic) | `E_UNEXPECTED` | `GeneralTransport` | fatal |
+/// | the request's thread could not start, or ended without an answer | the thread's error, `E_UNEXPECTED` | `GeneralTransport` | transient |
 ///
 /// A `Retry-After` (RFC 9110 section 10.2.3) is read on `429` and `503` answers only: a number
 /// of seconds, or an HTTP-date in any of the three formats, counted from the response's `Date`
