@@ -22,6 +22,7 @@ mod needed_bytes_in_segments;
 mod nginx;
 mod on_demand;
 mod ranges;
+mod socks_proxy;
 mod sources;
 mod stalled_heads;
 mod stalls;

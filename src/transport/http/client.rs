@@ -239,14 +239,20 @@ impl Client<'_> {
                 None => None,
             };
             let tls = speaks_tls(url, proxy.as_ref());
+            let socks = proxy.as_ref().is_some_and(is_socks);
             for _ in 0..2 {
                 match self.request(method, url, range, same_origin, proxy.clone(), stop) {
                     Ok(response) => return Ok(response),
                     Err(e) if stall::is_stop(&e) => return Err(TransferError::Stopped),
                     Err(e) => {
                         let closed = matches!(&e, ureq::Error::Io(io) if closed_early(io));
-                        let unreachable = is_connect_failure(&e);
-                        let error = request_error(e, tls);
+                        let by_proxy = if socks { socks_failure(&e) } else { None };
+                        let unreachable = is_connect_failure(&e)
+                            || by_proxy.as_ref().is_some_and(TransferError::is_transient);
+                        let error = match by_proxy {
+                            Some(failure) => failure,
+                            None => request_error(e, tls),
+                        };
                         if !closed && !unreachable {
                             return Err(error);
                         }
@@ -433,14 +439,73 @@ fn is_connect_failure(error: &ureq::Error) -> bool {
     }
 }
 
+/// Whether `proxy` is a SOCKS proxy (4, 4a, 5 or 5h).
+fn is_socks(proxy: &ureq::Proxy) -> bool {
+    use ureq::ProxyProtocol as P;
+    matches!(proxy.protocol(), P::Socks4 | P::Socks4A | P::Socks5 | P::Socks5h)
+}
+
+/// The failure a SOCKS proxy caused, if `error` (of a request through one) is one: ureq reports
+/// the proxy's answers as I/O errors of kinds that the connection's own failures seldom have
+/// (a TLS error and a call without an answer are told apart first). The proxy did not
+/// connect to the server (`Other`, `PermissionDenied`: refused, unreachable from the proxy, its
+/// rules say no) or its answer is not SOCKS (`InvalidData`: not a SOCKS proxy at that port):
+/// transient `BG_E_CONNECT_FAILURE`, and the next proxy of the list is tried. It wants
+/// credentials the job does not have or it refused them: fatal, as an HTTP proxy's `407`. It
+/// cannot be asked for this server (`InvalidInput`: an IPv6 address to SOCKS4, a name longer
+/// than 255 bytes, empty credentials): fatal `BG_E_INVALID_PROXY_INFO`.
+fn socks_failure(error: &ureq::Error) -> Option<TransferError> {
+    use io::ErrorKind::*;
+    let ureq::Error::Io(e) = error else { return None };
+    if carries_tls_error(e) || stall::lost_call(error).is_some() {
+        return None;
+    }
+    let transport = BgErrorContext::GeneralTransport;
+    Some(match e.kind() {
+        Other | PermissionDenied if e.to_string().contains("auth") => TransferError::fatal(
+            hresult::from_http_status(407),
+            BgErrorContext::RemoteFile,
+            format!("the SOCKS proxy asked for credentials the job cannot give ({e})"),
+        ),
+        Other | PermissionDenied => TransferError::transient(
+            hresult::BG_E_CONNECT_FAILURE,
+            transport,
+            format!("the SOCKS proxy did not connect to the server: {e}"),
+        ),
+        InvalidData => TransferError::transient(
+            hresult::BG_E_CONNECT_FAILURE,
+            transport,
+            format!("the proxy did not answer in SOCKS (not a SOCKS proxy?): {e}"),
+        ),
+        InvalidInput => TransferError::fatal(
+            hresult::BG_E_INVALID_PROXY_INFO,
+            transport,
+            format!("the SOCKS proxy cannot be asked for this server: {e}"),
+        ),
+        _ => return None,
+    })
+}
+
+/// Whether `error` carries rustls's error: a TLS failure, whatever the connection (direct, or
+/// through any proxy). The type is ureq's `Error::Rustls` variant's, so that it need not be
+/// named.
+fn carries_tls_error(error: &io::Error) -> bool {
+    fn is<T: std::error::Error + 'static>(
+        _variant: fn(T) -> ureq::Error,
+        inner: &(dyn std::error::Error + Send + Sync + 'static),
+    ) -> bool {
+        inner.is::<T>()
+    }
+    error.get_ref().is_some_and(|inner| is(ureq::Error::Rustls, inner))
+}
+
 /// Whether a request to `url` through `proxy` runs a TLS handshake whose failures rustls reports
 /// as `InvalidData` I/O errors: to an `https` URL or an `https` proxy. Not through a SOCKS
-/// proxy, whose own protocol errors are `InvalidData` too (those keep the generic mapping).
+/// proxy, whose own protocol errors are `InvalidData` too ([`socks_failure`] maps those; a TLS
+/// error through it is told by its type, [`carries_tls_error`]).
 fn speaks_tls(url: &Url, proxy: Option<&ureq::Proxy>) -> bool {
-    use ureq::ProxyProtocol as P;
-    let protocol = proxy.map(ureq::Proxy::protocol);
-    let socks = matches!(protocol, Some(P::Socks4 | P::Socks4A | P::Socks5 | P::Socks5h));
-    (url.scheme() == "https" || protocol == Some(P::Https)) && !socks
+    let https_proxy = proxy.is_some_and(|p| p.protocol() == ureq::ProxyProtocol::Https);
+    (url.scheme() == "https" || https_proxy) && !proxy.is_some_and(is_socks)
 }
 
 /// A TLS failure: the certificate not trusted (no root vouches for it, expired, for another
@@ -481,13 +546,17 @@ fn certificate_words(why: &str) -> String {
 
 /// Maps a failure to send a request or receive its response head; `tls` says whether the
 /// connection runs a TLS handshake ([`speaks_tls`]), so that rustls's errors, which reach here
-/// as `InvalidData` I/O errors carrying the rustls error, are told apart.
+/// as `InvalidData` I/O errors carrying the rustls error, are told apart (an error that carries
+/// rustls's own type is one whatever `tls` says: through a SOCKS proxy).
 pub(super) fn request_error(error: ureq::Error, tls: bool) -> TransferError {
     use ureq::Error as E;
+    if let Some(lost) = stall::lost_call(&error) {
+        return lost;
+    }
     let transport = BgErrorContext::GeneralTransport;
     let message = error.to_string();
     match error {
-        E::Io(e) if tls && e.kind() == io::ErrorKind::InvalidData => {
+        E::Io(e) if (tls || carries_tls_error(&e)) && e.kind() == io::ErrorKind::InvalidData => {
             // The rustls error itself, without the I/O wrapping.
             let reason = e.get_ref().map_or_else(|| e.to_string(), ToString::to_string);
             tls_error(&reason)
@@ -665,6 +734,19 @@ mod tests {
         // Without TLS (plain http, or through SOCKS), `InvalidData` is not read as TLS.
         let e = request_error(rustls("SOCKS5 reply: bad version"), false);
         assert_ne!(e.hresult(), hresult::DO_E_HTTP_CERT_VALIDATION);
+    }
+
+    #[test]
+    fn rustls_errors_are_told_by_their_type_not_their_words() {
+        let tls = io::Error::new(io::ErrorKind::InvalidData, rustls::Error::DecryptError);
+        assert!(carries_tls_error(&tls));
+        assert_eq!(
+            request_error(ureq::Error::Io(tls), false).hresult(),
+            hresult::DO_E_HTTP_CERT_VALIDATION
+        );
+        let words = io::Error::new(io::ErrorKind::InvalidData, "invalid peer certificate: x");
+        assert!(!carries_tls_error(&words));
+        assert!(socks_failure(&ureq::Error::Io(words)).is_some());
     }
 
     #[test]

@@ -136,14 +136,17 @@ const MAX_START_OVERS: u32 = 3;
 /// |---|---|---|---|
 /// | status ≥ 400 | `0x80190000 + status` | `RemoteFile` | transient for 408, 429, 500, 502, 503, 504; fatal otherwise; a `429` or `503` with a usable `Retry-After` carries its wait as [`TransferError::retry_after`] |
 /// | redirect not followed (https → http, not http(s), no `Location`, past the limit), other unexpected status | `0x80190000 + status` | `RemoteFile` | fatal |
-/// | refused, unreachable, name not found | `BG_E_CONNECT_FAILURE` | `GeneralTransport` | transient |
+/// | refused, unreachable, name not found; a SOCKS proxy that does not connect to the server (or does not answer in SOCKS) | `BG_E_CONNECT_FAILURE` | `GeneralTransport` | transient |
 /// | name look-up timeout, connect timeout, stalled read | `ERROR_TIMEOUT` (`0x800705B4`) | `GeneralTransport`, `RemoteFile` in a body | transient |
 /// | connection cut, body short | `BG_E_CONNECTION_CLOSED` | `GeneralTransport`, `RemoteFile` in a body | transient |
 /// | malformed response, body longer than announced | `BG_E_INVALID_SERVER_RESPONSE` | `RemoteFile` | transient |
 /// | body with a `Content-Encoding` other than `identity` | `BG_E_INVALID_SERVER_RESPONSE` | `RemoteFile` | fatal |
-/// | unusable proxy list or proxy variable | `BG_E_INVALID_PROXY_INFO` | `GeneralTransport` | fatal |
+/// | unusable proxy list or proxy variable; a SOCKS4 proxy for an IPv6 address | `BG_E_INVALID_PROXY_INFO` | `GeneralTransport` | fatal |
+/// | a SOCKS proxy that wants credentials the job does not have, or refuses them | `0x80190197` (as an HTTP proxy's `407`) | `RemoteFile` | fatal |
 /// | TLS failure: the server's certificate is not trusted, or the handshake failed (such as `https://` to a port that speaks plain HTTP) | `DO_E_HTTP_CERT_VALIDATION` | `RemoteFile` | fatal: retrying will not make a certificate trusted; the reason says which (`the server's certificate is not trusted: ...`) |
 /// | TLS set-up failure on this machine (no usable root certificates) | `DO_E_HTTP_CERT_VALIDATION` | `GeneralTransport` | fatal |
+/// | internal error: the request's thread panicked (a bug; the reason quotes the panic) | `E_UNEXPECTED` | `GeneralTransport` | fatal |
+/// | the request's thread could not start, or ended without an answer | the thread's error, `E_UNEXPECTED` | `GeneralTransport` | transient |
 ///
 /// A `Retry-After` (RFC 9110 section 10.2.3) is read on `429` and `503` answers only: a number
 /// of seconds, or an HTTP-date in any of the three formats, counted from the response's `Date`
@@ -171,8 +174,11 @@ const MAX_START_OVERS: u32 = 3;
 ///   address, or a block such as `10.0.0.0/8`, each with an optional `:port`.
 /// - `Autodetect`: there is no WPAD discovery; it is treated as `Preconfig`.
 ///
-/// HTTP proxies are used through `CONNECT` tunnels (also for `http://` URLs); `socks4://`,
-/// `socks5://` and `https://` proxy URLs work too.
+/// HTTP proxies are used through `CONNECT` tunnels (also for `http://` URLs); `https://` proxy
+/// URLs work too, and SOCKS proxies: `socks4://` and `socks5://` (the server's name is looked up
+/// here and the proxy is given its address), `socks4a://` and `socks5h://` (the proxy is given
+/// the name to look up). The proxy list tries the next proxy when a SOCKS proxy cannot be
+/// reached or does not connect to the server.
 ///
 /// # Timeouts
 ///
@@ -182,17 +188,17 @@ const MAX_START_OVERS: u32 = 3;
 /// | step | default | set with |
 /// |---|---|---|
 /// | name look-up | 10 s | [`with_resolve_timeout`](Self::with_resolve_timeout) |
-/// | connect (TCP, TLS handshake, proxy tunnel) | 15 s | [`with_timeouts`](Self::with_timeouts), per job [`Job::set_http_timeouts`] |
+/// | connect (TCP, TLS handshake, proxy tunnel or SOCKS handshake) | 15 s | [`with_timeouts`](Self::with_timeouts), per job [`Job::set_http_timeouts`] |
 /// | a read that receives nothing (head or body) | 120 s | [`with_timeouts`](Self::with_timeouts), per job [`Job::set_http_timeouts`] |
 ///
 /// A wait for input still looks at the job every 250 ms, while a response head is awaited (or
 /// a proxy's answer to `CONNECT`) as while a body is read: a suspend, a cancel or the maximum
 /// download time running out ends it then, closes the connection and frees the worker for the
 /// next job, while the read timeout counts the whole time without input. A stop while a
-/// connection is being made (TCP connect, TLS handshake) frees the worker as promptly; that
-/// connection attempt is given up when it ends, within the connect timeout. (Each request is
-/// made on a short-lived thread of its own, `bgcopy-http-call`, while the worker's thread looks
-/// at the job; the body is read on the worker's thread.)
+/// connection is being made (TCP connect, TLS handshake, a SOCKS proxy's handshake) frees the
+/// worker as promptly; that connection attempt is given up when it ends, within the connect
+/// timeout. (Each request is made on a short-lived thread of its own, `bgcopy-http-call`, while
+/// the worker's thread looks at the job; the body is read on the worker's thread.)
 ///
 /// Looked-up addresses are reused for 30 s and dropped when a connection fails; an IP address
 /// in the URL is not looked up; one look-up per name runs at a time, however many workers ask.
@@ -219,9 +225,9 @@ const MAX_START_OVERS: u32 = 3;
 /// ([`TransferRequest::source`]) or a cache host. Credentials are sent with the first request
 /// (there is no challenge round trip), so a `401` is never answered with them: it fails the file
 /// with `0x80190191`, as a `407` of a proxy does with `0x80190197`. `Basic` proxy credentials
-/// are given to each proxy the request goes through (`Proxy-Authorization` on its `CONNECT`). No
-/// error message shows a header's value, a password, or a URL's query (a signed URL's
-/// signature).
+/// are given to each proxy the request goes through (`Proxy-Authorization` on its `CONNECT`; to
+/// a SOCKS5 proxy as its user name and password, RFC 1929; SOCKS4 has no password). No error
+/// message shows a header's value, a password, or a URL's query (a signed URL's signature).
 ///
 /// # Redirects
 ///
@@ -313,10 +319,10 @@ impl HttpTransport {
     }
 
     /// Sets the timeouts used for jobs that set none ([`Job::set_http_timeouts`]): `connect`
-    /// bounds establishing a connection (TCP connect, TLS handshake, proxy tunnel; default
-    /// 15 s), `read` one read that receives nothing (default 120 s). Zero durations are raised
-    /// to one millisecond. The name look-up before a connection has its own bound,
-    /// [`with_resolve_timeout`](Self::with_resolve_timeout).
+    /// bounds establishing a connection (TCP connect, TLS handshake, proxy tunnel or SOCKS
+    /// handshake; default 15 s), `read` one read that receives nothing (default 120 s). Zero
+    /// durations are raised to one millisecond. The name look-up before a connection has its
+    /// own bound, [`with_resolve_timeout`](Self::with_resolve_timeout).
     ///
     /// [`Job::set_http_timeouts`]: crate::Job::set_http_timeouts
     pub fn with_timeouts(mut self, connect: Duration, read: Duration) -> HttpTransport {

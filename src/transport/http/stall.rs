@@ -23,16 +23,24 @@
 //!   the call go by dropping the channel the call's thread watches: that thread's wrapper ends
 //!   its wait within a slice (and refuses to send or to connect), ureq drops the connection, and
 //!   the server sees it closed. A proxy's `CONNECT` answer is awaited the same way (ureq makes
-//!   the proxy connection through the agent's chain, so it is wrapped too). The TCP connect and
-//!   a TLS handshake are not sliced (they run below the wrapper): a stop frees the worker at
-//!   once there too, and the call's thread ends on its own within the connect timeout.
+//!   the proxy connection through the agent's chain, so it is wrapped too; so is a SOCKS
+//!   proxy's connection, which carries the request once the proxy has connected). The TCP
+//!   connect, a SOCKS proxy's handshake and a TLS handshake are not sliced (they run below the
+//!   wrapper): a stop frees the worker at once there too, and the call's thread ends on its own
+//!   within the connect timeout.
+//! - **A panic** on a call's thread (a bug, in ureq or in the connector chain) is caught there
+//!   and answered as an error, which the transport reports as a fatal `E_UNEXPECTED` quoting
+//!   the panic ([`lost_call`]); it does not reach the worker's thread.
 
 use super::TransferError;
 use super::failure::body_error;
+use crate::{BgErrorContext, hresult};
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::convert::Infallible;
 use std::fmt;
 use std::io::{self, Read};
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -54,7 +62,8 @@ thread_local! {
 }
 
 /// Makes `request` on `agent` (connects, sends the request, reads the response head) and
-/// returns the response, its body not read yet, or ureq's error; gives up within about
+/// returns the response, its body not read yet, or ureq's error (or, for a call whose thread
+/// panicked or gave no answer, the error [`lost_call`] maps); gives up within about
 /// [`SLICE`] of `stop` turning true with the error [`is_stop`] tells (the caller's
 /// [`TransferError::Stopped`]). The call runs on a thread of its own, so that its waits can end
 /// on a stop without the job's sink (see the module doc); the worker's thread waits for it.
@@ -74,11 +83,19 @@ pub(super) fn call(
         .name("bgcopy-http-call".to_owned())
         .spawn(move || {
             CALL_STOP.set(Some(stop_rx));
+            // A panic (a bug, in ureq or in the connector chain) ends the call, not the thread:
+            // the worker gets it as an answer and reports it.
+            let answer = panic::catch_unwind(AssertUnwindSafe(|| agent.run(request)))
+                .unwrap_or_else(|payload| Err(panicked(payload.as_ref())));
             // After a stop nobody waits: the answer is dropped, and its connection closed.
-            let _ = answer_tx.send(agent.run(request));
+            let _ = answer_tx.send(answer);
         })
         .map_err(|e| {
-            ureq::Error::Io(io::Error::other(format!("no thread for the request: {e}")))
+            lost(TransferError::transient(
+                crate::types::error::io_hresult(&e),
+                BgErrorContext::GeneralTransport,
+                format!("no thread for the request: {e}"),
+            ))
         })?;
     loop {
         match answer.recv_timeout(SLICE) {
@@ -90,12 +107,42 @@ pub(super) fn call(
                 }
             }
             Err(RecvTimeoutError::Disconnected) => {
-                return Err(ureq::Error::Io(io::Error::other(
+                return Err(lost(TransferError::transient(
+                    hresult::E_UNEXPECTED,
+                    BgErrorContext::GeneralTransport,
                     "the request's thread ended without an answer",
                 )));
             }
         }
     }
+}
+
+/// The failure of a call ([`call`]) that ended without ureq's answer: its thread panicked
+/// (fatal `E_UNEXPECTED`, the panic's message in the reason), could not start, or ended
+/// without an answer (transient). `None` for ureq's own errors.
+pub(super) fn lost_call(error: &ureq::Error) -> Option<TransferError> {
+    let ureq::Error::Io(e) = error else { return None };
+    e.get_ref()?.downcast_ref::<CallLost>().map(|lost| lost.0.clone())
+}
+
+/// The error a call ends with when it has no answer from ureq.
+fn lost(error: TransferError) -> ureq::Error {
+    ureq::Error::Io(io::Error::other(CallLost(error)))
+}
+
+/// The answer of a call whose thread panicked with `payload`: a bug, so fatal, and the reason
+/// says what the panic said.
+fn panicked(payload: &(dyn Any + Send)) -> ureq::Error {
+    let said = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message");
+    lost(TransferError::fatal(
+        hresult::E_UNEXPECTED,
+        BgErrorContext::GeneralTransport,
+        format!("the request failed on an internal error (a panic: {})", said.trim()),
+    ))
 }
 
 /// Whether `error` is a call's end on a stop ([`call`]).
@@ -166,6 +213,18 @@ impl fmt::Display for SliceElapsed {
 }
 
 impl std::error::Error for SliceElapsed {}
+
+/// A call ([`call`]) ended without ureq's answer; the failure to report.
+#[derive(Debug)]
+struct CallLost(TransferError);
+
+impl fmt::Display for CallLost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for CallLost {}
 
 /// The job stopped while a call ([`call`]) waited.
 #[derive(Debug)]
@@ -427,6 +486,45 @@ mod tests {
         let agent = ureq::Agent::new_with_defaults();
         let request = Request::get("http://127.0.0.1:9/").body(()).unwrap();
         assert!(is_stop(&call(&agent, request, &|| true).unwrap_err()));
+    }
+
+    /// A connector with a bug: it panics.
+    #[derive(Debug)]
+    struct Panics;
+
+    impl Connector<()> for Panics {
+        type Out = Box<dyn Transport>;
+
+        fn connect(
+            &self,
+            _: &ConnectionDetails,
+            _: Option<()>,
+        ) -> Result<Option<Self::Out>, ureq::Error> {
+            panic!("a connector's bug");
+        }
+    }
+
+    #[test]
+    fn a_panic_on_the_calls_thread_is_a_fatal_unexpected_failure_that_names_it() {
+        let config = ureq::config::Config::default();
+        let resolver = ureq::unversioned::resolver::DefaultResolver::default();
+        let agent = ureq::Agent::with_parts(config, Panics, resolver);
+        // An address: nothing is looked up before the connector is asked.
+        let request = Request::get("http://127.0.0.1:9/").body(()).unwrap();
+        let error = call(&agent, request, &|| false).unwrap_err();
+        assert!(!is_stop(&error));
+        let failure = lost_call(&error).expect("the lost call's failure");
+        assert_eq!(failure.hresult(), crate::hresult::E_UNEXPECTED);
+        assert!(!failure.is_transient());
+        assert!(failure.to_string().contains("a connector's bug"), "{failure}");
+        assert_eq!(super::super::client::request_error(error, false), failure);
+    }
+
+    #[test]
+    fn ureqs_own_errors_are_not_a_lost_call() {
+        assert!(lost_call(&ureq::Error::ConnectionFailed).is_none());
+        assert!(lost_call(&stopped()).is_none());
+        assert!(lost_call(&ureq::Error::Io(io::Error::other("other"))).is_none());
     }
 
     #[test]
