@@ -92,7 +92,7 @@ pub(super) fn call(
         })
         .map_err(|e| {
             lost(TransferError::transient(
-                crate::types::error::io_hresult(&e),
+                TransferError::from_io(&e, BgErrorContext::GeneralTransport).hresult(),
                 BgErrorContext::GeneralTransport,
                 format!("no thread for the request: {e}"),
             ))
