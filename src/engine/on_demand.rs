@@ -53,7 +53,22 @@ pub(super) fn run(
         }
         let files = job.enum_files();
         start_overs.resize(files.len(), 0);
-        let pass = Pass::new(engine, job, &driver, stop, on_demand, &files, &connected);
+        let pass = Pass {
+            engine,
+            job,
+            driver: &driver,
+            stop,
+            on_demand,
+            files: &files,
+            connected: &connected,
+            transfers: files.iter().map(|_| OnceLock::new()).collect(),
+            opening: Mutex::new(()),
+            validators: Mutex::new(vec![None; files.len()]),
+            winding_down: StopFlag::default(),
+            aborting: StopFlag::default(),
+            ending: Mutex::new(None),
+            restarts: Mutex::new(Vec::new()),
+        };
         let connections = job.lock().max_connections.max(1) as usize;
         std::thread::scope(|scope| {
             let helpers: Vec<_> =
@@ -145,34 +160,7 @@ struct Pass<'a> {
     restarts: Mutex<Vec<usize>>,
 }
 
-impl<'a> Pass<'a> {
-    fn new(
-        engine: &'a Engine,
-        job: &'a Job,
-        driver: &'a JobDriver,
-        stop: &'a StopFlag,
-        on_demand: &'a Arc<OnDemand>,
-        files: &'a [JobFile],
-        connected: &'a Mutex<bool>,
-    ) -> Pass<'a> {
-        Pass {
-            engine,
-            job,
-            driver,
-            stop,
-            on_demand,
-            files,
-            connected,
-            transfers: files.iter().map(|_| OnceLock::new()).collect(),
-            opening: Mutex::new(()),
-            validators: Mutex::new(vec![None; files.len()]),
-            winding_down: StopFlag::default(),
-            aborting: StopFlag::default(),
-            ending: Mutex::new(None),
-            restarts: Mutex::new(Vec::new()),
-        }
-    }
-
+impl Pass<'_> {
     /// One connection: claims runs and fetches them until none is left or the pass winds down.
     fn connection(&self) {
         loop {

@@ -48,34 +48,29 @@ impl Gate {
     }
 }
 
+/// An on-demand job with `connections` connections and the file at `url`, direct (no proxy).
+fn on_demand_job(
+    manager: &Manager,
+    url: &str,
+    dir: &std::path::Path,
+    connections: u32,
+) -> (Job, JobFile) {
+    let job = manager.create_job("on demand", BgJobType::Download).unwrap();
+    job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).unwrap();
+    job.set_property(BgJobProperty::OnDemandMode(true)).unwrap();
+    job.set_max_connections(connections).unwrap();
+    job.add_file(url, &dir.join("out.bin")).unwrap();
+    let file = job.enum_files().remove(0);
+    (job, file)
+}
+
 #[test]
 fn an_on_demand_file_is_fetched_over_several_connections_once_its_size_is_known() {
     let data = Rng::new(71).bytes(6 * MIB as usize);
-    let resource = Resource::new(data.clone(), "v1");
-    let gate = Arc::new(Gate::default());
-    let held = Arc::clone(&gate);
-    let server = Server::start(move |request| {
-        // The first run (from byte 0) tells the size; the runs after it may overlap.
-        let later = request.range_start().or(request.bounded_range().map(|r| r.0)).unwrap_or(0) > 0;
-        if later {
-            // A bound against a client that never sends two at once (the assertion below
-            // fails then); not a timing of the client.
-            held.enter(2, Duration::from_secs(10));
-        }
-        let reply = resource.respond(request);
-        if later {
-            held.leave();
-        }
-        reply
-    });
+    let (server, gate) = gated(&data, 2);
     let dir = tempfile::tempdir().unwrap();
     let manager = Manager::new();
-    let job = manager.create_job("connections", BgJobType::Download).unwrap();
-    job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).unwrap();
-    job.set_property(BgJobProperty::OnDemandMode(true)).unwrap();
-    job.set_max_connections(4).unwrap();
-    job.add_file(&server.url("/f"), &dir.path().join("out.bin")).unwrap();
-    let file = job.enum_files().remove(0);
+    let (job, file) = on_demand_job(&manager, &server.url("/f"), dir.path(), 4);
     file.request_file_ranges(&whole_file()).unwrap();
     job.resume().unwrap();
     assert_eq!(job.wait(LONG), BgJobState::Transferred, "{:?}", job.get_error().ok());
@@ -83,35 +78,18 @@ fn an_on_demand_file_is_fetched_over_several_connections_once_its_size_is_known(
     job.complete().unwrap();
     assert_eq!(std::fs::read(dir.path().join("out.bin")).unwrap(), data);
     // Every byte was fetched once: the runs never overlap.
-    let asked: u64 = server
-        .requests()
-        .iter()
-        .filter_map(|q| q.bounded_range())
-        .map(|(first, last)| (last.min(data.len() as u64 - 1) + 1).saturating_sub(first))
-        .sum();
-    assert_eq!(asked, data.len() as u64);
+    assert_eq!(asked_bytes(&server, data.len()), data.len() as u64);
 }
 
 #[test]
 fn one_connection_fetches_the_runs_one_after_another() {
     let data = Rng::new(72).bytes(3 * MIB as usize);
-    let resource = Resource::new(data.clone(), "v1");
-    let gate = Arc::new(Gate::default());
-    let held = Arc::clone(&gate);
-    let server = Server::start(move |request| {
-        // Counted, not held: with one connection nothing may overlap.
-        held.enter(0, Duration::ZERO);
-        let reply = resource.respond(request);
-        held.leave();
-        reply
-    });
+    // Counted, not held: with one connection nothing may overlap.
+    let (server, gate) = gated(&data, 0);
     let dir = tempfile::tempdir().unwrap();
     let manager = Manager::new();
-    let job = manager.create_job("one connection", BgJobType::Download).unwrap();
-    job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).unwrap();
-    job.set_property(BgJobProperty::OnDemandMode(true)).unwrap();
-    job.add_file(&server.url("/f"), &dir.path().join("out.bin")).unwrap();
-    job.enum_files()[0].request_file_ranges(&whole_file()).unwrap();
+    let (job, file) = on_demand_job(&manager, &server.url("/f"), dir.path(), 1);
+    file.request_file_ranges(&whole_file()).unwrap();
     job.resume().unwrap();
     assert_eq!(job.wait(LONG), BgJobState::Transferred);
     assert_eq!(gate.most(), 1);
@@ -128,11 +106,7 @@ fn the_file_progress_and_its_filled_ranges_count_a_run_while_it_is_fetched() {
         Server::start(move |request| resource.respond(request).stall(300 * KIB as usize, LONG));
     let dir = tempfile::tempdir().unwrap();
     let manager = Manager::new();
-    let job = manager.create_job("a run", BgJobType::Download).unwrap();
-    job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).unwrap();
-    job.set_property(BgJobProperty::OnDemandMode(true)).unwrap();
-    job.add_file(&server.url("/f"), &dir.path().join("out.bin")).unwrap();
-    let file = job.enum_files().remove(0);
+    let (job, file) = on_demand_job(&manager, &server.url("/f"), dir.path(), 1);
     file.request_file_ranges(&whole_file()).unwrap();
     job.resume().unwrap();
     // Polled with a deadline: the bytes before the stall arrive at the server's pace, then
@@ -157,16 +131,19 @@ fn the_file_progress_and_its_filled_ranges_count_a_run_while_it_is_fetched() {
     job.cancel().unwrap();
 }
 
-/// A server of `data` that holds each ranged request not from byte 0 until two are in (see
-/// [`Gate`]), and the gate.
-fn gated(data: &[u8]) -> (Server, Arc<Gate>) {
+/// A server of `data` that counts the ranged requests not from byte 0 in its handlers at once
+/// and holds each until `together` are in (see [`Gate`]; 0: none is held), and the gate.
+fn gated(data: &[u8], together: usize) -> (Server, Arc<Gate>) {
     let resource = Resource::new(data.to_vec(), "v1");
     let gate = Arc::new(Gate::default());
     let held = Arc::clone(&gate);
     let server = Server::start(move |request| {
+        // The first request (from byte 0) tells the size; the requests after it may overlap.
         let first = request.range_start().or(request.bounded_range().map(|r| r.0)).unwrap_or(0);
         if first > 0 {
-            held.enter(2, Duration::from_secs(10));
+            // A bound against a client that never sends them at once (the test's assertion
+            // fails then); not a timing of the client.
+            held.enter(together, Duration::from_secs(10));
         }
         let reply = resource.respond(request);
         if first > 0 {
@@ -201,20 +178,22 @@ fn selected(data: &[u8], ranges: &[BgFileRange]) -> Vec<u8> {
         .collect()
 }
 
-/// The bytes the server was asked for, summed over the bounded ranged requests.
-fn asked_bytes(server: &Server) -> u64 {
+/// The bytes the server was asked for, summed over the bounded ranged requests of a file of
+/// `len` bytes (a request past the end is cut there, as the server cuts its answer).
+fn asked_bytes(server: &Server, len: usize) -> u64 {
+    let last = len as u64 - 1;
     server
         .requests()
         .iter()
         .filter_map(|q| q.bounded_range())
-        .map(|(first, last)| last - first + 1)
+        .map(|(first, end)| end.min(last) + 1 - first)
         .sum()
 }
 
 #[test]
 fn a_ranged_file_is_fetched_over_several_connections_back_to_back_and_each_byte_once() {
     let data = Rng::new(74).bytes(9 * MIB as usize);
-    let (server, gate) = gated(&data);
+    let (server, gate) = gated(&data, 2);
     let ranges = [
         BgFileRange { initial_offset: 100, length: 2 * MIB },
         BgFileRange { initial_offset: 5 * MIB, length: 3 * MIB + 7 },
@@ -230,13 +209,13 @@ fn a_ranged_file_is_fetched_over_several_connections_back_to_back_and_each_byte_
     job.complete().unwrap();
     let want = selected(&data, &ranges);
     assert_eq!(std::fs::read(&local).unwrap(), want);
-    assert_eq!(asked_bytes(&server), want.len() as u64, "a byte was asked for twice");
+    assert_eq!(asked_bytes(&server, data.len()), want.len() as u64, "a byte was asked twice");
 }
 
 #[test]
 fn a_range_to_the_end_of_the_file_is_fetched_over_several_connections() {
     let data = Rng::new(75).bytes(7 * MIB as usize + 3);
-    let (server, gate) = gated(&data);
+    let (server, gate) = gated(&data, 2);
     let ranges = [BgFileRange { initial_offset: 512 * KIB, length: BG_LENGTH_TO_EOF }];
     let dir = tempfile::tempdir().unwrap();
     let manager = Manager::new();
@@ -281,11 +260,7 @@ fn an_on_demand_file_is_fetched_from_its_new_remote_name() {
     let (old, new) = (resource.clone().serve(), resource.serve());
     let dir = tempfile::tempdir().unwrap();
     let manager = Manager::new();
-    let job = manager.create_job("renamed", BgJobType::Download).unwrap();
-    job.set_proxy_settings(BgJobProxyUsage::NoProxy, None, None).unwrap();
-    job.set_property(BgJobProperty::OnDemandMode(true)).unwrap();
-    job.add_file(&old.url("/f"), &dir.path().join("out.bin")).unwrap();
-    let file = job.enum_files().remove(0);
+    let (job, file) = on_demand_job(&manager, &old.url("/f"), dir.path(), 1);
     file.set_remote_name(&new.url("/f")).unwrap();
     file.request_file_ranges(&[BgFileRange { initial_offset: MIB, length: 100 }]).unwrap();
     job.resume().unwrap();
