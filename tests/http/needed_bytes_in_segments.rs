@@ -143,7 +143,7 @@ fn gated(data: &[u8], together: usize) -> (Server, Arc<Gate>) {
         if first > 0 {
             // A bound against a client that never sends them at once (the test's assertion
             // fails then); not a timing of the client.
-            held.enter(together, Duration::from_secs(10));
+            held.enter(together, Duration::from_secs(30));
         }
         let reply = resource.respond(request);
         if first > 0 {
