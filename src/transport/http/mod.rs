@@ -197,8 +197,9 @@ const MAX_START_OVERS: u32 = 3;
 /// next job, while the read timeout counts the whole time without input. A stop while a
 /// connection is being made (TCP connect, TLS handshake, a SOCKS proxy's handshake) frees the
 /// worker as promptly; that connection attempt is given up when it ends, within the connect
-/// timeout. (Each request is made on a short-lived thread of its own, `bgcopy-http-call`, while
-/// the worker's thread looks at the job; the body is read on the worker's thread.)
+/// timeout. (Each request is made on a companion thread of the worker's, `bgcopy-http-call`, kept
+/// for its next request, while the worker's thread looks at the job; the body is read on the
+/// worker's thread.)
 ///
 /// Looked-up addresses are reused for 30 s and dropped when a connection fails; an IP address
 /// in the URL is not looked up; one look-up per name runs at a time, however many workers ask.

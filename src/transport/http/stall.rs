@@ -17,12 +17,13 @@
 //!   (the call is consumed), so there a slice must not return to ureq: the wrapper loops over
 //!   the slices itself and returns only with input, the real timeout, or a stop. The stop flag
 //!   of the job is a method of the transfer's sink, which only the worker's thread may call, and
-//!   a wait inside ureq cannot reach it: so [`call`] runs ureq's call on a thread of its own
-//!   (`bgcopy-http-call`) and the worker waits for the answer in slices, looking at the stop
-//!   flag between them. On a stop the worker returns [`TransferError::Stopped`] at once and lets
+//!   a wait inside ureq cannot reach it: so [`call`] runs ureq's call on a companion thread
+//!   (`bgcopy-http-call`, one per calling thread, kept for its next call) and the worker waits
+//!   for the answer in slices, looking at the stop flag between them. On a stop the worker returns [`TransferError::Stopped`] at once and lets
 //!   the call go by dropping the channel the call's thread watches: that thread's wrapper ends
 //!   its wait within a slice (and refuses to send or to connect), ureq drops the connection, and
-//!   the server sees it closed. A proxy's `CONNECT` answer is awaited the same way (ureq makes
+//!   the server sees it closed; the worker forgets that companion (it ends after the call), and
+//!   its next call starts another. A proxy's `CONNECT` answer is awaited the same way (ureq makes
 //!   the proxy connection through the agent's chain, so it is wrapped too; so is a SOCKS
 //!   proxy's connection, which carries the request once the proxy has connected). The TCP
 //!   connect, a SOCKS proxy's handshake and a TLS handshake are not sliced (they run below the
@@ -41,7 +42,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::io::{self, Read};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread;
 use std::time::{Duration, Instant};
 use ureq::Body;
@@ -61,12 +62,62 @@ thread_local! {
     static CALL_STOP: RefCell<Option<Receiver<Infallible>>> = const { RefCell::new(None) };
 }
 
+/// What a call's answer is.
+type Answer = Result<Response<Body>, ureq::Error>;
+
+/// One call handed to a companion thread ([`call`]).
+struct Job {
+    agent: ureq::Agent,
+    request: Request<()>,
+    /// Dropped by the caller to stop the call (nothing is ever sent on it).
+    stop: Receiver<Infallible>,
+    answer: Sender<Answer>,
+}
+
+thread_local! {
+    /// The thread the calls of this thread run on, kept for its next call (a thread per call
+    /// costs tens of microseconds, a hand-over a few). A call given up on a stop keeps its
+    /// companion busy: the caller forgets it then (the companion ends after that call, its
+    /// channel closed), and its next call starts another.
+    static COMPANION: RefCell<Option<Sender<Job>>> = const { RefCell::new(None) };
+}
+
+/// This thread's companion, started if it has none.
+fn companion() -> io::Result<Sender<Job>> {
+    COMPANION.with_borrow_mut(|kept| {
+        if let Some(companion) = kept {
+            return Ok(companion.clone());
+        }
+        let (jobs, next) = mpsc::channel::<Job>();
+        thread::Builder::new().name("bgcopy-http-call".to_owned()).spawn(move || {
+            for job in next {
+                CALL_STOP.set(Some(job.stop));
+                // A panic (a bug, in ureq or in the connector chain) ends the call, not the
+                // thread: the caller gets it as an answer and reports it.
+                let answer = panic::catch_unwind(AssertUnwindSafe(|| job.agent.run(job.request)))
+                    .unwrap_or_else(|payload| Err(panicked(payload.as_ref())));
+                CALL_STOP.set(None);
+                // After a stop nobody waits: the answer is dropped, and its connection closed.
+                let _ = job.answer.send(answer);
+            }
+        })?;
+        *kept = Some(jobs.clone());
+        Ok(jobs)
+    })
+}
+
+/// Forgets this thread's companion (it is busy with a call given up, or gone).
+fn forget_companion() {
+    COMPANION.set(None);
+}
+
 /// Makes `request` on `agent` (connects, sends the request, reads the response head) and
 /// returns the response, its body not read yet, or ureq's error (or, for a call whose thread
 /// panicked or gave no answer, the error [`lost_call`] maps); gives up within about
 /// [`SLICE`] of `stop` turning true with the error [`is_stop`] tells (the caller's
-/// [`TransferError::Stopped`]). The call runs on a thread of its own, so that its waits can end
-/// on a stop without the job's sink (see the module doc); the worker's thread waits for it.
+/// [`TransferError::Stopped`]). The call runs on a companion thread (see the module doc and
+/// [`COMPANION`]), so that its waits can end on a stop without the job's sink; the caller's
+/// thread waits for it.
 pub(super) fn call(
     agent: &ureq::Agent,
     request: Request<()>,
@@ -78,35 +129,41 @@ pub(super) fn call(
     let (answer_tx, answer) = mpsc::channel();
     // Dropping `stop_tx` stops the call: its thread sees the channel disconnected.
     let (stop_tx, stop_rx) = mpsc::channel::<Infallible>();
-    let agent = agent.clone();
-    thread::Builder::new()
-        .name("bgcopy-http-call".to_owned())
-        .spawn(move || {
-            CALL_STOP.set(Some(stop_rx));
-            // A panic (a bug, in ureq or in the connector chain) ends the call, not the thread:
-            // the worker gets it as an answer and reports it.
-            let answer = panic::catch_unwind(AssertUnwindSafe(|| agent.run(request)))
-                .unwrap_or_else(|payload| Err(panicked(payload.as_ref())));
-            // After a stop nobody waits: the answer is dropped, and its connection closed.
-            let _ = answer_tx.send(answer);
-        })
-        .map_err(|e| {
-            lost(TransferError::transient(
-                TransferError::from_io(&e, BgErrorContext::GeneralTransport).hresult(),
-                BgErrorContext::GeneralTransport,
-                format!("no thread for the request: {e}"),
-            ))
-        })?;
+    let no_thread = |e: io::Error| {
+        lost(TransferError::transient(
+            TransferError::from_io(&e, BgErrorContext::GeneralTransport).hresult(),
+            BgErrorContext::GeneralTransport,
+            format!("no thread for the request: {e}"),
+        ))
+    };
+    let mut job = Some(Job { agent: agent.clone(), request, stop: stop_rx, answer: answer_tx });
+    // A companion that ended (it cannot, but a closed channel says so) is replaced once.
+    for _ in 0..2 {
+        let Some(next) = job.take() else { break };
+        if let Err(mpsc::SendError(back)) = companion().map_err(no_thread)?.send(next) {
+            forget_companion();
+            job = Some(back);
+        }
+    }
+    if job.is_some() {
+        return Err(lost(TransferError::transient(
+            hresult::E_UNEXPECTED,
+            BgErrorContext::GeneralTransport,
+            "no thread took the request",
+        )));
+    }
     loop {
         match answer.recv_timeout(SLICE) {
             Ok(answer) => return answer,
             Err(RecvTimeoutError::Timeout) => {
                 if stop() {
                     drop(stop_tx);
+                    forget_companion();
                     return Err(stopped());
                 }
             }
             Err(RecvTimeoutError::Disconnected) => {
+                forget_companion();
                 return Err(lost(TransferError::transient(
                     hresult::E_UNEXPECTED,
                     BgErrorContext::GeneralTransport,
