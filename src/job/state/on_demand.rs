@@ -408,12 +408,20 @@ impl OnDemand {
     ) {
         let add = || counters.add_run_bytes(file, n);
         if publish_write(&run.cursor, end, add, &self.waiting) {
-            // Under the lock: a reader between its last look and its sleep (or its `Pending`)
-            // holds it.
-            let arrived = self.lock().wakers.take_arrived(run.index, run.start, end, &self.waiting);
-            self.changed.notify_all();
-            arrived.into_iter().for_each(Waker::wake);
+            self.wake_arrived(run, end);
         }
+    }
+
+    /// A write to `run` ending at `end` while readers wait: wakes the blocked threads and the
+    /// pending reads it brought bytes to. Out of line: the inlined hot path stays small.
+    #[cold]
+    #[inline(never)]
+    fn wake_arrived(&self, run: &Run, end: u64) {
+        // Under the lock: a reader between its last look and its sleep (or its `Pending`)
+        // holds it.
+        let arrived = self.lock().wakers.take_arrived(run.index, run.start, end, &self.waiting);
+        self.changed.notify_all();
+        arrived.into_iter().for_each(Waker::wake);
     }
 
     /// Lets go of `state` and wakes every reader: blocked threads and pending async reads.
