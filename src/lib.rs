@@ -132,6 +132,10 @@
 //!   every transport.
 //! - `stream` (off by default): [`Subscription`] implements `futures_core::Stream`. Without it,
 //!   [`Subscription::recv`] and [`Subscription::poll_recv`] serve async code just as well.
+//! - `async` (off by default): `AsyncFileReader`, made by `JobFile::open_async_reader`:
+//!   `futures_io::AsyncRead + AsyncSeek` over a file of an on-demand job, the async
+//!   counterpart of [`FileReader`] (a pending read is woken by the write that brings its bytes).
+//!   The traits only (`futures-io`); no runtime.
 //! - `cli` (off by default): builds the `bgcopy` command (`src/bin/bgcopy`), the verbs of
 //!   `bitsadmin` on the durable store (see the README); turns on `http` and `store`. Its
 //!   dependencies are optional, so the library alone never compiles them.
@@ -166,6 +170,8 @@ pub use interfaces::{
     BackgroundCopyJob2, BackgroundCopyJob3, BackgroundCopyJob4, BackgroundCopyJob5,
     BackgroundCopyJobHttpOptions, BackgroundCopyManager,
 };
+#[cfg(feature = "async")]
+pub use job::AsyncFileReader;
 pub use job::{
     BackgroundCopyCallback, FileReader, Job, JobError, JobFile, JobSettled, NoopCallback,
     Notification, Recv, Subscription,

@@ -286,3 +286,88 @@ fn on_demand_reader_is_never_left_asleep() {
         check(job.snapshot());
     });
 }
+
+/// The async side of the on-demand wake-up protocol (`state/on_demand.rs`, `AsyncFileReader`): a
+/// poll registers its waker in the table under the lock (counted in `waiting` and meeting the
+/// writers), looks at the cursor, and returns `Pending` if the byte is missing; a writer that
+/// sees `waiting` takes the lock and takes the wakers its write brought bytes to. In every
+/// interleaving, either the poll sees the byte or the writer takes its waker; and once the
+/// reader forgets its registration (it is dropped), `waiting` is back to zero.
+#[test]
+fn on_demand_async_reader_is_never_left_pending() {
+    use crate::job::state::on_demand::{Wakers, publish_write, register_reader};
+    use crate::sync::{AtomicU32, AtomicU64, Mutex, Ordering};
+    loom::model(|| {
+        let (job, files) = job_with_files(1);
+        assert!(job.set_file_size(&files[0], Some(16)));
+        let cursor = Arc::new(AtomicU64::new(0));
+        let waiting = Arc::new(AtomicU32::new(0));
+        let table = Arc::new(Mutex::new(Wakers::default()));
+        let writer = {
+            let (job, files, cursor, waiting, table) =
+                (job.clone(), files.clone(), cursor.clone(), waiting.clone(), table.clone());
+            thread::spawn(move || {
+                if publish_write(&cursor, 8, || job.add_run_bytes(&files[0], 8), &waiting) {
+                    table.lock().take_arrived(0, 0, 8, &waiting).len()
+                } else {
+                    0
+                }
+            })
+        };
+        // A poll for byte 4 (`OnDemand::poll_for` after its first look).
+        let mut slot = None;
+        let seen = {
+            let mut wakers = table.lock();
+            if wakers.register(&mut slot, 0, 4, std::task::Waker::noop()) {
+                register_reader(&waiting, || job.meet_writers());
+            }
+            // Acquire: as `Run::written` reads a cursor.
+            let seen = cursor.load(Ordering::Acquire) > 4;
+            if seen {
+                wakers.forget(&slot, &waiting);
+            }
+            seen
+        };
+        let woken = writer.join().unwrap();
+        assert!(seen || woken == 1, "pending on written bytes and nobody wakes it");
+        assert!(!(seen && woken == 1), "a registration taken twice");
+        table.lock().forget(&slot, &waiting);
+        // Relaxed: every thread is joined.
+        assert_eq!(waiting.load(Ordering::Relaxed), 0, "`waiting` leaked");
+    });
+}
+
+/// A pending async reader dropped (forgetting its registration) while a writer brings its byte
+/// and takes the wakers: the registration is uncounted exactly once, whoever removes it.
+#[test]
+fn a_dropped_async_reader_never_leaks_waiting() {
+    use crate::job::state::on_demand::{Wakers, publish_write, register_reader};
+    use crate::sync::{AtomicU32, AtomicU64, Mutex, Ordering};
+    loom::model(|| {
+        let (job, files) = job_with_files(1);
+        assert!(job.set_file_size(&files[0], Some(16)));
+        let cursor = Arc::new(AtomicU64::new(0));
+        let waiting = Arc::new(AtomicU32::new(0));
+        let table = Arc::new(Mutex::new(Wakers::default()));
+        // Pending on byte 4.
+        let mut slot = None;
+        {
+            let mut wakers = table.lock();
+            assert!(wakers.register(&mut slot, 0, 4, std::task::Waker::noop()));
+            register_reader(&waiting, || job.meet_writers());
+        }
+        let writer = {
+            let (job, files, cursor, waiting, table) =
+                (job.clone(), files.clone(), cursor.clone(), waiting.clone(), table.clone());
+            thread::spawn(move || {
+                let sees = publish_write(&cursor, 8, || job.add_run_bytes(&files[0], 8), &waiting);
+                if sees { table.lock().take_arrived(0, 0, 8, &waiting).len() } else { 0 }
+            })
+        };
+        // The reader is dropped meanwhile.
+        table.lock().forget(&slot, &waiting);
+        writer.join().unwrap();
+        // Relaxed: every thread is joined.
+        assert_eq!(waiting.load(Ordering::Relaxed), 0, "`waiting` leaked or went below zero");
+    });
+}

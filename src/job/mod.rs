@@ -49,6 +49,8 @@ pub(crate) mod validate;
 
 pub use events::notification::Notification;
 pub use events::subscription::{Recv, Subscription};
+#[cfg(feature = "async")]
+pub use handles::async_reader::AsyncFileReader;
 pub use handles::callback::{BackgroundCopyCallback, NoopCallback};
 pub use handles::error::JobError;
 pub use handles::file::JobFile;

@@ -11,6 +11,7 @@ mod support;
 #[path = "../http_support/tls.rs"]
 mod tls;
 
+mod async_reader;
 mod cache_host;
 mod http;
 mod http_segments;

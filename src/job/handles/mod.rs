@@ -11,9 +11,12 @@
 //! - `callback.rs`: the [`BackgroundCopyCallback`](callback::BackgroundCopyCallback) trait.
 //! - `properties.rs`, `on_demand.rs`, `reader.rs`, `ranged_files.rs`: DESIGN 6.3, the Job5
 //!   properties, a file's on-demand calls and its [`FileReader`](reader::FileReader), and files
-//!   of which only some ranges are fetched.
+//!   of which only some ranges are fetched; `async_reader.rs` (feature `async`): the reader's
+//!   async counterpart, `AsyncFileReader`.
 
 mod adding;
+#[cfg(feature = "async")]
+pub(crate) mod async_reader;
 pub(crate) mod callback;
 mod caps;
 mod completion;

@@ -47,19 +47,90 @@ impl JobFile {
     /// # Errors
     /// `BG_E_INVALID_STATE`: the job is not on demand, or is final.
     pub fn open_reader(&self) -> Result<FileReader> {
+        let on_demand = self.reader_state()?;
+        Ok(FileReader { file: self.clone(), on_demand, position: 0, temp: None })
+    }
+
+    /// The job's on-demand state for a new reader, or `BG_E_INVALID_STATE` if the job is not on
+    /// demand, or is final.
+    pub(super) fn reader_state(&self) -> Result<Arc<OnDemand>> {
         let state = self.job.counters.state();
         let on_demand = self.job.inner.lock().properties.on_demand.clone();
         match on_demand {
-            Some(on_demand) if !state.is_final() => {
-                Ok(FileReader { file: self.clone(), on_demand, position: 0, temp: None })
-            }
+            Some(on_demand) if !state.is_final() => Ok(on_demand),
             _ => Err(BgError::InvalidState { state, reason: InvalidStateReason::JobState }),
         }
     }
 }
 
-fn io_error(error: BgError) -> io::Error {
+pub(super) fn io_error(error: BgError) -> io::Error {
     io::Error::other(error)
+}
+
+/// The size of `file`, if known.
+pub(super) fn known_size(file: &JobFile) -> Option<u64> {
+    let total = file.get_progress().bytes_total;
+    (total != crate::BG_SIZE_UNKNOWN).then_some(total)
+}
+
+/// An error once the job of `file` can no longer bring bytes: failed, cancelled or completed.
+pub(super) fn check_job(file: &JobFile) -> Result<()> {
+    let state = file.job.counters.state();
+    match state {
+        BgJobState::Error => {
+            let inner = file.job.inner.lock();
+            let (hresult, context, message) = inner.error.as_ref().map_or_else(
+                || (crate::hresult::E_FAIL, crate::BgErrorContext::None, "the job failed".into()),
+                |record| (record.hresult, record.context, record.message.clone()),
+            );
+            Err(BgError::Transfer { hresult, context, transient: false, message: message.into() })
+        }
+        BgJobState::Cancelled | BgJobState::Acknowledged => {
+            Err(BgError::InvalidState { state, reason: InvalidStateReason::JobState })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What a read at `offset` of `want` bytes asks for: from there, at least [`READ_AHEAD`] bytes.
+pub(super) fn asked_range(offset: u64, want: u64) -> (u64, u64) {
+    (offset, offset.saturating_add(want.max(READ_AHEAD)))
+}
+
+/// Opens the temporary file of `file`.
+pub(super) fn open_temp(file: &JobFile) -> io::Result<File> {
+    let index = file.index();
+    let path = file.job.inner.lock().file_disk[index].temp_path.clone();
+    let path = path.ok_or_else(|| io::Error::other("the temporary file is gone"))?;
+    File::open(path)
+}
+
+/// Reads from `temp` at `position` into `buf`, at most `available` bytes (bytes known to be on
+/// disk).
+pub(super) fn read_at(
+    temp: &mut File,
+    position: u64,
+    available: u64,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    let take = usize::try_from(available).unwrap_or(buf.len()).min(buf.len());
+    temp.seek(SeekFrom::Start(position))?;
+    temp.read(&mut buf[..take])
+}
+
+/// Where a seek from `position` lands, given the file's `size` (needed by `SeekFrom::End`).
+pub(super) fn seek_target(position: u64, to: SeekFrom, size: Option<u64>) -> io::Result<u64> {
+    let target = match to {
+        SeekFrom::Start(offset) => Some(offset),
+        SeekFrom::Current(delta) => position.checked_add_signed(delta),
+        SeekFrom::End(delta) => {
+            let size = size.ok_or_else(|| io::Error::other("the size is unknown"))?;
+            size.checked_add_signed(delta)
+        }
+    };
+    target.ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidInput, "a seek before the start of the file")
+    })
 }
 
 impl FileReader {
@@ -68,57 +139,17 @@ impl FileReader {
         &self.file
     }
 
-    /// The file's size, if known.
-    fn size(&self) -> Option<u64> {
-        let total = self.file.get_progress().bytes_total;
-        (total != crate::BG_SIZE_UNKNOWN).then_some(total)
-    }
-
-    /// An error once the job can no longer bring bytes: failed, cancelled or completed.
-    fn check_job(&self) -> Result<()> {
-        let state = self.file.job.counters.state();
-        match state {
-            BgJobState::Error => {
-                let inner = self.file.job.inner.lock();
-                let (hresult, context, message) = inner.error.as_ref().map_or_else(
-                    || {
-                        (
-                            crate::hresult::E_FAIL,
-                            crate::BgErrorContext::None,
-                            "the job failed".into(),
-                        )
-                    },
-                    |record| (record.hresult, record.context, record.message.clone()),
-                );
-                Err(BgError::Transfer {
-                    hresult,
-                    context,
-                    transient: false,
-                    message: message.into(),
-                })
-            }
-            BgJobState::Cancelled | BgJobState::Acknowledged => {
-                Err(BgError::InvalidState { state, reason: InvalidStateReason::JobState })
-            }
-            _ => Ok(()),
-        }
-    }
-
     /// Blocks until byte `offset` is on disk (asking for it first); the bytes on disk from
     /// there, 0 at the end.
     fn bytes_at(&self, offset: u64, want: u64) -> Result<u64> {
         let index = self.file.index();
-        let end = offset.saturating_add(want.max(READ_AHEAD));
-        self.file.ask(&self.on_demand, &[(offset, end)], Some(offset))?;
-        self.on_demand.wait_for(index, offset, &self.file.job.counters, || self.check_job())
+        self.file.ask(&self.on_demand, &[asked_range(offset, want)], Some(offset))?;
+        self.on_demand.wait_for(index, offset, &self.file.job.counters, || check_job(&self.file))
     }
 
     fn temp(&mut self) -> io::Result<&mut File> {
         if self.temp.is_none() {
-            let index = self.file.index();
-            let path = self.file.job.inner.lock().file_disk[index].temp_path.clone();
-            let path = path.ok_or_else(|| io::Error::other("the temporary file is gone"))?;
-            self.temp = Some(File::open(path)?);
+            self.temp = Some(open_temp(&self.file)?);
         }
         Ok(self.temp.as_mut().expect("opened above"))
     }
@@ -133,11 +164,8 @@ impl Read for FileReader {
         if available == 0 {
             return Ok(0);
         }
-        let take = usize::try_from(available).unwrap_or(buf.len()).min(buf.len());
         let position = self.position;
-        let temp = self.temp()?;
-        temp.seek(SeekFrom::Start(position))?;
-        let n = temp.read(&mut buf[..take])?;
+        let n = read_at(self.temp()?, position, available, buf)?;
         self.position += n as u64;
         Ok(n)
     }
@@ -145,22 +173,11 @@ impl Read for FileReader {
 
 impl Seek for FileReader {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        let target = match to {
-            SeekFrom::Start(offset) => Some(offset),
-            SeekFrom::Current(delta) => self.position.checked_add_signed(delta),
-            SeekFrom::End(delta) => {
-                if self.size().is_none() {
-                    // The size comes with the first response: ask for the first byte.
-                    self.bytes_at(0, 1).map_err(io_error)?;
-                }
-                let size = self.size().ok_or_else(|| io::Error::other("the size is unknown"))?;
-                size.checked_add_signed(delta)
-            }
-        };
-        let target = target.ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "a seek before the start of the file")
-        })?;
-        self.position = target;
-        Ok(target)
+        if matches!(to, SeekFrom::End(_)) && known_size(&self.file).is_none() {
+            // The size comes with the first response: ask for the first byte.
+            self.bytes_at(0, 1).map_err(io_error)?;
+        }
+        self.position = seek_target(self.position, to, known_size(&self.file))?;
+        Ok(self.position)
     }
 }

@@ -34,6 +34,23 @@
 //! (`job/loom_tests.rs`) explores every interleaving of the two functions that do this,
 //! [`publish_write`] and [`register_reader`].
 //!
+//! **Async readers** (`AsyncFileReader`, feature `async`) take part in the same protocol with
+//! a [`Waker`] instead of a sleep. A poll that finds its byte missing registers its waker in
+//! [`Wakers`] (in the state, under the lock), counted in `waiting` by [`register_reader`] (once
+//! per registration, not per poll: a registration stays counted until it is taken), looks
+//! again, and only then returns `Pending`. A writer that sees `waiting` above zero takes the
+//! lock and takes the wakers of the reads whose byte its write brought
+//! ([`Wakers::take_arrived`]); the changes that are not one run's bytes ([`OnDemand::settle`],
+//! [`OnDemand::set_size`], [`OnDemand::set_filled`], [`OnDemand::wake`]) take them all. Whoever
+//! takes a registration uncounts it (under the lock), and so does a reader that finds its byte,
+//! gives up, or is dropped ([`Wakers::forget`]): `waiting` counts exactly the registrations in
+//! the table and the blocked threads. The wakers are woken after the lock is let go. The lock
+//! alone orders a re-poll that updates a registration still in the table against a writer that
+//! takes it: the writer either takes the lock first (and its cursor is seen by the reader's
+//! look under the lock) or after (and finds the updated registration). The loom models
+//! `on_demand_async_reader_is_never_left_pending` and `a_dropped_async_reader_never_leaks_waiting`
+//! (`job/loom_tests.rs`) explore the registration against a write, and a drop against a write.
+//!
 //! One lock for the job's files, and it is the innermost lock: nothing takes the job's lock
 //! while holding it (the job's lock may be held while taking it: a checkpoint asks what is on
 //! disk). A request adds its ranges under it and bumps its generation, then looks at the state;
@@ -46,6 +63,7 @@ use crate::job::state::counters::{FileCounters, JobCounters};
 use crate::sync::{AtomicU32, AtomicU64, Ordering};
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::sync::Arc;
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 /// The most bytes the engine fetches in one request of an on-demand file.
@@ -71,6 +89,129 @@ pub(crate) struct State {
     /// Bumped by every request: the engine, having found nothing missing and suspended the job
     /// outside the lock, resumes it if a request came meanwhile.
     pub(crate) generation: u64,
+    /// The wakers of pending async reads, each counted in `waiting`.
+    wakers: Wakers,
+}
+
+/// The wakers of pending async reads (see the module docs). Each registration is counted in the
+/// job's `waiting` from when it is made ([`register_reader`]) until it is taken or forgotten.
+/// Only ever used under a lock (the on-demand state's; a loom model's own).
+#[cfg_attr(
+    not(feature = "async"),
+    allow(dead_code, reason = "AsyncFileReader's (feature `async`)")
+)]
+#[derive(Debug, Default)]
+pub(crate) struct Wakers {
+    pending: Vec<PendingRead>,
+    /// The key of the next reader that registers.
+    next_key: u64,
+}
+
+/// A pending read: reader `key` waits for byte `offset` of file `index`.
+#[cfg_attr(
+    not(feature = "async"),
+    allow(dead_code, reason = "AsyncFileReader's (feature `async`)")
+)]
+#[derive(Debug)]
+struct PendingRead {
+    key: u64,
+    index: usize,
+    offset: u64,
+    waker: Waker,
+}
+
+impl Wakers {
+    /// Registers `waker` of the reader whose key is in `slot` (given one on first use) for byte
+    /// `offset` of file `index`, or updates its registration. Returns whether the registration
+    /// is new: the caller then counts it in `waiting` with [`register_reader`], still under the
+    /// lock, and looks again.
+    #[cfg_attr(
+        not(feature = "async"),
+        allow(dead_code, reason = "AsyncFileReader's (feature `async`)")
+    )]
+    pub(crate) fn register(
+        &mut self,
+        slot: &mut Option<u64>,
+        index: usize,
+        offset: u64,
+        waker: &Waker,
+    ) -> bool {
+        let key = *slot.get_or_insert_with(|| {
+            self.next_key += 1;
+            self.next_key
+        });
+        match self.pending.iter_mut().find(|read| read.key == key) {
+            Some(read) => {
+                (read.index, read.offset) = (index, offset);
+                if !read.waker.will_wake(waker) {
+                    read.waker.clone_from(waker);
+                }
+                false
+            }
+            None => {
+                self.pending.push(PendingRead { key, index, offset, waker: waker.clone() });
+                true
+            }
+        }
+    }
+
+    /// Removes the registration of the reader whose key is in `slot`, if it is still there, and
+    /// uncounts it (the read found its byte, gave up, or its reader is dropped).
+    #[cfg_attr(
+        not(feature = "async"),
+        allow(dead_code, reason = "AsyncFileReader's (feature `async`)")
+    )]
+    pub(crate) fn forget(&mut self, slot: &Option<u64>, waiting: &AtomicU32) {
+        let Some(key) = *slot else { return };
+        if let Some(at) = self.pending.iter().position(|read| read.key == key) {
+            self.pending.swap_remove(at);
+            // Relaxed: only counts registrations, changed under the lock that holds them; a
+            // writer that reads a stale count above zero only takes the lock for nothing.
+            waiting.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Takes the wakers of the reads of file `index` waiting for a byte in `start..end` (a
+    /// write brought it), uncounting each.
+    pub(crate) fn take_arrived(
+        &mut self,
+        index: usize,
+        start: u64,
+        end: u64,
+        waiting: &AtomicU32,
+    ) -> Vec<Waker> {
+        self.take_where(waiting, |read| read.index == index && (start..end).contains(&read.offset))
+    }
+
+    /// Takes every waker, uncounting each.
+    pub(crate) fn take_all(&mut self, waiting: &AtomicU32) -> Vec<Waker> {
+        self.take_where(waiting, |_| true)
+    }
+
+    fn take_where(
+        &mut self,
+        waiting: &AtomicU32,
+        arrived: impl Fn(&PendingRead) -> bool,
+    ) -> Vec<Waker> {
+        if self.pending.is_empty() {
+            return Vec::new();
+        }
+        let (taken, kept) = std::mem::take(&mut self.pending).into_iter().partition(arrived);
+        self.pending = kept;
+        let taken: Vec<PendingRead> = taken;
+        if !taken.is_empty() {
+            let n = u32::try_from(taken.len()).expect("fewer readers than u32::MAX");
+            // Relaxed: as in `forget`; these registrations leave the table under the lock.
+            waiting.fetch_sub(n, Ordering::Relaxed);
+        }
+        taken.into_iter().map(|read| read.waker).collect()
+    }
+
+    /// How many reads are registered.
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn len(&self) -> usize {
+        self.pending.len()
+    }
 }
 
 /// One file: what is asked for and what is on disk (sorted, merged `(start, end)` pairs).
@@ -267,10 +408,28 @@ impl OnDemand {
     ) {
         let add = || counters.add_run_bytes(file, n);
         if publish_write(&run.cursor, end, add, &self.waiting) {
-            // Under the lock: a reader between its last look and its sleep holds it.
-            drop(self.lock());
-            self.changed.notify_all();
+            self.wake_arrived(run, end);
         }
+    }
+
+    /// A write to `run` ending at `end` while readers wait: wakes the blocked threads and the
+    /// pending reads it brought bytes to. Out of line: the inlined hot path stays small.
+    #[cold]
+    #[inline(never)]
+    fn wake_arrived(&self, run: &Run, end: u64) {
+        // Under the lock: a reader between its last look and its sleep (or its `Pending`)
+        // holds it.
+        let arrived = self.lock().wakers.take_arrived(run.index, run.start, end, &self.waiting);
+        self.changed.notify_all();
+        arrived.into_iter().for_each(Waker::wake);
+    }
+
+    /// Lets go of `state` and wakes every reader: blocked threads and pending async reads.
+    fn notify(&self, mut state: MutexGuard<'_, State>) {
+        let wakers = state.wakers.take_all(&self.waiting);
+        drop(state);
+        self.changed.notify_all();
+        wakers.into_iter().for_each(Waker::wake);
     }
 
     /// Ends `run`: its bytes join the file's filled ranges and the file's own count. Returns
@@ -294,8 +453,7 @@ impl OnDemand {
             // these bytes.
             counters.settle_run_bytes(file, new);
         }
-        drop(state);
-        self.changed.notify_all();
+        self.notify(state);
         new
     }
 
@@ -314,14 +472,14 @@ impl OnDemand {
         let want = state.file(index);
         want.size = Some(size);
         want.wanted = merge(want.wanted.iter().map(|&(s, e)| (s.min(size), e.min(size))).collect());
-        drop(state);
-        self.changed.notify_all();
+        self.notify(state);
     }
 
     /// Sets what is on disk (a file restarted, or opened); no run may be active.
     pub(crate) fn set_filled(&self, index: usize, filled: Vec<(u64, u64)>) {
-        self.lock().file(index).filled = merge(filled);
-        self.changed.notify_all();
+        let mut state = self.lock();
+        state.file(index).filled = merge(filled);
+        self.notify(state);
     }
 
     /// Whether every byte of file `index` is on disk (and no run is active).
@@ -349,10 +507,9 @@ impl OnDemand {
         want.size = size;
     }
 
-    /// Wakes blocked readers (the job failed or was cancelled).
+    /// Wakes blocked readers and pending async reads (the job failed or was cancelled).
     pub(crate) fn wake(&self) {
-        drop(self.lock());
-        self.changed.notify_all();
+        self.notify(self.lock());
     }
 
     /// Blocks until byte `offset` of file `index` is on disk, and returns how many bytes from
@@ -384,6 +541,62 @@ impl OnDemand {
             if let Some(found) = found {
                 return Ok(found);
             }
+        }
+    }
+
+    /// The async counterpart of [`OnDemand::wait_for`]: the bytes on disk from byte `offset`
+    /// of file `index` (`Ready(Ok(0))` at or past a known end), or `Pending` with `waker`
+    /// registered (under the reader's key in `slot`) to be woken when they may be there. `abort`
+    /// is asked, without the lock, when the byte is missing: an error ends the read (and its
+    /// registration). The registration of a read that returns `Ready` is forgotten; the reader
+    /// calls [`OnDemand::forget`] when it is dropped.
+    #[cfg_attr(
+        not(feature = "async"),
+        allow(dead_code, reason = "AsyncFileReader's (feature `async`)")
+    )]
+    pub(crate) fn poll_for(
+        &self,
+        index: usize,
+        offset: u64,
+        counters: &JobCounters,
+        slot: &mut Option<u64>,
+        waker: &Waker,
+        abort: impl FnOnce() -> Result<()>,
+    ) -> Poll<Result<u64>> {
+        let mut state = self.lock();
+        if let Some(found) = Self::look(state.file(index), offset) {
+            state.wakers.forget(slot, &self.waiting);
+            return Poll::Ready(Ok(found));
+        }
+        drop(state);
+        if let Err(error) = abort() {
+            self.forget(slot);
+            return Poll::Ready(Err(error));
+        }
+        let mut state = self.lock();
+        // Register (a new registration is counted and meets the writers), look again; then
+        // `Pending` (module docs).
+        if state.wakers.register(slot, index, offset, waker) {
+            register_reader(&self.waiting, || counters.meet_writers());
+        }
+        match Self::look(state.file(index), offset) {
+            Some(found) => {
+                state.wakers.forget(slot, &self.waiting);
+                Poll::Ready(Ok(found))
+            }
+            None => Poll::Pending,
+        }
+    }
+
+    /// Forgets the registration of the async reader whose key is in `slot`, if any (it is
+    /// dropped, or its read ended).
+    #[cfg_attr(
+        not(feature = "async"),
+        allow(dead_code, reason = "AsyncFileReader's (feature `async`)")
+    )]
+    pub(crate) fn forget(&self, slot: &Option<u64>) {
+        if slot.is_some() {
+            self.lock().wakers.forget(slot, &self.waiting);
         }
     }
 
@@ -507,6 +720,131 @@ mod tests {
         assert_eq!(on_demand.wait_for(0, 100, &job, || Ok(())).unwrap(), 0);
         let aborted = on_demand.wait_for(0, 5, &job, || Err(crate::BgError::Empty));
         assert!(matches!(aborted, Err(crate::BgError::Empty)));
+    }
+
+    /// A waker that counts its wakes and unparks the thread that made it.
+    struct Unpark {
+        thread: std::thread::Thread,
+        wakes: std::sync::atomic::AtomicUsize,
+    }
+
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            // SeqCst: a test's counter, read by the test thread after its park.
+            self.wakes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.thread.unpark();
+        }
+    }
+
+    impl Unpark {
+        fn new() -> Arc<Unpark> {
+            Arc::new(Unpark { thread: std::thread::current(), wakes: Default::default() })
+        }
+
+        fn wakes(&self) -> usize {
+            // SeqCst: see `wake`.
+            self.wakes.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+
+    fn waiting(on_demand: &OnDemand) -> u32 {
+        // Relaxed: a test reads the count with every thread joined or quiet.
+        on_demand.waiting.load(Ordering::Relaxed)
+    }
+
+    #[test]
+    fn a_registered_waker_is_woken_by_the_write_of_its_byte_from_another_thread() {
+        let (job, file) = counters();
+        assert!(job.set_file_size(&file, Some(CHUNK)));
+        let on_demand = Arc::new(OnDemand::default());
+        on_demand.set_size(0, CHUNK);
+        on_demand.ask(0, &[(0, CHUNK)], None);
+        let run = on_demand.claim_any(1, |_| false, || false).unwrap();
+        let unpark = Unpark::new();
+        let waker = std::task::Waker::from(Arc::clone(&unpark));
+        let mut slot = None;
+        std::thread::scope(|scope| {
+            // Writes a byte at a time until the waker is woken; the wake is inline, in the
+            // write that brings byte 10, so the writer stops right after it.
+            let writer = scope.spawn(|| {
+                let mut end = 0;
+                while unpark.wakes() == 0 && end < CHUNK {
+                    end += 1;
+                    on_demand.record_write(&run, end, 1, &job, &file);
+                    std::thread::yield_now();
+                }
+                end
+            });
+            // Races the writer: either the byte is there, or the waker is woken once it is.
+            let mut polls = 0;
+            let found = loop {
+                polls += 1;
+                let polled = on_demand.poll_for(0, 10, &job, &mut slot, &waker, || Ok(()));
+                if let std::task::Poll::Ready(found) = polled {
+                    break found.unwrap();
+                }
+                let deadline = std::time::Instant::now() + Duration::from_secs(60);
+                let wakes = unpark.wakes();
+                while unpark.wakes() == wakes && !writer.is_finished() {
+                    assert!(std::time::Instant::now() < deadline, "a lost wake-up");
+                    std::thread::park_timeout(Duration::from_millis(50));
+                }
+            };
+            let end = writer.join().unwrap();
+            assert!(found >= 1 && 10 + found <= end, "{found} bytes at 10 of {end}");
+            assert!(polls <= 2, "one wake is enough: {polls} polls");
+            if polls == 2 {
+                assert_eq!((unpark.wakes(), end), (1, 11), "woken by the write of byte 10");
+            }
+        });
+        assert_eq!(waiting(&on_demand), 0, "the registration is uncounted");
+        assert_eq!(on_demand.lock().wakers.len(), 0);
+    }
+
+    #[test]
+    fn a_write_wakes_only_the_reads_it_brought_bytes_to_and_a_forgotten_read_is_uncounted() {
+        let (job, file) = counters();
+        assert!(job.set_file_size(&file, Some(10 * CHUNK)));
+        let on_demand = OnDemand::default();
+        on_demand.set_size(0, 10 * CHUNK);
+        on_demand.ask(0, &[(0, 10 * CHUNK)], None);
+        let run = on_demand.claim_any(1, |_| false, || false).unwrap();
+        let (near, far, dropped) = (Unpark::new(), Unpark::new(), Unpark::new());
+        let wakers = [&near, &far, &dropped].map(|w| std::task::Waker::from(Arc::clone(w)));
+        let (mut near_slot, mut far_slot, mut dropped_slot) = (None, None, None);
+        for (slot, offset, waker) in [
+            (&mut near_slot, 100, &wakers[0]),
+            (&mut far_slot, 5 * CHUNK, &wakers[1]),
+            (&mut dropped_slot, 200, &wakers[2]),
+        ] {
+            let polled = on_demand.poll_for(0, offset, &job, slot, waker, || Ok(()));
+            assert!(polled.is_pending());
+            // Polled again: the registration is updated, not counted twice.
+            let polled = on_demand.poll_for(0, offset, &job, slot, waker, || Ok(()));
+            assert!(polled.is_pending());
+        }
+        assert_eq!(waiting(&on_demand), 3);
+        // A reader dropped while pending.
+        on_demand.forget(&dropped_slot);
+        assert_eq!(waiting(&on_demand), 2);
+        on_demand.record_write(&run, 101, 101, &job, &file);
+        assert_eq!([near.wakes(), far.wakes(), dropped.wakes()], [1, 0, 0]);
+        assert_eq!(waiting(&on_demand), 1, "the far read is still registered");
+        let polled = on_demand.poll_for(0, 100, &job, &mut near_slot, &wakers[0], || Ok(()));
+        assert!(matches!(polled, std::task::Poll::Ready(Ok(1))), "{polled:?}");
+        // An abort ends a pending read and its registration.
+        let aborted = on_demand
+            .poll_for(0, 5 * CHUNK, &job, &mut far_slot, &wakers[1], || Err(crate::BgError::Empty));
+        assert!(matches!(aborted, std::task::Poll::Ready(Err(crate::BgError::Empty))));
+        assert_eq!(waiting(&on_demand), 0);
+        // The end of a run wakes every pending read.
+        assert!(
+            on_demand.poll_for(0, 300, &job, &mut far_slot, &wakers[1], || Ok(())).is_pending()
+        );
+        on_demand.settle(&run, &job, &file);
+        assert_eq!((far.wakes(), waiting(&on_demand)), (1, 0));
+        on_demand.forget(&far_slot);
+        assert_eq!(waiting(&on_demand), 0, "forgetting a taken registration uncounts nothing");
     }
 
     proptest! {
