@@ -203,6 +203,9 @@ pub use faults::{
 #[doc(hidden)]
 pub use job::state::on_demand::WriteBench as __OnDemandWriteBench;
 
-#[cfg(doctest)]
+/// The README's examples, compiled as doctests when every feature they use is on (the README's
+/// test command, `cargo test --all-features`): some use the HTTP transport, the store or the
+/// async reader.
+#[cfg(all(doctest, feature = "http", feature = "store", feature = "async"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
