@@ -445,25 +445,22 @@ impl FileTransfer {
 
     /// Hands the file's ranges to the on-demand state `on_demand` while its runs are fetched
     /// (`Some`), or takes them back into the job's record (`None`), so that a checkpoint sees
-    /// the bytes of the runs. Returns the ranges on disk when handed over.
-    pub(crate) fn hand_ranges_to(&self, on_demand: Option<&Arc<OnDemand>>) -> Vec<(u64, u64)> {
+    /// the bytes of the runs.
+    pub(crate) fn hand_ranges_to(&self, on_demand: Option<&Arc<OnDemand>>) {
         let index = self.file.index;
         let _serial = self.job.serial.lock();
         let mut inner = self.job.inner.lock();
         let disk = &mut inner.file_disk[index];
+        let ranges = disk.on_disk(self.file.counters.transferred());
         match on_demand {
             Some(on_demand) => {
-                let ranges = disk.on_disk(self.file.counters.transferred());
-                on_demand.set_filled(index, ranges.clone());
+                on_demand.set_filled(index, ranges);
                 let _ = self.file.on_demand.set(Arc::clone(on_demand));
                 disk.set_on_demand(Some((Arc::clone(on_demand), index)));
-                ranges
             }
             None => {
-                let ranges = disk.on_disk(self.file.counters.transferred());
                 disk.set_on_demand(None);
-                disk.set_base(ranges.clone());
-                ranges
+                disk.set_base(ranges);
             }
         }
     }

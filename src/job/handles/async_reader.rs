@@ -2,9 +2,7 @@
 //! on-demand job while it downloads, the async counterpart of [`FileReader`](super::reader::FileReader)
 //! (DESIGN 6.3).
 
-use super::reader::{
-    asked_range, check_job, io_error, known_size, open_temp, read_at, seek_target,
-};
+use super::reader::{asked_range, check_job, io_error, open_temp, read_at, seek_target};
 use crate::job::events::watch::Registration;
 use crate::job::state::on_demand::OnDemand;
 use crate::job::state::shared::JobShared;
@@ -83,7 +81,7 @@ impl JobFile {
     /// `BG_E_INVALID_STATE`: the job is not on demand, or is final.
     #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
     pub fn open_async_reader(&self) -> Result<AsyncFileReader> {
-        let on_demand = self.reader_state()?;
+        let on_demand = self.on_demand_state()?;
         Ok(AsyncFileReader {
             file: self.clone(),
             on_demand,
@@ -176,11 +174,11 @@ impl futures_io::AsyncSeek for AsyncFileReader {
         to: SeekFrom,
     ) -> Poll<io::Result<u64>> {
         let this = self.get_mut();
-        if matches!(to, SeekFrom::End(_)) && known_size(&this.file).is_none() {
+        if matches!(to, SeekFrom::End(_)) && this.file.known_size().is_none() {
             // The size comes with the first response: ask for the first byte.
             ready!(this.poll_bytes(cx, 0, 1)).map_err(io_error)?;
         }
-        this.position = seek_target(this.position, to, known_size(&this.file))?;
+        this.position = seek_target(this.position, to, this.file.known_size())?;
         Poll::Ready(Ok(this.position))
     }
 }

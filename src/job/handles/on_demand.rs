@@ -28,7 +28,7 @@ impl BackgroundCopyFile6 for JobFile {
 
 impl JobFile {
     /// The job's on-demand state, or `BG_E_INVALID_STATE` if the job is not on demand or final.
-    fn on_demand_state(&self) -> Result<std::sync::Arc<OnDemand>> {
+    pub(super) fn on_demand_state(&self) -> Result<std::sync::Arc<OnDemand>> {
         let state = self.job.counters.state();
         let on_demand = self.job.inner.lock().properties.on_demand.clone();
         match on_demand {
@@ -38,7 +38,7 @@ impl JobFile {
     }
 
     /// The file's size, if known.
-    fn known_size(&self) -> Option<u64> {
+    pub(super) fn known_size(&self) -> Option<u64> {
         let total = self.get_progress().bytes_total;
         (total != crate::BG_SIZE_UNKNOWN).then_some(total)
     }

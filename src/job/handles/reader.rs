@@ -1,7 +1,7 @@
 //! [`FileReader`]: `Read + Seek` over a file of an on-demand job while it downloads (DESIGN 6.3).
 
 use crate::job::state::on_demand::OnDemand;
-use crate::{BackgroundCopyFile, BgError, BgJobState, InvalidStateReason, JobFile, Result};
+use crate::{BgError, BgJobState, InvalidStateReason, JobFile, Result};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::Arc;
@@ -47,30 +47,13 @@ impl JobFile {
     /// # Errors
     /// `BG_E_INVALID_STATE`: the job is not on demand, or is final.
     pub fn open_reader(&self) -> Result<FileReader> {
-        let on_demand = self.reader_state()?;
+        let on_demand = self.on_demand_state()?;
         Ok(FileReader { file: self.clone(), on_demand, position: 0, temp: None })
-    }
-
-    /// The job's on-demand state for a new reader, or `BG_E_INVALID_STATE` if the job is not on
-    /// demand, or is final.
-    pub(super) fn reader_state(&self) -> Result<Arc<OnDemand>> {
-        let state = self.job.counters.state();
-        let on_demand = self.job.inner.lock().properties.on_demand.clone();
-        match on_demand {
-            Some(on_demand) if !state.is_final() => Ok(on_demand),
-            _ => Err(BgError::InvalidState { state, reason: InvalidStateReason::JobState }),
-        }
     }
 }
 
 pub(super) fn io_error(error: BgError) -> io::Error {
     io::Error::other(error)
-}
-
-/// The size of `file`, if known.
-pub(super) fn known_size(file: &JobFile) -> Option<u64> {
-    let total = file.get_progress().bytes_total;
-    (total != crate::BG_SIZE_UNKNOWN).then_some(total)
 }
 
 /// An error once the job of `file` can no longer bring bytes: failed, cancelled or completed.
@@ -173,11 +156,11 @@ impl Read for FileReader {
 
 impl Seek for FileReader {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        if matches!(to, SeekFrom::End(_)) && known_size(&self.file).is_none() {
+        if matches!(to, SeekFrom::End(_)) && self.file.known_size().is_none() {
             // The size comes with the first response: ask for the first byte.
             self.bytes_at(0, 1).map_err(io_error)?;
         }
-        self.position = seek_target(self.position, to, known_size(&self.file))?;
+        self.position = seek_target(self.position, to, self.file.known_size())?;
         Ok(self.position)
     }
 }

@@ -449,8 +449,7 @@ impl OnDemand {
             let mut filled = std::mem::take(&mut want.filled);
             filled.push((run.start, end));
             want.filled = merge(filled);
-            // Under the lock, with the run gone: `running` and this count never both hold
-            // these bytes.
+            // Under the lock, with the run gone: `file_bytes` never counts these bytes twice.
             counters.settle_run_bytes(file, new);
         }
         self.notify(state);
